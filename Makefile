@@ -1,0 +1,44 @@
+# One task runner. Every target sets itself up: it creates .venv and installs the package with
+# its dev dependencies the first time (and again whenever pyproject.toml changes).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: run test lint typecheck unit bench soak browser-deps clean help
+
+help:
+	@echo "make run    - the Paris 2024 rehearsal on the embedded SQLite log (flambeau up)"
+	@echo "make test   - lint, type-check, then the whole test suite"
+	@echo "make bench  - every benchmark, quick mode, JSON lines (flambeau bench NAME for one)"
+	@echo "make soak   - the long soak runs (marked slow), excluded from make test"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/flambeau up $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/python -m pytest -m "not slow" $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/flambeau bench all --quick --json
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m slow $(ARGS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist

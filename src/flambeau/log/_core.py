@@ -1,0 +1,344 @@
+"""The event-loop side of the in-process backends (``memory://`` and ``sqlite://``).
+
+Both backends keep the same bookkeeping on the event loop: the streams, per partition the next
+offset to assign and the end readers may see, the recent records in a tail buffer, the dedupe
+window of event ids, and the tasks waiting for new data. Appending validates the whole batch
+first (nothing is half-written), then assigns ids, partitions and offsets and encodes each
+record once. The backend makes a *job* durable (``_persist``) and then calls :meth:`_publish`
+in the order jobs were made, which moves ends forward and wakes waiters.
+
+Offsets are assigned here, on the loop, so one writer order exists even with many appenders;
+a backend that fails to persist a job marks the whole log failed rather than leave a hole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+
+from flambeau.errors import InvalidEventError, LogClosedError, LogFailedError
+from flambeau.events import (
+    MAX_ID_BYTES,
+    MAX_KEY_BYTES,
+    NewEvent,
+    Record,
+    Registry,
+    StreamSpec,
+    new_event_id,
+    utc_now,
+)
+from flambeau.log.base import Appended, LogBase, Offsets, StateChange, StreamInfo, partition_for
+
+DEFAULT_DEDUPE_WINDOW = timedelta(minutes=5)
+DEFAULT_DEDUPE_MAX = 1_000_000
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode_raw_record = msgspec.msgpack.Decoder(Record[msgspec.Raw]).decode
+
+
+class Partition:
+    """Loop-side state of one partition."""
+
+    __slots__ = ("assigned", "base", "end", "start", "tail")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start  # first retained offset
+        self.end = end  # next offset readers may see
+        self.assigned = end  # next offset to hand out
+        self.base = end  # offset of tail[0]
+        self.tail: list[bytes] = []  # encoded records base .. end-1
+
+
+@dataclass(eq=False)
+class StreamState:
+    """Loop-side state of one stream."""
+
+    spec: StreamSpec
+    sid: int
+    epoch: str
+    partitions: list[Partition]
+    ids: dict[str, tuple[int, int]] = field(default_factory=dict)
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+
+    def info(self) -> StreamInfo:
+        return StreamInfo(
+            name=self.spec.name,
+            partitions=len(self.partitions),
+            epoch=self.epoch,
+            start={i: p.start for i, p in enumerate(self.partitions)},
+            end={i: p.end for i, p in enumerate(self.partitions)},
+        )
+
+
+@dataclass
+class Job:
+    """Everything one append or commit makes durable, atomically."""
+
+    new_streams: list[StreamState] = field(default_factory=list)
+    # (stream state, partition, offset, ingested_us, encoded record)
+    rows: list[tuple[StreamState, int, int, int, bytes]] = field(default_factory=list)
+    group: str | None = None
+    offsets: list[tuple[str, int, int]] = field(default_factory=list)
+    state: Sequence[StateChange] = ()
+
+
+class LogCore(LogBase):
+    """Shared loop-side log; subclasses persist jobs and read what the tail no longer holds."""
+
+    tail_max: int | None = None  # records kept per partition in memory; None keeps all
+
+    def __init__(
+        self,
+        url: str,
+        registry: Registry,
+        *,
+        dedupe_window: timedelta = DEFAULT_DEDUPE_WINDOW,
+        dedupe_max: int = DEFAULT_DEDUPE_MAX,
+    ) -> None:
+        self.url = url
+        self.registry = registry
+        self._streams: dict[str, StreamState] = {}
+        self._dedupe_window_us = int(dedupe_window.total_seconds() * 1_000_000)
+        self._dedupe_max = dedupe_max
+        self._dedupe_order: deque[tuple[int, StreamState, str]] = deque()
+        self._groups: dict[tuple[str, str], dict[int, int]] = {}
+        self._closed = False
+        self._failed: BaseException | None = None
+
+    # -- hooks for backends -------------------------------------------------------------------
+
+    async def _persist(self, job: Job) -> None:
+        """Make ``job`` durable, then call :meth:`_publish` (in job order)."""
+        raise NotImplementedError
+
+    async def _read_stored(
+        self, state: StreamState, partition: int, offset: int, limit: int, end: int
+    ) -> list[bytes]:
+        """Encoded records at ``offset <= o < end`` that the tail buffer no longer holds."""
+        raise NotImplementedError
+
+    def _new_stream(self, spec: StreamSpec) -> StreamState:
+        sid = max((s.sid for s in self._streams.values()), default=0) + 1
+        parts = [Partition(0, 0) for _ in range(spec.partitions)]
+        state = StreamState(spec=spec, sid=sid, epoch=os.urandom(8).hex(), partitions=parts)
+        self._streams[spec.name] = state
+        return state
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise LogClosedError(f"log {self.url} is closed")
+        if self._failed is not None:
+            raise LogFailedError(
+                f"log {self.url} failed to persist a write and must be reopened: {self._failed}"
+            ) from self._failed
+
+    def _stream(self, name: str, job: Job | None) -> StreamState:
+        state = self._streams.get(name)
+        if state is None:
+            state = self._new_stream(self.registry.spec(name))
+            if job is not None:
+                job.new_streams.append(state)
+        return state
+
+    def _validate(self, name: str, events: Sequence[NewEvent]) -> None:
+        types = self.registry.spec(name).types
+        for index, event in enumerate(events):
+            if type(event.data) not in types:
+                self.registry.check(name, event.data)
+            if event.time is not None and event.time.utcoffset() is None:
+                raise InvalidEventError(f"event {index}: time has no timezone; use UTC")
+            if event.id is not None and not 0 < len(event.id) <= MAX_ID_BYTES:
+                raise InvalidEventError(f"event {index}: id must be 1 to {MAX_ID_BYTES} bytes")
+            if len(event.key) > MAX_KEY_BYTES // 4 and len(event.key.encode()) > MAX_KEY_BYTES:
+                raise InvalidEventError(f"event {index}: key is longer than {MAX_KEY_BYTES} bytes")
+
+    def _expire_ids(self, now_us: int) -> None:
+        order = self._dedupe_order
+        cutoff = now_us - self._dedupe_window_us
+        while order and (order[0][0] < cutoff or len(order) > self._dedupe_max):
+            _, state, event_id = order.popleft()
+            state.ids.pop(event_id, None)
+
+    def _place(self, name: str, events: Sequence[NewEvent], job: Job) -> list[Appended]:
+        """Dedupe, assign partitions and offsets, and encode; add the rows to ``job``."""
+        state = self._stream(name, job)
+        parts = state.partitions
+        count = len(parts)
+        ids = state.ids
+        remember = self._dedupe_order.append
+        rows = job.rows
+        now = utc_now()
+        now_us = int(now.timestamp() * 1_000_000)
+        self._expire_ids(now_us)
+        placed: list[Appended] = []
+        for event in events:
+            event_id = event.id or new_event_id()
+            seen = ids.get(event_id)
+            if seen is not None:
+                placed.append(Appended(seen[0], seen[1], True))
+                continue
+            key = event.key
+            index = partition_for(key or event_id, count) if count > 1 else 0
+            part = parts[index]
+            offset = part.assigned
+            part.assigned = offset + 1
+            record = Record(
+                event_id, name, key, index, offset, event.time or now, now,
+                event.causation_id, event.data,
+            )
+            rows.append((state, index, offset, now_us, _encode(record)))
+            ids[event_id] = (index, offset)
+            remember((now_us, state, event_id))
+            placed.append(Appended(index, offset, False))
+        return placed
+
+    def _publish(self, job: Job) -> None:
+        """Make a durable job visible: move ends forward, fill tails, wake waiters."""
+        touched: set[StreamState] = set()
+        for state, index, offset, _, blob in job.rows:
+            part = state.partitions[index]
+            if not part.tail:
+                part.base = offset
+            part.tail.append(blob)
+            part.end = offset + 1
+            touched.add(state)
+        if job.group is not None:
+            for stream, index, offset in job.offsets:
+                self._groups.setdefault((job.group, stream), {})[index] = offset
+        for state in touched:
+            if self.tail_max is not None:
+                for part in state.partitions:
+                    excess = len(part.tail) - self.tail_max
+                    if excess > self.tail_max // 4:
+                        del part.tail[:excess]
+                        part.base += excess
+            waiters, state.waiters = state.waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    # -- the Log interface --------------------------------------------------------------------
+
+    async def append(self, stream: str, events: Sequence[NewEvent]) -> list[Appended]:
+        self._check_usable()
+        self._validate(stream, events)
+        job = Job()
+        placed = self._place(stream, events, job)
+        if job.rows or job.new_streams:
+            await self._persist(job)
+        elif placed:
+            await self._persist(job)  # all duplicates: answer once the originals are durable
+        return placed
+
+    async def commit(
+        self,
+        group: str,
+        offsets: Offsets,
+        *,
+        state: Sequence[StateChange] = (),
+        emit: Sequence[tuple[str, NewEvent]] = (),
+    ) -> list[Appended]:
+        self._check_usable()
+        by_stream: dict[str, list[int]] = {}
+        for position, (stream, event) in enumerate(emit):
+            by_stream.setdefault(stream, []).append(position)
+        for stream, positions in by_stream.items():
+            self._validate(stream, [emit[i][1] for i in positions])
+        for stream in offsets:
+            self.registry.spec(stream)
+        job = Job(group=group, state=state)
+        placed: list[Appended | None] = [None] * len(emit)
+        for stream, positions in by_stream.items():
+            results = self._place(stream, [emit[i][1] for i in positions], job)
+            for i, result in zip(positions, results, strict=True):
+                placed[i] = result
+        for stream, parts in offsets.items():
+            self._stream(stream, job)
+            job.offsets.extend((stream, index, offset) for index, offset in parts.items())
+        await self._persist(job)
+        return [p for p in placed if p is not None]
+
+    async def read(
+        self, stream: str, partition: int, offset: int, limit: int = 1000
+    ) -> list[Record[msgspec.Raw]]:
+        self._check_usable()
+        state = self._streams.get(stream)
+        if state is None:
+            self.registry.spec(stream)
+            return []
+        part = state.partitions[partition]
+        offset = max(offset, part.start)
+        end = min(part.end, offset + limit)
+        if offset >= end:
+            return []
+        if offset >= part.base:
+            blobs = part.tail[offset - part.base : end - part.base]
+        else:
+            blobs = await self._read_stored(state, partition, offset, limit, end)
+        return [_decode_raw_record(blob) for blob in blobs]
+
+    async def wait(self, stream: str, after: Mapping[int, int], timeout: float) -> bool:
+        self._check_usable()
+        state = self._stream(stream, None)
+        deadline = time.monotonic() + timeout
+        loop = asyncio.get_running_loop()
+        while True:
+            parts = state.partitions
+            for index, offset in after.items():
+                if 0 <= index < len(parts) and parts[index].end > offset:
+                    return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._closed:
+                return False
+            waiter: asyncio.Future[None] = loop.create_future()
+            state.waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, remaining)
+            except TimeoutError:
+                return False
+
+    async def info(self, stream: str) -> StreamInfo:
+        self._check_usable()
+        known = stream in self._streams
+        job = Job()
+        state = self._stream(stream, job)
+        if not known:
+            await self._persist(job)
+        return state.info()
+
+    async def streams(self) -> list[StreamInfo]:
+        self._check_usable()
+        return [self._streams[name].info() for name in sorted(self._streams)]
+
+    async def end_offsets(self, stream: str) -> dict[int, int]:
+        return (await self.info(stream)).end
+
+    async def committed(self, group: str, stream: str) -> dict[int, int]:
+        self._check_usable()
+        return dict(self._groups.get((group, stream), {}))
+
+    def _wake_all(self) -> None:
+        for state in self._streams.values():
+            waiters, state.waiters = state.waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def debug_state(self) -> dict[str, Any]:
+        """Counters for metrics and tests: dedupe window size, tail sizes."""
+        return {
+            "dedupe_ids": len(self._dedupe_order),
+            "tail_records": sum(
+                len(p.tail) for s in self._streams.values() for p in s.partitions
+            ),
+        }
