@@ -1,0 +1,1 @@
+"""Benchmarks: one module per ``flambeau bench NAME``, each with ``run(quick) -> dict``."""

@@ -1,0 +1,1 @@
+"""The ``flambeau`` command line: one module per command group."""

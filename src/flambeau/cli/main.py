@@ -1,0 +1,23 @@
+"""Entry point of the ``flambeau`` command; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from flambeau.cli import bench, tail
+
+app = typer.Typer(
+    name="flambeau",
+    help="Flambeau: the immediate-data backbone for mega-events.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+for module in (tail, bench):
+    module.register(app)
+
+
+def main() -> None:
+    """Run the ``flambeau`` command."""
+    app()
