@@ -51,7 +51,7 @@ MAX_ID_BYTES = 128
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """Base class of every event payload; subclasses name their tag: ``class Goal(Event, tag="goal")``."""
+    """Base class of every payload; subclasses name their tag: ``class Goal(Event, tag="goal")``."""
 
 
 class Record(msgspec.Struct, Generic[T], frozen=True, array_like=True):
@@ -93,6 +93,11 @@ class NewEvent(msgspec.Struct, frozen=True):
     id: str | None = None
     time: datetime | None = None
     causation_id: str | None = None
+
+
+def event_type(cls: type[Event]) -> str:
+    """The ``type`` tag an event class is encoded with."""
+    return str(cls.__struct_config__.tag)
 
 
 def utc_now() -> datetime:
@@ -207,9 +212,9 @@ class Registry:
         """Raise :class:`SchemaMismatchError` unless ``event`` belongs to stream ``name``."""
         spec = self.spec(name)
         if type(event) not in spec.types:
-            accepted = ", ".join(sorted(t.__struct_config__.tag or t.__name__ for t in spec.types))  # type: ignore[misc]
+            accepted = ", ".join(sorted(event_type(t) for t in spec.types))
             raise SchemaMismatchError(
-                f"stream {name!r} does not accept events of type {type(event).__name__!r}; "
+                f"stream {name!r} does not accept events of type {event_type(type(event))!r}; "
                 f"it accepts: {accepted}"
             )
 
@@ -229,7 +234,7 @@ class Registry:
 
     def decode(self, name: str, record: Record[msgspec.Raw]) -> Record[Any]:
         """Turn an untyped record into a typed one using the stream's decoder."""
-        return msgspec.structs.replace(record, data=self.decoder(name).decode(record.data))  # type: ignore[type-var]
+        return msgspec.structs.replace(record, data=self.decoder(name).decode(record.data))
 
 
 default_registry = Registry()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,8 +17,10 @@ from flambeau.log import open_log
 _encode_json = msgspec.json.Encoder().encode
 
 
-def parse_from(spec: str, partitions: int, start: dict[int, int], end: dict[int, int]) -> dict[int, int]:
-    """Turn ``earliest``, ``latest``, an offset for every partition, or ``P:O,...`` into positions."""
+def parse_from(
+    spec: str, partitions: int, start: dict[int, int], end: dict[int, int]
+) -> dict[int, int]:
+    """Positions from ``earliest``, ``latest``, one offset for all partitions, or ``P:O,...``."""
     if spec == "earliest":
         return dict(start)
     if spec == "latest":
@@ -74,12 +77,14 @@ def register(app: typer.Typer) -> None:
         ] = "earliest",
         follow: Annotated[bool, typer.Option(help="Keep waiting for new events.")] = True,
         limit: Annotated[int | None, typer.Option(help="Stop after this many events.")] = None,
-        log: Annotated[str | None, typer.Option(help="Log URL (default: the data dir's SQLite).")] = None,
-        data: Annotated[Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")] = None,
+        log: Annotated[
+            str | None, typer.Option(help="Log URL (default: the data dir's SQLite).")
+        ] = None,
+        data: Annotated[
+            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
+        ] = None,
     ) -> None:
         """Print STREAM's events as JSON lines; follow new ones until Ctrl-C."""
         url = log_url(log, data_dir(data))
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_tail(url, stream, start, follow, limit))
-        except KeyboardInterrupt:
-            pass

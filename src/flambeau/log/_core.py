@@ -83,8 +83,8 @@ class Job:
     """Everything one append or commit makes durable, atomically."""
 
     new_streams: list[StreamState] = field(default_factory=list)
-    # (stream state, partition, offset, ingested_us, encoded record)
-    rows: list[tuple[StreamState, int, int, int, bytes]] = field(default_factory=list)
+    # (stream id, partition, offset, ingested_us, encoded record): a ready SQL parameter row
+    rows: list[tuple[int, int, int, int, bytes]] = field(default_factory=list)
     group: str | None = None
     offsets: list[tuple[str, int, int]] = field(default_factory=list)
     state: Sequence[StateChange] = ()
@@ -106,6 +106,7 @@ class LogCore(LogBase):
         self.url = url
         self.registry = registry
         self._streams: dict[str, StreamState] = {}
+        self._by_sid: dict[int, StreamState] = {}
         self._dedupe_window_us = int(dedupe_window.total_seconds() * 1_000_000)
         self._dedupe_max = dedupe_max
         self._dedupe_order: deque[tuple[int, StreamState, str]] = deque()
@@ -125,12 +126,19 @@ class LogCore(LogBase):
         """Encoded records at ``offset <= o < end`` that the tail buffer no longer holds."""
         raise NotImplementedError
 
+    def _next_sid(self) -> int:
+        return max(self._by_sid, default=0) + 1
+
     def _new_stream(self, spec: StreamSpec) -> StreamState:
-        sid = max((s.sid for s in self._streams.values()), default=0) + 1
+        sid = self._next_sid()
         parts = [Partition(0, 0) for _ in range(spec.partitions)]
         state = StreamState(spec=spec, sid=sid, epoch=os.urandom(8).hex(), partitions=parts)
-        self._streams[spec.name] = state
+        self._add_stream(state)
         return state
+
+    def _add_stream(self, state: StreamState) -> None:
+        self._streams[state.spec.name] = state
+        self._by_sid[state.sid] = state
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -172,6 +180,7 @@ class LogCore(LogBase):
     def _place(self, name: str, events: Sequence[NewEvent], job: Job) -> list[Appended]:
         """Dedupe, assign partitions and offsets, and encode; add the rows to ``job``."""
         state = self._stream(name, job)
+        sid = state.sid
         parts = state.partitions
         count = len(parts)
         ids = state.ids
@@ -193,10 +202,17 @@ class LogCore(LogBase):
             offset = part.assigned
             part.assigned = offset + 1
             record = Record(
-                event_id, name, key, index, offset, event.time or now, now,
-                event.causation_id, event.data,
+                event_id,
+                name,
+                key,
+                index,
+                offset,
+                event.time or now,
+                now,
+                event.causation_id,
+                event.data,
             )
-            rows.append((state, index, offset, now_us, _encode(record)))
+            rows.append((sid, index, offset, now_us, _encode(record)))
             ids[event_id] = (index, offset)
             remember((now_us, state, event_id))
             placed.append(Appended(index, offset, False))
@@ -205,7 +221,9 @@ class LogCore(LogBase):
     def _publish(self, job: Job) -> None:
         """Make a durable job visible: move ends forward, fill tails, wake waiters."""
         touched: set[StreamState] = set()
-        for state, index, offset, _, blob in job.rows:
+        by_sid = self._by_sid
+        for sid, index, offset, _, blob in job.rows:
+            state = by_sid[sid]
             part = state.partitions[index]
             if not part.tail:
                 part.base = offset
@@ -250,7 +268,7 @@ class LogCore(LogBase):
     ) -> list[Appended]:
         self._check_usable()
         by_stream: dict[str, list[int]] = {}
-        for position, (stream, event) in enumerate(emit):
+        for position, (stream, _) in enumerate(emit):
             by_stream.setdefault(stream, []).append(position)
         for stream, positions in by_stream.items():
             self._validate(stream, [emit[i][1] for i in positions])
@@ -338,7 +356,5 @@ class LogCore(LogBase):
         """Counters for metrics and tests: dedupe window size, tail sizes."""
         return {
             "dedupe_ids": len(self._dedupe_order),
-            "tail_records": sum(
-                len(p.tail) for s in self._streams.values() for p in s.partitions
-            ),
+            "tail_records": sum(len(p.tail) for s in self._streams.values() for p in s.partitions),
         }

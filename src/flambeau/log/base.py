@@ -131,16 +131,29 @@ class Log(Protocol):
         ...
 
     async def committed(self, group: str, stream: str) -> dict[int, int]:
-        """The offsets ``group`` committed for ``stream`` (partitions never committed are absent)."""
+        """The offsets ``group`` committed for ``stream``; partitions never committed are absent."""
         ...
 
     async def load_state(self, group: str, partition: int) -> dict[str, bytes]:
         """All state ``group`` committed for ``partition``."""
         ...
 
+    async def enforce_retention(self) -> None:
+        """Apply every stream's retention now; backends also do it on their own schedule."""
+        ...
+
     async def aclose(self) -> None:
         """Flush pending writes, then release every resource. Idempotent."""
         ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
 
 class LogBase:

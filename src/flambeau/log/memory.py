@@ -31,14 +31,14 @@ class MemoryLog(LogCore):
         super().__init__(url, registry, dedupe_window=dedupe_window)
         self._state: dict[tuple[str, int], dict[str, bytes]] = defaultdict(dict)
         # per (stream, partition): first offset and ingest time of each appended batch
-        self._marks: dict[tuple[str, int], tuple[list[int], list[int]]] = defaultdict(
+        self._marks: dict[tuple[int, int], tuple[list[int], list[int]]] = defaultdict(
             lambda: ([], [])
         )
         self._next_retention = 0.0
 
     async def _persist(self, job: Job) -> None:
-        for state, index, offset, ingested_us, _ in job.rows:
-            offsets, times = self._marks[(state.spec.name, index)]
+        for sid, index, offset, ingested_us, _ in job.rows:
+            offsets, times = self._marks[(sid, index)]
             if not times or times[-1] != ingested_us:
                 offsets.append(offset)
                 times.append(ingested_us)
@@ -75,7 +75,7 @@ class MemoryLog(LogCore):
                 continue
             for index, part in enumerate(state.partitions):
                 new_start = part.start
-                offsets, times = self._marks[(spec.name, index)]
+                offsets, times = self._marks[(state.sid, index)]
                 if spec.max_age is not None and times:
                     cutoff = now_us - int(spec.max_age.total_seconds() * 1_000_000)
                     first_kept = bisect.bisect_left(times, cutoff)
@@ -98,6 +98,10 @@ class MemoryLog(LogCore):
                     if first > 0:
                         del offsets[:first]
                         del times[:first]
+
+    async def enforce_retention(self) -> None:
+        self._check_usable()
+        self._retain()
 
     async def aclose(self) -> None:
         self._closed = True
