@@ -1,0 +1,1 @@
+"""Domain services: each talks to the others only through streams."""

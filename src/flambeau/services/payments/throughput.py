@@ -1,0 +1,116 @@
+"""A micro-measurement of the ledger's apply loop (not a test, not the ``ledger`` benchmark).
+
+``python -m flambeau.services.payments.throughput`` prints transfers per second for batches of
+1,000 transfers over 10,000 accounts, 10 of them hot: every transfer pays one of the 10 hot
+(merchant) accounts from a random customer account that must not go overdrawn. It measures
+the pure loop (:func:`~.ledger.apply_transfers`), then the whole decision
+(:func:`~.decisions.decide_transfers`: idempotency, expiry, results) plus encoding the changed
+state keys, which is what a processor does per batch before its commit.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from flambeau.services.payments.decisions import decide_transfers
+from flambeau.services.payments.ledger import LedgerState, apply_transfers, create_accounts
+from flambeau.services.payments.schemas import (
+    Account,
+    AccountFlags,
+    CreateTransfers,
+    Transfer,
+    TransferCode,
+)
+
+__all__ = ["build_workload", "measure"]
+
+LEDGER = 1
+START = datetime(2024, 7, 26, 19, 30, tzinfo=UTC)
+
+
+def build_workload(
+    accounts: int = 10_000,
+    hot: int = 10,
+    batches: int = 100,
+    batch_size: int = 1_000,
+    seed: int = 0,
+) -> tuple[LedgerState, list[list[Transfer]]]:
+    """A funded ledger and the batches to apply to it.
+
+    Customer accounts carry ``debits_must_not_exceed_credits`` and are topped up first from a
+    funding account, so every transfer pays for its balance check.
+    """
+    rng = random.Random(seed)
+    state = LedgerState()
+    customers = [str(10_000 + n) for n in range(accounts - hot)]
+    merchants = [str(1_000 + n) for n in range(hot)]
+    guard = int(AccountFlags.debits_must_not_exceed_credits)
+    specs = [Account(id="1", ledger=LEDGER, code=1)]
+    specs += [Account(id=i, ledger=LEDGER, code=2, flags=guard) for i in customers]
+    specs += [Account(id=i, ledger=LEDGER, code=3) for i in merchants]
+    for chunk in range(0, len(specs), 8_000):
+        create_accounts(state, specs[chunk : chunk + 8_000], START)
+    top_ups = [
+        Transfer(
+            id=str(1 + n),
+            debit_account_id="1",
+            credit_account_id=customer,
+            amount=10**9,
+            ledger=LEDGER,
+            code=TransferCode.top_up,
+        )
+        for n, customer in enumerate(customers)
+    ]
+    for chunk in range(0, len(top_ups), 8_000):
+        apply_transfers(state, top_ups[chunk : chunk + 8_000], START)
+    state.changes()
+    next_id = 10**6
+    work: list[list[Transfer]] = []
+    for _ in range(batches):
+        batch = []
+        for _ in range(batch_size):
+            next_id += 1
+            batch.append(
+                Transfer(
+                    id=str(next_id),
+                    debit_account_id=rng.choice(customers),
+                    credit_account_id=rng.choice(merchants),
+                    amount=rng.randint(100, 5_000),
+                    ledger=LEDGER,
+                    code=TransferCode.purchase,
+                )
+            )
+        work.append(batch)
+    return state, work
+
+
+def measure(batches: int = 100, batch_size: int = 1_000) -> dict[str, float]:
+    """Transfers per second of the bare loop and of a full decision with state encoding."""
+    state, work = build_workload(batches=batches, batch_size=batch_size)
+    now = START + timedelta(minutes=1)
+    started = time.perf_counter()
+    for batch in work:
+        apply_transfers(state, batch, now, ledger=LEDGER)
+    loop_s = time.perf_counter() - started
+    state.changes()
+
+    state, work = build_workload(batches=batches, batch_size=batch_size)
+    started = time.perf_counter()
+    for number, batch in enumerate(work):
+        request = CreateTransfers(idempotency_key=f"k{number}", ledger=LEDGER, transfers=batch)
+        decide_transfers(state, request, now)
+        state.changes()
+    decide_s = time.perf_counter() - started
+    total = batches * batch_size
+    return {
+        "apply_transfers_per_s": round(total / loop_s),
+        "decide_and_encode_transfers_per_s": round(total / decide_s),
+        "transfers": total,
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - a measurement to run by hand
+    for name, value in measure().items():
+        print(f"{name}: {value:,}")
