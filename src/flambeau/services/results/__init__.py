@@ -1,0 +1,40 @@
+"""Results: Olympic Data Feed (ODF) parsing, normalized results events and pure reducers.
+
+Importing the package registers its streams (``results.odf``, ``results.units``,
+``results.schedule``, ``results.medals``, ``results.records``, ``ops.health``,
+``results.test``) in :data:`flambeau.events.default_registry`.
+
+- :mod:`.odf` parses ODF XML safely; :mod:`.odf_builder` writes it.
+- :mod:`.schemas` holds the normalized events (the native JSON form).
+- :mod:`.units`, :mod:`.schedule`, :mod:`.medals`, :mod:`.liveness` are pure reducers a
+  processor wraps: ``step = apply(state, input)``, then store ``step.state`` and emit
+  ``step.emits``.
+"""
+
+from flambeau.services.results.liveness import LivenessPolicy, SourceHealth, check, observe
+from flambeau.services.results.medals import MedalBook, apply_medallists, standings
+from flambeau.services.results.odf import ParsedOdf, parse, stream_key
+from flambeau.services.results.outcomes import Emit, Step, Verdict
+from flambeau.services.results.schedule import ScheduleState, apply_schedule
+from flambeau.services.results.units import UnitDocState, apply_result, fold_unit
+
+__all__ = [
+    "Emit",
+    "LivenessPolicy",
+    "MedalBook",
+    "ParsedOdf",
+    "ScheduleState",
+    "SourceHealth",
+    "Step",
+    "UnitDocState",
+    "Verdict",
+    "apply_medallists",
+    "apply_result",
+    "apply_schedule",
+    "check",
+    "fold_unit",
+    "observe",
+    "parse",
+    "standings",
+    "stream_key",
+]
