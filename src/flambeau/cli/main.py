@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flambeau.cli import bench, tail
+from flambeau.cli import bench, gateway, keys, tail
 
 app = typer.Typer(
     name="flambeau",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (tail, bench):
+for module in (tail, bench, gateway, keys):
     module.register(app)
 
 

@@ -1,0 +1,118 @@
+"""``flambeau gateway``: serve the HTTP/WebSocket gateway over a log.
+
+While it runs, ``<data dir>/gateway.json`` names its URL and process id, so ``flambeau keys``
+on the same data directory goes through it rather than writing the log behind its back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from flambeau.cli._options import data_dir, log_url
+
+RUN_FILE = "gateway.json"
+
+
+def _assembly_extensions(log: Any) -> tuple[Sequence[Any], Sequence[Any]]:
+    """Routes and metric sources the assembly module offers, if any.
+
+    ``flambeau.app`` may define ``gateway_routes`` (route handlers, controllers or routers)
+    and ``gateway_metrics(log)`` (returning metric sources); both are optional.
+    """
+    assembly = importlib.import_module("flambeau.app")
+    routes = tuple(getattr(assembly, "gateway_routes", ()))
+    metrics_factory = getattr(assembly, "gateway_metrics", None)
+    sources = tuple(metrics_factory(log)) if callable(metrics_factory) else ()
+    return routes, sources
+
+
+async def serve(
+    url: str,
+    host: str,
+    port: int,
+    data: Path,
+    public: list[str] | None,
+    access_log: bool,
+) -> None:
+    """Open the log, serve until SIGINT/SIGTERM, drain subscribers, close the log."""
+    from flambeau.gateway import GatewayConfig, create_app
+    from flambeau.gateway.server import GatewayServer, bind, uvicorn_config
+    from flambeau.log import open_log
+
+    log = await open_log(url)
+    try:
+        routes, sources = _assembly_extensions(log)
+        config = GatewayConfig(data_dir=data, public_streams=tuple(public) if public else None)
+        app = create_app(log, config, routers=routes, metrics_sources=sources)
+        sock = bind(host, port)
+        actual = sock.getsockname()[1]
+        server = GatewayServer(uvicorn_config(app, access_log=access_log, log_level="info"))
+        run_file = data / RUN_FILE
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        run_file.write_text(json.dumps({"url": f"http://{shown}:{actual}", "pid": os.getpid()}))
+        typer.echo(f"flambeau gateway on http://{shown}:{actual} (log {_safe(url)})", err=True)
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            run_file.unlink(missing_ok=True)
+    finally:
+        await log.aclose()
+
+
+def _safe(url: str) -> str:
+    """The log URL without credentials, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest.split("/", 1)[0]:
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+def run(coro: Any) -> None:
+    """Run ``coro`` on uvloop when available (the gateway's fast path), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
+        asyncio.run(coro)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(coro)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``gateway`` to ``app``."""
+
+    @app.command()
+    def gateway(
+        log: Annotated[
+            str | None, typer.Option(help="Log URL (default: the data dir's SQLite log).")
+        ] = None,
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8000,
+        data: Annotated[
+            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
+        ] = None,
+        public: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="Stream pattern anyone may read (repeatable; default: streams "
+                "registered public)."
+            ),
+        ] = None,
+        access_log: Annotated[
+            bool, typer.Option(help="Log every request (API keys are masked).")
+        ] = False,
+    ) -> None:
+        """Serve ingest, subscriptions and operations over HTTP and WebSocket."""
+        directory = data_dir(data)
+        url = log_url(log, directory)
+        with contextlib.suppress(KeyboardInterrupt):
+            run(serve(url, host, port, directory, public, access_log))
