@@ -1,0 +1,73 @@
+"""Stateful stream processing: processors, keyed state, windows, timers and the worker runtime."""
+
+from flambeau.processing.assignment import Assignment, StaticAssignment
+from flambeau.processing.batch import Batch
+from flambeau.processing.clock import Clock, ManualClock, SystemClock
+from flambeau.processing.engine import PartitionEngine, Step
+from flambeau.processing.errors import (
+    ProcessorConfigError,
+    ReservedStateKeyError,
+    UnknownProcessorError,
+)
+from flambeau.processing.processor import (
+    BatchHandler,
+    Processor,
+    ProcessorRegistry,
+    TimerHandler,
+    default_processors,
+)
+from flambeau.processing.runtime import Lag, Worker, processor_lag
+from flambeau.processing.sidestreams import DeadLetter, LateEvent
+from flambeau.processing.state import State
+from flambeau.processing.timers import TimeDomain, Timer, Timers
+from flambeau.processing.transaction import Transaction, output_id
+from flambeau.processing.windows import (
+    Agg,
+    Emit,
+    Hopping,
+    Session,
+    Sliding,
+    Tumbling,
+    Window,
+    WindowResult,
+    WindowSpec,
+)
+
+__all__ = [
+    "Agg",
+    "Assignment",
+    "Batch",
+    "BatchHandler",
+    "Clock",
+    "DeadLetter",
+    "Emit",
+    "Hopping",
+    "Lag",
+    "LateEvent",
+    "ManualClock",
+    "PartitionEngine",
+    "Processor",
+    "ProcessorConfigError",
+    "ProcessorRegistry",
+    "ReservedStateKeyError",
+    "Session",
+    "Sliding",
+    "State",
+    "StaticAssignment",
+    "Step",
+    "SystemClock",
+    "TimeDomain",
+    "Timer",
+    "TimerHandler",
+    "Timers",
+    "Transaction",
+    "Tumbling",
+    "UnknownProcessorError",
+    "Window",
+    "WindowResult",
+    "WindowSpec",
+    "Worker",
+    "default_processors",
+    "output_id",
+    "processor_lag",
+]

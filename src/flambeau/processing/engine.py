@@ -1,0 +1,370 @@
+"""The engine of one (processor, partition): turns a batch into one atomic commit.
+
+The engine holds the partition's state, watermark, timers and window accumulators in memory.
+:meth:`PartitionEngine.process` runs the handler over a batch and returns a :class:`Step`: the
+state changes, the emitted events and the next input offset, which the runtime passes to one
+``Log.commit``. The engine does no I/O, so :func:`flambeau.testing.run` drives it directly.
+
+Within a batch, for each segment (the batch is cut where the watermark passes an event-time
+timer, so such a timer fires between the events it falls between):
+
+1. the handler runs; if it raises, the segment is split in halves and retried until the
+   failing event is alone, which goes to ``<processor>.dead`` (a poison event never stalls a
+   partition, and the good events around it keep their effects);
+2. window additions are folded in; events too late for every window go to ``<processor>.late``;
+3. the watermark advances, closed windows emit, due event-time timers fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from flambeau.events import Event, NewEvent, Record, Registry
+from flambeau.log import StateChange
+from flambeau.processing._time import NO_TIME, from_us, to_us
+from flambeau.processing._windowing import Pending, Rows, WindowState
+from flambeau.processing.batch import Batch, BulkDecoder
+from flambeau.processing.clock import Clock
+from flambeau.processing.processor import Processor
+from flambeau.processing.sidestreams import DeadLetter, LateEvent
+from flambeau.processing.state import State, StateStore
+from flambeau.processing.timers import TimeDomain, Timer, TimerTable
+from flambeau.processing.transaction import Transaction, output_id
+from flambeau.processing.windows import Window, WindowResult
+
+__all__ = ["PartitionEngine", "Step"]
+
+WATERMARK_KEY = "~wm"
+MAX_TIMER_ROUNDS = 100  # timers that keep re-arming in the past wait for the next batch
+
+
+@dataclass
+class Step:
+    """What one processed batch (or timer firing) commits, atomically.
+
+    Attributes:
+        offsets: stream -> partition -> next offset to read.
+        state: The changed state keys.
+        emit: The emitted events, in order.
+    """
+
+    offsets: dict[str, dict[int, int]] = field(default_factory=dict)
+    state: list[StateChange] = field(default_factory=list)
+    emit: list[tuple[str, NewEvent]] = field(default_factory=list)
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class PartitionEngine:
+    """One processor partition's in-memory state and batch logic."""
+
+    def __init__(
+        self,
+        processor: Processor,
+        partition: int,
+        stored: Mapping[str, bytes],
+        *,
+        registry: Registry,
+        clock: Clock,
+    ) -> None:
+        if processor.handler is None:
+            processor.partitions(registry)  # raises with a clear message
+        self.processor = processor
+        self.partition = partition
+        self.registry = registry
+        self.clock = clock
+        self.store = StateStore(partition, stored)
+        mark = self.store.lookup(WATERMARK_KEY, int)
+        self.watermark: int = NO_TIME if not isinstance(mark, int) else mark
+        self.timer_table = TimerTable(self.store)
+        self.window_states: list[tuple[Window, WindowState]] = [
+            (w, w.new_state(self.store)) for w in processor.windows
+        ]
+        self._decoders: dict[str, BulkDecoder] = {}
+        self._out: list[tuple[str, NewEvent]] = []
+        self._counts: dict[str, int] = {}
+        self._staged: list[tuple[Window, npt.NDArray[Any], list[str], npt.NDArray[Any]]] = []
+
+    # -- helpers for transactions ----------------------------------------------------------------
+
+    def output_index(self, trigger: str) -> int:
+        """How many events this step already emitted for ``trigger``."""
+        return self._counts.get(trigger, 0)
+
+    def decoder(self, stream: str) -> BulkDecoder:
+        """A decoder of a MessagePack array of ``stream``'s payloads."""
+        decode = self._decoders.get(stream)
+        if decode is None:
+            schema = self.registry.spec(stream).schema
+            decode = self._decoders[stream] = msgspec.msgpack.Decoder(list[schema]).decode  # type: ignore[valid-type]
+        return decode
+
+    # -- batches -------------------------------------------------------------------------------
+
+    def process(self, stream: str, records: Sequence[Record[Any]]) -> Step:
+        """Process records read from ``stream`` (raw or typed payloads) as one batch."""
+        typed = bool(records) and not isinstance(records[0].data, msgspec.Raw)
+        batch: Batch[Any] = Batch(
+            stream, self.partition, records, None if typed else self.decoder(stream)
+        )
+        return self.process_batch(batch)
+
+    def process_batch(self, batch: Batch[Any]) -> Step:
+        """Run the handler over ``batch``; return what to commit for it."""
+        size = len(batch)
+        if size == 0:
+            return Step()
+        times = batch.columns.times()
+        peaks = np.maximum.accumulate(np.maximum(times, self.watermark))
+        before = np.empty(size, np.int64)
+        before[0] = self.watermark
+        before[1:] = peaks[:-1]
+        self._fire_event_timers()
+        low = 0
+        while low < size:
+            due = self.timer_table.next_due(TimeDomain.EVENT)
+            high = size if due is None else int(np.searchsorted(peaks, due, "left")) + 1
+            high = min(size, max(high, low + 1))
+            self._run_isolated(batch[low:high])
+            self._apply_windows(batch, before)
+            self.watermark = max(self.watermark, int(peaks[high - 1]))
+            self._close_windows(batch, peaks, low, high)
+            self._fire_event_timers()
+            low = high
+        return self._finish({batch.stream: {self.partition: batch.next_offset}})
+
+    def _run_isolated(self, batch: Batch[Any]) -> None:
+        handler = self.processor.handler
+        assert handler is not None
+        tx = Transaction(self, batch=batch)
+        try:
+            handler(batch, tx)
+        except Exception as exc:
+            if len(batch) == 1:
+                self._dead_input(batch, exc)
+                return
+            middle = len(batch) // 2  # halve until the failing event is alone
+            self._run_isolated(batch[:middle])
+            self._run_isolated(batch[middle:])
+            return
+        self._commit(tx)
+
+    def _commit(self, tx: Transaction) -> None:
+        self.timer_table.apply(tx.timers.changes, tx.state)
+        tx.state.commit()
+        self._out.extend(tx.emitted)
+        for trigger, count in tx.counts.items():
+            self._counts[trigger] = self._counts.get(trigger, 0) + count
+        self._staged.extend(tx.window_rows)
+
+    # -- emitting on the runtime's behalf ------------------------------------------------------
+
+    def _emit(
+        self,
+        stream: str,
+        data: Event,
+        *,
+        key: str,
+        trigger: str,
+        causation_id: str | None,
+        time: datetime,
+    ) -> None:
+        index = self._counts.get(trigger, 0)
+        self._counts[trigger] = index + 1
+        event_id = output_id(self.processor.name, trigger, index)
+        self._out.append((stream, NewEvent(data, key, event_id, time, causation_id)))
+
+    def _emit_for(
+        self, batch: Batch[Any], position: int, stream: str, data: Event, key: str
+    ) -> None:
+        record = batch.columns.records[position]
+        self._emit(
+            stream,
+            data,
+            key=key,
+            trigger=f"{batch.stream}\x00{record.id}",
+            causation_id=record.id,
+            time=record.time,
+        )
+
+    def _dead_input(self, batch: Batch[Any], exc: Exception) -> None:
+        position, _ = batch.span
+        record = batch.columns.records[position]
+        letter = DeadLetter(
+            processor=self.processor.name,
+            source="input",
+            stream=batch.stream,
+            partition=self.partition,
+            offset=record.offset,
+            event_id=record.id,
+            error=_error_text(exc),
+            payload=batch.columns.raw_payload(position),
+        )
+        self._emit_for(batch, position, self.processor.dead_stream, letter, record.key)
+
+    # -- windows -------------------------------------------------------------------------------
+
+    def _apply_windows(self, batch: Batch[Any], before: npt.NDArray[np.int64]) -> None:
+        staged, self._staged = self._staged, []
+        if not staged:
+            return
+        times = batch.columns.times()
+        for window, state in self.window_states:
+            parts = [(i, k, v) for w, i, k, v in staged if w is window]
+            if not parts:
+                continue
+            if len(parts) == 1:
+                index, keys, values = parts[0]
+            else:
+                index = np.concatenate([p[0] for p in parts])
+                keys = [key for p in parts for key in p[1]]
+                values = np.concatenate([p[2] for p in parts])
+                if np.any(index[1:] < index[:-1]):  # fold in record order
+                    order = np.argsort(index, kind="stable")
+                    index, values = index[order], values[order]
+                    keys = [keys[i] for i in order.tolist()]
+            rows = Rows(index, keys, times[index], values, before[index])
+            late, updates = state.apply(rows)
+            for row in np.flatnonzero(late).tolist():
+                self._late(batch, window, int(index[row]), int(before[index[row]]))
+            for pending in updates:
+                self._emit_result(batch, window, pending, pending.cause, final=False)
+
+    def _late(self, batch: Batch[Any], window: Window, position: int, mark: int) -> None:
+        record = batch.columns.records[position]
+        event = LateEvent(
+            processor=self.processor.name,
+            window=window.name,
+            stream=batch.stream,
+            partition=self.partition,
+            offset=record.offset,
+            event_id=record.id,
+            time=record.time,
+            watermark=from_us(mark),
+            payload=batch.columns.raw_payload(position),
+        )
+        self._emit_for(batch, position, self.processor.late_stream, event, record.key)
+
+    def _close_windows(
+        self, batch: Batch[Any], peaks: npt.NDArray[np.int64], low: int, high: int
+    ) -> None:
+        for window, state in self.window_states:
+            closed = state.close(self.watermark)
+            if not closed:
+                continue
+            segment = peaks[low:high]
+            at = np.searchsorted(segment, [p.close_at for p in closed], "left")
+            for pending, offset in zip(closed, at.tolist(), strict=True):
+                cause = low + min(offset, high - low - 1)
+                self._emit_result(batch, window, pending, cause, final=True)
+
+    def _emit_result(
+        self, batch: Batch[Any], window: Window, pending: Pending, cause: int, *, final: bool
+    ) -> None:
+        result = WindowResult(
+            pending.key,
+            from_us(pending.start_us),
+            from_us(pending.end_us),
+            pending.value,
+            pending.count,
+            final,
+        )
+        record = batch.columns.records[cause]
+        try:
+            data = window.to_event(result)
+            if data is None:
+                return
+            self.registry.check(window.output, data)
+        except Exception as exc:
+            letter = DeadLetter(
+                processor=self.processor.name,
+                source="window",
+                stream=batch.stream,
+                partition=self.partition,
+                offset=-1,
+                event_id=record.id,
+                error=f"window {window.name!r}: {_error_text(exc)}",
+                payload=msgspec.msgpack.encode(result),
+            )
+            self._emit_for(batch, cause, self.processor.dead_stream, letter, pending.key)
+            return
+        self._emit_for(batch, cause, window.output, data, pending.key)
+
+    # -- timers --------------------------------------------------------------------------------
+
+    def _fire_event_timers(self) -> None:
+        for _ in range(MAX_TIMER_ROUNDS):
+            if not self._fire(TimeDomain.EVENT, self.watermark):
+                return
+
+    def _fire(self, domain: TimeDomain, now_us: int) -> bool:
+        removal = State(self.store)
+        due = self.timer_table.pop_due(domain, now_us, removal)
+        removal.commit()
+        for timer in due:
+            self._run_timer(timer)
+        return bool(due)
+
+    def _run_timer(self, timer: Timer) -> None:
+        handler = self.processor.timer_handler
+        if handler is None:
+            return  # its handler was removed since the timer was set
+        tx = Transaction(self, timer=timer)
+        try:
+            handler(timer, tx)
+        except Exception as exc:
+            letter = DeadLetter(
+                processor=self.processor.name,
+                source="timer",
+                stream="",
+                partition=self.partition,
+                offset=-1,
+                event_id=timer.id,
+                error=_error_text(exc),
+                payload=msgspec.msgpack.encode(timer.data),
+            )
+            when = timer.at if timer.domain is TimeDomain.EVENT else self.clock.now()
+            self._emit(
+                self.processor.dead_stream,
+                letter,
+                key=timer.key,
+                trigger=timer.id,
+                causation_id=timer.causation_id,
+                time=when,
+            )
+            return
+        self._commit(tx)
+
+    def next_processing_due(self) -> datetime | None:
+        """When the earliest processing-time timer is due, if any is set."""
+        due = self.timer_table.next_due(TimeDomain.PROCESSING)
+        return None if due is None else from_us(due)
+
+    def fire_processing_timers(self) -> Step | None:
+        """Fire the processing-time timers due by the clock; ``None`` if none is due."""
+        if not self._fire(TimeDomain.PROCESSING, to_us(self.clock.now())):
+            return None
+        self._fire_event_timers()
+        return self._finish({})
+
+    # -- finishing a step ----------------------------------------------------------------------
+
+    def _finish(self, offsets: dict[str, dict[int, int]]) -> Step:
+        internal = State(self.store)
+        for _, state in self.window_states:
+            state.persist(internal)
+        if self.watermark != NO_TIME and self.store.lookup(WATERMARK_KEY, int) != self.watermark:
+            internal.put_internal(WATERMARK_KEY, self.watermark)
+        internal.commit()
+        out, self._out = self._out, []
+        self._counts.clear()
+        return Step(offsets, self.store.take_changes(), out)
