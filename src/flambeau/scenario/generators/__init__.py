@@ -1,0 +1,1 @@
+"""Deterministic generators of a Games day: results, crowds, purchases, bets and incidents."""
