@@ -86,7 +86,7 @@ _ACCOUNT_RESERVED = ~(_A_LINKED | _DMNEC | _CMNED | _CLOSED)
 
 _MAX = U128_MAX_STR = str(U128_MAX)
 _NS = 1_000_000_000
-_TIMESTAMP_MAX = 2**64 - 1
+_TIMESTAMP_MAX = AMOUNT_MAX  # timestamps share the signed 64-bit bound
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 

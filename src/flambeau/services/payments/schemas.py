@@ -16,11 +16,13 @@ written as canonical **decimal strings**: ``"0"`` or digits without a leading ze
 holds no integer above 2**64 - 1. The ledger rejects a non-canonical new id with
 ``id_must_be_u128`` and simply finds no account or pending transfer for one.
 
-Amounts and balances are integer minor units from 0 to 2**64 - 1 (:data:`AMOUNT_MAX`):
-TigerBeetle allows 128 bits, but a MessagePack integer stops at 64, and 1.8e19 cents is far
-beyond any real balance. Flags are TigerBeetle's bit sets (:class:`TransferFlags`,
+Amounts and balances are integer minor units from 0 to 2**63 - 1 (:data:`AMOUNT_MAX`), as are
+``user_data_64`` and timestamps: TigerBeetle allows 128 (or 64 unsigned) bits, but msgspec can
+only bound integers that fit a signed 64-bit value, SQLite stores no wider integer, and 9.2e18
+cents is far beyond any real balance. Flags are TigerBeetle's bit sets (:class:`TransferFlags`,
 :class:`AccountFlags`), with the same bit positions. Timestamps are nanoseconds since the Unix
-epoch (UTC), assigned by the ledger from the batch's event time; clients send 0.
+epoch (UTC, so they last until 2262), assigned by the ledger from the batch's event time;
+clients send 0.
 """
 
 from __future__ import annotations
@@ -55,8 +57,8 @@ __all__ = [
 
 U128_MAX = 2**128 - 1
 """The largest id; TigerBeetle reserves it, so ids equal to it are refused."""
-AMOUNT_MAX = 2**64 - 1
-"""The largest amount or balance, in minor units."""
+AMOUNT_MAX = 2**63 - 1
+"""The largest amount or balance, in minor units (also the largest timestamp)."""
 MAX_BATCH = 8_000
 """The most accounts or transfers one request may carry."""
 
@@ -69,7 +71,7 @@ U128 = Annotated[
     ),
 ]
 Amount = Annotated[int, msgspec.Meta(ge=0, le=AMOUNT_MAX, description="integer minor units")]
-U64 = Annotated[int, msgspec.Meta(ge=0, le=2**64 - 1)]
+U64 = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 U32 = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]
 U16 = Annotated[int, msgspec.Meta(ge=0, le=2**16 - 1)]
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]

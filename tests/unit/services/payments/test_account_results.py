@@ -101,7 +101,7 @@ def test_created_accounts_get_increasing_timestamps_and_zero_balances() -> None:
 
 def test_replaying_a_created_account_after_a_closing_hold_still_answers_exists() -> None:
     state = ledger_with(account(1), account(2))
-    closing = pending(50, flags=int(1 << 6))
+    closing = pending(50, flags=1 << 6)
     assert str(apply(state, closing)[0]) == "ok"
     assert state.accounts["1"].flags & CLOSED
     results, _ = create_accounts(state, [account(1)], NOW)

@@ -1,4 +1,4 @@
-"""Every transfer result code: one scenario each, and a failed transfer leaves the ledger as it was."""
+"""Every transfer result code has a scenario, and a refused batch leaves the ledger untouched."""
 
 from __future__ import annotations
 
@@ -373,20 +373,20 @@ def _() -> Case:
 
 @case(R.overflows_debits)
 def _() -> Case:
-    state = with_history(pending(50, debit=1, credit=2, amount=2**63))
-    return Case(state, [transfer(100, debit=1, credit=4, amount=2**63)])
+    state = with_history(pending(50, debit=1, credit=2, amount=2**62))
+    return Case(state, [transfer(100, debit=1, credit=4, amount=2**62)])
 
 
 @case(R.overflows_credits)
 def _() -> Case:
-    state = with_history(pending(50, debit=1, credit=2, amount=2**63))
-    return Case(state, [transfer(100, debit=4, credit=2, amount=2**63)])
+    state = with_history(pending(50, debit=1, credit=2, amount=2**62))
+    return Case(state, [transfer(100, debit=4, credit=2, amount=2**62)])
 
 
 @case(R.overflows_timeout)
 def _() -> Case:
-    # Timestamps are u64 nanoseconds, which run out in 2554.
-    late = datetime(2554, 1, 1, tzinfo=UTC)
+    # Timestamps are signed 64-bit nanoseconds, which run out in 2262.
+    late = datetime(2262, 1, 1, tzinfo=UTC)
     return Case(standard(), [pending(100, timeout=2**32 - 1)], now=late)
 
 
@@ -438,7 +438,9 @@ def test_a_refused_batch_leaves_the_ledger_untouched(code: R) -> None:
 
 def test_a_post_may_leave_fields_at_zero_or_repeat_the_pending_ones() -> None:
     state = with_history(pending(50, amount=10))
-    explicit = post(100, 50, amount=4, debit_account_id="1", credit_account_id="2", ledger=1, code=1)
+    explicit = post(
+        100, 50, amount=4, debit_account_id="1", credit_account_id="2", ledger=1, code=1
+    )
     assert apply(state, explicit) == [R.ok]
     assert apply(state, post(100, 50, amount=4)) == [R.exists]
     assert apply(state, post(100, 50, amount=5)) == [R.exists_with_different_amount]
