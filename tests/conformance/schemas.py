@@ -7,16 +7,16 @@ from datetime import timedelta
 from flambeau.events import Event, Registry
 
 
-class Ping(Event, tag="ping"):
+class Ping(Event, frozen=True, tag="ping"):
     n: int
     pad: str = ""
 
 
-class Pong(Event, tag="pong"):
+class Pong(Event, frozen=True, tag="pong"):
     n: int
 
 
-class Other(Event, tag="other"):
+class Other(Event, frozen=True, tag="other"):
     n: int
 
 

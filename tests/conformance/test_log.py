@@ -16,7 +16,7 @@ from flambeau.errors import (
     UnknownStreamError,
 )
 from flambeau.events import NewEvent, Registry
-from flambeau.log import Log, StateChange, open_log, partition_for
+from flambeau.log import Appended, Log, StateChange, open_log, partition_for
 from tests.conformance.conftest import PERSISTENT, OpenLog
 from tests.conformance.schemas import Other, Ping, Pong
 
@@ -101,11 +101,11 @@ async def test_duplicate_ids_inside_one_batch_and_across_batches(log: Log) -> No
         [NewEvent(Ping(n=1), id="a"), NewEvent(Ping(n=2), id="b"), NewEvent(Ping(n=1), id="a")],
     )
     assert [p.duplicate for p in first] == [False, False, True]
-    assert first[2][:2] == first[0][:2]
+    assert (first[2].partition, first[2].offset) == (first[0].partition, first[0].offset)
     again = await log.append(
         "test.single", [NewEvent(Ping(n=1), id="b"), NewEvent(Ping(n=3), id="c")]
     )
-    assert again[0] == (first[1].partition, first[1].offset, True)
+    assert again[0] == Appended(first[1].partition, first[1].offset, True)
     assert not again[1].duplicate
     records = (await read_all(log, "test.single"))[0]
     assert [r.id for r in records] == ["a", "b", "c"]
@@ -206,6 +206,32 @@ async def test_reader_keeps_up_while_writes_continue(log: Log) -> None:
 
     _, seen = await asyncio.gather(writer(), reader())
     assert seen == list(range(total))
+
+
+async def test_long_partitions_read_back_whole_from_storage(open_test_log: OpenLog) -> None:
+    log = await open_test_log()
+    for start in range(0, 12_000, 1000):
+        await log.append("test.single", pings(start, 1000))
+    numbers = [DECODE(r.data).n for r in (await read_all(log, "test.single"))[0]]
+    assert numbers == list(range(12_000))
+    middle = await log.read("test.single", 0, 5_555, 10)
+    assert [r.offset for r in middle] == list(range(5_555, 5_565))
+
+
+async def test_reopened_log_reads_back_what_it_stored(backend: str, open_test_log: OpenLog) -> None:
+    if backend not in PERSISTENT:
+        pytest.skip(f"{backend}:// keeps nothing across close by design")
+    log = await open_test_log()
+    for start in range(0, 3000, 300):
+        await log.append("test.pings", pings(start, 300))
+    before = await read_all(log, "test.pings")
+    await log.aclose()
+    log = await open_test_log()
+    after = await read_all(log, "test.pings")
+    assert {p: [r.id for r in rs] for p, rs in after.items()} == {
+        p: [r.id for r in rs] for p, rs in before.items()
+    }
+    assert sum(len(rs) for rs in after.values()) == 3000
 
 
 async def test_unknown_stream_is_refused_by_name(log: Log) -> None:

@@ -14,13 +14,15 @@ a backend that fails to persist a job marks the whole log failed rather than lea
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import time
+import zlib
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -32,15 +34,16 @@ from flambeau.events import (
     Record,
     Registry,
     StreamSpec,
-    new_event_id,
     utc_now,
 )
-from flambeau.log.base import Appended, LogBase, Offsets, StateChange, StreamInfo, partition_for
+from flambeau.log.base import Appended, LogBase, Offsets, StateChange, StreamInfo
 
 DEFAULT_DEDUPE_WINDOW = timedelta(minutes=5)
 DEFAULT_DEDUPE_MAX = 1_000_000
 
 _encode = msgspec.msgpack.Encoder().encode
+_ID_PREFIX = os.urandom(6).hex() + "-"
+_id_counter = itertools.count(1)
 _decode_raw_record = msgspec.msgpack.Decoder(Record[msgspec.Raw]).decode
 
 
@@ -78,13 +81,22 @@ class StreamState:
         )
 
 
+class Segment(NamedTuple):
+    """Consecutive records of one partition appended together: the unit of storage."""
+
+    sid: int
+    partition: int
+    first: int
+    ingested_us: int
+    blobs: list[bytes]
+
+
 @dataclass
 class Job:
     """Everything one append or commit makes durable, atomically."""
 
     new_streams: list[StreamState] = field(default_factory=list)
-    # (stream id, partition, offset, ingested_us, encoded record): a ready SQL parameter row
-    rows: list[tuple[int, int, int, int, bytes]] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
     group: str | None = None
     offsets: list[tuple[str, int, int]] = field(default_factory=list)
     state: Sequence[StateChange] = ()
@@ -109,7 +121,9 @@ class LogCore(LogBase):
         self._by_sid: dict[int, StreamState] = {}
         self._dedupe_window_us = int(dedupe_window.total_seconds() * 1_000_000)
         self._dedupe_max = dedupe_max
-        self._dedupe_order: deque[tuple[int, StreamState, str]] = deque()
+        # batches of ids in arrival order, so the window expires a batch at a time
+        self._dedupe_order: deque[tuple[int, StreamState, list[str]]] = deque()
+        self._dedupe_count = 0
         self._groups: dict[tuple[str, str], dict[int, int]] = {}
         self._closed = False
         self._failed: BaseException | None = None
@@ -121,9 +135,9 @@ class LogCore(LogBase):
         raise NotImplementedError
 
     async def _read_stored(
-        self, state: StreamState, partition: int, offset: int, limit: int, end: int
-    ) -> list[bytes]:
-        """Encoded records at ``offset <= o < end`` that the tail buffer no longer holds."""
+        self, state: StreamState, partition: int, offset: int, end: int
+    ) -> list[Record[msgspec.Raw]]:
+        """Records at ``offset <= o < end`` that the tail buffer no longer holds."""
         raise NotImplementedError
 
     def _next_sid(self) -> int:
@@ -170,12 +184,19 @@ class LogCore(LogBase):
             if len(event.key) > MAX_KEY_BYTES // 4 and len(event.key.encode()) > MAX_KEY_BYTES:
                 raise InvalidEventError(f"event {index}: key is longer than {MAX_KEY_BYTES} bytes")
 
-    def _expire_ids(self, now_us: int) -> None:
+    def _remember(self, now_us: int, state: StreamState, batch_ids: list[str]) -> None:
+        """Keep a batch's ids in the dedupe window, dropping what fell out of it."""
         order = self._dedupe_order
+        if batch_ids:
+            order.append((now_us, state, batch_ids))
+            self._dedupe_count += len(batch_ids)
         cutoff = now_us - self._dedupe_window_us
-        while order and (order[0][0] < cutoff or len(order) > self._dedupe_max):
-            _, state, event_id = order.popleft()
-            state.ids.pop(event_id, None)
+        while order and (order[0][0] < cutoff or self._dedupe_count > self._dedupe_max):
+            _, old_state, old_ids = order.popleft()
+            self._dedupe_count -= len(old_ids)
+            pop = old_state.ids.pop
+            for event_id in old_ids:
+                pop(event_id, None)
 
     def _place(self, name: str, events: Sequence[NewEvent], job: Job) -> list[Appended]:
         """Dedupe, assign partitions and offsets, and encode; add the rows to ``job``."""
@@ -184,20 +205,23 @@ class LogCore(LogBase):
         parts = state.partitions
         count = len(parts)
         ids = state.ids
-        remember = self._dedupe_order.append
-        rows = job.rows
+        batch_ids: list[str] = []
+        remember = batch_ids.append
+        blobs: list[list[bytes]] = [[] for _ in parts]
+        firsts = [p.assigned for p in parts]
+        crc32 = zlib.crc32
         now = utc_now()
         now_us = int(now.timestamp() * 1_000_000)
-        self._expire_ids(now_us)
         placed: list[Appended] = []
+        counter = _id_counter
         for event in events:
-            event_id = event.id or new_event_id()
+            event_id = event.id or f"{_ID_PREFIX}{next(counter):x}"
             seen = ids.get(event_id)
             if seen is not None:
                 placed.append(Appended(seen[0], seen[1], True))
                 continue
             key = event.key
-            index = partition_for(key or event_id, count) if count > 1 else 0
+            index = crc32((key or event_id).encode()) % count if count > 1 else 0
             part = parts[index]
             offset = part.assigned
             part.assigned = offset + 1
@@ -212,23 +236,29 @@ class LogCore(LogBase):
                 event.causation_id,
                 event.data,
             )
-            rows.append((sid, index, offset, now_us, _encode(record)))
+            blobs[index].append(_encode(record))
             ids[event_id] = (index, offset)
-            remember((now_us, state, event_id))
+            remember(event_id)
             placed.append(Appended(index, offset, False))
+        self._remember(now_us, state, batch_ids)
+        job.segments.extend(
+            Segment(sid, index, firsts[index], now_us, part_blobs)
+            for index, part_blobs in enumerate(blobs)
+            if part_blobs
+        )
         return placed
 
     def _publish(self, job: Job) -> None:
         """Make a durable job visible: move ends forward, fill tails, wake waiters."""
         touched: set[StreamState] = set()
         by_sid = self._by_sid
-        for sid, index, offset, _, blob in job.rows:
-            state = by_sid[sid]
-            part = state.partitions[index]
+        for segment in job.segments:
+            state = by_sid[segment.sid]
+            part = state.partitions[segment.partition]
             if not part.tail:
-                part.base = offset
-            part.tail.append(blob)
-            part.end = offset + 1
+                part.base = segment.first
+            part.tail.extend(segment.blobs)
+            part.end = segment.first + len(segment.blobs)
             touched.add(state)
         if job.group is not None:
             for stream, index, offset in job.offsets:
@@ -252,10 +282,9 @@ class LogCore(LogBase):
         self._validate(stream, events)
         job = Job()
         placed = self._place(stream, events, job)
-        if job.rows or job.new_streams:
+        if placed or job.new_streams:
+            # a batch of duplicates too waits its turn: it answers once the originals are durable
             await self._persist(job)
-        elif placed:
-            await self._persist(job)  # all duplicates: answer once the originals are durable
         return placed
 
     async def commit(
@@ -300,10 +329,8 @@ class LogCore(LogBase):
         if offset >= end:
             return []
         if offset >= part.base:
-            blobs = part.tail[offset - part.base : end - part.base]
-        else:
-            blobs = await self._read_stored(state, partition, offset, limit, end)
-        return [_decode_raw_record(blob) for blob in blobs]
+            return [_decode_raw_record(b) for b in part.tail[offset - part.base : end - part.base]]
+        return await self._read_stored(state, partition, offset, min(end, part.base))
 
     async def wait(self, stream: str, after: Mapping[int, int], timeout: float) -> bool:
         self._check_usable()
@@ -355,6 +382,6 @@ class LogCore(LogBase):
     def debug_state(self) -> dict[str, Any]:
         """Counters for metrics and tests: dedupe window size, tail sizes."""
         return {
-            "dedupe_ids": len(self._dedupe_order),
+            "dedupe_ids": self._dedupe_count,
             "tail_records": sum(len(p.tail) for s in self._streams.values() for p in s.partitions),
         }

@@ -31,7 +31,7 @@ Offsets = Mapping[str, Mapping[int, int]]
 """Committed positions: stream -> partition -> the next offset to read."""
 
 
-class Appended(NamedTuple):
+class Appended(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """Where one appended event landed. ``duplicate`` means its id was already in the log."""
 
     partition: int

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import SplitResult
 
-from flambeau.events import Registry
+import msgspec
+
+from flambeau.events import Record, Registry
 from flambeau.log._core import Job, LogCore, StreamState
 from flambeau.log._registry import reject_unknown, take_window
 from flambeau.log.base import StateChange
@@ -37,11 +39,11 @@ class MemoryLog(LogCore):
         self._next_retention = 0.0
 
     async def _persist(self, job: Job) -> None:
-        for sid, index, offset, ingested_us, _ in job.rows:
-            offsets, times = self._marks[(sid, index)]
-            if not times or times[-1] != ingested_us:
-                offsets.append(offset)
-                times.append(ingested_us)
+        for segment in job.segments:
+            offsets, times = self._marks[(segment.sid, segment.partition)]
+            if not times or times[-1] != segment.ingested_us:
+                offsets.append(segment.first)
+                times.append(segment.ingested_us)
         self._apply_state(job.group, job.state)
         self._publish(job)
         if time.monotonic() >= self._next_retention:
@@ -59,8 +61,8 @@ class MemoryLog(LogCore):
                 store[change.key] = change.value
 
     async def _read_stored(
-        self, state: StreamState, partition: int, offset: int, limit: int, end: int
-    ) -> list[bytes]:
+        self, state: StreamState, partition: int, offset: int, end: int
+    ) -> list[Record[msgspec.Raw]]:
         return []  # the tail holds everything retained
 
     async def load_state(self, group: str, partition: int) -> dict[str, bytes]:

@@ -46,14 +46,15 @@ CREATE TABLE IF NOT EXISTS streams (
     epoch TEXT NOT NULL,
     created_us INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS events (
+CREATE TABLE IF NOT EXISTS segments (
     sid INTEGER NOT NULL,
     part INTEGER NOT NULL,
-    off INTEGER NOT NULL,
+    first_off INTEGER NOT NULL,
+    last_off INTEGER NOT NULL,
     ingested_us INTEGER NOT NULL,
     data BLOB NOT NULL,
-    PRIMARY KEY (sid, part, off)
-) WITHOUT ROWID;
+    PRIMARY KEY (sid, part, first_off)
+);
 CREATE TABLE IF NOT EXISTS offsets (
     grp TEXT NOT NULL,
     stream TEXT NOT NULL,
@@ -70,7 +71,10 @@ CREATE TABLE IF NOT EXISTS state (
 ) WITHOUT ROWID;
 """
 
-INSERT_EVENT = "INSERT INTO events (sid, part, off, ingested_us, data) VALUES (?, ?, ?, ?, ?)"
+INSERT_SEGMENT = (
+    "INSERT INTO segments (sid, part, first_off, last_off, ingested_us, data) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 UPSERT_OFFSET = (
     "INSERT INTO offsets (grp, stream, part, next) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (grp, stream, part) DO UPDATE SET next = excluded.next"
@@ -81,7 +85,21 @@ UPSERT_STATE = (
 )
 DELETE_STATE = "DELETE FROM state WHERE grp = ? AND part = ? AND key = ?"
 
-_decode_raw_record = msgspec.msgpack.Decoder(Record[msgspec.Raw]).decode
+_decode_segment = msgspec.msgpack.Decoder(list[Record[msgspec.Raw]]).decode
+
+
+def pack_segment(blobs: list[bytes]) -> bytes:
+    """One MessagePack array of already-encoded records: decodable in a single call."""
+    count = len(blobs)
+    if count < 16:
+        header = bytes((0x90 | count,))
+    elif count < 1 << 16:
+        header = b"\xdc" + count.to_bytes(2, "big")
+    else:
+        header = b"\xdd" + count.to_bytes(4, "big")
+    return header + b"".join(blobs)
+
+
 _SYNC = {"normal": "NORMAL", "full": "FULL"}
 
 
@@ -100,7 +118,7 @@ def connect(path: Path, sync: str, *, readonly: bool = False) -> sqlite3.Connect
 class _Pending:
     """A job waiting for the writer, with the future its appender awaits."""
 
-    __slots__ = ("future", "job", "sql")
+    __slots__ = ("future", "job", "rows", "sql")
 
     def __init__(
         self,
@@ -111,6 +129,7 @@ class _Pending:
         self.job = job
         self.future = future
         self.sql = sql or []
+        self.rows = sum(len(s.blobs) for s in job.segments) if job else 0
 
 
 class SQLiteLog(LogCore):
@@ -146,7 +165,7 @@ class SQLiteLog(LogCore):
         conn = self._writer_conn
         now_us = int(time.time() * 1_000_000)
         cutoff = now_us - self._dedupe_window_us
-        recent: list[tuple[int, StreamState, str]] = []
+        recent: list[tuple[int, StreamState, list[str]]] = []
         for name, sid, count, epoch in conn.execute(
             "SELECT name, sid, partitions, epoch FROM streams ORDER BY sid"
         ):
@@ -157,12 +176,14 @@ class SQLiteLog(LogCore):
             parts = []
             for part in range(count):
                 high = conn.execute(
-                    "SELECT off FROM events WHERE sid = ? AND part = ? ORDER BY off DESC LIMIT 1",
+                    "SELECT last_off FROM segments WHERE sid = ? AND part = ? "
+                    "ORDER BY first_off DESC LIMIT 1",
                     (sid, part),
                 ).fetchone()
                 end = high[0] + 1 if high else 0
                 low = conn.execute(
-                    "SELECT off FROM events WHERE sid = ? AND part = ? ORDER BY off LIMIT 1",
+                    "SELECT first_off FROM segments WHERE sid = ? AND part = ? "
+                    "ORDER BY first_off LIMIT 1",
                     (sid, part),
                 ).fetchone()
                 parts.append(Partition(low[0] if low else end, end))
@@ -170,17 +191,20 @@ class SQLiteLog(LogCore):
             self._add_stream(state)
             for part in range(count):
                 for ingested_us, data in conn.execute(
-                    "SELECT ingested_us, data FROM events WHERE sid = ? AND part = ? "
-                    "ORDER BY off DESC",
+                    "SELECT ingested_us, data FROM segments WHERE sid = ? AND part = ? "
+                    "ORDER BY first_off DESC",
                     (sid, part),
                 ):
                     if ingested_us < cutoff:
                         break
-                    record = _decode_raw_record(data)
-                    state.ids[record.id] = (part, record.offset)
-                    recent.append((ingested_us, state, record.id))
+                    segment_ids = []
+                    for record in _decode_segment(data):
+                        state.ids[record.id] = (part, record.offset)
+                        segment_ids.append(record.id)
+                    recent.append((ingested_us, state, segment_ids))
         recent.sort(key=lambda item: item[0])
-        self._dedupe_order.extend(recent[-self._dedupe_max :])
+        for ingested_us, state, segment_ids in recent:
+            self._remember(ingested_us, state, segment_ids)
         for grp, stream, part, nxt in conn.execute("SELECT grp, stream, part, next FROM offsets"):
             self._groups.setdefault((grp, stream), {})[part] = nxt
 
@@ -200,7 +224,7 @@ class SQLiteLog(LogCore):
             if first is None:
                 break
             group = [first]
-            rows = len(first.job.rows) if first.job else 0
+            rows = first.rows
             stop = False
             while rows < GROUP_MAX_ROWS:
                 try:
@@ -211,8 +235,8 @@ class SQLiteLog(LogCore):
                     stop = True
                     break
                 group.append(more)
-                rows += len(more.job.rows) if more.job else 0
-            try:
+                rows += more.rows
+            try:  # anything that goes wrong fails this group's jobs: no appender waits forever
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     for pending in group:
@@ -248,8 +272,21 @@ class SQLiteLog(LogCore):
                     int(time.time() * 1e6),
                 ),
             )
-        if job.rows:
-            conn.executemany(INSERT_EVENT, job.rows)
+        if job.segments:
+            conn.executemany(
+                INSERT_SEGMENT,
+                [
+                    (
+                        s.sid,
+                        s.partition,
+                        s.first,
+                        s.first + len(s.blobs) - 1,
+                        s.ingested_us,
+                        pack_segment(s.blobs),
+                    )
+                    for s in job.segments
+                ],
+            )
         if job.group is not None:
             group = job.group
             if job.offsets:
@@ -296,15 +333,24 @@ class SQLiteLog(LogCore):
         return conn
 
     async def _read_stored(
-        self, state: StreamState, partition: int, offset: int, limit: int, end: int
-    ) -> list[bytes]:
-        def query() -> list[bytes]:
-            rows = self._reader().execute(
-                "SELECT data FROM events WHERE sid = ? AND part = ? AND off >= ? AND off < ? "
-                "ORDER BY off LIMIT ?",
-                (state.sid, partition, offset, end, limit),
-            )
-            return [row[0] for row in rows]
+        self, state: StreamState, partition: int, offset: int, end: int
+    ) -> list[Record[msgspec.Raw]]:
+        def query() -> list[Record[msgspec.Raw]]:
+            conn = self._reader()
+            (first,) = conn.execute(
+                "SELECT MAX(first_off) FROM segments WHERE sid = ? AND part = ? AND first_off <= ?",
+                (state.sid, partition, offset),
+            ).fetchone()
+            out: list[Record[msgspec.Raw]] = []
+            for first_off, data in conn.execute(
+                "SELECT first_off, data FROM segments WHERE sid = ? AND part = ? "
+                "AND first_off >= ? AND first_off < ? ORDER BY first_off",
+                (state.sid, partition, offset if first is None else first, end),
+            ):
+                out.extend(_decode_segment(data)[max(0, offset - first_off) : end - first_off])
+                if len(out) >= end - offset:
+                    break
+            return out
 
         return await self._loop.run_in_executor(self._readers, query)
 
@@ -339,7 +385,7 @@ class SQLiteLog(LogCore):
         if not cuts:
             return
         sql: list[tuple[str, tuple[object, ...]]] = [
-            ("DELETE FROM events WHERE sid = ? AND part = ? AND off < ?", (s.sid, i, c))
+            ("DELETE FROM segments WHERE sid = ? AND part = ? AND last_off < ?", (s.sid, i, c))
             for s, i, c in cuts
         ]
         await self._submit(None, sql)
@@ -354,37 +400,34 @@ class SQLiteLog(LogCore):
     def _retention_cut(
         self, state: StreamState, part: int, start: int, end: int, now_us: int
     ) -> int:
-        """The first offset to keep: runs on a reader thread."""
+        """The first offset to keep, at segment grain; runs on a reader thread.
+
+        Expired segments are deleted on every pass, so the scan by age from the start reads
+        only those and one more.
+        """
         conn = self._reader()
         spec = state.spec
         cut = start
         if spec.max_age is not None:
             cutoff = now_us - int(spec.max_age.total_seconds() * 1_000_000)
-            low, high = start, end  # ingested_us never decreases along offsets: binary search
-            while low < high:
-                mid = (low + high) // 2
-                row = conn.execute(
-                    "SELECT ingested_us FROM events WHERE sid = ? AND part = ? AND off >= ? "
-                    "ORDER BY off LIMIT 1",
-                    (state.sid, part, mid),
-                ).fetchone()
-                if row is None or row[0] >= cutoff:
-                    high = mid
-                else:
-                    low = mid + 1
-            cut = max(cut, low)
+            row = conn.execute(
+                "SELECT first_off FROM segments WHERE sid = ? AND part = ? AND ingested_us >= ? "
+                "ORDER BY first_off LIMIT 1",
+                (state.sid, part, cutoff),
+            ).fetchone()
+            cut = max(cut, row[0] if row else end)
         if spec.max_bytes is not None:
             kept = 0
             keep_from = end
-            for off, size in conn.execute(
-                "SELECT off, length(data) FROM events WHERE sid = ? AND part = ? AND off >= ? "
-                "ORDER BY off DESC",
-                (state.sid, part, start),
+            for first_off, size in conn.execute(
+                "SELECT first_off, length(data) FROM segments WHERE sid = ? AND part = ? "
+                "ORDER BY first_off DESC",
+                (state.sid, part),
             ):
                 if kept + size > spec.max_bytes:
                     break
                 kept += size
-                keep_from = off
+                keep_from = first_off
             cut = max(cut, keep_from)
         return cut
 
