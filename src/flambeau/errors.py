@@ -49,3 +49,7 @@ class BackendUnavailableError(FlambeauError):
 
 class LogFailedError(FlambeauError):
     """A write could not be made durable; the log refuses further work until reopened."""
+
+
+class LogLockedError(FlambeauError):
+    """Another process has the embedded log open; SQLite logs have one writing process."""

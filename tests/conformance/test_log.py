@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from flambeau.errors import (
     InvalidEventError,
     InvalidLogURLError,
+    LogLockedError,
     SchemaMismatchError,
     UnknownBackendError,
     UnknownStreamError,
@@ -293,6 +295,15 @@ async def test_reopen_keeps_events_offsets_state_epoch_and_dedupe(
     )
     assert [a.duplicate for a in again] == [True, False]
     assert again[1].offset == 10
+
+
+async def test_sqlite_log_refuses_a_second_opener(tmp_path: Path, registry: Registry) -> None:
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    async with await open_log(url, registry):
+        with pytest.raises(LogLockedError, match="another process"):
+            await open_log(url, registry)
+    async with await open_log(url, registry) as again:  # released on close
+        assert await again.streams() == []
 
 
 async def test_unknown_scheme_and_option_are_named(registry: Registry) -> None:

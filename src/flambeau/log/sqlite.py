@@ -9,6 +9,11 @@ then published on the event loop in job order. Offsets are assigned on the loop 
 in-memory tail and older ones through a small pool of read-only connections, never on the
 event loop thread.
 
+One process at a time: offsets are assigned in memory by the process that holds the log, so
+opening takes an exclusive lock on ``<path>.lock`` and a second process gets
+:class:`~flambeau.errors.LogLockedError`. Run the gateway and the processors in one process
+(``flambeau up``), or move to ``nats://`` to spread them over machines.
+
 Durability: ``sync=normal`` (the default) survives a process crash and loses at most the last
 commits on power loss; ``sync=full`` fsyncs every group commit.
 """
@@ -16,6 +21,7 @@ commits on power loss; ``sync=full`` fsyncs every group commit.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import queue
 import sqlite3
@@ -28,7 +34,7 @@ from urllib.parse import SplitResult
 
 import msgspec
 
-from flambeau.errors import InvalidLogURLError
+from flambeau.errors import InvalidLogURLError, LogLockedError
 from flambeau.events import Record, Registry
 from flambeau.log._core import Job, LogCore, Partition, StreamState
 from flambeau.log._registry import reject_unknown, take_window
@@ -157,6 +163,7 @@ class SQLiteLog(LogCore):
             target=self._write_loop, name="flambeau-sqlite-writer", daemon=True
         )
         self._next_retention = time.monotonic() + RETENTION_EVERY_S
+        self._lock: int | None = None
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -442,7 +449,28 @@ class SQLiteLog(LogCore):
         self._readers.shutdown(wait=True)
         for conn in self._reader_conns:
             conn.close()
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
         self._wake_all()
+
+
+def take_lock(path: Path) -> int:
+    """Hold ``<path>.lock`` exclusively for this process, or say who holds it."""
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise LogLockedError(
+            f"the log {path} is open in another process (pid {holder}); a SQLite log has one "
+            "process: run gateway and processors together with 'flambeau up', or use nats://"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
 
 
 async def open_backend(url: SplitResult, options: dict[str, str], registry: Registry) -> SQLiteLog:
@@ -463,7 +491,13 @@ async def open_backend(url: SplitResult, options: dict[str, str], registry: Regi
     reject_unknown(options, url)
     path = Path(raw_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    log = SQLiteLog(url.geturl(), registry, path, sync=sync, dedupe_window=window)
+    lock = take_lock(path)
+    try:
+        log = SQLiteLog(url.geturl(), registry, path, sync=sync, dedupe_window=window)
+    except BaseException:
+        os.close(lock)
+        raise
+    log._lock = lock
     await asyncio.get_running_loop().run_in_executor(None, log._load)
     log._writer.start()
     os.chmod(path, 0o600)
