@@ -1,8 +1,9 @@
 """Races: a start list, the splits as the field passes them, unofficial then official times.
 
 A competitor's time is the event's winning time, slowed by 0.25% per strength point under 90,
-times a normal noise (0.6% in short races, 1.2% over half an hour). Long races lose a few
-competitors (DNF) on the way. Equal times share a rank, as a dead heat does.
+times a normal noise (0.6% in short races, 1.2% over half an hour). Times are kept to the
+millisecond (a photo finish separates two runners shown in the same hundredth); equal times
+share a rank, as a dead heat does. Long races lose a few competitors (DNF) on the way.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def race_updates(unit: Unit, rng: random.Random) -> list[ResultUpdate]:
     splits: list[list[int]] = []
     for entrant in entrants:
         total = base * (1.0 + 0.0025 * (90.0 - entrant.strength)) * rng.gauss(1.0, noise)
-        total_ms = round(total / 10) * 10  # timed to the hundredth
+        total_ms = round(total)  # timed to the thousandth, shown to the hundredth
         passed = sorted(
             min(total_ms - 10, round(total_ms * (k + 1) / (count + 1) * rng.gauss(1.0, 0.015)))
             for k in range(count)
