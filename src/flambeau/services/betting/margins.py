@@ -148,6 +148,6 @@ def to_odds(
         Odds, never below ``MIN_ODDS`` nor above ``MAX_ODDS``.
     """
     implied = implied_probabilities(probabilities, market_index, margin=margin, method=method)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # p = 0 or subnormal: MAX_ODDS
         odds = 1.0 / implied
     return round_odds(odds) if rounded else np.clip(odds, MIN_ODDS, MAX_ODDS)

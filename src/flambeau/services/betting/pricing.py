@@ -226,7 +226,9 @@ def poisson_matrix(
     if floors.size:
         cover = below_or_at[:, floors - low]
         columns.append(np.stack([cover, 1.0 - cover], axis=2).reshape(n, -1))
-    return np.concatenate(columns, axis=1)
+    # Complements such as 1 - 1.0000000000000002 would publish a probability of -2e-16,
+    # which the feed's own schema (probability >= 0) rejects on decode.
+    return np.clip(np.concatenate(columns, axis=1), 0.0, 1.0)
 
 
 # ---------------------------------------------------------------- Elo (head-to-head)
@@ -287,7 +289,7 @@ def elo_matrix(
         need_h = profile.race_to - np.asarray(home_units, dtype=np.int64)
         need_a = profile.race_to - np.asarray(away_units, dtype=np.int64)
         match = _race_to(unit, need_h, need_a)
-    return np.stack([match, 1.0 - match], axis=1)
+    return np.clip(np.stack([match, 1.0 - match], axis=1), 0.0, 1.0)
 
 
 # ---------------------------------------------------------------- races
@@ -344,7 +346,7 @@ def race_matrix(ratings: npt.ArrayLike, places: int = 3) -> tuple[FloatArray, Fl
     w = np.where(present, np.power(10.0, (np.where(present, r, 0.0) - top) / 400.0), 0.0)
     first, second, third = harville_top3(w)
     podium = first + (second if places >= 2 else 0.0) + (third if places >= 3 else 0.0)
-    return first, podium
+    return first, np.minimum(podium, 1.0)
 
 
 # ---------------------------------------------------------------- all events at once

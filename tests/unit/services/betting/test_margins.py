@@ -1,0 +1,113 @@
+"""Margins: the overround asked for, Shin's long-shot bias, the price ladder, the bounds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flambeau.services.betting.margins import (
+    MAX_ODDS,
+    MIN_ODDS,
+    MarginMethod,
+    implied_probabilities,
+    round_odds,
+    to_odds,
+)
+
+THREE_WAY = np.array([0.5, 0.3, 0.2])
+
+
+@st.composite
+def markets(draw: st.DrawFn) -> np.ndarray:
+    weights = draw(st.lists(st.floats(0.01, 1.0), min_size=2, max_size=8))
+    p = np.array(weights)
+    return p / p.sum()
+
+
+@given(markets(), st.floats(0.0, 0.2))
+def test_multiplicative_adds_exactly_the_margin(p: np.ndarray, margin: float) -> None:
+    implied = implied_probabilities(p, margin=margin)
+    assert implied.sum() == pytest.approx(1.0 + margin)
+    np.testing.assert_allclose(implied / p, 1.0 + margin)
+
+
+@given(markets(), st.floats(0.005, 0.15))
+def test_shin_adds_the_margin_and_loads_it_on_long_shots(p: np.ndarray, margin: float) -> None:
+    implied = implied_probabilities(
+        p, np.zeros(p.size, dtype=np.int64), margin=margin, method=MarginMethod.SHIN
+    )
+    assert implied.sum() == pytest.approx(1.0 + margin, abs=1e-9)
+    ratio = implied / p
+    order = np.argsort(p)
+    # The less likely the outcome, the larger its share of the margin (ties aside).
+    assert np.all(np.diff(ratio[order]) <= 1e-9)
+
+
+def test_shin_solves_each_market_on_its_own() -> None:
+    p = np.concatenate([THREE_WAY, [0.9, 0.1]])
+    index = np.array([0, 0, 0, 1, 1])
+    implied = implied_probabilities(p, index, margin=0.06, method=MarginMethod.SHIN)
+    assert implied[:3].sum() == pytest.approx(1.06)
+    assert implied[3:].sum() == pytest.approx(1.06)
+
+
+def test_shin_falls_back_to_multiplicative_for_a_podium_market() -> None:
+    podium = np.array([0.9, 0.8, 0.7, 0.4, 0.2])  # sums to 3
+    implied = implied_probabilities(
+        podium, np.zeros(5, dtype=np.int64), margin=0.1, method=MarginMethod.SHIN
+    )
+    np.testing.assert_allclose(implied, podium * 1.1)
+
+
+def test_shin_needs_the_market_index() -> None:
+    with pytest.raises(ValueError, match="market_index"):
+        implied_probabilities(THREE_WAY, margin=0.05, method=MarginMethod.SHIN)
+
+
+def test_bad_inputs_are_refused() -> None:
+    with pytest.raises(ValueError, match="margin"):
+        implied_probabilities(THREE_WAY, margin=-0.01)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        implied_probabilities([1.5, -0.5])
+
+
+@pytest.mark.parametrize(
+    ("raw", "rounded"),
+    [
+        (1.0, 1.01),
+        (1.005, 1.01),
+        (1.019, 1.01),
+        (1.999, 1.99),
+        (2.0, 2.0),
+        (2.36, 2.36),
+        (2.379, 2.36),
+        (3.07, 3.05),
+        (5.55, 5.5),
+        (9.99, 9.8),
+        (17.3, 17.0),
+        (27.9, 27.0),
+        (47.0, 46.0),
+        (99.0, 95.0),
+        (543.0, 540.0),
+        (1e6, MAX_ODDS),
+        (np.inf, MAX_ODDS),
+    ],
+)
+def test_odds_round_down_onto_the_ladder(raw: float, rounded: float) -> None:
+    assert round_odds([raw])[0] == rounded
+
+
+@given(st.floats(0.0, 1.0), st.floats(0.0, 0.2))
+def test_odds_stay_within_bounds_and_never_favour_the_bettor(p: float, margin: float) -> None:
+    rounded = to_odds([p], margin=margin)[0]
+    exact = to_odds([p], margin=margin, rounded=False)[0]
+    assert MIN_ODDS <= rounded <= MAX_ODDS
+    assert rounded <= exact + 1e-12
+
+
+def test_betradar_style_example_gives_an_overround_near_the_margin() -> None:
+    odds = to_odds([0.4, 0.4, 0.2], margin=0.15)
+    assert odds.tolist() == [2.16, 2.16, 4.3]
+    assert (1 / odds).sum() == pytest.approx(1.15, abs=0.01)
