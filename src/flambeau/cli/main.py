@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flambeau.cli import bench, gateway, keys, tail
+from flambeau.cli import bench, gateway, keys, tail, up, worker
 
 app = typer.Typer(
     name="flambeau",
@@ -14,10 +14,14 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (tail, bench, gateway, keys):
+for module in (up, tail, bench, gateway, keys, worker):
     module.register(app)
 
 
 def main() -> None:
     """Run the ``flambeau`` command."""
     app()
+
+
+if __name__ == "__main__":
+    main()

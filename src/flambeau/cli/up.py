@@ -1,0 +1,232 @@
+"""``flambeau up``: the whole platform in one process, and the Paris 2024 rehearsal beside it.
+
+One process holds the log (the embedded SQLite log has one writing process), serves the
+gateway and runs every registered processor. Unless ``--no-sim`` is given, the rehearsal runs
+as a separate process that talks to the gateway over HTTP and WebSocket with its own API key,
+exactly as a timing system or a payment switch would. Ctrl-C stops everything cleanly:
+the simulator first, then the gateway's subscribers (told their positions), then the workers
+(in-flight batches committed), then the log (flushed). Running it again resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from flambeau.cli._options import data_dir, log_url
+from flambeau.cli.gateway import RUN_FILE, run
+
+console = Console(stderr=True)
+SIM_KEY_FILE = "simulator.key"
+SIM_STATUS_FILE = "simulator.json"
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    """What ``flambeau up`` was asked to do."""
+
+    url: str
+    data: Path
+    host: str
+    port: int
+    simulate: bool
+    sim_args: tuple[str, ...]
+    duration: float | None
+
+
+async def _simulator_key(app_state: Any, data: Path) -> str:
+    """The rehearsal's own API key: created once (write on every stream), kept mode 0600."""
+    path = data / SIM_KEY_FILE
+    keys = app_state.gateway.keys
+    if path.exists():
+        key = path.read_text().strip()
+        if keys.verify(key) is not None:
+            return key
+    created: tuple[str, Any] = await keys.create(
+        "rehearsal", ("write:*", "read:*"), "the rehearsal simulator"
+    )
+    key = created[0]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _start_simulator(
+    target: str, key_file: Path, data: Path, args: tuple[str, ...]
+) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "flambeau.cli.main", "simulate",
+        "--target", target,
+        "--key-file", str(key_file),
+        "--status-file", str(data / SIM_STATUS_FILE),
+        "--state-dir", str(data),
+        *args,
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL)
+
+
+def _status_line(total_events: int, rate: float, lag: int, data: Path) -> str:
+    parts = [f"{rate:,.0f} events/s", f"{total_events:,} events", f"lag {lag:,}"]
+    status_file = data / SIM_STATUS_FILE
+    with contextlib.suppress(OSError, ValueError):
+        status = json.loads(status_file.read_text())
+        parts.insert(0, f"Games time {status.get('sim_time', '?')}")
+        if status.get("p99_ms") is not None:
+            parts.append(f"p99 {status['p99_ms']:.1f} ms")
+        if status.get("rejected"):
+            parts.append(f"rejected {status['rejected']}")
+    return " · ".join(parts)
+
+
+async def up(options: UpOptions) -> None:
+    """Run log + gateway + workers (+ simulator) until Ctrl-C, SIGTERM or ``duration``."""
+    import flambeau.app as assembly
+    from flambeau.gateway import GatewayConfig, create_app
+    from flambeau.gateway.server import GatewayServer, bind, uvicorn_config
+    from flambeau.log import open_log
+    from flambeau.processing import Worker, default_processors
+
+    log = await open_log(options.url)
+    simulator: subprocess.Popen[bytes] | None = None
+    try:
+        config = GatewayConfig(data_dir=options.data)
+        app = create_app(
+            log,
+            config,
+            routers=assembly.gateway_routes,
+            metrics_sources=assembly.gateway_metrics(log),
+        )
+        sock = bind(options.host, options.port)
+        port = sock.getsockname()[1]
+        shown = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host  # noqa: S104
+        base = f"http://{shown}:{port}"
+        server = GatewayServer(uvicorn_config(app))
+        worker = Worker(log, list(default_processors))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+
+        serving = asyncio.create_task(server.serve(sockets=[sock]), name="gateway")
+        working = asyncio.create_task(worker.run(), name="worker")
+        while not server.started:
+            if serving.done():
+                await serving  # raises the reason it could not start
+                return
+            await asyncio.sleep(0.05)
+        (options.data / RUN_FILE).write_text(json.dumps({"url": base, "pid": os.getpid()}))
+        console.print(f"[bold]Flambeau is up[/]: dashboard {base}/  ·  API {base}/schema")
+        console.print(
+            f"log {options.url}  ·  data {options.data}/  ·  "
+            f"admin key in {options.data / 'admin.key'}"
+        )
+        if options.simulate:
+            await _simulator_key(app.state, options.data)
+            simulator = _start_simulator(
+                base, options.data / SIM_KEY_FILE, options.data, options.sim_args
+            )
+            console.print("rehearsal simulator started (Ctrl-C stops everything)")
+        await _watch(log, worker, stop, options, serving, working, simulator)
+    finally:
+        if simulator is not None and simulator.poll() is None:
+            simulator.send_signal(signal.SIGINT)
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, simulator.wait, 10)
+            except subprocess.TimeoutExpired:
+                simulator.kill()
+        with contextlib.suppress(Exception):
+            server.should_exit = True
+            await asyncio.wait_for(serving, 15)
+        with contextlib.suppress(Exception):
+            worker.stop()
+            await asyncio.wait_for(working, 30)
+        (options.data / RUN_FILE).unlink(missing_ok=True)
+        await log.aclose()
+        console.print("Flambeau stopped cleanly; run it again to resume.")
+
+
+async def _watch(
+    log: Any,
+    worker: Any,
+    stop: asyncio.Event,
+    options: UpOptions,
+    serving: asyncio.Task[None],
+    working: asyncio.Task[None],
+    simulator: subprocess.Popen[bytes] | None,
+) -> None:
+    """Print a progress line every second until asked to stop or something ends."""
+    started = time.monotonic()
+    last_total, last_at = None, time.monotonic()
+    with console.status("starting…") as status:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            for task in (serving, working):
+                if task.done():
+                    await task  # a crash surfaces with its own error
+                    return
+            if simulator is not None and simulator.poll() is not None:
+                console.print(f"rehearsal simulator finished (exit {simulator.returncode})")
+                simulator = None
+            infos = await log.streams()
+            total = sum(sum(i.end.values()) - sum(i.start.values()) for i in infos)
+            now = time.monotonic()
+            rate = 0.0 if last_total is None else (total - last_total) / max(now - last_at, 1e-6)
+            last_total, last_at = total, now
+            lag = sum(row.behind for row in await worker.lag())
+            status.update(_status_line(total, rate, lag, options.data))
+            if options.duration is not None and now - started >= options.duration:
+                return
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``up`` to ``app``."""
+
+    @app.command("up", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def up_command(
+        ctx: typer.Context,
+        log: Annotated[
+            str | None, typer.Option(help="Log URL (default: sqlite:///<data>/log.db).")
+        ] = None,
+        data: Annotated[
+            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
+        ] = None,
+        host: Annotated[str, typer.Option(help="Interface for the gateway.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Gateway port (0 picks a free one).")] = 8000,
+        no_sim: Annotated[
+            bool, typer.Option("--no-sim", help="Run the platform alone, for real producers.")
+        ] = False,
+        duration: Annotated[
+            float | None, typer.Option(help="Stop after this many seconds (default: never).")
+        ] = None,
+    ) -> None:
+        """Run the gateway, every processor and the Paris 2024 rehearsal in one command.
+
+        Options after the known ones are passed to the simulator, for example
+        ``flambeau up --speed 60 --seed 7``.
+        """
+        directory = data_dir(data)
+        options = UpOptions(
+            url=log_url(log, directory),
+            data=directory,
+            host=host,
+            port=port,
+            simulate=not no_sim,
+            sim_args=tuple(ctx.args),
+            duration=duration,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            run(up(options))
