@@ -33,6 +33,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.params import FromPath, JSONBody
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -180,7 +181,7 @@ async def list_streams(request: Request[Any, Any, Any]) -> list[StreamSummary]:
     tags=["streams"],
     responses=_problems(*_AUTH_PROBLEMS, (404, "Unknown stream"), (429, "Rate limit reached")),
 )
-async def describe_stream(request: Request[Any, Any, Any], stream: str) -> StreamSummary:
+async def describe_stream(request: Request[Any, Any, Any], stream: FromPath[str]) -> StreamSummary:
     """Partitions, epoch, start and end offsets of ``stream``."""
     gateway = gateway_of(request)
     principal = gateway.principal(request)
@@ -215,7 +216,7 @@ async def list_keys(request: Request[Any, Any, Any]) -> list[KeyInfo]:
     tags=["keys"],
     responses=_problems((400, "Malformed scope or tenant"), *_AUTH_PROBLEMS),
 )
-async def create_key(request: Request[Any, Any, Any], data: NewKeyRequest) -> NewKey:
+async def create_key(request: Request[Any, Any, Any], data: JSONBody[NewKeyRequest]) -> NewKey:
     """Create a key for a tenant with scopes (admin only); its text is returned once."""
     gateway = gateway_of(request)
     gateway.access.require_admin(gateway.principal(request))
@@ -230,7 +231,7 @@ async def create_key(request: Request[Any, Any, Any], data: NewKeyRequest) -> Ne
     tags=["keys"],
     responses=_problems(*_AUTH_PROBLEMS, (404, "No such key")),
 )
-async def revoke_key(request: Request[Any, Any, Any], key_id: str) -> KeyInfo:
+async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> KeyInfo:
     """Revoke a key (admin only); every gateway refuses it once it reads the revocation."""
     gateway = gateway_of(request)
     gateway.access.require_admin(gateway.principal(request))

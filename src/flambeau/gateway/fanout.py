@@ -196,8 +196,18 @@ class Outbox:
         if wake is not None and not wake.done():
             wake.set_result(None)
 
-    def put_events(self, sub: Subscription, batch: Batch, indices: Sequence[int] | None) -> None:
-        """Queue ``batch`` (or its records at ``indices``) for ``sub``; overflow = slow consumer."""
+    def put_events(
+        self,
+        sub: Subscription,
+        batch: Batch,
+        indices: Sequence[int] | None,
+        catch_up: bool = False,
+    ) -> None:
+        """Queue ``batch`` (or its records at ``indices``) for ``sub``.
+
+        A live push that overflows the limit marks a slow consumer. A catch-up push never does:
+        catch-up waits for :meth:`room` before each push, which bounds the queue instead.
+        """
         if self.overflowed or self.closed:
             return
         self.size += (
@@ -205,7 +215,7 @@ class Outbox:
             if indices is None
             else 16 * len(indices) + sum(len(batch.frames[i]) for i in indices)
         )
-        if self.size > self.limit:
+        if self.size > self.limit and not catch_up:
             self.overflowed = True
             self.items.clear()
             self.size = 0
@@ -287,7 +297,7 @@ class Subscription:
         self.state = SubState.CATCHING_UP
         self.task: asyncio.Task[None] | None = None
 
-    def push(self, batch: Batch) -> None:
+    def push(self, batch: Batch, catch_up: bool = False) -> None:
         """Queue the records of ``batch`` this subscription has not had yet."""
         part = batch.partition
         want = self.offsets[part]
@@ -303,7 +313,7 @@ class Subscription:
             keys = batch.keys
             indices = [i for i in range(start, len(offsets)) if keys[i] == key]
         self.offsets[part] = offsets[-1] + 1
-        self.outbox.put_events(self, batch, indices)
+        self.outbox.put_events(self, batch, indices, catch_up)
 
     def cursor(self) -> str:
         """The resumable position just past what was written to the socket."""
@@ -332,13 +342,18 @@ class PartitionReader:
         return bool(self.recent) and self.recent[0].offsets[0] <= offset
 
     def join(self, sub: Subscription) -> None:
-        """Make ``sub`` live here, first replaying the recent batches it lacks."""
-        want = sub.offsets[self.partition]
-        if want < self.next:
-            for batch in self.recent:
-                if batch.offsets[-1] >= want:
-                    sub.push(batch)
+        """Make ``sub`` live here; it must already have everything before :attr:`next`."""
         self.live[sub] = None
+
+    def replay(self, sub: Subscription) -> None:
+        """Push the recent batches ``sub`` lacks, until its outbox is half full."""
+        part = self.partition
+        outbox = sub.outbox
+        for batch in self.recent:
+            if batch.offsets[-1] >= sub.offsets[part]:
+                sub.push(batch, catch_up=True)
+                if outbox.size > outbox.limit // 2:
+                    return
 
     def _remember(self, batch: Batch) -> None:
         limit = self.hub.recent_records
@@ -428,20 +443,32 @@ class Hub:
                 while sub.state is SubState.CATCHING_UP:
                     reader = self.reader(sub.stream, part, ends[part])
                     want = sub.offsets[part]
-                    if want >= reader.next or reader.covers(want):
+                    if want < reader.next and reader.covers(want):
+                        reader.replay(sub)  # synchronous: the reader cannot move meanwhile
+                        want = sub.offsets[part]
+                    if want >= reader.next:
                         reader.join(sub)
                         break
                     await sub.outbox.room()
+                    if sub.state is not SubState.CATCHING_UP:
+                        return
+                    if self.readers.get((sub.stream, part)) is reader and reader.covers(want):
+                        continue  # the recent batches still reach back: replay more of them
                     if sub.state is not SubState.CATCHING_UP:
                         return
                     records = await log.read(sub.stream, part, want, self.read_batch)
                     if sub.state is not SubState.CATCHING_UP:
                         return
                     if not records:
-                        continue  # the reader will pass this point; check again
+                        info = await log.info(sub.stream)
+                        if info.start[part] > want:
+                            self.gap(sub, part, want, info.start[part])
+                        else:
+                            await log.wait(sub.stream, {part: want}, 0.1)
+                        continue
                     if records[0].offset > want:
                         self.gap(sub, part, want, records[0].offset)
-                    sub.push(encode_batch(log, records))
+                    sub.push(encode_batch(log, records), catch_up=True)
             if sub.state is SubState.CATCHING_UP:
                 sub.move(SubState.LIVE)
         except LogClosedError:

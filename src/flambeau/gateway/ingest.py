@@ -30,7 +30,7 @@ from litestar import Request, WebSocket, post, websocket
 from litestar.handlers import HTTPRouteHandler, WebsocketRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIMediaType, Operation, RequestBody
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import MAX_ID_BYTES, MAX_KEY_BYTES, NewEvent, Registry, new_event_id
 from flambeau.gateway.auth import Principal
@@ -333,12 +333,13 @@ def ingest_routes(
     )
     async def append_events(
         request: Request[Any, Any, Any],
-        stream: str,
+        stream: FromPath[str],
         atomic: Annotated[
-            bool, Parameter(description="Reject the whole batch if any event is invalid.")
+            bool, QueryParameter(description="Reject the whole batch if any event is invalid.")
         ] = False,
         key: Annotated[
-            str | None, Parameter(description="API key, for clients that cannot set headers.")
+            str | None,
+            QueryParameter(description="API key, for clients that cannot set headers."),
         ] = None,
     ) -> IngestReply:
         """Append one event, a JSON array of events, or NDJSON; report each event's outcome."""

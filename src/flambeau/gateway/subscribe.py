@@ -35,7 +35,7 @@ import msgspec
 from litestar import Request, WebSocket, get, websocket
 from litestar.handlers import HTTPRouteHandler, WebsocketRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import Stream
 
 from flambeau.gateway.auth import Principal
@@ -547,21 +547,21 @@ def subscribe_routes() -> list[HTTPRouteHandler | WebsocketRouteHandler]:
     )
     async def subscribe_sse(
         request: Request[Any, Any, Any],
-        stream: str,
+        stream: FromPath[str],
         from_: Annotated[
             str | None,
-            Parameter(
-                query="from",
+            QueryParameter(
+                name="from",
                 description="earliest, latest (default), a cursor, or PARTITION:OFFSET,...",
             ),
         ] = None,
         event_key: Annotated[
-            str | None, Parameter(description="Only events with this key.", min_length=1)
+            str | None, QueryParameter(description="Only events with this key.", min_length=1)
         ] = None,
-        key: Annotated[str | None, Parameter(description="API key (for EventSource).")] = None,
+        key: Annotated[str | None, QueryParameter(description="API key (for EventSource).")] = None,
         last_event_id: Annotated[
             str | None,
-            Parameter(header="Last-Event-ID", description="Resume after this cursor."),
+            HeaderParameter(name="Last-Event-ID", description="Resume after this cursor."),
         ] = None,
     ) -> Stream:
         """Server-Sent Events; each event's ``id`` is its resumable cursor."""
