@@ -1,7 +1,8 @@
 """From a request on ``payments.requests`` to the events of ``payments.transfers``.
 
-:func:`decide_transfers` and :func:`decide_accounts` are what the payments processor calls for
-each request, in partition order. They add three things to the bare ledger functions:
+:class:`PaymentsState` is what the payments processor keeps per partition and calls for each
+request, in partition order: :meth:`PaymentsState.handle` dispatches to
+:func:`decide_transfers` or :func:`decide_accounts`, which add to the bare ledger functions:
 
 - **Expiry first.** Holds whose timeout passed by the request's event time are released before
   the request is applied, and reported as :class:`TransfersExpired` (one event per ledger), so
@@ -13,19 +14,22 @@ each request, in partition order. They add three things to the bare ledger funct
 - **Fraud screening** of new requests (see :mod:`.fraud`), whose alerts go to
   ``payments.alerts``.
 - **One event per outcome,** ready to emit with the ledger id as key.
+
+The ledger's and the fraud engine's keys live side by side in one state store (the fraud
+engine's start with ``f/``); :meth:`PaymentsState.changes` returns both after each request.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple, TypeVar
 
 import msgspec
 
-from flambeau.services.payments.fraud import FraudEngine, Screening
+from flambeau.services.payments.fraud import DEFAULT_RULES, FraudEngine, Rule, Screening
 from flambeau.services.payments.ledger import (
     LedgerState,
     RequestRecord,
@@ -49,9 +53,9 @@ from flambeau.services.payments.schemas import (
 __all__ = [
     "KEY_REUSED",
     "RETENTION",
-    "AccountDecision",
+    "Decision",
     "Decisions",
-    "TransferDecision",
+    "PaymentsState",
     "decide_accounts",
     "decide_transfers",
     "expiry_events",
@@ -61,8 +65,8 @@ RETENTION = timedelta(hours=24)
 """How long, in event time, an idempotency key is remembered (Stripe prunes after 24 h)."""
 KEY_REUSED = "idempotency_key_reused"
 
-TransferDecision = TransfersDecided | TransfersExpired | RequestRejected
-AccountDecision = AccountsDecided | TransfersExpired | RequestRejected
+Decision = AccountsDecided | TransfersDecided | TransfersExpired | RequestRejected
+"""An event of ``payments.transfers``."""
 _Code = TypeVar("_Code", TransferResult, AccountResult)
 
 
@@ -78,7 +82,7 @@ class Decisions(NamedTuple):
     """What one request produced: events for ``payments.transfers`` (in order: expiries, then
     the decision) and for ``payments.alerts``. Every event's ``ledger`` is its stream key."""
 
-    events: list[TransferDecision]
+    events: list[Decision]
     alerts: list[FraudAlert]
 
 
@@ -102,7 +106,7 @@ def decide_transfers(
     Returns:
         The decision events and the fraud alerts.
     """
-    out: list[TransferDecision] = []
+    out: list[Decision] = []
     out.extend(expiry_events(expire(state, now)))
     _prune(state, now)
     key = request.idempotency_key
@@ -135,11 +139,9 @@ def decide_transfers(
     return Decisions(out, screening.alerts)
 
 
-def decide_accounts(
-    state: LedgerState, request: CreateAccounts, now: datetime
-) -> list[AccountDecision]:
+def decide_accounts(state: LedgerState, request: CreateAccounts, now: datetime) -> Decisions:
     """Expire due holds, then create ``request``'s accounts once (see :func:`decide_transfers`)."""
-    out: list[AccountDecision] = []
+    out: list[Decision] = []
     out.extend(expiry_events(expire(state, now)))
     _prune(state, now)
     key = request.idempotency_key
@@ -155,7 +157,7 @@ def decide_accounts(
                     idempotency_key=key, ledger=request.ledger, results=results, replayed=True
                 )
             )
-        return out
+        return Decisions(out, [])
     results, created = create_accounts(state, request.accounts, now, ledger=request.ledger)
     _remember(state, key, fingerprint, results)
     out.append(
@@ -163,7 +165,7 @@ def decide_accounts(
             idempotency_key=key, ledger=request.ledger, results=results, accounts=created
         )
     )
-    return out
+    return Decisions(out, [])
 
 
 def _fingerprint(kind: str, ledger: int, items: Sequence[msgspec.Struct]) -> bytes:
@@ -204,3 +206,41 @@ def _prune(state: LedgerState, now: datetime) -> None:
             break
         del requests[key]
         state.mark_request(key)
+
+
+class PaymentsState:
+    """One partition's ledger and fraud counters: what the payments processor wraps.
+
+    Attributes:
+        ledger: The accounts, transfers, holds and idempotency records.
+        fraud: The fraud engine and its counters.
+    """
+
+    def __init__(self, ledger: LedgerState | None = None, fraud: FraudEngine | None = None) -> None:
+        self.ledger = LedgerState() if ledger is None else ledger
+        self.fraud = FraudEngine() if fraud is None else fraud
+
+    @classmethod
+    def load(
+        cls, items: Mapping[str, bytes], rules: Sequence[Rule] = DEFAULT_RULES
+    ) -> PaymentsState:
+        """Rebuild a partition from its committed state keys.
+
+        Raises:
+            LedgerStateError: a key is unknown or a value does not decode.
+        """
+        fraud = FraudEngine(rules)
+        fraud.load(items)
+        return cls(LedgerState.from_items(items), fraud)
+
+    def handle(self, request: CreateAccounts | CreateTransfers, now: datetime) -> Decisions:
+        """Decide one request of ``payments.requests`` at its event time ``now``."""
+        match request:
+            case CreateTransfers():
+                return decide_transfers(self.ledger, request, now, fraud=self.fraud)
+            case CreateAccounts():
+                return decide_accounts(self.ledger, request, now)
+
+    def changes(self) -> dict[str, bytes | None]:
+        """Both stores' keys changed since the last call (``None`` deletes the key)."""
+        return {**self.ledger.changes(), **self.fraud.changes()}

@@ -22,7 +22,8 @@ Semantics, as TigerBeetle's:
 
 State is stored as one key per record, so a batch writes only what it touched: ``a/<id>`` per
 account, ``t/<id>`` per transfer, ``h/<id>`` per hold status and ``clock``; request
-idempotency records (see :mod:`flambeau.services.payments.decisions`) use ``r/<key>``.
+idempotency records (see :mod:`flambeau.services.payments.decisions`) use ``r/<key>``, and
+the fraud engine's counters, kept in the same store, ``f/...``.
 :meth:`LedgerState.changes` returns the keys changed since the last call, MessagePack-encoded.
 
 The transfer loop is the hot path (the goal is at least 100k transfers/s through the
@@ -85,6 +86,7 @@ _CLOSED = int(AccountFlags.closed)
 _ACCOUNT_RESERVED = ~(_A_LINKED | _DMNEC | _CMNED | _CLOSED)
 
 _MAX = U128_MAX_STR = str(U128_MAX)
+_replace = msgspec.structs.replace
 _NS = 1_000_000_000
 _TIMESTAMP_MAX = AMOUNT_MAX  # timestamps share the signed 64-bit bound
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -95,6 +97,8 @@ TRANSFER_PREFIX = "t/"
 HOLD_PREFIX = "h/"
 REQUEST_PREFIX = "r/"
 CLOCK_KEY = "clock"
+FRAUD_PREFIX = "f/"
+"""Keys the fraud engine keeps in the same state store; the ledger skips them."""
 
 
 def is_u128(value: str) -> bool:
@@ -332,6 +336,8 @@ class LedgerState:
     def from_items(cls, items: Mapping[str, bytes]) -> LedgerState:
         """Rebuild a state from stored keys, such as a processor's committed state.
 
+        Keys of the fraud engine (``f/...``) are skipped.
+
         Raises:
             LedgerStateError: a key has an unknown prefix or a value does not decode.
         """
@@ -353,7 +359,7 @@ class LedgerState:
                     requests.append((key[2:], request.decode(value)))
                 elif key == CLOCK_KEY:
                     state.clock = msgspec.msgpack.decode(value, type=int)
-                else:
+                elif not key.startswith(FRAUD_PREFIX):
                     raise LedgerStateError(f"unknown ledger state key {key!r}")
         except msgspec.DecodeError as exc:
             raise LedgerStateError(f"ledger state value does not decode: {exc}") from exc
@@ -488,10 +494,16 @@ def _create_transfer(
         return R.id_must_not_be_zero
     if transfer_id == _MAX:
         return R.id_must_not_be_int_max
-    existing = state.transfers.get(transfer_id)
+    transfers = state.transfers
+    existing = transfers.get(transfer_id)
     if existing is not None:
         return _exists(t, existing)
-    if not is_u128(transfer_id):
+    # Inlined is_u128 (zero is refused above, so a leading "0" is never canonical here).
+    if (
+        not (transfer_id.isascii() and transfer_id.isdigit())
+        or transfer_id[0] == "0"
+        or (len(transfer_id) >= 39 and not is_u128(transfer_id))
+    ):
         return R.id_must_be_u128
     phases = flags & _PHASES
     if phases & (phases - 1):
@@ -576,12 +588,13 @@ def _create_transfer(
     else:
         dr.debits_posted += amount
         cr.credits_posted += amount
-    record = msgspec.structs.replace(t, timestamp=timestamp)
-    state.transfers[transfer_id] = record
+    record = _replace(t, timestamp=timestamp)
+    transfers[transfer_id] = record
     records.append(record)
     state._dirty_transfers.add(transfer_id)
-    state._dirty_accounts.add(debit_id)
-    state._dirty_accounts.add(credit_id)
+    dirty = state._dirty_accounts
+    dirty.add(debit_id)
+    dirty.add(credit_id)
     return _OK
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from flambeau.services.payments.decisions import (
     KEY_REUSED,
+    PaymentsState,
     decide_accounts,
     decide_transfers,
 )
@@ -100,8 +101,8 @@ def test_a_key_used_for_accounts_cannot_be_replayed_for_transfers(state: LedgerS
 
 def test_account_requests_are_idempotent_too(state: LedgerState) -> None:
     create = CreateAccounts(idempotency_key="a", ledger=1, accounts=[account(9), account(0)])
-    first = decide_accounts(state, create, NOW)
-    again = decide_accounts(state, create, NOW)
+    first = decide_accounts(state, create, NOW).events
+    again = decide_accounts(state, create, NOW).events
     assert isinstance(first[-1], AccountsDecided)
     assert isinstance(again[-1], AccountsDecided)
     assert first[-1].results == again[-1].results == [AR.ok, AR.id_must_not_be_zero]
@@ -176,3 +177,29 @@ def test_a_fraud_block_fails_the_transfer_and_its_chain(state: LedgerState) -> N
     again = decide_transfers(state, batch, NOW, fraud=engine)
     assert again.alerts == []
     assert engine.to_items() == counters  # a replay is not counted as new attempts
+
+
+def test_a_partition_state_handles_both_requests_and_reloads_from_its_changes() -> None:
+    partition = PaymentsState()
+    stored: dict[str, bytes] = {}
+
+    def commit() -> None:
+        for key, value in partition.changes().items():
+            if value is None:
+                stored.pop(key, None)
+            else:
+                stored[key] = value
+
+    accounts = CreateAccounts(idempotency_key="a", ledger=1, accounts=[account(1), account(2)])
+    assert partition.handle(accounts, NOW).events[0].results == [AR.ok, AR.ok]  # type: ignore[union-attr]
+    commit()
+    contexts = [PaymentContext(transfer_id="10", card="tok", terminal="t1")]
+    decided = partition.handle(request("t", transfer(10), contexts=contexts), NOW)
+    assert only_decision(decided.events).results == [R.ok]
+    commit()
+    assert {key[:4] for key in stored if key.startswith("f/")} == {"f/c/", "f/b/"}
+    reloaded = PaymentsState.load(stored)
+    assert reloaded.ledger.to_items() == partition.ledger.to_items()
+    assert reloaded.fraud.to_items() == partition.fraud.to_items()
+    again = reloaded.handle(request("t", transfer(10), contexts=contexts), NOW)
+    assert only_decision(again.events).replayed

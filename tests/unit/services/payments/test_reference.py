@@ -95,7 +95,7 @@ def test_ledger_and_reference_agree_on_random_batches(plan: list[dict[str, Any]]
     now = NOW
     events += decide_accounts(
         state, CreateAccounts(idempotency_key="accounts", ledger=1, accounts=ACCOUNTS), now
-    )
+    ).events
     for number, step in enumerate(plan):
         now += timedelta(seconds=step["advance"])
         request = CreateTransfers(idempotency_key=f"r{number}", ledger=1, transfers=step["batch"])
