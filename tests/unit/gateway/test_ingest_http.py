@@ -19,11 +19,14 @@ async def test_one_event_is_appended_and_its_placement_returned(served: Served, 
         reply = await client.post(PATH, json=score("u1", 3, id="evt-1"))
     assert reply.status_code == 200
     body = reply.json()
-    assert body["accepted"] == 1 and body["rejected"] == 0
+    assert body["accepted"] == 1
+    assert body["rejected"] == 0
     [placed] = body["results"]
-    assert placed["id"] == "evt-1" and placed["duplicate"] is False
+    assert placed["id"] == "evt-1"
+    assert placed["duplicate"] is False
     [record] = await log.read("results.units", placed["partition"], placed["offset"])
-    assert record.id == "evt-1" and record.key == "u1"
+    assert record.id == "evt-1"
+    assert record.key == "u1"
 
 
 async def test_a_repeated_id_is_acknowledged_as_duplicate_and_stored_once(
@@ -33,7 +36,8 @@ async def test_a_repeated_id_is_acknowledged_as_duplicate_and_stored_once(
     async with served.client(key) as client:
         first = (await client.post(PATH, json=score("u1", 3, id="same"))).json()["results"][0]
         again = (await client.post(PATH, json=score("u1", 3, id="same"))).json()
-    assert again["duplicates"] == 1 and again["accepted"] == 0
+    assert again["duplicates"] == 1
+    assert again["accepted"] == 0
     assert again["results"][0]["duplicate"] is True
     assert again["results"][0]["offset"] == first["offset"]
     assert sum((await log.end_offsets("results.units")).values()) == 1
@@ -52,7 +56,8 @@ async def test_mixed_batch_keeps_valid_events_and_names_each_bad_field(served: S
         reply = await client.post(PATH, json=batch)
     assert reply.status_code == 200
     body = reply.json()
-    assert body["accepted"] == 2 and body["rejected"] == 3
+    assert body["accepted"] == 2
+    assert body["rejected"] == 3
     assert [r["index"] for r in body["results"]] == [0, 2]
     errors = {e["index"]: e for e in body["errors"]}
     assert errors[1]["field"] == "data.points"
@@ -111,7 +116,8 @@ async def test_naive_time_is_refused_and_offset_time_is_stored_in_utc(
     assert naive.json()["errors"][0]["field"] == "time"
     placed = aware.json()["results"][0]
     [record] = await log.read("results.units", placed["partition"], placed["offset"])
-    assert record.time.utcoffset() is not None and record.time.utcoffset().total_seconds() == 0
+    assert record.time.utcoffset() is not None
+    assert record.time.utcoffset().total_seconds() == 0
     assert record.time.hour == 19
 
 

@@ -199,7 +199,8 @@ async def test_connections_per_key_are_limited(log: Log, tmp_path: Path) -> None
                 with pytest.raises(websockets.ConnectionClosed) as closed:
                     await second.recv()
         assert refused["problem"]["status"] == 429
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4429
 
 
 async def test_slow_consumer_is_closed_with_a_resumable_position(log: Log, tmp_path: Path) -> None:
@@ -221,14 +222,9 @@ async def test_slow_consumer_is_closed_with_a_resumable_position(log: Log, tmp_p
             received: list[dict[str, object]] = []
             overflow: dict[str, object] = {}
             with pytest.raises(websockets.ConnectionClosed) as closed:
-                async with asyncio.timeout(20):
-                    while True:
-                        message = json.loads(await ws.recv())
-                        if message["op"] == "events":
-                            received.extend(message["events"])
-                        elif message["op"] == "overflow":
-                            overflow = message
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == CLOSE_SLOW_CONSUMER
+                await read_until_closed(ws, received, overflow)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == CLOSE_SLOW_CONSUMER
         position = overflow["positions"]["slow"]  # type: ignore[index]
         # resuming from the position gives exactly what this subscriber had not received
         async with served.ws() as again:
@@ -238,6 +234,20 @@ async def test_slow_consumer_is_closed_with_a_resumable_position(log: Log, tmp_p
             rest = await collect_events(again, total - len(received), timeout=20)
         seen = {(e["partition"], e["offset"]) for e in received + rest}
         assert len(received) + len(rest) == total == len(seen)
+
+
+async def read_until_closed(
+    ws: websockets.ClientConnection,
+    received: list[dict[str, object]],
+    overflow: dict[str, object],
+) -> None:
+    async with asyncio.timeout(20):
+        while True:
+            message = json.loads(await ws.recv())
+            if message["op"] == "events":
+                received.extend(message["events"])
+            elif message["op"] == "overflow":
+                overflow.update(message)
 
 
 async def test_unit_started_defaults_are_encoded(served: Served, log: Log) -> None:
