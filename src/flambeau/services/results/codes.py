@@ -5,7 +5,8 @@ An RSC is 34 characters in five fixed-width parts, each padded on the right with
     SWM  W  100MFR------------  FNL-  000100--
     ^3   ^1 ^18                 ^4    ^8
 
-The discipline is three letters. A code names a discipline, an event, a phase or a unit: the
+The discipline is three letters; other parts may hold dashes of their own (judo's
+``JUDM-60KG``). A code names a discipline, an event, a phase or a unit: the
 parts below its level are all padding (``SWMW100MFR------------------------`` is an event), so
 a blank part is never followed by a filled one.
 """
@@ -146,8 +147,6 @@ def parse_rsc(
             blank = blank or name
         elif blank is not None:
             raise bad(f"the {name} is filled in but the {blank} above it is blank", name)
-        elif part.startswith("-"):
-            raise bad(f"the {name} is padded on the right, not the left", name)
     order = list(Level)
     if order.index(rsc.level) < order.index(at_least):
         raise bad(f"this document needs a code at {at_least} level, this one names a {rsc.level}")
@@ -189,6 +188,8 @@ def parse_time_ms(text: str) -> int | None:
     if match is None:
         return None
     hours, minutes, seconds, fraction = match.groups()
+    if (minutes is not None and int(seconds) > 59) or (hours is not None and int(minutes) > 59):
+        return None
     total = int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds)
     return total * 1000 + int((fraction or "").ljust(3, "0"))
 

@@ -107,7 +107,7 @@ class UnsafeXmlError(OdfError):
     """
 
     def __init__(self, reason: str, *, construct: str, value: str | None = None) -> None:
-        super().__init__(reason, value=value)
+        super().__init__(reason, element=construct, value=value)
         self.construct = construct
 
 

@@ -296,7 +296,10 @@ class _Node:
             raise self.invalid(name, "expected an ISO 8601 date and time") from None
         if moment.tzinfo is None:
             raise self.invalid(name, "the time needs a UTC offset, e.g. +02:00")
-        return moment.astimezone(UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.invalid(name, "the time is out of range") from None
 
     def children(self, tag: str) -> list[_Node]:
         found = self.el.findall(tag)
@@ -353,13 +356,21 @@ def _header(root: _Node, tz: tzinfo) -> OdfHeader:
         document_type=kind,
         version=int(version_text),
         feed=feed,
-        generated_at=datetime.combine(_date(root, "Date"), _time(root), tz).astimezone(UTC),
+        generated_at=_generated_at(root, tz),
         source=root.need("Source"),
         document_subtype=root.get("DocumentSubtype"),
         document_subcode=root.get("DocumentSubcode"),
         result_status=status,
         logical_date=_date(root, "LogicalDate") if root.get("LogicalDate") else None,
     )
+
+
+def _generated_at(root: _Node, tz: tzinfo) -> datetime:
+    local = datetime.combine(_date(root, "Date"), _time(root), tz)
+    try:
+        return local.astimezone(UTC)
+    except OverflowError:
+        raise root.invalid("Date", "the date is out of range") from None
 
 
 def _result_status(node: _Node, name: str) -> ResultStatus | None:

@@ -33,7 +33,7 @@ Streams:
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -338,6 +338,11 @@ class UnitResult(Event, frozen=True, kw_only=True, tag="unit_result"):
         _check_rsc(self.unit, "unit", Level.UNIT)
         if self.discipline != self.unit[:3]:
             raise ValueError(f"discipline {self.discipline!r} is not the unit's {self.unit[:3]!r}")
+        # Native producers may write any offset; everything downstream sees UTC.
+        for name in ("start", "end"):
+            moment = getattr(self, name)
+            if moment is not None and moment.utcoffset():
+                msgspec.structs.force_setattr(self, name, moment.astimezone(UTC))
 
 
 class ScheduleEntry(_Part, frozen=True, kw_only=True):

@@ -1,0 +1,101 @@
+"""RSC parsing, competition shapes and ODF result times."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flambeau.services.results.codes import (
+    Level,
+    Shape,
+    format_time_ms,
+    parse_rsc,
+    parse_time_ms,
+    shape_of_discipline,
+)
+from flambeau.services.results.errors import InvalidRscError
+
+
+@pytest.mark.parametrize(
+    ("code", "level"),
+    [
+        ("SWM-------------------------------", Level.DISCIPLINE),
+        ("SWMW100MFR------------------------", Level.EVENT),
+        ("SWMW100MFR------------FNL---------", Level.PHASE),
+        ("SWMW100MFR------------FNL-000100--", Level.UNIT),
+        ("JUDXTEAM6-------------QFNL00010002", Level.UNIT),
+        ("JUDM-60KG-------------------------", Level.EVENT),
+        ("CKTMT20---------------VICTMEDAL---", Level.UNIT),
+    ],
+)
+def test_levels(code: str, level: Level) -> None:
+    rsc = parse_rsc(code)
+
+    assert rsc.level is level
+    assert rsc.code == code
+
+
+def test_parts_and_event_code() -> None:
+    rsc = parse_rsc("SWMW100MFR------------FNL-000100--")
+
+    assert (rsc.discipline, rsc.gender, rsc.phase, rsc.unit) == ("SWM", "W", "FNL-", "000100--")
+    assert rsc.event_code == "SWMW100MFR------------------------"
+
+
+def test_a_coarser_code_than_required_is_refused() -> None:
+    with pytest.raises(InvalidRscError, match="unit level"):
+        parse_rsc("SWMW100MFR------------------------", at_least=Level.UNIT)
+
+
+def test_errors_say_where_the_code_came_from() -> None:
+    with pytest.raises(InvalidRscError) as caught:
+        parse_rsc("SWM", element="OdfBody/Competition/Unit[2]", attribute="Code")
+
+    assert (caught.value.element, caught.value.attribute, caught.value.value) == (
+        "OdfBody/Competition/Unit[2]",
+        "Code",
+        "SWM",
+    )
+
+
+def test_shapes_of_disciplines() -> None:
+    assert shape_of_discipline("SWM") is Shape.TIMED
+    assert shape_of_discipline("FBL") is Shape.HEAD_TO_HEAD
+    assert shape_of_discipline("JUD") is Shape.HEAD_TO_HEAD
+    assert shape_of_discipline("GAR") is Shape.JUDGED
+    assert shape_of_discipline("XYZ") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [
+        ("9.82", 9820),
+        ("52.16", 52160),
+        ("1:45.30", 105300),
+        ("2:05:31.4", 7531400),
+        ("10.0245", None),
+        ("+0.45", 450),
+        ("DNF", None),
+        ("", None),
+        ("1:75.00", None),
+        ("1:60:00.00", None),
+        ("75.00", 75000),
+    ],
+)
+def test_parse_time(text: str, ms: int | None) -> None:
+    assert parse_time_ms(text) == ms
+
+
+@given(st.integers(0, 100 * 3600 * 1000))
+def test_format_then_parse_is_identity(ms: int) -> None:
+    assert parse_time_ms(format_time_ms(ms)) == ms
+
+
+def test_format_uses_hundredths_when_exact() -> None:
+    assert [format_time_ms(ms) for ms in (52160, 52165, 105300, 3725040)] == [
+        "52.16",
+        "52.165",
+        "1:45.30",
+        "1:02:05.04",
+    ]
