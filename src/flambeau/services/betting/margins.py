@@ -9,8 +9,10 @@ probabilities that sum to ``1 + m`` (the overround), before rounding:
   ``beta = sum_j sqrt(z p_j + (1 - z) p_j^2)``; ``z`` is solved per market so the overround is
   ``1 + m``. Long shots carry more of the margin than favourites, as in real books.
 
-Markets whose probabilities sum to ``k != 1`` (a podium market sums to 3) take the
-multiplicative method whatever is asked, which scales their overround to ``k (1 + m)``.
+Markets Shin cannot serve take the multiplicative method whatever is asked: those whose
+probabilities sum to ``k != 1`` (a podium market sums to 3; its overround becomes
+``k (1 + m)``), those with a certain outcome, and margins above Shin's ceiling
+``(sum_i sqrt(p_i))^2 - 1``.
 
 Odds are then rounded *down* onto a price ladder (never in the bettor's favour) and bounded
 to ``[MIN_ODDS, MAX_ODDS]``. Everything is vectorised over a flat array of outcomes; a parallel
@@ -43,7 +45,7 @@ MAX_ODDS = 1000.0
 # fine steps where favourites trade, coarse ones for long shots.
 _BANDS = np.array([1.0, 2.0, 3.0, 4.0, 6.0, 10.0, 20.0, 30.0, 50.0, 100.0, MAX_ODDS])
 _TICKS = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 10.0])
-_SHIN_ITERATIONS = 60
+_SHIN_ITERATIONS = 12
 _UNIT_SUM_TOLERANCE = 1e-9
 
 
@@ -89,25 +91,25 @@ def implied_probabilities(
 def _shin(p: FloatArray, index: IntArray, margin: float) -> FloatArray:
     markets = int(index.max()) + 1 if index.size else 0
     sums = np.bincount(index, weights=p, minlength=markets)
-    unit = np.abs(sums - 1.0) < _UNIT_SUM_TOLERANCE
-    target = 1.0 + margin
+    goal = np.sqrt(1.0 + margin)
     p2 = p * p
-    # beta(z)^2 grows with z from 1 (z = 0) to (sum sqrt p)^2 (z = 1): bisection per market,
-    # all markets at once. A target above the z = 1 ceiling settles at the ceiling.
-    low = np.zeros(markets)
-    high = np.ones(markets)
+    spread = p - p2  # d/dz of z p + (1 - z) p^2
+    # beta(z) = sum_i sqrt(z p_i + (1 - z) p_i^2) is concave and increasing in z, so Newton's
+    # method from z = 0 climbs to the root without overshooting, all markets at once.
+    z = np.zeros(markets)
     for _ in range(_SHIN_ITERATIONS):
-        z = (low + high) / 2.0
-        zi = z[index]
-        beta = np.bincount(index, weights=np.sqrt(zi * p + (1.0 - zi) * p2), minlength=markets)
-        too_high = beta * beta > target
-        high = np.where(too_high, z, high)
-        low = np.where(too_high, low, z)
-    zi = ((low + high) / 2.0)[index]
-    root = np.sqrt(zi * p + (1.0 - zi) * p2)
+        root = np.sqrt(z[index] * p + (1.0 - z[index]) * p2)
+        beta = np.bincount(index, weights=root, minlength=markets)
+        slope_terms = np.divide(0.5 * spread, root, out=np.zeros_like(p), where=root > 0)
+        slope = np.bincount(index, weights=slope_terms, minlength=markets)
+        step = np.divide(goal - beta, slope, out=np.zeros(markets), where=slope > 0)
+        z = np.clip(z + step, 0.0, 1.0)
+    root = np.sqrt(z[index] * p + (1.0 - z[index]) * p2)
     beta = np.bincount(index, weights=root, minlength=markets)
-    shin = root * beta[index]
-    return np.where(unit[index], shin, p * target)
+    solved = (np.abs(sums - 1.0) < _UNIT_SUM_TOLERANCE) & (np.abs(beta - goal) < 1e-9)
+    # Markets Shin cannot serve (a podium summing to 3, a certain outcome, a margin beyond
+    # Shin's ceiling) take the multiplicative margin instead.
+    return np.where(solved[index], root * beta[index], p * (1.0 + margin))
 
 
 def round_odds(odds: npt.ArrayLike) -> FloatArray:

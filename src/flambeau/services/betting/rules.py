@@ -355,9 +355,10 @@ def evaluate_ticket(
             per_market.get(_key(s.event_id, s.market_id, s.specifiers), 0)
             for s in ticket.selections
         ]
-        if check_liability(
+        breached = check_liability(
             limits, added_cents=added, customer_cents=customer_liability_cents, market_cents=markets
-        ):
+        )
+        if breached is not None:
             return Verdict(
                 ReasonCode.LIABILITY_EXCEEDED,
                 detail=f"liability {added} cents would exceed the customer or market limit",

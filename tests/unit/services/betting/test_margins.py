@@ -45,6 +45,39 @@ def test_shin_adds_the_margin_and_loads_it_on_long_shots(p: np.ndarray, margin: 
     assert np.all(np.diff(ratio[order]) <= 1e-9)
 
 
+@given(markets(), st.floats(0.005, 0.15))
+def test_shin_prices_follow_shins_formula_with_one_insider_share(
+    p: np.ndarray, margin: float
+) -> None:
+    implied = implied_probabilities(
+        p, np.zeros(p.size, dtype=np.int64), margin=margin, method=MarginMethod.SHIN
+    )
+    ceiling = np.sqrt(p).sum() ** 2 - 1.0
+    if margin >= ceiling - 1e-6 or np.ptp(p) < 1e-6:
+        return  # beyond Shin's reach, or all outcomes alike: nothing to tell the methods apart
+    # pi_i^2 / sum(pi) = z p_i + (1 - z) p_i^2 must give the same z for every outcome.
+    z = (implied**2 / implied.sum() - p**2) / (p - p**2)
+    assert 0.0 < z.mean() < 1.0
+    np.testing.assert_allclose(z, z.mean(), rtol=1e-6, atol=1e-9)
+
+
+def test_shin_takes_more_margin_from_the_long_shot() -> None:
+    implied = implied_probabilities(
+        THREE_WAY, np.zeros(3, dtype=np.int64), margin=0.06, method=MarginMethod.SHIN
+    )
+    ratio = implied / THREE_WAY
+    assert ratio[2] > ratio[1] > ratio[0] > 1.0
+    assert ratio[2] - ratio[0] > 0.01
+
+
+def test_shin_beyond_its_ceiling_falls_back_to_multiplicative() -> None:
+    p = np.array([0.9999, 0.0001])  # (sum sqrt p)^2 - 1 is about 0.02
+    implied = implied_probabilities(
+        p, np.zeros(2, dtype=np.int64), margin=0.05, method=MarginMethod.SHIN
+    )
+    np.testing.assert_allclose(implied, p * 1.05)
+
+
 def test_shin_solves_each_market_on_its_own() -> None:
     p = np.concatenate([THREE_WAY, [0.9, 0.1]])
     index = np.array([0, 0, 0, 1, 1])
