@@ -151,8 +151,11 @@ class FraudEngine:
             max_keys: The most counters kept; the least recently used are forgotten first.
 
         Raises:
-            ValueError: two rules share an id, or a card-testing window is not 1 to 60 minutes.
+            ValueError: two rules share an id, a card-testing window is not 1 to 60 minutes,
+                or ``max_keys`` is below 3.
         """
+        if max_keys < 3:
+            raise ValueError(f"max_keys must be at least 3 (one attempt touches 3), got {max_keys}")
         ids = [rule.id for rule in rules]
         if len(set(ids)) != len(ids):
             raise ValueError(f"fraud rule ids must be unique, got {ids}")

@@ -44,7 +44,8 @@ def build_workload(
     """
     rng = random.Random(seed)
     state = LedgerState()
-    customers = [str(10_000 + n) for n in range(accounts - hot)]
+    # One funding account, ``hot`` merchants, and customers for the rest.
+    customers = [str(10_000 + n) for n in range(accounts - hot - 1)]
     merchants = [str(1_000 + n) for n in range(hot)]
     guard = int(AccountFlags.debits_must_not_exceed_credits)
     specs = [Account(id="1", ledger=LEDGER, code=1)]
