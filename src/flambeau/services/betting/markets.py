@@ -1,17 +1,17 @@
-r"""Markets: the catalogue of market types, their status machine, and creation from a fixture.
+"""Markets: the catalogue of market types, their status machine, and creation from a fixture.
 
 Market status follows the Unified Odds Feed (UOF) ``MarketStatus``. Every move goes through
 :func:`transition`, which raises :class:`IllegalMarketTransitionError` on a move not drawn here::
 
       ┌──────────── bet_stop ────────────┐
       │                                  ▼
-    ACTIVE ◀────── odds_change ────── SUSPENDED       odds shown in both; bets only ACTIVE
-      │  \                            /   │
-      │   └───▶ HANDED_OVER ◀───────┘    │           the live producer takes the market
-      │          (back to ACTIVE or      │           over, or it is CANCELLED
-      │           SUSPENDED, or CANCELLED)
-      ▼                                  ▼
-    DEACTIVATED ◀────────────────────────┘           closed; may be reactivated
+    ACTIVE ◀────── odds_change ────── SUSPENDED      odds shown in both; bets only ACTIVE
+      │  │                               │  │
+      │  └──────▶ HANDED_OVER ◀──────────┘  │        handed to the live producer, who takes
+      │           (back to ACTIVE or        │        it back to ACTIVE or SUSPENDED; or it
+      │            SUSPENDED, or CANCELLED) │        is CANCELLED
+      ▼                                     ▼
+    DEACTIVATED ◀───────────────────────────┘        closed; may be reactivated
       │
       ├──▶ SETTLED ─────── rollback ──▶ DEACTIVATED
       └──▶ CANCELLED ───── rollback ──▶ DEACTIVATED
