@@ -123,8 +123,9 @@ def round_odds(odds: npt.ArrayLike) -> FloatArray:
     band = np.clip(np.searchsorted(_BANDS, o, side="right") - 1, 0, len(_TICKS) - 1)
     base = _BANDS[band]
     tick = _TICKS[band]
-    # The epsilon keeps 2.36 on 2.36 when (2.36 - 2) / 0.02 comes out as 17.999999.
-    steps = np.floor((o - base) / tick + 1e-7)
+    # The epsilon keeps 2.36 on 2.36 when (2.36 - 2) / 0.02 comes out as 17.999999999999996;
+    # it can lift odds within a billionth of a tick below a ladder price onto that price.
+    steps = np.floor((o - base) / tick + 1e-9)
     rounded: FloatArray = np.clip(np.round(base + steps * tick, 2), MIN_ODDS, MAX_ODDS)
     return rounded
 

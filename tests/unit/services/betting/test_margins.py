@@ -137,7 +137,8 @@ def test_odds_stay_within_bounds_and_never_favour_the_bettor(p: float, margin: f
     rounded = to_odds([p], margin=margin)[0]
     exact = to_odds([p], margin=margin, rounded=False)[0]
     assert MIN_ODDS <= rounded <= MAX_ODDS
-    assert rounded <= exact + 1e-12
+    # Down, except for odds a billionth of a tick below a ladder price (binary noise).
+    assert rounded <= exact + 1e-8
 
 
 def test_betradar_style_example_gives_an_overround_near_the_margin() -> None:
