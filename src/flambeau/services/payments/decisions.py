@@ -30,14 +30,7 @@ from typing import NamedTuple, TypeVar
 import msgspec
 
 from flambeau.services.payments.fraud import DEFAULT_RULES, FraudEngine, Rule, Screening
-from flambeau.services.payments.ledger import (
-    LedgerState,
-    RequestRecord,
-    apply_transfers,
-    create_accounts,
-    event_time_ns,
-    expire,
-)
+from flambeau.services.payments.ledger import apply_transfers, create_accounts, expire
 from flambeau.services.payments.results import AccountResult, TransferResult
 from flambeau.services.payments.schemas import (
     AccountsDecided,
@@ -49,6 +42,7 @@ from flambeau.services.payments.schemas import (
     TransfersDecided,
     TransfersExpired,
 )
+from flambeau.services.payments.state import LedgerState, RequestRecord, event_time_ns
 
 __all__ = [
     "KEY_REUSED",
@@ -187,7 +181,7 @@ def _remember(state: LedgerState, key: str, fingerprint: bytes, results: Sequenc
     failures = [(index, str(result)) for index, result in enumerate(results) if result != "ok"]
     # The ledger clock only moves forward, so records stay in time order for _prune.
     state.requests[key] = RequestRecord(fingerprint, state.clock, len(results), failures)
-    state.mark_request(key)
+    state.dirty_requests.add(key)
 
 
 def _expand(record: RequestRecord, codes: type[_Code]) -> list[_Code]:
@@ -205,7 +199,7 @@ def _prune(state: LedgerState, now: datetime) -> None:
         if record.time >= cutoff:
             break
         del requests[key]
-        state.mark_request(key)
+        state.dirty_requests.add(key)
 
 
 class PaymentsState:

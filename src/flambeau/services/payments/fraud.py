@@ -30,7 +30,6 @@ from typing import Annotated, Literal, NamedTuple, TypeVar
 import msgspec
 
 from flambeau.services.payments.errors import LedgerStateError
-from flambeau.services.payments.ledger import event_time_ns
 from flambeau.services.payments.results import TransferResult
 from flambeau.services.payments.schemas import (
     CreateTransfers,
@@ -38,6 +37,7 @@ from flambeau.services.payments.schemas import (
     FraudMode,
     PaymentContext,
 )
+from flambeau.services.payments.state import event_time_ns
 from flambeau.services.payments.velocity import DAY, HOUR, MINUTES, BurstCounter, KeyCounters
 
 __all__ = [

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 
 import msgspec
 
-from flambeau.services.payments.ledger import LedgerState
 from flambeau.services.payments.schemas import AMOUNT_MAX, AccountFlags, TransferFlags
+from flambeau.services.payments.state import LedgerState
 from flambeau.services.payments.status import TransferStatus
 
 __all__ = ["LedgerTotals", "Violation", "check", "totals"]

@@ -1,10 +1,9 @@
 """The ledger: TigerBeetle's double-entry model in pure Python.
 
-A :class:`LedgerState` holds the accounts, transfers and pending holds of one partition (one or
-more ledgers). :func:`apply_transfers` applies a batch of transfers in order and returns one
-:class:`~flambeau.services.payments.results.TransferResult` per transfer;
-:func:`create_accounts` does the same for accounts; :func:`expire` releases holds whose timeout
-passed. Every function takes the batch's event time ``now``; the ledger never reads the clock.
+:func:`apply_transfers` applies a batch of transfers to a :class:`~.state.LedgerState` in order
+and returns one :class:`~.results.TransferResult` per transfer; :func:`create_accounts` does the
+same for accounts; :func:`expire` releases holds whose timeout passed. Every function takes the
+batch's event time ``now``; the ledger never reads the clock.
 
 Semantics, as TigerBeetle's:
 
@@ -15,16 +14,12 @@ Semantics, as TigerBeetle's:
 - Linked transfers (``flags.linked``) form a chain that ends at the first transfer without the
   flag. The chain succeeds or fails as a unit: the first failure keeps its own code, the others
   get ``linked_event_failed``, and the effects of those already applied are undone. A chain
-  still open at the end of the batch fails with ``linked_event_chain_open``.
+  still open at the end of the batch fails, its last event with ``linked_event_chain_open``.
 - Replaying an id with identical content answers ``exists``; with different content,
   ``exists_with_different_<field>``. Only accepted events are stored, so a failed id may be
-  retried.
-
-State is stored as one key per record, so a batch writes only what it touched: ``a/<id>`` per
-account, ``t/<id>`` per transfer, ``h/<id>`` per hold status and ``clock``; request
-idempotency records (see :mod:`flambeau.services.payments.decisions`) use ``r/<key>``, and
-the fraud engine's counters, kept in the same store, ``f/...``.
-:meth:`LedgerState.changes` returns the keys changed since the last call, MessagePack-encoded.
+  retried (TigerBeetle before its ``id_already_failed`` code).
+- A pending transfer with ``closing_debit``/``closing_credit`` closes its account(s); voiding or
+  expiry reopens them. Closed accounts refuse new transfers.
 
 The transfer loop is the hot path (the goal is at least 100k transfers/s through the
 processor), so it is written flat: local variables, integer flag tests, and the undo log of a
@@ -34,13 +29,12 @@ linked chain only kept while a chain is open.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import NamedTuple
 
 import msgspec
 
-from flambeau.services.payments.errors import LedgerStateError
 from flambeau.services.payments.results import AccountResult, TransferResult
 from flambeau.services.payments.schemas import (
     AMOUNT_MAX,
@@ -50,19 +44,18 @@ from flambeau.services.payments.schemas import (
     Transfer,
     TransferFlags,
 )
+from flambeau.services.payments.state import (
+    NS,
+    TIMESTAMP_MAX,
+    AccountRecord,
+    LedgerState,
+    deadline,
+    event_time_ns,
+    is_u128,
+)
 from flambeau.services.payments.status import TransferStatus, transition
 
-__all__ = [
-    "AccountRecord",
-    "LedgerState",
-    "RequestRecord",
-    "TransferOutcome",
-    "apply_transfers",
-    "create_accounts",
-    "event_time_ns",
-    "expire",
-    "is_u128",
-]
+__all__ = ["TransferOutcome", "apply_transfers", "create_accounts", "expire"]
 
 R = TransferResult
 AR = AccountResult
@@ -85,76 +78,8 @@ _CMNED = int(AccountFlags.credits_must_not_exceed_debits)
 _CLOSED = int(AccountFlags.closed)
 _ACCOUNT_RESERVED = ~(_A_LINKED | _DMNEC | _CMNED | _CLOSED)
 
-_MAX = U128_MAX_STR = str(U128_MAX)
+_MAX = str(U128_MAX)
 _replace = msgspec.structs.replace
-_NS = 1_000_000_000
-_TIMESTAMP_MAX = AMOUNT_MAX  # timestamps share the signed 64-bit bound
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-ACCOUNT_PREFIX = "a/"
-TRANSFER_PREFIX = "t/"
-HOLD_PREFIX = "h/"
-REQUEST_PREFIX = "r/"
-CLOCK_KEY = "clock"
-FRAUD_PREFIX = "f/"
-"""Keys the fraud engine keeps in the same state store; the ledger skips them."""
-
-
-def is_u128(value: str) -> bool:
-    """Whether ``value`` is the canonical decimal form of an integer in ``[0, 2**128 - 1]``."""
-    size = len(value)
-    return (
-        value.isascii()
-        and value.isdigit()
-        and (value[0] != "0" or size == 1)
-        and (size < 39 or (size == 39 and value <= U128_MAX_STR))
-    )
-
-
-def event_time_ns(now: datetime) -> int:
-    """Nanoseconds since the Unix epoch of a timezone-aware event time.
-
-    Raises:
-        ValueError: ``now`` has no timezone.
-    """
-    if now.utcoffset() is None:
-        raise ValueError(f"event time {now.isoformat()} has no timezone; use UTC")
-    return (now - _EPOCH) // _MICROSECOND * 1000
-
-
-class AccountRecord(msgspec.Struct, array_like=True, gc=False):
-    """The ledger's mutable copy of an account (the hot loop updates balances in place)."""
-
-    id: str
-    ledger: int
-    code: int
-    flags: int
-    debits_pending: int
-    debits_posted: int
-    credits_pending: int
-    credits_posted: int
-    user_data_128: str
-    user_data_64: int
-    user_data_32: int
-    timestamp: int
-
-    def to_account(self) -> Account:
-        """This account as the immutable :class:`Account` the API reports."""
-        return Account(**msgspec.structs.asdict(self))
-
-
-class RequestRecord(msgspec.Struct, array_like=True, frozen=True, gc=False):
-    """What a request's idempotency key remembers: its fingerprint and its first results.
-
-    ``failures`` lists ``(index, result)`` for the events that were not ``ok``; every other
-    event of the ``count`` succeeded.
-    """
-
-    fingerprint: bytes
-    time: int
-    count: int
-    failures: list[tuple[int, str]]
 
 
 class TransferOutcome(NamedTuple):
@@ -193,7 +118,7 @@ class _Undo:
 
     def rollback(self, state: LedgerState) -> None:
         # Reverse order, so a key saved twice ends with its first (pre-chain) values.
-        dirty_accounts = state._dirty_accounts
+        dirty_accounts = state.dirty_accounts
         for account, dp, dpo, cp, cpo, flags, was_dirty in reversed(self.accounts):
             account.debits_pending = dp
             account.debits_posted = dpo
@@ -204,177 +129,14 @@ class _Undo:
                 dirty_accounts.discard(account.id)
         for transfer_id in self.transfers:
             del state.transfers[transfer_id]
-            state._dirty_transfers.discard(transfer_id)
+            state.dirty_transfers.discard(transfer_id)
         for hold_id, status, was_dirty in reversed(self.holds):
             if status is None:
                 del state.holds[hold_id]
             else:
                 state.holds[hold_id] = status
             if not was_dirty:
-                state._dirty_holds.discard(hold_id)
-
-
-class LedgerState:
-    """Accounts, transfers and hold statuses of one partition, with change tracking.
-
-    Attributes:
-        accounts: Account id -> its mutable record.
-        transfers: Transfer id -> the accepted transfer, with its timestamp set.
-        holds: Pending transfer id -> its :class:`TransferStatus`.
-        requests: Idempotency key -> :class:`RequestRecord`, oldest first.
-        clock: The last timestamp handed out (nanoseconds); timestamps strictly increase.
-    """
-
-    __slots__ = (
-        "_deadlines",
-        "_dirty_accounts",
-        "_dirty_clock",
-        "_dirty_holds",
-        "_dirty_requests",
-        "_dirty_transfers",
-        "accounts",
-        "clock",
-        "holds",
-        "requests",
-        "transfers",
-    )
-
-    def __init__(self) -> None:
-        self.accounts: dict[str, AccountRecord] = {}
-        self.transfers: dict[str, Transfer] = {}
-        self.holds: dict[str, TransferStatus] = {}
-        self.requests: dict[str, RequestRecord] = {}
-        self.clock = 0
-        self._deadlines: list[tuple[int, str]] = []
-        self._dirty_accounts: set[str] = set()
-        self._dirty_transfers: set[str] = set()
-        self._dirty_holds: set[str] = set()
-        self._dirty_requests: set[str] = set()
-        self._dirty_clock = False
-
-    # -- queries ----------------------------------------------------------------------------
-
-    def account(self, account_id: str) -> Account | None:
-        """The account ``account_id`` with its current balances, or ``None``."""
-        record = self.accounts.get(account_id)
-        return None if record is None else record.to_account()
-
-    def transfer(self, transfer_id: str) -> Transfer | None:
-        """The accepted transfer ``transfer_id``, or ``None``."""
-        return self.transfers.get(transfer_id)
-
-    def status(self, transfer_id: str) -> TransferStatus | None:
-        """The status of an accepted transfer (see :mod:`.status`), or ``None`` if unknown."""
-        hold = self.holds.get(transfer_id)
-        if hold is not None:
-            return hold
-        return TransferStatus.POSTED if transfer_id in self.transfers else None
-
-    def transfers_of(self, account_id: str) -> Iterator[Transfer]:
-        """Accepted transfers debiting or crediting ``account_id``, oldest first (a scan)."""
-        for transfer in self.transfers.values():
-            if account_id in (transfer.debit_account_id, transfer.credit_account_id):
-                yield transfer
-
-    # -- time -------------------------------------------------------------------------------
-
-    def tick(self, now: datetime, events: int) -> int:
-        """Reserve ``events`` increasing timestamps from ``now`` on; return the first of them."""
-        base = max(event_time_ns(now), self.clock + 1)
-        self.clock = base + max(events, 1) - 1
-        self._dirty_clock = True
-        return base
-
-    # -- storage ----------------------------------------------------------------------------
-
-    def mark_request(self, key: str) -> None:
-        """Record that the idempotency record ``key`` changed (written or deleted)."""
-        self._dirty_requests.add(key)
-
-    def changes(self) -> dict[str, bytes | None]:
-        """Keys changed since the last call, MessagePack-encoded; ``None`` means deleted."""
-        encode = msgspec.msgpack.encode
-        out: dict[str, bytes | None] = {}
-        accounts, transfers, holds, requests = (
-            self.accounts,
-            self.transfers,
-            self.holds,
-            self.requests,
-        )
-        for key in self._dirty_accounts:
-            account = accounts.get(key)
-            out[ACCOUNT_PREFIX + key] = None if account is None else encode(account)
-        for key in self._dirty_transfers:
-            transfer = transfers.get(key)
-            out[TRANSFER_PREFIX + key] = None if transfer is None else encode(transfer)
-        for key in self._dirty_holds:
-            hold = holds.get(key)
-            out[HOLD_PREFIX + key] = None if hold is None else encode(hold)
-        for key in self._dirty_requests:
-            request = requests.get(key)
-            out[REQUEST_PREFIX + key] = None if request is None else encode(request)
-        if self._dirty_clock:
-            out[CLOCK_KEY] = encode(self.clock)
-        self._dirty_accounts = set()
-        self._dirty_transfers = set()
-        self._dirty_holds = set()
-        self._dirty_requests = set()
-        self._dirty_clock = False
-        return out
-
-    def to_items(self) -> dict[str, bytes]:
-        """The whole state as key -> MessagePack bytes (what :meth:`from_items` reads)."""
-        encode = msgspec.msgpack.encode
-        items: dict[str, bytes] = {CLOCK_KEY: encode(self.clock)}
-        items.update((ACCOUNT_PREFIX + k, encode(v)) for k, v in self.accounts.items())
-        items.update((TRANSFER_PREFIX + k, encode(v)) for k, v in self.transfers.items())
-        items.update((HOLD_PREFIX + k, encode(v)) for k, v in self.holds.items())
-        items.update((REQUEST_PREFIX + k, encode(v)) for k, v in self.requests.items())
-        return items
-
-    @classmethod
-    def from_items(cls, items: Mapping[str, bytes]) -> LedgerState:
-        """Rebuild a state from stored keys, such as a processor's committed state.
-
-        Keys of the fraud engine (``f/...``) are skipped.
-
-        Raises:
-            LedgerStateError: a key has an unknown prefix or a value does not decode.
-        """
-        state = cls()
-        account = msgspec.msgpack.Decoder(AccountRecord)
-        transfer = msgspec.msgpack.Decoder(Transfer)
-        hold = msgspec.msgpack.Decoder(TransferStatus)
-        request = msgspec.msgpack.Decoder(RequestRecord)
-        requests: list[tuple[str, RequestRecord]] = []
-        try:
-            for key, value in items.items():
-                if key.startswith(ACCOUNT_PREFIX):
-                    state.accounts[key[2:]] = account.decode(value)
-                elif key.startswith(TRANSFER_PREFIX):
-                    state.transfers[key[2:]] = transfer.decode(value)
-                elif key.startswith(HOLD_PREFIX):
-                    state.holds[key[2:]] = hold.decode(value)
-                elif key.startswith(REQUEST_PREFIX):
-                    requests.append((key[2:], request.decode(value)))
-                elif key == CLOCK_KEY:
-                    state.clock = msgspec.msgpack.decode(value, type=int)
-                elif not key.startswith(FRAUD_PREFIX):
-                    raise LedgerStateError(f"unknown ledger state key {key!r}")
-        except msgspec.DecodeError as exc:
-            raise LedgerStateError(f"ledger state value does not decode: {exc}") from exc
-        # Pruning walks requests oldest first, so restore that order.
-        requests.sort(key=lambda item: item[1].time)
-        state.requests = dict(requests)
-        for hold_id, status in state.holds.items():
-            pending = state.transfers.get(hold_id)
-            if status is _PENDING_STATUS and pending is not None and pending.timeout:
-                heapq.heappush(state._deadlines, (_deadline(pending), hold_id))
-        return state
-
-
-def _deadline(pending: Transfer) -> int:
-    return pending.timestamp + pending.timeout * _NS
+                state.dirty_holds.discard(hold_id)
 
 
 def expire(state: LedgerState, now: datetime) -> list[Transfer]:
@@ -384,16 +146,16 @@ def expire(state: LedgerState, now: datetime) -> list[Transfer]:
         The pending transfers that expired, in deadline order.
     """
     now_ns = max(event_time_ns(now), state.clock)
-    deadlines = state._deadlines
+    deadlines = state.deadlines
     expired: list[Transfer] = []
     while deadlines and deadlines[0][0] <= now_ns:
-        deadline, hold_id = heapq.heappop(deadlines)
+        due, hold_id = heapq.heappop(deadlines)
         pending = state.transfers.get(hold_id)
         # Entries of rolled-back or already resolved holds stay in the heap; skip them.
         if (
             pending is None
             or state.holds.get(hold_id) is not _PENDING_STATUS
-            or _deadline(pending) != deadline
+            or deadline(pending) != due
         ):
             continue
         debit = state.accounts[pending.debit_account_id]
@@ -402,9 +164,9 @@ def expire(state: LedgerState, now: datetime) -> list[Transfer]:
         credit.credits_pending -= pending.amount
         _reopen(pending.flags, debit, credit)
         state.holds[hold_id] = transition(_PENDING_STATUS, TransferStatus.EXPIRED)
-        state._dirty_holds.add(hold_id)
-        state._dirty_accounts.add(debit.id)
-        state._dirty_accounts.add(credit.id)
+        state.dirty_holds.add(hold_id)
+        state.dirty_accounts.add(debit.id)
+        state.dirty_accounts.add(credit.id)
         expired.append(pending)
     return expired
 
@@ -454,12 +216,13 @@ def apply_transfers(
         linked = transfer.flags & _LINKED
         if linked and chain_start < 0:
             chain_start, chain_mark, undo, broken = index, len(records), _Undo(), False
-        if broken:
+        # An open chain's last event names the cause even when the chain already failed.
+        if linked and index == last:
+            result = R.linked_event_chain_open
+        elif broken:
             result = R.linked_event_failed
         elif refused is not None and index in refused:
             result = refused[index]
-        elif linked and index == last:
-            result = R.linked_event_chain_open
         else:
             result = _create_transfer(state, transfer, base + index, undo, ledger, records)
         append(result)
@@ -555,7 +318,7 @@ def _create_transfer(
     credits = cr.credits_pending + cr.credits_posted + amount
     if debits > AMOUNT_MAX or credits > AMOUNT_MAX:
         return _overflow(dr, cr, amount, pending)
-    if pending and timestamp + t.timeout * _NS > _TIMESTAMP_MAX:
+    if pending and timestamp + t.timeout * NS > TIMESTAMP_MAX:
         return R.overflows_timeout
     dr_flags = dr.flags
     cr_flags = cr.flags
@@ -569,8 +332,8 @@ def _create_transfer(
         return R.credit_account_already_closed
 
     if undo is not None:
-        undo.save(dr, state._dirty_accounts)
-        undo.save(cr, state._dirty_accounts)
+        undo.save(dr, state.dirty_accounts)
+        undo.save(cr, state.dirty_accounts)
         undo.transfers.append(transfer_id)
     if pending:
         dr.debits_pending += amount
@@ -578,9 +341,9 @@ def _create_transfer(
         if undo is not None:
             undo.holds.append((transfer_id, None, False))
         state.holds[transfer_id] = transition(None, _PENDING_STATUS)
-        state._dirty_holds.add(transfer_id)
+        state.dirty_holds.add(transfer_id)
         if t.timeout:
-            heapq.heappush(state._deadlines, (timestamp + t.timeout * _NS, transfer_id))
+            heapq.heappush(state.deadlines, (timestamp + t.timeout * NS, transfer_id))
         if flags & _CLOSING_DEBIT:
             dr.flags = dr_flags | _CLOSED
         if flags & _CLOSING_CREDIT:
@@ -591,8 +354,8 @@ def _create_transfer(
     record = _replace(t, timestamp=timestamp)
     transfers[transfer_id] = record
     records.append(record)
-    state._dirty_transfers.add(transfer_id)
-    dirty = state._dirty_accounts
+    state.dirty_transfers.add(transfer_id)
+    dirty = state.dirty_accounts
     dirty.add(debit_id)
     dirty.add(credit_id)
     return _OK
@@ -663,7 +426,7 @@ def _resolve(
         return R.pending_transfer_already_posted
     if status is TransferStatus.VOIDED:
         return R.pending_transfer_already_voided
-    if status is TransferStatus.EXPIRED or (p.timeout and _deadline(p) <= timestamp):
+    if status is TransferStatus.EXPIRED or (p.timeout and deadline(p) <= timestamp):
         return R.pending_transfer_expired
     dr = state.accounts[p.debit_account_id]
     cr = state.accounts[p.credit_account_id]
@@ -679,10 +442,10 @@ def _resolve(
         return R.credit_account_already_closed
 
     if undo is not None:
-        undo.save(dr, state._dirty_accounts)
-        undo.save(cr, state._dirty_accounts)
+        undo.save(dr, state.dirty_accounts)
+        undo.save(cr, state.dirty_accounts)
         undo.transfers.append(t.id)
-        undo.holds.append((pending_id, status, pending_id in state._dirty_holds))
+        undo.holds.append((pending_id, status, pending_id in state.dirty_holds))
     dr.debits_pending -= p.amount
     cr.credits_pending -= p.amount
     if post:
@@ -708,10 +471,10 @@ def _resolve(
     )
     state.transfers[t.id] = record
     records.append(record)
-    state._dirty_transfers.add(t.id)
-    state._dirty_holds.add(pending_id)
-    state._dirty_accounts.add(dr.id)
-    state._dirty_accounts.add(cr.id)
+    state.dirty_transfers.add(t.id)
+    state.dirty_holds.add(pending_id)
+    state.dirty_accounts.add(dr.id)
+    state.dirty_accounts.add(cr.id)
     return _OK
 
 
@@ -778,10 +541,10 @@ def create_accounts(
         linked = account.flags & _A_LINKED
         if linked and chain_start < 0:
             chain_start, chain_mark, broken = index, len(created), False
-        if broken:
-            result = AR.linked_event_failed
-        elif linked and index == count - 1:
+        if linked and index == count - 1:
             result = AR.linked_event_chain_open
+        elif broken:
+            result = AR.linked_event_failed
         else:
             result = _create_account(state, account, base + index, ledger)
             if result is AR.ok:
@@ -792,7 +555,7 @@ def create_accounts(
                 broken = True
                 for account_id in created[chain_mark:]:
                     del state.accounts[account_id]
-                    state._dirty_accounts.discard(account_id)
+                    state.dirty_accounts.discard(account_id)
                 del created[chain_mark:]
                 for earlier in range(chain_start, index):
                     results[earlier] = AR.linked_event_failed
@@ -837,7 +600,7 @@ def _create_account(
         a.id, a.ledger, a.code, a.flags, 0, 0, 0, 0, a.user_data_128, a.user_data_64,
         a.user_data_32, timestamp,
     )  # fmt: skip
-    state._dirty_accounts.add(a.id)
+    state.dirty_accounts.add(a.id)
     return AR.ok
 
 

@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from flambeau.services.payments.decisions import decide_transfers
-from flambeau.services.payments.ledger import LedgerState, apply_transfers, create_accounts
+from flambeau.services.payments.ledger import apply_transfers, create_accounts
 from flambeau.services.payments.schemas import (
     Account,
     AccountFlags,
@@ -23,6 +23,7 @@ from flambeau.services.payments.schemas import (
     Transfer,
     TransferCode,
 )
+from flambeau.services.payments.state import LedgerState
 
 __all__ = ["build_workload", "measure"]
 

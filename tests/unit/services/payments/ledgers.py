@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from flambeau.services.payments.ledger import LedgerState, apply_transfers, create_accounts
+from flambeau.services.payments.ledger import apply_transfers, create_accounts
 from flambeau.services.payments.results import AccountResult, TransferResult
 from flambeau.services.payments.schemas import Account, AccountFlags, Transfer, TransferFlags
+from flambeau.services.payments.state import LedgerState
 
 NOW = datetime(2024, 7, 26, 19, 30, tzinfo=UTC)
 

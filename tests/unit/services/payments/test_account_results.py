@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from flambeau.services.payments.ledger import LedgerState, create_accounts
+from flambeau.services.payments.ledger import create_accounts
 from flambeau.services.payments.results import AccountResult as AR
 from flambeau.services.payments.schemas import U128_MAX, Account
+from flambeau.services.payments.state import LedgerState
 
 from .ledgers import CLOSED, CMNED, DMNEC, NOW, account, apply, ledger_with, pending, snapshot
 

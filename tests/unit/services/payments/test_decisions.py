@@ -13,7 +13,6 @@ from flambeau.services.payments.decisions import (
     decide_transfers,
 )
 from flambeau.services.payments.fraud import Dimension, FraudEngine, VelocityRule
-from flambeau.services.payments.ledger import LedgerState
 from flambeau.services.payments.results import AccountResult as AR
 from flambeau.services.payments.results import TransferResult as R
 from flambeau.services.payments.schemas import (
@@ -27,6 +26,7 @@ from flambeau.services.payments.schemas import (
     TransfersDecided,
     TransfersExpired,
 )
+from flambeau.services.payments.state import LedgerState
 
 from .ledgers import LINKED, NOW, account, balances, ledger_with, pending, snapshot, transfer
 

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from flambeau.services.payments import invariants
-from flambeau.services.payments.ledger import LedgerState
+from flambeau.services.payments.state import LedgerState
 from flambeau.services.payments.status import TransferStatus as S
 
 from .ledgers import DMNEC, account, apply, ledger_with, pending, post, transfer, void

@@ -7,15 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from flambeau.services.payments.errors import LedgerStateError
-from flambeau.services.payments.ledger import (
-    LedgerState,
-    apply_transfers,
-    event_time_ns,
-    expire,
-    is_u128,
-)
+from flambeau.services.payments.ledger import apply_transfers, expire
 from flambeau.services.payments.results import TransferResult as R
 from flambeau.services.payments.schemas import U128_MAX, TransferFlags
+from flambeau.services.payments.state import LedgerState, event_time_ns, is_u128
 from flambeau.services.payments.status import TransferStatus as S
 
 from .ledgers import (
@@ -150,6 +145,11 @@ def test_a_chain_left_open_fails_whole(state: LedgerState) -> None:
     batch = [transfer(10, flags=LINKED), transfer(11, flags=LINKED)]
     assert apply(state, *batch) == [R.linked_event_failed, R.linked_event_chain_open]
     assert balances(state, 1) == (0, 0, 0, 0)
+    broken_and_open = [transfer(12, amount=0, flags=LINKED), transfer(13, flags=LINKED)]
+    assert apply(state, *broken_and_open) == [
+        R.amount_must_not_be_zero,
+        R.linked_event_chain_open,
+    ]
 
 
 def test_a_chain_sees_its_own_earlier_effects(state: LedgerState) -> None:

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from flambeau.services.payments import invariants
-from flambeau.services.payments.ledger import LedgerState, event_time_ns, expire
+from flambeau.services.payments.ledger import expire
 from flambeau.services.payments.results import TransferResult as R
 from flambeau.services.payments.schemas import Transfer
+from flambeau.services.payments.state import LedgerState, event_time_ns
 from flambeau.services.payments.status import TransferStatus as S
 
 from .ledgers import (

@@ -14,7 +14,6 @@ from flambeau.events import Event
 from flambeau.services.payments import invariants
 from flambeau.services.payments.decisions import decide_accounts, decide_transfers
 from flambeau.services.payments.errors import ReferenceMismatchError
-from flambeau.services.payments.ledger import LedgerState
 from flambeau.services.payments.reference import Balances, ReferenceModel, reference_balances
 from flambeau.services.payments.results import TransferResult as R
 from flambeau.services.payments.schemas import (
@@ -25,6 +24,7 @@ from flambeau.services.payments.schemas import (
     TransfersDecided,
     TransfersExpired,
 )
+from flambeau.services.payments.state import LedgerState
 
 from .ledgers import CMNED, DMNEC, LINKED, NOW, account, pending, post, transfer, void
 

@@ -8,9 +8,9 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from flambeau.services.payments.ledger import LedgerState
 from flambeau.services.payments.results import TransferResult as R
 from flambeau.services.payments.schemas import AMOUNT_MAX, U128_MAX, Transfer, TransferFlags
+from flambeau.services.payments.state import LedgerState
 
 from .ledgers import (
     CLOSED,
