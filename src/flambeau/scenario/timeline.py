@@ -223,14 +223,15 @@ class Timeline:
         per_venue: dict[str, list[ResultUpdate]] = {}
         for progression in self.progressions.values():
             per_venue.setdefault(progression.unit.venue, []).extend(progression.updates)
-        streams = []
-        for venue, updates in sorted(per_venue.items()):
-            updates.sort(key=lambda u: u.time)
-            streams.append(
-                self._action(self._delivery(venue, u.time), ActionKind.RESULT, venue, u)
-                for u in updates
-            )
+        streams = [
+            self._venue_results(venue, sorted(updates, key=lambda u: u.time))
+            for venue, updates in sorted(per_venue.items())
+        ]
         return heapq.merge(*streams, key=lambda a: a.at)
+
+    def _venue_results(self, venue: str, updates: list[ResultUpdate]) -> Iterator[ScenarioAction]:
+        for update in updates:
+            yield self._action(self._delivery(venue, update.time), ActionKind.RESULT, venue, update)
 
     def _keep_alives(self) -> Iterator[ScenarioAction]:
         step = timedelta(seconds=self.config.keep_alive_seconds)
@@ -248,6 +249,8 @@ class Timeline:
         self, venue: str, first: datetime, last: datetime, step: timedelta
     ) -> Iterator[ScenarioAction]:
         at = first
+        if self.start > first:  # jump to the first tick in the window, on the same grid
+            at = first + step * -((first - self.start) // step)
         while at <= last:
             if not any(s.covers(venue, at) for s in self.incidents.silences):
                 yield self._action(at, ActionKind.KEEP_ALIVE, venue, KeepAlive(at, venue))

@@ -179,7 +179,7 @@ def bets(
         end: Only bets before this time.
     """
     streams = [
-        _match_bets(p, seed, rate_multiplier)
+        _match_bets(p, seed, rate_multiplier, start)
         for p in progressions
         if discipline(p.unit.discipline).shape is Shape.HEAD_TO_HEAD
     ]
@@ -191,8 +191,14 @@ def bets(
         yield bet
 
 
-def _match_bets(progression: Progression, seed: int, multiplier: float) -> Iterator[BetPlacement]:
-    """One match's bets in time order, made a minute at a time (memory stays flat)."""
+def _match_bets(
+    progression: Progression, seed: int, multiplier: float, start: datetime | None
+) -> Iterator[BetPlacement]:
+    """One match's bets in time order, made a minute at a time (memory stays flat).
+
+    Every minute and every rush draws from its own generator, so minutes before ``start`` are
+    skipped without changing the bets after it.
+    """
     unit = progression.unit
     spec = discipline(unit.discipline)
     live_from, live_to = progression.started_at, progression.finished_at
@@ -213,6 +219,13 @@ def _match_bets(progression: Progression, seed: int, multiplier: float) -> Itera
     minute = 0
     rush_index = 0
     at = live_from
+    if start is not None and start > live_from:
+        minute = int((start - live_from) // timedelta(minutes=1))
+        at = live_from + minute * timedelta(minutes=1)
+        late = start - timedelta(seconds=12)  # a rush lasts 12 s at most
+        while rushes and rushes[0] < late:
+            rushes.popleft()
+            rush_index += 1
     while at < live_to or pending:
         upto = at + timedelta(minutes=1)
         if at < live_to:

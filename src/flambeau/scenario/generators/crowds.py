@@ -6,9 +6,10 @@ the start and the first 20 minutes of play, most of them about 25 minutes before
 5 minutes after it. Gates open at the venue's opening time, so an early session's arrivals are
 squeezed into the minutes after opening.
 
-Gate counters report per minute. The forecourt holds whoever arrived in the last 8 minutes
-(queueing at the security check) and whoever left in the last 3; its density gives a Fruin level
-of service for walkways (m² per person)::
+Gate counters report per minute; each venue-minute draws from its own generator, so a window
+of the day holds exactly what the whole day holds in that window. The forecourt holds whoever
+arrived in the last 8 minutes (queueing at the security check) and whoever left in the last 3;
+its density gives a Fruin level of service for walkways (m² per person)::
 
     A ≥ 3.3 > B ≥ 2.3 > C ≥ 1.4 > D ≥ 0.9 > E ≥ 0.5 > F
 """
@@ -16,7 +17,6 @@ of service for walkways (m² per person)::
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -222,15 +222,20 @@ def crowd_events(
     states = []
     for code, flow in sorted(flows.items()):
         gates = gate_ids(code, rate_multiplier)
-        rng = rng_for(seed, "crowd", code)
+        rng = rng_for(seed, "gates", code)
         weights = [rng.uniform(0.5, 1.5) for _ in gates]
         total = sum(weights)
         shares = [w / total for w in weights]
         area = max(800, round(venue(code).capacity * _FORECOURT_M2_PER_SEAT))
-        states.append(_GateState(flow, gates, shares, area, rng))
+        states.append(_GateState(flow, gates, shares, area, seed))
     first = min(flow.start for flow in flows.values())
     last = max(flow.start + len(flow.arrivals) * _MINUTE for flow in flows.values())
     minute = first
+    if start is not None:
+        # Each minute draws from its own generator; only the forecourt's memory of the last
+        # few minutes has to be replayed before the window opens.
+        warmup = (max(_QUEUE_MINUTES, _EGRESS_MINUTES) + 1) * _MINUTE
+        minute = max(first, first + ((start - warmup - first) // _MINUTE) * _MINUTE)
     while minute < last:
         reported = minute + _MINUTE
         if end is not None and reported > end:
@@ -248,7 +253,7 @@ class _GateState:
     gates: list[str]
     shares: list[float]
     area_m2: int
-    rng: random.Random
+    seed: int
     recent_in: tuple[int, ...] = ()
     recent_out: tuple[int, ...] = ()
 
@@ -256,7 +261,7 @@ class _GateState:
         index = self.flow.index(minute)
         if not 0 <= index < len(self.flow.arrivals):
             return []
-        rng = self.rng
+        rng = rng_for(self.seed, "crowd", self.flow.venue, index)
         came, went = self.flow.arrivals[index], self.flow.exits[index]
         reported = minute + _MINUTE
         out: list[CrowdEvent] = []
