@@ -1,1 +1,3 @@
 """Fixtures every test directory shares."""
+
+pytest_plugins = ["tests.support.nats_server"]

@@ -1,0 +1,318 @@
+"""Consumer-group offsets and processor state in a JetStream KV bucket, committed with CAS.
+
+JetStream has no transaction spanning several keys, so each ``(group, partition)`` has one
+*checkpoint* key that is the commit point, written with revision CAS
+(``Nats-Expected-Last-Subject-Sequence``). It holds the group's next offsets for that partition
+(of every input stream) and the state changes of the last commit, the *pending* redo list.
+State values live in their own keys and are brought up to date from the checkpoint::
+
+    commit:  outputs (deduplicated ids) ─▶ CAS checkpoint {offsets, pending} ─▶ apply pending
+    load:    read checkpoint ─▶ scan state keys ─▶ re-read checkpoint (retry if it moved)
+             ─▶ state keys overlaid with the checkpoint's pending changes
+
+A crash after the CAS and before the state keys are written loses nothing: the next reader
+overlays the pending list, and the next commit re-applies it (puts and deletes are idempotent)
+before replacing it. A crash before the CAS leaves offsets and state as they were, so the
+batch is processed again and its outputs, which carry deterministic ids, are deduplicated.
+
+The revision a log instance last read (``load_state`` or ``committed``) or wrote is what its next
+commit expects; a commit by anyone else in between makes it fail with
+:class:`CommitConflictError`, which fences a worker that lost its partition without knowing it.
+
+Key layout in bucket ``fb_groups`` (group names and state keys are base64url encoded, so any
+string is a valid key)::
+
+    <group>.ck.<partition>          the checkpoint (MessagePack)
+    <group>.st.<partition>.<key>    one state value
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import msgspec
+import nats.errors
+import nats.js.errors
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.client import JetStreamContext
+
+from flambeau.errors import BackendUnavailableError, FlambeauError, InvalidEventError
+from flambeau.log._nats_wire import Publisher, Retrier
+from flambeau.log.base import StateChange
+
+BUCKET = "fb_groups"
+KV_STREAM = f"KV_{BUCKET}"
+SCAN_ATTEMPTS = 20
+_WRONG_LAST_SEQUENCE = 10071
+_DELETE_HEADER = b"NATS/1.0\r\nKV-Operation: DEL\r\n\r\n"
+_CHECKPOINT_MARGIN = 4096
+
+
+class CommitConflictError(FlambeauError):
+    """Someone else committed this group's partition since this log last read or wrote it.
+
+    The worker that gets it no longer owns the partition: it must stop processing it, and reload
+    offsets and state before it processes that partition again.
+    """
+
+
+class Checkpoint(msgspec.Struct, array_like=True):
+    """The commit point of one ``(group, partition)``."""
+
+    offsets: dict[str, int] = {}
+    pending: list[tuple[str, bytes | None]] = []
+    token: str = ""
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode_checkpoint = msgspec.msgpack.Decoder(Checkpoint).decode
+
+
+def b64(text: str) -> str:
+    """``text`` as unpadded base64url: always a valid KV key token."""
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def unb64(token: str) -> str:
+    """The inverse of :func:`b64`."""
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+
+
+@dataclass
+class _Known:
+    """The checkpoint revision this log instance last saw, and whether its pending is applied."""
+
+    revision: int
+    checkpoint: Checkpoint
+    applied: bool
+
+
+@dataclass
+class Plan:
+    """A commit's offsets and state changes, grouped by partition, checked for size."""
+
+    group: str
+    parts: dict[int, tuple[dict[str, int], dict[str, bytes | None]]]
+
+
+class Groups:
+    """Offsets and state of consumer groups, over one KV bucket."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        publisher: Publisher,
+        retry: Retrier,
+        *,
+        url: str,
+        replicas: int,
+        memory: bool,
+        max_payload: int,
+    ) -> None:
+        self._js = js
+        self._publisher = publisher
+        self._retry = retry
+        self._url = url
+        self._replicas = replicas
+        self._memory = memory
+        self._max_payload = max_payload
+        self._known: dict[tuple[str, int], _Known] = {}
+
+    async def start(self) -> None:
+        """Create the bucket unless it exists."""
+
+        async def ensure() -> None:
+            try:
+                await self._js.key_value(BUCKET)
+            except nats.js.errors.BucketNotFoundError:
+                storage = StorageType.MEMORY if self._memory else StorageType.FILE
+                config = KeyValueConfig(
+                    bucket=BUCKET, history=1, replicas=self._replicas, storage=storage
+                )
+                try:
+                    await self._js.create_key_value(config)
+                except nats.js.errors.BadRequestError:
+                    await self._js.key_value(BUCKET)  # created meanwhile by another process
+
+        await self._retry("open the groups KV bucket", ensure)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _get(self, key: str) -> tuple[int, Checkpoint]:
+        """The checkpoint at ``key`` and its revision, read from the stream leader."""
+
+        async def get() -> tuple[int, Checkpoint]:
+            try:
+                msg = await self._js.get_last_msg(KV_STREAM, f"$KV.{BUCKET}.{key}")
+            except nats.js.errors.NotFoundError:
+                return 0, Checkpoint()
+            if not msg.data:  # a delete marker: no checkpoint, but CAS must expect its revision
+                return msg.seq or 0, Checkpoint()
+            return msg.seq or 0, _decode_checkpoint(msg.data)
+
+        return await self._retry(f"read checkpoint {key}", get)
+
+    async def committed(self, group: str, stream: str, partitions: int) -> dict[int, int]:
+        """The offsets ``group`` committed for ``stream`` (partitions never committed absent)."""
+        prefix = b64(group)
+        found = await asyncio.gather(*(self._get(f"{prefix}.ck.{p}") for p in range(partitions)))
+        out: dict[int, int] = {}
+        for partition, (revision, checkpoint) in enumerate(found):
+            self._known.setdefault((group, partition), _Known(revision, checkpoint, False))
+            if stream in checkpoint.offsets:
+                out[partition] = checkpoint.offsets[stream]
+        return out
+
+    async def load_state(self, group: str, partition: int) -> dict[str, bytes]:
+        """Every state value of ``(group, partition)`` as of its last commit."""
+        key = f"{b64(group)}.ck.{partition}"
+        for _ in range(SCAN_ATTEMPTS):
+            revision, checkpoint = await self._get(key)
+            values = await self._scan(group, partition)
+            again, _ = await self._get(key)
+            if again == revision:
+                break
+        else:
+            raise CommitConflictError(
+                f"group {group!r} partition {partition} kept committing while being loaded; "
+                "another worker is processing it"
+            )
+        for name, value in checkpoint.pending:
+            if value is None:
+                values.pop(name, None)
+            else:
+                values[name] = value
+        self._known[(group, partition)] = _Known(revision, checkpoint, False)
+        return values
+
+    async def _scan(self, group: str, partition: int) -> dict[str, bytes]:
+        async def scan() -> dict[str, bytes]:
+            kv = await self._js.key_value(BUCKET)
+            watcher = await kv.watch(f"{b64(group)}.st.{partition}.>", ignore_deletes=True)
+            values: dict[str, bytes] = {}
+            try:
+                while True:
+                    entry = await watcher.updates(timeout=5.0)  # type: ignore[no-untyped-call]
+                    if entry is None:
+                        return values
+                    if entry.value is not None and entry.key is not None:
+                        values[unb64(entry.key.rpartition(".")[2])] = entry.value
+            finally:
+                await watcher.stop()  # type: ignore[no-untyped-call]
+
+        return await self._retry(f"scan the state of group {group!r} partition {partition}", scan)
+
+    # -- committing ---------------------------------------------------------------------------
+
+    def plan(
+        self, group: str, offsets: Mapping[str, Mapping[int, int]], state: Sequence[StateChange]
+    ) -> Plan:
+        """Group a commit by partition and check that each checkpoint fits in one message.
+
+        Raises:
+            InvalidEventError: a partition's state changes are too large for one NATS message.
+        """
+        parts: dict[int, tuple[dict[str, int], dict[str, bytes | None]]] = {}
+        for stream, positions in offsets.items():
+            for partition, offset in positions.items():
+                parts.setdefault(partition, ({}, {}))[0][stream] = offset
+        for change in state:
+            parts.setdefault(change.partition, ({}, {}))[1][change.key] = change.value
+        limit = self._max_payload - _CHECKPOINT_MARGIN
+        for partition, (moved, changes) in parts.items():
+            size = len(_encode(Checkpoint(moved, list(changes.items()))))
+            if size > limit:
+                raise InvalidEventError(
+                    f"group {group!r} partition {partition}: one commit changes {size} bytes of "
+                    f"state, more than the {limit} bytes a NATS message may carry here; "
+                    "commit smaller batches"
+                )
+        return Plan(group, parts)
+
+    async def commit(self, plan: Plan) -> None:
+        """Write each partition's checkpoint with CAS, then its state keys.
+
+        Raises:
+            CommitConflictError: another writer committed one of these partitions meanwhile.
+        """
+        await asyncio.gather(
+            *(
+                self._commit_partition(plan.group, partition, positions, changes)
+                for partition, (positions, changes) in plan.parts.items()
+            )
+        )
+
+    async def _commit_partition(
+        self,
+        group: str,
+        partition: int,
+        positions: dict[str, int],
+        changes: dict[str, bytes | None],
+    ) -> None:
+        slot = (group, partition)
+        key = f"{b64(group)}.ck.{partition}"
+        known = self._known.get(slot)
+        if known is None:
+            revision, checkpoint = await self._get(key)
+            known = _Known(revision, checkpoint, False)
+        if not known.applied and known.checkpoint.pending:
+            await self._apply(group, partition, known.checkpoint.pending)
+        new = Checkpoint(
+            {**known.checkpoint.offsets, **positions}, list(changes.items()), os.urandom(8).hex()
+        )
+        try:
+            revision = await self._cas(key, _encode(new), known.revision, new.token)
+        except CommitConflictError:
+            self._known.pop(slot, None)
+            raise
+        self._known[slot] = current = _Known(revision, new, False)
+        if new.pending:
+            await self._apply(group, partition, new.pending)
+        current.applied = True
+
+    async def _cas(self, key: str, data: bytes, last: int, token: str) -> int:
+        subject = f"$KV.{BUCKET}.{key}"
+        headers = {"Nats-Expected-Last-Subject-Sequence": str(last)}
+        attempts = 0
+
+        async def write() -> int:
+            nonlocal attempts
+            attempts += 1
+            try:
+                ack = await self._js.publish(subject, data, headers=headers, timeout=5.0)
+            except nats.js.errors.APIError as exc:
+                if exc.err_code != _WRONG_LAST_SEQUENCE:
+                    raise
+                if attempts > 1:  # an earlier attempt may have landed before its reply was lost
+                    revision, current = await self._get(key)
+                    if current.token == token:
+                        return revision
+                raise CommitConflictError(
+                    f"checkpoint {key} in {self._url} moved past revision {last}: another "
+                    "worker committed this group's partition"
+                ) from None
+            return int(ack.seq)
+
+        return await self._retry(f"commit checkpoint {key}", write)
+
+    async def _apply(
+        self, group: str, partition: int, pending: Sequence[tuple[str, bytes | None]]
+    ) -> None:
+        prefix = f"$KV.{BUCKET}.{b64(group)}.st.{partition}."
+        items: list[tuple[bytes, bytes, bytes]] = []
+        for name, value in pending:
+            subject = (prefix + b64(name)).encode()
+            if value is None:
+                items.append((subject, _DELETE_HEADER, b""))
+            else:
+                items.append((subject, b"", value))
+        try:
+            await self._publisher.publish(items)
+        except BackendUnavailableError:
+            # the checkpoint is durable; the next commit or load re-applies its pending list
+            self._known.pop((group, partition), None)
+            raise

@@ -1,0 +1,800 @@
+"""``nats://host:port``: the distributed log on NATS JetStream.
+
+Mapping. Partition ``p`` of Flambeau stream ``s`` is the JetStream stream ``FB_<s>_<p>`` (dots
+in ``s`` become ``~``, which stream names allow and Flambeau names do not) capturing exactly one
+subject, ``fb.<s>.<p>``. One JetStream stream per partition, rather than one per Flambeau
+stream, because then a message's stream sequence *is* its offset plus one: offsets per
+partition are dense and strictly increasing with no bookkeeping, reading from an offset is a
+direct get by sequence, retention by size is per partition as the interface defines it, and
+in a cluster each partition has its own RAFT group, so the partitions spread over the servers.
+
+Records are MessagePack :class:`~flambeau.events.Record` arrays, as in every backend. The
+offset is not known when the record is encoded (the server assigns the sequence), so it is
+stored as 0 and filled in from ``Nats-Sequence`` when read.
+
+Append publishes the whole batch in one buffer and awaits the acks together
+(:mod:`flambeau.log._nats_wire`). Each message carries the event id as ``Nats-Msg-Id``: within
+the duplicate window, JetStream answers a repeated id with the original sequence and
+``duplicate: true``, which is also what makes resending after a reconnect safe. Ids are
+deduplicated per partition (the key picks the partition, so a repeated event lands on the same
+one); within one batch they are deduplicated per stream before sending.
+
+Readers wait on a plain subscription to ``fbn.<s>.*``: every partition stream republishes the
+headers of each stored message there (JetStream ``RePublish``), carrying its sequence, so a
+waiter learns the new end without polling. The epoch of each partition lives in its stream's
+metadata, so it survives restarts and reconnects and changes when the stream is deleted.
+
+Offsets and processor state live in a KV bucket, committed with revision CAS
+(:mod:`flambeau.log._nats_groups`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from urllib.parse import SplitResult
+
+import msgspec
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.api import DiscardPolicy, RePublish, StorageType, StreamConfig, StreamInfo
+
+from flambeau.errors import (
+    BackendUnavailableError,
+    InvalidEventError,
+    InvalidLogURLError,
+    LogClosedError,
+)
+from flambeau.events import (
+    NewEvent,
+    Record,
+    Registry,
+    StreamSpec,
+    check_envelope,
+    new_event_id,
+    utc_now,
+)
+from flambeau.log._nats_groups import CommitConflictError, Groups
+from flambeau.log._nats_wire import PubAck, Publisher, Reader, Retrier, msg_id_header
+from flambeau.log._registry import reject_unknown, take_window
+from flambeau.log.base import Appended, LogBase, Offsets, StateChange, partition_for
+from flambeau.log.base import StreamInfo as LogStreamInfo
+
+__all__ = ["CommitConflictError", "NatsLog", "open_backend"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 4222
+MIN_DUPLICATE_WINDOW_S = 0.1
+RECONNECT_WAIT_S = 1
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode_raw_record = msgspec.msgpack.Decoder(Record[msgspec.Raw]).decode
+_replace = msgspec.structs.replace
+_META_STREAM = "flambeau.stream"
+_META_PARTITION = "flambeau.partition"
+_META_PARTITIONS = "flambeau.partitions"
+_META_EPOCH = "flambeau.epoch"
+_NAME_IN_USE = 10058
+
+
+def subject(stream: str, partition: int) -> str:
+    """The JetStream subject of one partition: ``fb.<stream>.<partition>``."""
+    return f"fb.{stream}.{partition}"
+
+
+def jetstream_name(stream: str, partition: int) -> str:
+    """The JetStream stream holding one partition: ``FB_<stream with . as ~>_<partition>``."""
+    return f"FB_{stream.replace('.', '~')}_{partition}"
+
+
+def notify_subject(stream: str) -> str:
+    """Where stored messages of ``stream`` are republished (headers only), for waiters."""
+    return f"fbn.{stream}.*"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a ``nats://`` URL configures.
+
+    Attributes:
+        servers: Server URLs to connect to (a cluster may list several, comma-separated).
+        dedupe_window: JetStream's duplicate window for event ids (capped by ``max_age``).
+        replicas: JetStream replicas of each stream and of the KV bucket (1 to 5; 3 in a
+            cluster).
+        memory: Keep streams in memory instead of files (tests and benchmarks only).
+        timeout: Seconds a write or read may wait for the server across reconnects.
+        open_timeout: Seconds to keep retrying, with back-off, when the server is down at open.
+        creds: A NATS credentials file, for servers with authentication.
+    """
+
+    servers: list[str]
+    dedupe_window: timedelta
+    replicas: int = 1
+    memory: bool = False
+    timeout: float = 30.0
+    open_timeout: float = 10.0
+    creds: str | None = None
+
+
+def _number(options: dict[str, str], name: str, default: float, url: SplitResult) -> float:
+    raw = options.pop(name, None)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidLogURLError(
+            f"{name} must be a number of seconds, got {raw!r} in {url.geturl()!r}"
+        ) from None
+    if value <= 0:
+        raise InvalidLogURLError(f"{name} must be positive in {url.geturl()!r}")
+    return value
+
+
+def parse_options(url: SplitResult, options: dict[str, str]) -> Options:
+    """Read a ``nats://`` URL: hosts, then the options it may carry.
+
+    Raises:
+        InvalidLogURLError: a malformed host list or option, or an unknown option.
+    """
+    userinfo, _, hosts = url.netloc.rpartition("@")
+    if not hosts or url.path not in ("", "/"):
+        raise InvalidLogURLError(
+            f"a NATS log URL is nats://host:port[,host:port...][?options], got {url.geturl()!r}"
+        )
+    servers = []
+    for host in hosts.split(","):
+        name, _, port = host.partition(":")
+        if not name or (port and not port.isdigit()):
+            raise InvalidLogURLError(f"bad NATS server address {host!r} in {url.geturl()!r}")
+        auth = f"{userinfo}@" if userinfo else ""
+        servers.append(f"nats://{auth}{name}:{port or DEFAULT_PORT}")
+    window = take_window(options, url)
+    raw_replicas = options.pop("replicas", "1")
+    if not raw_replicas.isdigit() or not 1 <= int(raw_replicas) <= 5:
+        raise InvalidLogURLError(
+            f"replicas must be 1 to 5 (3 in a cluster), got {raw_replicas!r} in {url.geturl()!r}"
+        )
+    storage = options.pop("storage", "file")
+    if storage not in ("file", "memory"):
+        raise InvalidLogURLError(f"storage must be 'file' or 'memory', got {storage!r}")
+    timeout = _number(options, "timeout", 30.0, url)
+    open_timeout = _number(options, "open_timeout", 10.0, url)
+    creds = options.pop("creds", None)
+    reject_unknown(options, url)
+    return Options(
+        servers=servers,
+        dedupe_window=window,
+        replicas=int(raw_replicas),
+        memory=storage == "memory",
+        timeout=timeout,
+        open_timeout=open_timeout,
+        creds=creds,
+    )
+
+
+@dataclass(eq=False)
+class _Stream:
+    """What this process knows of one Flambeau stream."""
+
+    spec: StreamSpec
+    epoch: str
+    names: list[str]
+    subjects: list[bytes]
+    start: list[int]
+    end: list[int]
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    watch: Subscription | None = None
+    synced: bool = False
+
+    @property
+    def partitions(self) -> int:
+        return len(self.names)
+
+    def info(self) -> LogStreamInfo:
+        count = self.partitions
+        return LogStreamInfo(
+            name=self.spec.name,
+            partitions=count,
+            epoch=self.epoch,
+            start={p: self.start[p] for p in range(count)},
+            end={p: self.end[p] for p in range(count)},
+        )
+
+    def advance(self, partition: int, end: int) -> None:
+        if end > self.end[partition]:
+            self.end[partition] = end
+            self.wake()
+
+    def wake(self) -> None:
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+def _epoch_of(infos: Sequence[StreamInfo]) -> str:
+    """One epoch per Flambeau stream: its partitions' epochs, combined if a partition was reset."""
+    epochs = [(info.config.metadata or {}).get(_META_EPOCH, "") for info in infos]
+    if len(set(epochs)) == 1:
+        return epochs[0]
+    return hashlib.sha256("|".join(epochs).encode()).hexdigest()[:16]
+
+
+def _bounds(info: StreamInfo) -> tuple[int, int]:
+    """(first retained offset, next offset) of a partition stream."""
+    state = info.state
+    end = state.last_seq
+    return min(max(state.first_seq - 1, 0), end), end
+
+
+class NatsLog(LogBase):
+    """A log on NATS JetStream: partitions are JetStream streams, groups live in KV."""
+
+    def __init__(self, url: str, registry: Registry, options: Options) -> None:
+        self.url = url
+        self.registry = registry
+        self.options = options
+        self._nc = Client()
+        self._js = self._nc.jetstream(timeout=5.0)
+        self._retry = Retrier(url, options.timeout, lambda: self._closed)
+        self._publisher = Publisher(self._nc, url, options.timeout)
+        self._reader = Reader(self._nc, url, options.timeout)
+        self._groups: Groups | None = None
+        self._streams: dict[str, _Stream] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
+        self._closed = False
+        self._last_error: BaseException | None = None
+        self._resync_task: asyncio.Task[None] | None = None
+
+    # -- connection -----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Connect, retrying with back-off while the server is down, and check JetStream.
+
+        Raises:
+            BackendUnavailableError: no server answered within ``open_timeout``, or JetStream
+                is not enabled on it.
+        """
+        opts = self.options
+        deadline = time.monotonic() + opts.open_timeout
+        await self._probe(deadline)
+        try:
+            await asyncio.wait_for(
+                self._nc.connect(
+                    servers=opts.servers,
+                    name="flambeau",
+                    connect_timeout=2,
+                    reconnect_time_wait=RECONNECT_WAIT_S,
+                    max_reconnect_attempts=-1,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                    user_credentials=opts.creds,
+                ),
+                max(deadline - time.monotonic(), 1.0),
+            )
+        except (TimeoutError, OSError, nats.errors.Error) as exc:
+            raise self._unreachable(exc) from exc
+        try:
+            await self._js.account_info()
+        except (nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError) as exc:
+            await self._nc.close()
+            raise BackendUnavailableError(
+                f"the NATS server at {self.url} does not have JetStream enabled "
+                "(start it with -js, or set jetstream in its config)"
+            ) from exc
+        await self._publisher.start()
+        await self._reader.start()
+        self._groups = Groups(
+            self._js,
+            self._publisher,
+            self._retry,
+            url=self.url,
+            replicas=opts.replicas,
+            memory=opts.memory,
+            max_payload=self._nc.max_payload,
+        )
+        await self._groups.start()
+
+    async def _probe(self, deadline: float) -> None:
+        """Wait, with exponential back-off, until one server says hello."""
+        delay = 0.05
+        last: BaseException | None = None
+        while True:
+            for server in self.options.servers:
+                host_port = server.rpartition("@")[2].removeprefix("nats://")
+                host, _, port = host_port.rpartition(":")
+                try:
+                    reader, writer = await asyncio.wait_for(
+                        asyncio.open_connection(host, int(port)), 2.0
+                    )
+                    try:
+                        hello = await asyncio.wait_for(reader.readline(), 2.0)
+                    finally:
+                        writer.close()
+                        await writer.wait_closed()
+                    if hello.startswith(b"INFO"):
+                        return
+                except (OSError, TimeoutError) as exc:
+                    last = exc
+            if time.monotonic() + delay >= deadline:
+                raise self._unreachable(last)
+            logger.info("NATS at %s unreachable (%s); retrying in %.2f s", self.url, last, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def _unreachable(self, exc: BaseException | None) -> BackendUnavailableError:
+        return BackendUnavailableError(
+            f"cannot reach the NATS server at {self.url} after retrying for "
+            f"{self.options.open_timeout:g} s ({exc}); is nats-server running with -js?"
+        )
+
+    async def _on_error(self, exc: Exception) -> None:
+        self._last_error = exc
+        logger.debug("NATS connection to %s: %r", self.url, exc)
+
+    async def _on_disconnected(self) -> None:
+        logger.warning("disconnected from NATS at %s; reconnecting", self.url)
+        for stream in self._streams.values():
+            stream.synced = False
+
+    async def _on_reconnected(self) -> None:
+        logger.warning("reconnected to NATS at %s", self.url)
+        await self._publisher.on_reconnected()
+        if self._resync_task is None or self._resync_task.done():
+            self._resync_task = asyncio.create_task(self._resync())
+
+    async def _resync(self) -> None:
+        """After a reconnect: learn what was written meanwhile, and wake the waiters."""
+        for stream in list(self._streams.values()):
+            if stream.watch is None or self._closed:
+                continue
+            with contextlib.suppress(BackendUnavailableError, LogClosedError):
+                await self._refresh(stream)
+            stream.synced = True
+            stream.wake()
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise LogClosedError(f"log {self.url} is closed")
+
+    # -- streams --------------------------------------------------------------------------------
+
+    def _config(self, spec: StreamSpec, partition: int, count: int, epoch: str) -> StreamConfig:
+        opts = self.options
+        window = opts.dedupe_window.total_seconds()
+        max_age = spec.max_age.total_seconds() if spec.max_age is not None else None
+        if max_age is not None:
+            window = min(window, max_age)  # JetStream requires the window to fit in max_age
+        subj = subject(spec.name, partition)
+        return StreamConfig(
+            name=jetstream_name(spec.name, partition),
+            subjects=[subj],
+            storage=StorageType.MEMORY if opts.memory else StorageType.FILE,
+            num_replicas=opts.replicas,
+            max_age=max_age,
+            max_bytes=spec.max_bytes if spec.max_bytes is not None else -1,
+            discard=DiscardPolicy.OLD,
+            duplicate_window=max(window, MIN_DUPLICATE_WINDOW_S),
+            allow_direct=True,
+            republish=RePublish(src=subj, dest=f"fbn.{spec.name}.{partition}", headers_only=True),
+            metadata={
+                _META_STREAM: spec.name,
+                _META_PARTITION: str(partition),
+                _META_PARTITIONS: str(count),
+                _META_EPOCH: epoch,
+            },
+        )
+
+    async def _partition(
+        self, spec: StreamSpec, partition: int, count: int, epoch: str, create: bool
+    ) -> StreamInfo | None:
+        """The partition's JetStream stream, created with ``epoch`` if missing and ``create``."""
+        name = jetstream_name(spec.name, partition)
+
+        async def ensure() -> StreamInfo | None:
+            try:
+                return await self._js.stream_info(name)
+            except nats.js.errors.NotFoundError:
+                if not create:
+                    return None
+            try:
+                return await self._js.add_stream(self._config(spec, partition, count, epoch))
+            except nats.js.errors.BadRequestError as exc:
+                if exc.err_code != _NAME_IN_USE:
+                    raise
+                return await self._js.stream_info(name)  # another process created it first
+
+        return await self._retry(f"open stream {name}", ensure)
+
+    async def _stream(self, name: str, *, create: bool) -> _Stream | None:
+        """This process's view of stream ``name``; ``None`` if it does not exist and not ``create``.
+
+        Raises:
+            UnknownStreamError: ``name`` is not registered.
+        """
+        known = self._streams.get(name)
+        if known is not None:
+            return known
+        spec = self.registry.spec(name)
+        lock = self._opening.setdefault(name, asyncio.Lock())
+        async with lock:
+            known = self._streams.get(name)
+            if known is not None:
+                return known
+            # partition 0 first: it fixes the partition count and the epoch for the others
+            first = await self._partition(spec, 0, spec.partitions, os.urandom(8).hex(), create)
+            if first is None:
+                return None
+            meta = first.config.metadata or {}
+            count = int(meta.get(_META_PARTITIONS, spec.partitions))
+            epoch = meta.get(_META_EPOCH, "")
+            rest = await asyncio.gather(
+                *(self._partition(spec, p, count, epoch, True) for p in range(1, count))
+            )
+            infos = [first, *(info for info in rest if info is not None)]
+            await self._reconcile(spec, infos, count)
+            bounds = [_bounds(info) for info in infos]
+            stream = _Stream(
+                spec=spec,
+                epoch=_epoch_of(infos),
+                names=[jetstream_name(name, p) for p in range(count)],
+                subjects=[subject(name, p).encode() for p in range(count)],
+                start=[b[0] for b in bounds],
+                end=[b[1] for b in bounds],
+            )
+            self._streams[name] = stream
+            return stream
+
+    async def _reconcile(self, spec: StreamSpec, infos: Sequence[StreamInfo], count: int) -> None:
+        """Apply a changed retention or duplicate window of the registry to existing streams."""
+        for partition, info in enumerate(infos):
+            meta = info.config.metadata or {}
+            wanted = self._config(spec, partition, count, meta.get(_META_EPOCH, ""))
+            have = info.config
+            if (
+                (have.max_age or 0) == (wanted.max_age or 0)
+                and (have.max_bytes or -1) == wanted.max_bytes
+                and abs(have.duplicate_window - wanted.duplicate_window) < 1e-6
+            ):
+                continue
+            wanted.metadata = {k: v for k, v in meta.items() if not k.startswith("_nats")}
+            await self._retry(
+                f"update stream {wanted.name}", partial(self._js.update_stream, wanted)
+            )
+
+    async def _refresh(self, stream: _Stream) -> None:
+        """Re-read start, end and epoch of every partition from the server."""
+
+        async def one(name: str) -> StreamInfo:
+            return await self._retry(f"read stream {name}", lambda: self._js.stream_info(name))
+
+        try:
+            infos = await asyncio.gather(*(one(name) for name in stream.names))
+        except nats.js.errors.NotFoundError:
+            # deleted under us (the log was reset): forget it; the next use recreates it
+            self._streams.pop(stream.spec.name, None)
+            stream.wake()
+            raise
+        for partition, info in enumerate(infos):
+            start, end = _bounds(info)
+            stream.start[partition] = start
+            if end < stream.end[partition]:  # purged and recreated: a new epoch follows
+                stream.end[partition] = end
+            stream.advance(partition, end)
+        stream.epoch = _epoch_of(infos)
+
+    # -- appending ------------------------------------------------------------------------------
+
+    def _validate(self, name: str, events: Sequence[NewEvent]) -> None:
+        types = self.registry.spec(name).types
+        for index, event in enumerate(events):
+            if type(event.data) not in types:
+                self.registry.check(name, event.data)
+            try:
+                check_envelope(event)
+            except InvalidEventError as exc:
+                raise InvalidEventError(f"event {index}: {exc}") from None
+
+    def _frames(
+        self,
+        stream: _Stream,
+        events: Sequence[NewEvent],
+        items: list[tuple[bytes, bytes, bytes]],
+        where: list[int],
+    ) -> list[int]:
+        """Encode ``events`` onto ``items``; return, per event, its item index or ``-1 - i``
+        for a repeat of event ``i`` of this same batch."""
+        name = stream.spec.name
+        count = stream.partitions
+        now = utc_now()
+        limit = self._nc.max_payload
+        seen: dict[str, int] = {}
+        refs: list[int] = []
+        for position, event in enumerate(events):
+            event_id = event.id or new_event_id()
+            first = seen.get(event_id)
+            if first is not None:
+                refs.append(-1 - first)
+                continue
+            seen[event_id] = position
+            partition = partition_for(event.key or event_id, count) if count > 1 else 0
+            record = Record(
+                event_id,
+                name,
+                event.key,
+                partition,
+                0,  # the offset is the stream sequence, known once stored; filled in on read
+                event.time or now,
+                now,
+                event.causation_id,
+                event.data,
+            )
+            payload = _encode(record)
+            header = msg_id_header(event_id)
+            if len(payload) + len(header) > limit:
+                raise InvalidEventError(
+                    f"event {position} of stream {name!r} is {len(payload)} bytes encoded, "
+                    f"more than the {limit} bytes the NATS server accepts in one message"
+                )
+            refs.append(len(items))
+            items.append((stream.subjects[partition], header, payload))
+            where.append(partition)
+        return refs
+
+    @staticmethod
+    def _placed(
+        stream: _Stream, refs: list[int], acks: Sequence[PubAck], where: Sequence[int]
+    ) -> list[Appended]:
+        placed: list[Appended] = []
+        for ref in refs:
+            if ref >= 0:
+                ack = acks[ref]
+                placed.append(Appended(where[ref], ack.seq - 1, ack.duplicate))
+                stream.advance(where[ref], ack.seq)
+            else:
+                original = placed[-1 - ref]
+                placed.append(Appended(original.partition, original.offset, True))
+        return placed
+
+    async def append(self, stream: str, events: Sequence[NewEvent]) -> list[Appended]:
+        self._check_usable()
+        self._validate(stream, events)
+        state = await self._stream(stream, create=True)
+        assert state is not None
+        items: list[tuple[bytes, bytes, bytes]] = []
+        where: list[int] = []
+        refs = self._frames(state, events, items, where)
+        acks = await self._publisher.publish(items)
+        return self._placed(state, refs, acks, where)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def read(
+        self, stream: str, partition: int, offset: int, limit: int = 1000
+    ) -> list[Record[msgspec.Raw]]:
+        self._check_usable()
+        state = await self._stream(stream, create=False)
+        if state is None or not 0 <= partition < state.partitions or limit <= 0:
+            return []
+        messages, last = await self._reader.get(state.names[partition], offset + 1, limit)
+        if last >= 0:
+            state.advance(partition, last)
+        return [_replace(_decode_raw_record(data), offset=seq - 1) for seq, data in messages]
+
+    async def wait(self, stream: str, after: Mapping[int, int], timeout: float) -> bool:
+        self._check_usable()
+        state = await self._stream(stream, create=True)
+        assert state is not None
+        deadline = time.monotonic() + timeout
+        if _ready(state, after):
+            return True
+        if state.watch is None:
+            await self._watch(state)
+            if _ready(state, after):
+                return True
+        loop = asyncio.get_running_loop()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._closed:
+                return False
+            waiter: asyncio.Future[None] = loop.create_future()
+            state.waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, remaining)
+            except TimeoutError:
+                return False
+            if _ready(state, after):
+                return True
+
+    async def _watch(self, stream: _Stream) -> None:
+        """Subscribe to the stream's republished headers, then catch up on what came before."""
+
+        async def notified(msg: Msg) -> None:
+            headers = msg.headers
+            if not headers:
+                return
+            seq = headers.get("Nats-Sequence")
+            partition = msg.subject.rpartition(".")[2]
+            if seq is not None and partition.isdigit() and int(partition) < stream.partitions:
+                stream.advance(int(partition), int(seq))
+
+        stream.watch = await self._nc.subscribe(notify_subject(stream.spec.name), cb=notified)
+        await self._retry("flush a subscription", lambda: self._nc.flush(timeout=5))
+        await self._refresh(stream)
+        stream.synced = True
+
+    # -- describing -----------------------------------------------------------------------------
+
+    async def info(self, stream: str) -> LogStreamInfo:
+        self._check_usable()
+        state = await self._stream(stream, create=True)
+        assert state is not None
+        try:
+            await self._refresh(state)
+        except nats.js.errors.NotFoundError:
+            state = await self._stream(stream, create=True)
+            assert state is not None
+        return state.info()
+
+    async def streams(self) -> list[LogStreamInfo]:
+        self._check_usable()
+        names: set[str] = set()
+        offset = 0
+        while True:
+            page = await self._retry("list streams", partial(self._js.streams_info, offset))
+            for info in page:
+                meta = info.config.metadata or {}
+                name = meta.get(_META_STREAM)
+                if name is not None and name in self.registry:
+                    names.add(name)
+            offset += len(page)
+            if not page or len(page) < 256:
+                break
+        return [await self.info(name) for name in sorted(names)]
+
+    async def end_offsets(self, stream: str) -> dict[int, int]:
+        return (await self.info(stream)).end
+
+    # -- groups ---------------------------------------------------------------------------------
+
+    def _group_store(self) -> Groups:
+        self._check_usable()
+        assert self._groups is not None, "connect() first"
+        return self._groups
+
+    async def commit(
+        self,
+        group: str,
+        offsets: Offsets,
+        *,
+        state: Sequence[StateChange] = (),
+        emit: Sequence[tuple[str, NewEvent]] = (),
+    ) -> list[Appended]:
+        """Commit outputs, then state and offsets (see :mod:`flambeau.log._nats_groups`).
+
+        Raises:
+            CommitConflictError: another worker committed one of these partitions meanwhile.
+        """
+        groups = self._group_store()
+        by_stream: dict[str, list[int]] = {}
+        for position, (name, _) in enumerate(emit):
+            by_stream.setdefault(name, []).append(position)
+        for name, positions in by_stream.items():
+            self._validate(name, [emit[i][1] for i in positions])
+        for name in offsets:
+            self.registry.spec(name)
+        plan = groups.plan(group, offsets, state)
+        placed: list[Appended | None] = [None] * len(emit)
+        if emit:
+            items: list[tuple[bytes, bytes, bytes]] = []
+            jobs = []
+            for name, positions in by_stream.items():
+                target = await self._stream(name, create=True)
+                assert target is not None
+                first = len(items)
+                where: list[int] = []
+                refs = self._frames(target, [emit[i][1] for i in positions], items, where)
+                jobs.append((target, positions, refs, first, where))
+            acks = await self._publisher.publish(items)
+            for target, positions, refs, first, where in jobs:
+                mine = acks[first : first + len(where)]
+                local = [r - first if r >= 0 else r for r in refs]
+                for i, result in zip(
+                    positions, self._placed(target, local, mine, where), strict=True
+                ):
+                    placed[i] = result
+        await groups.commit(plan)
+        return [p for p in placed if p is not None]
+
+    async def committed(self, group: str, stream: str) -> dict[int, int]:
+        groups = self._group_store()
+        state = await self._stream(stream, create=False)
+        count = state.partitions if state is not None else self.registry.spec(stream).partitions
+        return await groups.committed(group, stream, count)
+
+    async def load_state(self, group: str, partition: int) -> dict[str, bytes]:
+        return await self._group_store().load_state(group, partition)
+
+    # -- retention ------------------------------------------------------------------------------
+
+    async def enforce_retention(self) -> None:
+        """Drop records older than ``max_age`` now (the server also does it continuously).
+
+        Retention by size needs nothing here: JetStream applies ``max_bytes`` on every write.
+        """
+        self._check_usable()
+        now = utc_now()
+        for info in await self.streams():
+            spec = self.registry.spec(info.name)
+            if spec.max_age is None:
+                continue
+            cutoff = (now - spec.max_age).isoformat().replace("+00:00", "Z")
+            for name in self._streams[info.name].names:
+                await self._retry(f"apply retention to {name}", partial(self._cut, name, cutoff))
+
+    async def _cut(self, name: str, cutoff: str) -> None:
+        """Purge the messages of ``name`` stored before ``cutoff``."""
+        reply = await self._nc.request(
+            f"$JS.API.DIRECT.GET.{name}",
+            msgspec.json.encode({"start_time": cutoff}),
+            timeout=5.0,
+        )
+        headers = reply.headers or {}
+        if headers.get("Status") == "404":
+            await self._js.purge_stream(name)  # everything is older than the cutoff
+        elif "Nats-Sequence" in headers:
+            first_kept = int(headers["Nats-Sequence"])
+            if first_kept > 1:
+                await self._js.purge_stream(name, seq=first_kept)
+
+    # -- closing --------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._publisher.close()
+        self._reader.close()
+        for stream in self._streams.values():
+            stream.wake()
+        if self._resync_task is not None:
+            self._resync_task.cancel()
+        if not self._nc.is_closed:
+            await self._nc.close()
+
+
+def _ready(stream: _Stream, after: Mapping[int, int]) -> bool:
+    end = stream.end
+    return any(0 <= p < len(end) and end[p] > offset for p, offset in after.items())
+
+
+async def open_backend(url: SplitResult, options: dict[str, str], registry: Registry) -> NatsLog:
+    """Open ``nats://host:port[,host:port...]``.
+
+    Options: ``dedupe_window=SECONDS`` (default 300), ``replicas=N`` (default 1; 3 in a
+    cluster), ``storage=file|memory`` (default file), ``timeout=SECONDS`` (default 30: how long
+    a write or read waits for the server across reconnects), ``open_timeout=SECONDS`` (default
+    10: how long to retry, with back-off, when the server is down at open), ``creds=PATH``.
+
+    Raises:
+        InvalidLogURLError: a malformed URL or option.
+        BackendUnavailableError: the server cannot be reached, or has no JetStream.
+    """
+    opts = parse_options(url, options)
+    log = NatsLog(url.geturl(), registry, opts)
+    await log.connect()
+    return log

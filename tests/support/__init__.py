@@ -1,0 +1,1 @@
+"""Test support shared across directories: real servers the suite starts and stops itself."""
