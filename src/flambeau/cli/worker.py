@@ -1,0 +1,99 @@
+"""``flambeau worker``: run the registered processors against a log until stopped.
+
+SIGTERM or SIGINT stops it gracefully: every partition finishes and commits its in-flight
+batch, then the log is flushed and closed. A second signal exits at once (committed work is
+safe either way; the in-flight batch is simply processed again on restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flambeau.cli._options import data_dir, log_url
+
+
+async def work(url: str, names: Sequence[str] | None, *, batch_size: int, drain: bool) -> None:
+    """Open the log, run the processors until a signal (or, draining, until caught up)."""
+    from flambeau.log import open_log
+    from flambeau.processing import Worker, default_processors
+
+    processors = default_processors.select(names)
+    if not processors:
+        raise typer.BadParameter("no processors are registered; nothing to run")
+    log = await open_log(url)
+    try:
+        worker = Worker(log, processors, batch_size=batch_size, drain=drain)
+        loop = asyncio.get_running_loop()
+        signals = 0
+
+        def on_signal() -> None:
+            nonlocal signals
+            signals += 1
+            if signals > 1:
+                os._exit(130)  # a second signal: the user insists
+            typer.echo("flambeau worker: stopping (committing in-flight batches)", err=True)
+            worker.stop()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal)
+        shown = ", ".join(p.name for p in processors)
+        typer.echo(f"flambeau worker: ready, running {shown} (pid {os.getpid()})", err=True)
+        await worker.run()
+    finally:
+        await log.aclose()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``worker`` to ``app``."""
+
+    @app.command()
+    def worker(
+        processors: Annotated[
+            str | None,
+            typer.Option(help="Comma-separated processor names (default: every registered one)."),
+        ] = None,
+        imports: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--import", help="Also import this module (it registers processors); repeatable."
+            ),
+        ] = None,
+        log: Annotated[
+            str | None, typer.Option(help="Log URL (default: the data dir's SQLite).")
+        ] = None,
+        data: Annotated[
+            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
+        ] = None,
+        batch_size: Annotated[int, typer.Option(min=1, help="Most events per batch.")] = 1000,
+        drain: Annotated[
+            bool, typer.Option("--drain", help="Exit once every partition has caught up.")
+        ] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+    ) -> None:
+        """Run processors: read their inputs, commit state and outputs atomically per batch."""
+        logging.basicConfig(
+            level=logging.INFO if verbose else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        importlib.import_module("flambeau.app")  # registers every service's processors
+        for module in imports or []:
+            importlib.import_module(module)
+        names = [n.strip() for n in processors.split(",") if n.strip()] if processors else None
+        url = log_url(log, data_dir(data))
+        from flambeau.processing import UnknownProcessorError
+
+        try:
+            asyncio.run(work(url, names, batch_size=batch_size, drain=drain))
+        except UnknownProcessorError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--processors") from None
