@@ -10,25 +10,39 @@ service; services never import each other.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from flambeau.gateway.metrics import LagRow, MetricsSource
 from flambeau.log import Log
 from flambeau.processing import default_processors, processor_lag
 
-SERVICES: tuple[str, ...] = ()
-"""The service packages, by module path; each may define ``routes`` and register processors."""
+SERVICES: tuple[str, ...] = (
+    "flambeau.services.results",
+    "flambeau.services.payments",
+    "flambeau.services.betting",
+)
+"""The service packages. Each has ``schemas`` (its streams) and may have ``processors``
+(registering its processors) and ``routes`` (a module whose ``routes`` lists its handlers)."""
+
+PARTS = ("schemas", "processors", "routes")
 
 
-def _load_services() -> list[Any]:
-    return [importlib.import_module(name) for name in SERVICES]
+def _load(service: str) -> list[ModuleType]:
+    loaded = []
+    for part in PARTS:
+        name = f"{service}.{part}"
+        if importlib.util.find_spec(name) is not None:
+            loaded.append(importlib.import_module(name))
+    return loaded
 
 
-_services = _load_services()
+_modules = [module for service in SERVICES for module in _load(service)]
 
 gateway_routes: Sequence[Any] = tuple(
-    route for service in _services for route in getattr(service, "routes", ())
+    route for module in _modules for route in getattr(module, "routes", ())
 )
 """Every service's Litestar route handlers, for :func:`flambeau.gateway.create_app`."""
 
