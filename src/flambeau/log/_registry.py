@@ -15,6 +15,7 @@ Opener = Callable[[SplitResult, dict[str, str], Registry], Awaitable[Log]]
 
 _BACKENDS: dict[str, Opener | str] = {
     "memory": "flambeau.log.memory",
+    "nats": "flambeau.log.nats",
     "sqlite": "flambeau.log.sqlite",
 }
 """Scheme -> opener, or the module whose ``open_backend`` is the opener (imported on first use)."""
