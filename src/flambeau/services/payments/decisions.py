@@ -234,6 +234,8 @@ class PaymentsState:
                 return decide_transfers(self.ledger, request, now, fraud=self.fraud)
             case CreateAccounts():
                 return decide_accounts(self.ledger, request, now)
+            case _:
+                raise TypeError(f"payments.requests has no event type {type(request).__name__!r}")
 
     def changes(self) -> dict[str, bytes | None]:
         """Both stores' keys changed since the last call (``None`` deletes the key)."""
