@@ -10,8 +10,10 @@ The day's phase follows the discipline's place in its Games window: group matche
 quarter-finals, semi-finals, and the medal matches on its last day. Races run heats, then
 semi-finals and a final; judged events a qualification, then a final. A session that is the
 last of its field's day takes the late units (semi-finals, finals) first, so medals are won in
-the evening. The seed changes which blocks a field uses, the order of events and small delays;
-the same seed always gives the same schedule.
+the evening. The seed changes which blocks a field uses (when a discipline plays fewer blocks
+than it has templates, such as one football kick-off a day per stadium) and the order of the
+events; the same seed always gives the same schedule. The result is plausible, not the official
+timetable: per-discipline windows are approximate and sessions are filled greedily.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from flambeau.scenario.errors import ScenarioError
 from flambeau.scenario.generators.bettors import BetPlacement, bets
 from flambeau.scenario.generators.crowds import AreaDensity, GateCount, crowd_events
 from flambeau.scenario.generators.incidents import (
@@ -148,6 +149,9 @@ class ScenarioConfig:
 class Timeline:
     """The whole rehearsal day, ready to iterate as :class:`ScenarioAction` values.
 
+    Raises:
+        ScenarioError: nothing is scheduled on the configured day.
+
     Attributes:
         config: The configuration.
         schedule: The day's schedule.
@@ -165,6 +169,8 @@ class Timeline:
     def __post_init__(self) -> None:
         cfg = self.config
         self.schedule = build_schedule(cfg.day, cfg.seed)
+        if not self.schedule.units:
+            raise ScenarioError(f"no competition is scheduled on {cfg.day.isoformat()}")
         script = list(cfg.script)
         if cfg.random_incidents:
             script += random_incidents(self.schedule, cfg.seed)

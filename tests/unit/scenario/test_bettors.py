@@ -27,7 +27,7 @@ def played() -> dict[str, Progression]:
 
 @pytest.fixture(scope="module")
 def placed(played: dict[str, Progression]) -> list[BetPlacement]:
-    return list(bets(played.values(), seed=5, rate_multiplier=0.5))
+    return list(bets(played.values(), seed=5, rate_multiplier=0.3))
 
 
 def test_same_seed_same_bets_other_seed_other_bets(played: dict[str, Progression]) -> None:
@@ -93,7 +93,8 @@ def test_bettors_rush_in_after_a_goal(
         for b in on_football
         if b.unit == unit and at + timedelta(seconds=2) <= b.time <= at + timedelta(seconds=12)
     )
-    assert after_goal / (10 * len(goals)) > 3 * per_second
+    # Without the rush the two rates would be the same.
+    assert after_goal / (10 * len(goals)) > 2 * per_second
 
 
 def test_the_rate_multiplier_scales_the_bets(played: dict[str, Progression]) -> None:
@@ -108,6 +109,6 @@ def test_a_window_holds_what_the_whole_day_holds(
 ) -> None:
     start = placed[len(placed) // 2].time
     end = start + timedelta(minutes=15)
-    window = list(bets(played.values(), 5, rate_multiplier=0.5, start=start, end=end))
+    window = list(bets(played.values(), 5, rate_multiplier=0.3, start=start, end=end))
     assert window
     assert window == [b for b in placed if start <= b.time < end]

@@ -142,6 +142,27 @@ def test_match_scores_never_go_down(day: Schedule, seed: int, index: int) -> Non
         assert winner.rank == 1
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=SEEDS, index=st.integers(min_value=0, max_value=10_000))
+def test_races_and_judged_units_rank_what_they_measure(
+    day: Schedule, seed: int, index: int
+) -> None:
+    others = [u for u in day.units if u.shape is not Shape.HEAD_TO_HEAD]
+    unit = others[index % len(others)]
+    p = progression(unit, seed)
+    _check_life_cycle(p)
+    lower_first = (
+        unit.shape is Shape.RACE or discipline(unit.discipline).event(unit.event).lower_is_better
+    )
+    for update in p.updates:
+        ranked = [line for line in update.lines if line.rank is not None]
+        values = [line.value or 0 for line in ranked]
+        assert values == sorted(values, reverse=not lower_first)
+        assert [line.rank for line in ranked] == sorted(line.rank or 0 for line in ranked)
+        assert all(line.rank is None for line in update.lines[len(ranked) :])
+    assert {line.competitor for line in p.official.lines} == set(p.competitors)
+
+
 def test_a_score_update_names_the_scorer_and_the_points(day: Schedule) -> None:
     unit = _first(day, discipline="BKB")
     p = progression(unit, 1)

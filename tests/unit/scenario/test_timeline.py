@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from flambeau.scenario.errors import ScenarioError
 from flambeau.scenario.generators.incidents import FraudBurst, ScriptEntry, SourceSilence
 from flambeau.scenario.generators.results import ResultStatus, ResultUpdate
 from flambeau.scenario.timeline import ActionKind, IncidentNote, ScenarioConfig, Timeline
@@ -118,6 +119,11 @@ def test_a_protest_reaches_the_stream_as_a_higher_official_version() -> None:
     assert len(officials) == 2
     assert officials[1].version > officials[0].version  # type: ignore[union-attr]
     assert officials[1].medallists() != officials[0].medallists()  # type: ignore[union-attr]
+
+
+def test_a_day_without_competition_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="no competition is scheduled on 2024-09-01"):
+        Timeline(ScenarioConfig(day=date(2024, 9, 1)))
 
 
 def test_bad_settings_are_refused() -> None:

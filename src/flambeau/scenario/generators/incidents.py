@@ -42,7 +42,7 @@ from flambeau.scenario.generators.purchases import (
     ticket_machines,
 )
 from flambeau.scenario.schedule import DEFAULT_DAY, Schedule, Unit
-from flambeau.scenario.sports import Shape
+from flambeau.scenario.sports import Shape, discipline
 
 __all__ = [
     "ExtraTime",
@@ -372,7 +372,8 @@ def random_incidents(
     Args:
         schedule: The day.
         seed: The run's seed.
-        extra_time: Matches forced to extra time (at their start).
+        extra_time: Matches forced to extra time (at their start); matches with extra
+            periods are preferred over those that go straight to a shoot-out.
         protests: Medal units protested, 5 to 20 minutes after their scheduled end.
         silences: 30-second silences of a venue's results source, during one of its matches.
         fraud_bursts: Card-testing bursts at a venue in the 40 minutes before a session.
@@ -382,7 +383,9 @@ def random_incidents(
     rng = rng_for(seed, "incidents")
     out: list[ScriptEntry] = []
     eligible = [u for u in schedule.units if can_go_to_extra_time(u)]
-    # Football's extra time is the one the rehearsal most wants to show; bouts the least.
+    # Real extra periods rather than a straight shoot-out (hockey, water polo), when the day
+    # has any; football's extra time is the one the rehearsal most wants to show.
+    eligible = [u for u in eligible if _has_extra_periods(u)] or eligible
     weights = [_EXTRA_TIME_WEIGHT.get(u.discipline, 2.0) for u in eligible]
     for unit in _weighted_sample(rng, eligible, weights, extra_time):
         out.append(ScriptEntry(unit.start, ExtraTime(unit.code)))
@@ -413,3 +416,8 @@ def _weighted_sample(
         chosen.append(pool.pop(index))
         chances.pop(index)
     return chosen
+
+
+def _has_extra_periods(unit: Unit) -> bool:
+    rules = discipline(unit.discipline).rules
+    return rules is not None and bool(rules.extra)
