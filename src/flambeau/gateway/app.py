@@ -339,7 +339,7 @@ def create_app(
         ),
         *routers,
     ]
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         state=State({"gateway": gateway}),
         lifespan=[lifespan],
@@ -355,11 +355,18 @@ def create_app(
                 "docs/gateway.md."
             ),
             path="/schema",
-            components=[event_components],
             render_plugins=[SwaggerRenderPlugin(path="/")],
         ),
         debug=False,
     )
+    # Litestar fills components.schemas from its own registry when it builds the document;
+    # the ingest body refers to the streams' msgspec schemas, added once it is built.
+    document = app.openapi_schema
+    document.components.schemas = {
+        **(document.components.schemas or {}),
+        **(event_components.schemas or {}),
+    }
+    return app
 
 
 def _live_gauges(gateway: Gateway) -> list[str]:

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -294,6 +295,7 @@ def ingest_routes(
     """The ingest route handlers, and the OpenAPI components their documentation refers to."""
     body_schema, components = request_body_schema(registry)
 
+    @dataclass
     class IngestOperation(Operation):
         def __post_init__(self) -> None:
             content = {

@@ -20,6 +20,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from flambeau import errors
+from flambeau.gateway.keys import InvalidScopeError, UnknownKeyError
 
 __all__ = [
     "ERROR_KINDS",
@@ -137,6 +138,8 @@ ERROR_KINDS: dict[type[errors.FlambeauError], ProblemKind] = {
     errors.LogFailedError: ProblemKind.LOG_UNAVAILABLE,
     errors.UnknownBackendError: ProblemKind.INTERNAL,
     errors.InvalidLogURLError: ProblemKind.INTERNAL,
+    UnknownKeyError: ProblemKind.NOT_FOUND,
+    InvalidScopeError: ProblemKind.BAD_REQUEST,
 }
 """How each deliberate error class is answered; subclasses inherit their base's kind."""
 

@@ -51,6 +51,14 @@ class Served:
         return websockets.connect(url, open_timeout=5, close_timeout=2)
 
 
+async def wait_started(server: GatewayServer, task: asyncio.Task[None]) -> None:
+    """Return once uvicorn has started (or given up); it sets no event to wait on."""
+    for _ in range(2000):
+        if server.started or task.done():
+            return
+        await asyncio.sleep(0.005)
+
+
 @asynccontextmanager
 async def serve(
     log: Log,
@@ -69,10 +77,7 @@ async def serve(
     server = GatewayServer(uvicorn_config(app))
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     try:
-        for _ in range(1000):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.005)
+        await wait_started(server, task)
         if task.done():
             task.result()
         admin = (data_dir / ADMIN_KEY_FILE).read_text().strip() if config.data_dir else ""
@@ -117,3 +122,99 @@ async def sse_messages(response: httpx.Response) -> AsyncIterator[dict[str, str]
             continue
         name, _, value = line.partition(":")
         message[name] = value[1:] if value.startswith(" ") else value
+
+
+class ThreadedGateway:
+    """A gateway on its own event loop in a thread, for synchronous callers (fuzzing, browsers).
+
+    ``log_url`` is opened inside the thread with ``registry_factory()``; ``restart()`` stops the
+    server and serves again on the same port over the same log, as a redeploy would.
+    """
+
+    def __init__(
+        self,
+        log_url: str,
+        data_dir: Path,
+        registry_factory: Any,
+        config: GatewayConfig | None = None,
+    ) -> None:
+        self.log_url = log_url
+        self.data_dir = data_dir
+        self.registry_factory = registry_factory
+        self.config = config or GatewayConfig(data_dir=data_dir)
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.log: Log | None = None
+        self._server: GatewayServer | None = None
+        self._thread: Any = None
+        self._ready: Any = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_key(self) -> str:
+        return (self.data_dir / ADMIN_KEY_FILE).read_text().strip()
+
+    def start(self) -> ThreadedGateway:
+        import threading
+
+        from flambeau.log import open_log
+
+        self._ready = threading.Event()
+        errors: list[BaseException] = []
+
+        async def main() -> None:
+            self.loop = asyncio.get_running_loop()
+            self.log = await open_log(self.log_url, self.registry_factory())
+            try:
+                await self._serve_once()
+            except BaseException as exc:  # surfaced to the starting thread
+                errors.append(exc)
+                self._ready.set()
+            finally:
+                await self.log.aclose()
+
+        self._thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if errors:
+            raise errors[0]
+        return self
+
+    async def _serve_once(self) -> None:
+        while True:
+            assert self.log is not None
+            app = create_app(self.log, self.config)
+            sock = bind("127.0.0.1", self.port)
+            self.port = sock.getsockname()[1]
+            server = self._server = GatewayServer(uvicorn_config(app))
+            task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+            await wait_started(server, task)
+            self._ready.set()
+            await task
+            sock.close()
+            if getattr(server, "restart", False) is not True:
+                return
+
+    def call(self, coro: Any, timeout: float = 10.0) -> Any:
+        """Run ``coro`` on the gateway's loop (for example an append to its log)."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def restart(self) -> None:
+        """Stop serving (subscribers are told and disconnected) and serve again on the port."""
+        import threading
+
+        assert self._server is not None
+        self._ready = threading.Event()
+        self._server.restart = True  # type: ignore[attr-defined]
+        self._server.should_exit = True
+        self._ready.wait(10)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(15)

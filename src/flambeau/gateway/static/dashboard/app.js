@@ -1,0 +1,323 @@
+// The dashboard's entry point: the API key, the subscriptions, the polling of /v1/streams and
+// /metrics, and the wiring of models to views. Nothing here reloads the page: every change
+// arrives over one WebSocket (or a poll) and is drawn in the next animation frame.
+
+import { BettingModel } from "./betting.js";
+import { createBettingView } from "./betting-view.js";
+import { createChartView } from "./chart.js";
+import { State, StreamClient } from "./connection.js";
+import { HealthModel, parseMetrics } from "./health.js";
+import { createHealthView } from "./health-view.js";
+import { createMapView } from "./map.js";
+import { PaymentsModel } from "./payments.js";
+import { createPaymentsView } from "./payments-view.js";
+import { ResultsModel } from "./results.js";
+import { createMedalsView, createTickerView, createUnitView, Selection } from "./results-view.js";
+import { FrameScheduler } from "./scheduler.js";
+
+const KEY_STORAGE = "flambeau.dashboard.key";
+const POLL_MS = 2000;
+
+const $ = (id) => document.getElementById(id);
+
+const results = new ResultsModel();
+const betting = new BettingModel();
+const payments = new PaymentsModel();
+const health = new HealthModel();
+const crowds = new Map(); // venue code -> {level, people, time}
+const selection = new Selection();
+const scheduler = new FrameScheduler();
+const refused = new Map(); // stream -> why the page cannot read it
+let key = readStoredKey();
+let streamNames = new Set();
+
+function readStoredKey() {
+  try {
+    return localStorage.getItem(KEY_STORAGE) || "";
+  } catch {
+    return ""; // storage disabled: the key lasts as long as the page
+  }
+}
+
+function storeKey(value) {
+  try {
+    if (value) localStorage.setItem(KEY_STORAGE, value);
+    else localStorage.removeItem(KEY_STORAGE);
+  } catch {
+    // storage disabled: keep it in memory only
+  }
+}
+
+/** A crowd stream event: a venue area's Fruin level ("A".."F"), from `venue` or `<venue>-AREA`. */
+function applyCrowds(envelopes) {
+  for (const { data, time } of envelopes) {
+    if (!data || !/^[A-F]$/.test(data.level || "")) continue;
+    const venue = data.venue || String(data.area || "").split("-")[0];
+    if (venue) crowds.set(venue, { level: data.level, people: data.people ?? null, time });
+  }
+}
+
+// What the page follows, where each subscription first starts, and who takes its events.
+// A window starts N events back in every partition: enough to show what is live now without
+// replaying a whole day at load.
+const FEEDS = [
+  { stream: "results.units", start: { window: 300 }, apply: (events) => {
+    results.applyUnits(events);
+    scheduler.mark("ticker", "unit", "map");
+  }, reset: () => results.reset("results.units") },
+  { stream: "results.medals", start: "earliest", apply: (events, news) => {
+    results.applyMedals(events, news);
+    scheduler.mark("medals");
+  }, reset: () => results.reset("results.medals") },
+  { stream: "results.schedule", start: { window: 200 }, apply: (events) => {
+    results.applySchedule(events);
+    scheduler.mark("unit", "map");
+  }, reset: () => results.reset("results.schedule") },
+  { stream: "betting.odds", start: { window: 200 }, apply: (events) => {
+    betting.apply(events);
+    scheduler.mark("betting");
+  }, reset: () => betting.reset() },
+  { stream: "payments.requests", start: "latest", apply: (events) => payments.applyRequests(events) },
+  { stream: "payments.transfers", start: "latest", apply: (events) => {
+    payments.applyDecisions(events);
+    scheduler.mark("payments");
+  } },
+  { stream: "payments.alerts", start: { window: 10 }, apply: (events) => {
+    payments.applyAlerts(events);
+    scheduler.mark("payments");
+  }, reset: () => payments.reset("payments.alerts") },
+  { stream: "ops.health", start: { window: 200 }, apply: (events) => {
+    health.applyHealth(events);
+    scheduler.mark("health");
+  }, reset: () => health.resetSources() },
+];
+const CROWD_STREAM = /^crowds?\./;
+
+function feedFor(stream) {
+  const known = FEEDS.find((feed) => feed.stream === stream);
+  if (known) return known;
+  if (CROWD_STREAM.test(stream)) {
+    return { stream, start: { window: 100 }, apply: (events) => {
+      applyCrowds(events);
+      scheduler.mark("map");
+    }, reset: () => crowds.clear() };
+  }
+  return null;
+}
+
+/** The first `from` of a feed: "earliest", "latest", or N back from each partition's end. */
+function startOf(feed) {
+  if (typeof feed.start === "string") return feed.start;
+  const info = health.streamInfo.get(feed.stream);
+  if (!info) return "latest";
+  const parts = [];
+  for (let partition = 0; partition < info.partitions; partition += 1) {
+    const first = info.start[partition] ?? 0;
+    const end = info.end[partition] ?? 0;
+    parts.push(`${partition}:${Math.max(first, end - feed.start.window)}`);
+  }
+  return parts.join(",");
+}
+
+function endOf(stream) {
+  const info = health.streamInfo.get(stream);
+  if (!info) return null;
+  return Array.from({ length: info.partitions }, (_, partition) => info.end[partition] ?? 0);
+}
+
+function availability(stream) {
+  if (refused.has(stream)) return refused.get(stream);
+  if (streamNames.size && !streamNames.has(stream)) {
+    return key ? `This key cannot read ${stream}.` : `Enter an API key to read ${stream}.`;
+  }
+  return null;
+}
+
+function authHeaders() {
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+function socketUrl() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const query = key ? `?key=${encodeURIComponent(key)}` : "";
+  return `${scheme}://${location.host}/v1/ws${query}`;
+}
+
+function showNotice(text) {
+  const notice = $("notice");
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
+const CONNECTION_TEXT = {
+  idle: "Starting…",
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  unauthorized: "Key refused",
+  stopped: "Stopped",
+};
+
+const client = new StreamClient({
+  url: socketUrl,
+  state(state, detail) {
+    const pill = $("connection");
+    pill.dataset.state = state;
+    let text = CONNECTION_TEXT[state];
+    if (state === State.RECONNECTING && detail.attempt > 1) text = `Reconnecting… (attempt ${detail.attempt})`;
+    if (state === State.CONNECTING && detail.attempt) text = `Reconnecting… (attempt ${detail.attempt})`;
+    pill.textContent = text;
+    if (state === State.UNAUTHORIZED) {
+      $("key-state").textContent = "The gateway refused this key; enter another.";
+    }
+    scheduler.mark("health");
+  },
+  events(stream, events, news) {
+    health.observe(events);
+    feedFor(stream)?.apply(events, news);
+  },
+  gap(stream, reason) {
+    showNotice(`${stream} could not resume (${reason}); its view was rebuilt from a fresh snapshot.`);
+    feedFor(stream)?.reset?.();
+    scheduler.mark("ticker", "unit", "medals", "map", "betting", "payments", "health");
+  },
+  refused(stream, problem) {
+    refused.set(stream, problem.detail || problem.title);
+    scheduler.mark("payments", "health", "betting");
+  },
+});
+
+function follow(names) {
+  for (const name of names) {
+    const feed = feedFor(name);
+    if (feed && !client.has(name)) client.add(name, name, () => startOf(feed), () => endOf(name));
+  }
+}
+
+async function fetchStreams() {
+  const response = await fetch("/v1/streams", { headers: authHeaders(), cache: "no-store" });
+  if (response.status === 401) throw Object.assign(new Error("key refused"), { status: 401 });
+  if (!response.ok) throw new Error(`/v1/streams answered ${response.status}`);
+  return response.json();
+}
+
+async function fetchMetrics() {
+  const response = await fetch("/metrics", { headers: authHeaders(), cache: "no-store" });
+  if (response.status === 401 || response.status === 403) {
+    health.metricsOk = "/metrics needs an admin key on this gateway.";
+    return null;
+  }
+  if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+  health.metricsOk = true;
+  return parseMetrics(await response.text());
+}
+
+async function poll() {
+  const [streams, metrics] = await Promise.allSettled([fetchStreams(), fetchMetrics()]);
+  const list = streams.status === "fulfilled" ? streams.value : null;
+  if (list) {
+    streamNames = new Set(list.map((info) => info.name));
+    follow(list.map((info) => info.name));
+  }
+  if (metrics.status === "rejected" && health.metricsOk === true) health.metricsOk = "/metrics is not answering.";
+  health.sample(list, metrics.status === "fulfilled" ? metrics.value : null);
+  scheduler.mark("health", "chart", "payments", "betting");
+}
+
+function pollForever() {
+  setTimeout(async () => {
+    try {
+      await poll();
+    } catch (error) {
+      console.warn("poll failed", error);
+    }
+    pollForever();
+  }, POLL_MS);
+}
+
+function showKeyState() {
+  $("key-forget").hidden = !key;
+  $("key-state").textContent = key ? `Using key …${key.slice(-4)}` : "Public streams only.";
+  $("key-input").value = "";
+}
+
+async function useKey(value) {
+  const previous = key;
+  key = value;
+  try {
+    const list = await fetchStreams();
+    streamNames = new Set(list.map((info) => info.name));
+  } catch (error) {
+    key = previous;
+    $("key-state").textContent = error.status === 401 ? "The gateway refused this key." : `Could not check the key: ${error.message}`;
+    return false;
+  }
+  storeKey(value);
+  refused.clear();
+  showKeyState();
+  return true;
+}
+
+function wireKeyForm() {
+  $("key-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const value = $("key-input").value.trim();
+    if (!value) return;
+    if (await useKey(value)) {
+      await poll().catch(() => {});
+      client.restart();
+    }
+  });
+  $("key-forget").addEventListener("click", async () => {
+    key = "";
+    storeKey("");
+    refused.clear();
+    showKeyState();
+    await poll().catch(() => {});
+    client.restart();
+  });
+}
+
+function wireViews() {
+  const select = (rsc) => {
+    selection.pin(rsc);
+    scheduler.mark("unit");
+  };
+  scheduler.add("ticker", createTickerView({ list: $("ticker"), empty: $("ticker-empty") }, { results, select }));
+  scheduler.add("unit", createUnitView({ chips: $("live-units"), detail: $("unit") }, {
+    results, selection, changed: () => scheduler.mark("unit"),
+  }));
+  scheduler.add("medals", createMedalsView({ body: $("medals").tBodies[0], empty: $("medals-empty") }, { results }));
+  scheduler.add("map", createMapView({ svg: $("map"), list: $("venue-list") }, { results, crowds }), { every: 500 });
+  scheduler.add("betting", createBettingView({ container: $("markets"), empty: $("markets-empty"), producers: $("producers") }, { betting }), { every: 100 });
+  scheduler.add("payments", createPaymentsView({
+    stats: $("payment-stats"), amounts: $("amounts").tBodies[0], since: $("amounts-since"),
+    alerts: $("alerts"), alertsEmpty: $("alerts-empty"),
+  }, { payments, availability }), { every: 250 });
+  scheduler.add("health", createHealthView({
+    stats: $("health-stats"), rates: $("stream-rates").tBodies[0], lag: $("lag"), sources: $("sources"),
+  }, { health, availability, connection: () => CONNECTION_TEXT[client.state] }), { every: 250 });
+  scheduler.add("chart", createChartView({ svg: $("chart"), desc: $("chart-svg-desc") }, { health }), { every: 1000 });
+}
+
+async function start() {
+  wireViews();
+  wireKeyForm();
+  showKeyState();
+  try {
+    await poll();
+  } catch (error) {
+    console.warn("first poll failed", error);
+  }
+  if (key && !streamNames.size) {
+    // the stored key was refused: say so, and carry on with the public streams
+    $("key-state").textContent = "The saved key was refused; showing public streams only.";
+    key = "";
+    $("key-forget").hidden = false;
+    await poll().catch(() => {});
+  }
+  client.start();
+  pollForever();
+}
+
+start();

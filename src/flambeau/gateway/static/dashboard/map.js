@@ -1,0 +1,172 @@
+// The venue map: an SVG drawn from the venues' coordinates, with an Île-de-France inset (most
+// venues are within 20 km of each other) and a Tahiti inset (surfing, 15,700 km away).
+// Each marker shows how many units are live there and, when a crowd stream reports it, the
+// forecourt's Fruin level of service. A list beside it says the same in words.
+
+import { h, replace, s } from "./dom.js";
+import { CORSICA, FRANCE, PARIS } from "./outline.js";
+import { isLive } from "./results.js";
+import { VENUES } from "./scenario-data.js";
+
+const REGIONS = {
+  france: { box: { x: 10, y: 10, width: 440, height: 440 },
+            bounds: { south: 41.2, north: 51.3, west: -5.3, east: 9.8 } },
+  idf: { box: { x: 480, y: 40, width: 470, height: 340 },
+         bounds: { south: 48.73, north: 49.0, west: 1.92, east: 2.68 } },
+  tahiti: { box: { x: 20, y: 360, width: 110, height: 80 },
+            bounds: { south: -18.0, north: -17.72, west: -149.45, east: -149.05 } },
+};
+const CLUSTER_PX = 13;
+
+/** A function from [lat, lon] to [x, y] fitting `bounds` into `box` (equirectangular). */
+export function projector({ box, bounds }) {
+  const k = Math.cos((((bounds.south + bounds.north) / 2) * Math.PI) / 180);
+  const width = (bounds.east - bounds.west) * k;
+  const height = bounds.north - bounds.south;
+  const scale = Math.min(box.width / width, box.height / height);
+  const ox = box.x + (box.width - width * scale) / 2;
+  const oy = box.y + (box.height - height * scale) / 2;
+  return ([lat, lon]) => [ox + (lon - bounds.west) * k * scale, oy + (bounds.north - lat) * scale];
+}
+
+function inside(bounds, venue) {
+  return venue.lat >= bounds.south && venue.lat <= bounds.north &&
+    venue.lon >= bounds.west && venue.lon <= bounds.east;
+}
+
+function regionOf(venue) {
+  if (inside(REGIONS.tahiti.bounds, venue)) return "tahiti";
+  if (inside(REGIONS.idf.bounds, venue)) return "idf";
+  return "france";
+}
+
+/** Greedy clustering of projected points closer than CLUSTER_PX, so labels stay readable. */
+function clusters(points) {
+  const out = [];
+  for (const point of points) {
+    const near = out.find((c) => Math.hypot(c.x - point.x, c.y - point.y) < CLUSTER_PX);
+    if (near) {
+      near.venues.push(point.venue);
+      near.x = (near.x * (near.venues.length - 1) + point.x) / near.venues.length;
+      near.y = (near.y * (near.venues.length - 1) + point.y) / near.venues.length;
+    } else {
+      out.push({ x: point.x, y: point.y, venues: [point.venue] });
+    }
+  }
+  return out;
+}
+
+const LEVELS = "ABCDEF";
+
+function worst(levels) {
+  return levels.filter(Boolean).sort((a, b) => LEVELS.indexOf(b) - LEVELS.indexOf(a))[0] || null;
+}
+
+function localDay(time, venue) {
+  const at = time ? new Date(time) : new Date();
+  return new Date(at.getTime() + venue.utcOffset * 3_600_000).toISOString().slice(0, 10);
+}
+
+/** Which venue a unit is at: its own venue code, else the one venue holding its discipline that day. */
+export function venueOfUnit(unit, byCode) {
+  if (unit.venue && byCode.has(unit.venue)) return unit.venue;
+  const time = unit.result?.start || unit.schedule?.start || null;
+  const hosts = VENUES.filter((venue) => venue.sports.some(([discipline, first, last]) => {
+    const day = localDay(time, venue);
+    return discipline === unit.discipline && first <= day && day <= last;
+  }));
+  return hosts.length === 1 ? hosts[0].code : null;
+}
+
+export function createMapView({ svg, list }, { results, crowds }) {
+  const byCode = new Map(VENUES.map((venue) => [venue.code, venue]));
+  const project = Object.fromEntries(Object.entries(REGIONS).map(([name, region]) => [name, projector(region)]));
+  const path = (points, projection) =>
+    `M${points.map((p) => projection(p).map((v) => v.toFixed(1)).join(",")).join("L")}Z`;
+
+  // The static layers, drawn once.
+  const idfBox = REGIONS.idf.bounds;
+  const [ix0, iy0] = project.france([idfBox.north, idfBox.west]);
+  const [ix1, iy1] = project.france([idfBox.south, idfBox.east]);
+  const [px, py] = project.idf([PARIS.lat, PARIS.lon]);
+  const [prx] = project.idf([PARIS.lat, PARIS.lon + PARIS.rx]);
+  const [, pry] = project.idf([PARIS.lat - PARIS.ry, PARIS.lon]);
+  const tb = REGIONS.tahiti.box;
+  const ib = REGIONS.idf.box;
+  svg.append(
+    s("g", { class: "land", "aria-hidden": "true" },
+      s("path", { d: path(FRANCE, project.france) }),
+      s("path", { d: path(CORSICA, project.france) }),
+      s("rect", { class: "inset-mark", x: ix0, y: iy0, width: ix1 - ix0, height: iy1 - iy0 }),
+      s("line", { class: "inset-link", x1: ix1, y1: iy0, x2: ib.x, y2: ib.y }),
+      s("rect", { class: "inset", x: ib.x, y: ib.y, width: ib.width, height: ib.height, rx: 6 }),
+      s("text", { class: "inset-title", x: ib.x + 8, y: ib.y + 18 }, "Île-de-France"),
+      s("ellipse", { class: "paris", cx: px, cy: py, rx: prx - px, ry: pry - py }),
+      s("text", { class: "paris-label", x: px, y: pry + 14, "text-anchor": "middle" }, "Paris"),
+      s("rect", { class: "inset", x: tb.x, y: tb.y, width: tb.width, height: tb.height, rx: 6 }),
+      s("text", { class: "inset-title", x: tb.x + 6, y: tb.y + 16 }, "Tahiti"),
+    ),
+  );
+  const markers = s("g", { class: "markers" });
+  svg.append(markers);
+
+  const points = { france: [], idf: [], tahiti: [] };
+  for (const venue of VENUES) {
+    const region = regionOf(venue);
+    const [x, y] = project[region]([venue.lat, venue.lon]);
+    points[region].push({ x, y, venue });
+  }
+  const groups = Object.values(points).flatMap(clusters);
+  let signature = "";
+
+  return function render() {
+    const live = new Map(); // venue code -> [unit]
+    for (const unit of results.liveUnits()) {
+      const code = venueOfUnit(unit, byCode);
+      if (!code) continue;
+      if (!live.has(code)) live.set(code, []);
+      live.get(code).push(unit);
+    }
+    const next = [...live.entries()].map(([code, units]) => `${code}:${units.map((u) => u.rsc).join(",")}`).join(";") +
+      "|" + [...crowds.entries()].map(([code, crowd]) => `${code}:${crowd.level}`).join(";");
+    if (next === signature) return; // nothing the map shows has changed
+    signature = next;
+
+    replace(markers, groups.map((group) => {
+      const count = group.venues.reduce((total, venue) => total + (live.get(venue.code)?.length || 0), 0);
+      const level = worst(group.venues.map((venue) => crowds.get(venue.code)?.level));
+      const label = group.venues.length > 2
+        ? `${group.venues[0].code}+${group.venues.length - 1}`
+        : group.venues.map((venue) => venue.code).join("·");
+      const tip = group.venues.map((venue) => {
+        const units = live.get(venue.code) || [];
+        const crowd = crowds.get(venue.code);
+        return `${venue.code} ${venue.name}${units.length ? `: ${units.length} live` : ""}` +
+          `${crowd ? `, crowd level ${crowd.level}` : ""}`;
+      }).join("\n");
+      return s("g", { class: `venue${count ? " live" : ""}`, dataset: { venues: group.venues.map((v) => v.code).join(" ") } },
+        s("title", {}, tip),
+        count ? s("circle", { class: "halo", cx: group.x, cy: group.y, r: 11 }) : null,
+        s("circle", { class: `dot${level ? ` lv-${level}` : ""}`, cx: group.x, cy: group.y, r: group.venues.length > 1 ? 6.5 : 5 }),
+        s("text", { class: "code", x: group.x + 9, y: group.y + 4 }, label),
+        count ? s("text", { class: "count", x: group.x, y: group.y - 10, "text-anchor": "middle" }, String(count)) : null,
+      );
+    }));
+
+    const rows = VENUES
+      .filter((venue) => live.has(venue.code) || crowds.has(venue.code))
+      .sort((a, b) => (live.get(b.code)?.length || 0) - (live.get(a.code)?.length || 0) || a.code.localeCompare(b.code))
+      .map((venue) => {
+        const units = live.get(venue.code) || [];
+        const crowd = crowds.get(venue.code);
+        return h("li", { dataset: { venue: venue.code } },
+          h("strong", {}, venue.code), " ", venue.name,
+          crowd ? h("span", { class: `lv lv-${crowd.level}`, title: `Crowd level ${crowd.level}` }, crowd.level) : null,
+          units.length
+            ? h("ul", {}, units.slice(0, 4).map((unit) => h("li", {}, unit.title)),
+                units.length > 4 ? h("li", {}, `and ${units.length - 4} more`) : null)
+            : null);
+      });
+    replace(list, rows.length ? rows : [h("li", { class: "empty" }, "Nothing live right now.")]);
+  };
+}
