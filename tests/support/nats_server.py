@@ -55,8 +55,9 @@ class NatsServer:
     the same, so JetStream recovers its streams after a restart.
     """
 
-    def __init__(self, store_dir: Path, port: int | None = None) -> None:
+    def __init__(self, store_dir: Path, port: int | None = None, *, jetstream: bool = True) -> None:
         self.store_dir = store_dir
+        self.jetstream = jetstream
         self.port = port or free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
@@ -72,7 +73,7 @@ class NatsServer:
             return
         command = [
             str(server_binary()),
-            "-js",
+            *(["-js"] if self.jetstream else []),
             "-a",
             "127.0.0.1",
             "-p",

@@ -29,7 +29,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import msgspec
 import nats.errors
@@ -120,6 +120,18 @@ class _Batch:
     error: BaseException | None = None
     last_progress: float = 0.0
     retry_at: float | None = None
+    resent: set[int] = field(default_factory=set)
+
+
+class Published(NamedTuple):
+    """The acks of a publish, in order, and the indexes of the messages sent more than once.
+
+    A resent message acknowledged as a duplicate may be a duplicate of *itself* (its first
+    copy was stored and the ack lost), so the caller must check before reporting it so.
+    """
+
+    acks: list[PubAck]
+    resent: frozenset[int]
 
 
 class _Wire:
@@ -178,7 +190,7 @@ class Publisher(_Wire):
         """Messages sent (or waiting to be resent) and not yet acknowledged."""
         return len(self._entries)
 
-    async def publish(self, items: Sequence[tuple[bytes, bytes, bytes]]) -> list[PubAck]:
+    async def publish(self, items: Sequence[tuple[bytes, bytes, bytes]]) -> Published:
         """Publish ``(subject, header, payload)`` items in order; return their acks in order.
 
         Raises:
@@ -192,7 +204,7 @@ class Publisher(_Wire):
         count = len(items)
         batch = _Batch([None] * count, loop.create_future(), count)
         if not count:
-            return []
+            return Published([], frozenset())
         deadline = time.monotonic() + self.timeout
         batch.last_progress = time.monotonic()
         try:
@@ -215,7 +227,9 @@ class Publisher(_Wire):
                 await self._pause(batch, None, deadline)
             if batch.error is not None:
                 raise batch.error
-            return [ack for ack in batch.acks if ack is not None]
+            return Published(
+                [ack for ack in batch.acks if ack is not None], frozenset(batch.resent)
+            )
         finally:
             for token in batch.tokens:
                 self._entries.pop(token, None)
@@ -249,10 +263,12 @@ class Publisher(_Wire):
 
     async def _resend(self, batch: _Batch | None) -> None:
         entries = self._entries
-        if batch is None:
-            frames = [entries[t][2] for t in sorted(entries)]
-        else:
-            frames = [entries[t][2] for t in batch.tokens if t in entries]
+        tokens = sorted(entries) if batch is None else [t for t in batch.tokens if t in entries]
+        frames = []
+        for token in tokens:
+            owner, index, frame = entries[token]
+            owner.resent.add(index)
+            frames.append(frame)
         if frames:
             await self._write(b"".join(frames))
 

@@ -347,6 +347,8 @@ class NatsLog(LogBase):
         logger.debug("NATS connection to %s: %r", self.url, exc)
 
     async def _on_disconnected(self) -> None:
+        if self._closed:
+            return
         logger.warning("disconnected from NATS at %s; reconnecting", self.url)
         for stream in self._streams.values():
             stream.synced = False
@@ -570,6 +572,18 @@ class NatsLog(LogBase):
                 placed.append(Appended(original.partition, original.offset, True))
         return placed
 
+    async def _publish(self, items: Sequence[tuple[bytes, bytes, bytes]]) -> list[PubAck]:
+        """Publish and return the acks, with ``duplicate`` cleared where the "original" is
+        this very message, stored by an earlier send whose ack was lost."""
+        acks, resent = await self._publisher.publish(items)
+        for index in resent:
+            ack = acks[index]
+            if ack.duplicate:
+                stored, _ = await self._reader.get(ack.stream, ack.seq, 1)
+                if stored and stored[0] == (ack.seq, items[index][2]):
+                    acks[index] = PubAck(ack.stream, ack.seq, False)
+        return acks
+
     async def append(self, stream: str, events: Sequence[NewEvent]) -> list[Appended]:
         self._check_usable()
         self._validate(stream, events)
@@ -578,7 +592,7 @@ class NatsLog(LogBase):
         items: list[tuple[bytes, bytes, bytes]] = []
         where: list[int] = []
         refs = self._frames(state, events, items, where)
-        acks = await self._publisher.publish(items)
+        acks = await self._publish(items)
         return self._placed(state, refs, acks, where)
 
     # -- reading --------------------------------------------------------------------------------
@@ -709,7 +723,7 @@ class NatsLog(LogBase):
                 where: list[int] = []
                 refs = self._frames(target, [emit[i][1] for i in positions], items, where)
                 jobs.append((target, positions, refs, first, where))
-            acks = await self._publisher.publish(items)
+            acks = await self._publish(items)
             for target, positions, refs, first, where in jobs:
                 mine = acks[first : first + len(where)]
                 local = [r - first if r >= 0 else r for r in refs]

@@ -1,0 +1,142 @@
+"""Offsets and state in JetStream KV: CAS fencing, crash recovery, outputs deduplicated."""
+
+from __future__ import annotations
+
+import pytest
+
+from flambeau.errors import FlambeauError
+from flambeau.events import NewEvent
+from flambeau.log import Log, StateChange, open_log
+from flambeau.log.nats import CommitConflictError, NatsLog
+from tests.integration.nats.schemas import Tick, make_registry
+
+pytestmark = pytest.mark.nats
+
+
+class Crash(Exception):
+    """Stands for the process dying at a chosen point of a commit."""
+
+
+async def opened(url: str) -> NatsLog:
+    log = await open_log(url, make_registry())
+    assert isinstance(log, NatsLog)
+    return log
+
+
+async def outputs(log: Log) -> list[str]:
+    ids = []
+    for part in range(4):
+        ids.extend(r.id for r in await log.read("it.out", part, 0, 1000))
+    return sorted(ids)
+
+
+async def test_a_worker_that_lost_its_partition_cannot_commit(nats_url: str) -> None:
+    old, new = await opened(nats_url), await opened(nats_url)
+    try:
+        await old.commit("g", {"it.ticks": {0: 3}}, state=[StateChange(0, "k", b"old")])
+        assert await old.load_state("g", 0) == {"k": b"old"}
+        assert await new.load_state("g", 0) == {"k": b"old"}  # the new owner takes over
+        await new.commit("g", {"it.ticks": {0: 5}}, state=[StateChange(0, "k", b"new")])
+        with pytest.raises(CommitConflictError, match="another worker"):
+            await old.commit("g", {"it.ticks": {0: 4}}, state=[StateChange(0, "k", b"stale")])
+        assert await new.committed("g", "it.ticks") == {0: 5}
+        assert await new.load_state("g", 0) == {"k": b"new"}
+        assert issubclass(CommitConflictError, FlambeauError)
+    finally:
+        await old.aclose()
+        await new.aclose()
+
+
+async def test_other_partitions_of_the_group_commit_independently(nats_url: str) -> None:
+    one, two = await opened(nats_url), await opened(nats_url)
+    try:
+        await one.load_state("g", 0)
+        await two.load_state("g", 1)
+        for n in range(3):
+            await one.commit("g", {"it.ticks": {0: n}}, state=[StateChange(0, "n", b"%d" % n)])
+            await two.commit("g", {"it.ticks": {1: n}}, state=[StateChange(1, "n", b"%d" % n)])
+        assert await one.committed("g", "it.ticks") == {0: 2, 1: 2}
+    finally:
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_state_written_after_the_checkpoint_survives_a_crash_in_between(
+    nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashing = await opened(nats_url)
+    try:
+        await crashing.commit("g", {"it.ticks": {2: 1}}, state=[StateChange(2, "a", b"1")])
+        groups = crashing._groups
+        assert groups is not None
+
+        async def die(*_: object) -> None:
+            raise Crash
+
+        monkeypatch.setattr(groups, "_apply", die)  # dies after the CAS, before the state keys
+        with pytest.raises(Crash):
+            await crashing.commit(
+                "g",
+                {"it.ticks": {2: 2}},
+                state=[StateChange(2, "a", None), StateChange(2, "b", b"2")],
+            )
+    finally:
+        await crashing.aclose()
+    survivor = await opened(nats_url)
+    try:
+        assert await survivor.committed("g", "it.ticks") == {2: 2}
+        assert await survivor.load_state("g", 2) == {"b": b"2"}
+        await survivor.commit("g", {"it.ticks": {2: 3}}, state=[StateChange(2, "c", b"3")])
+    finally:
+        await survivor.aclose()
+    fresh = await opened(nats_url)  # the crashed commit's changes were applied for good
+    try:
+        assert await fresh.load_state("g", 2) == {"b": b"2", "c": b"3"}
+    finally:
+        await fresh.aclose()
+
+
+async def test_outputs_of_a_batch_replayed_after_a_crash_are_stored_once(
+    nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emit = [
+        ("it.out", NewEvent(Tick(n=i), key=f"k{i}", id=f"proc-out-{i}", causation_id=f"in-{i}"))
+        for i in range(20)
+    ]
+    crashing = await opened(nats_url)
+    try:
+        groups = crashing._groups
+        assert groups is not None
+
+        async def die(*_: object) -> None:
+            raise Crash
+
+        monkeypatch.setattr(groups, "_cas", die)  # outputs written, checkpoint not
+        with pytest.raises(Crash):
+            await crashing.commit("proc", {"it.ticks": {0: 20}}, emit=emit)
+    finally:
+        await crashing.aclose()
+    restarted = await opened(nats_url)
+    try:
+        assert await restarted.committed("proc", "it.ticks") == {}  # the batch runs again
+        replayed = await restarted.commit("proc", {"it.ticks": {0: 20}}, emit=emit)
+        assert all(p.duplicate for p in replayed)
+        assert await outputs(restarted) == sorted(f"proc-out-{i}" for i in range(20))
+        assert await restarted.committed("proc", "it.ticks") == {0: 20}
+    finally:
+        await restarted.aclose()
+
+
+async def test_large_state_with_deletes_round_trips(nats_url: str) -> None:
+    log = await opened(nats_url)
+    try:
+        keys = [f"athlete:{i}/ü" for i in range(3000)]
+        await log.commit("big", {}, state=[StateChange(3, k, k.encode()) for k in keys])
+        await log.commit("big", {}, state=[StateChange(3, k, None) for k in keys[::2]])
+    finally:
+        await log.aclose()
+    again = await opened(nats_url)
+    try:
+        assert await again.load_state("big", 3) == {k: k.encode() for k in keys[1::2]}
+    finally:
+        await again.aclose()
