@@ -87,6 +87,8 @@ def register(app: typer.Typer) -> None:
             stream=sys.stderr,
         )
         importlib.import_module("flambeau.app")  # registers every service's processors
+        if imports and os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())  # as ``python -m`` and uvicorn do: find local modules
         for module in imports or []:
             importlib.import_module(module)
         names = [n.strip() for n in processors.split(",") if n.strip()] if processors else None

@@ -36,7 +36,7 @@ from flambeau.processing.processor import Processor
 from flambeau.processing.sidestreams import DeadLetter, LateEvent
 from flambeau.processing.state import State, StateStore
 from flambeau.processing.timers import TimeDomain, Timer, TimerTable
-from flambeau.processing.transaction import Transaction, output_id
+from flambeau.processing.transaction import TIMER_SCOPE, Transaction, derived_id, id_prefix
 from flambeau.processing.windows import Window, WindowResult
 
 __all__ = ["PartitionEngine", "Step"]
@@ -90,15 +90,35 @@ class PartitionEngine:
             (w, w.new_state(self.store)) for w in processor.windows
         ]
         self._decoders: dict[str, BulkDecoder] = {}
+        self._prefixes: dict[str, str] = {}
+        self._types: dict[str, frozenset[type[Event]]] = {}
         self._out: list[tuple[str, NewEvent]] = []
         self._counts: dict[str, int] = {}
         self._staged: list[tuple[Window, npt.NDArray[Any], list[str], npt.NDArray[Any]]] = []
 
     # -- helpers for transactions ----------------------------------------------------------------
 
-    def output_index(self, trigger: str) -> int:
-        """How many events this step already emitted for ``trigger``."""
-        return self._counts.get(trigger, 0)
+    def output_index(self, base: str) -> int:
+        """How many events this step already emitted with id base ``base``."""
+        return self._counts.get(base, 0)
+
+    def id_prefix(self, scope: str) -> str:
+        """The id prefix of events emitted for inputs of ``scope`` (a stream, or timers)."""
+        prefix = self._prefixes.get(scope)
+        if prefix is None:
+            prefix = self._prefixes[scope] = id_prefix(self.processor.name, scope)
+        return prefix
+
+    def stream_types(self, stream: str) -> frozenset[type[Event]]:
+        """The payload types ``stream`` accepts.
+
+        Raises:
+            UnknownStreamError: ``stream`` is not registered.
+        """
+        types = self._types.get(stream)
+        if types is None:
+            types = self._types[stream] = self.registry.spec(stream).types
+        return types
 
     def decoder(self, stream: str) -> BulkDecoder:
         """A decoder of a MessagePack array of ``stream``'s payloads."""
@@ -174,13 +194,13 @@ class PartitionEngine:
         data: Event,
         *,
         key: str,
-        trigger: str,
+        base: str,
         causation_id: str | None,
         time: datetime,
     ) -> None:
-        index = self._counts.get(trigger, 0)
-        self._counts[trigger] = index + 1
-        event_id = output_id(self.processor.name, trigger, index)
+        index = self._counts.get(base, 0)
+        self._counts[base] = index + 1
+        event_id = derived_id(base, index)
         self._out.append((stream, NewEvent(data, key, event_id, time, causation_id)))
 
     def _emit_for(
@@ -191,7 +211,7 @@ class PartitionEngine:
             stream,
             data,
             key=key,
-            trigger=f"{batch.stream}\x00{record.id}",
+            base=f"{self.id_prefix(batch.stream)}.{record.id}",
             causation_id=record.id,
             time=record.time,
         )
@@ -337,7 +357,7 @@ class PartitionEngine:
                 self.processor.dead_stream,
                 letter,
                 key=timer.key,
-                trigger=timer.id,
+                base=f"{self.id_prefix(TIMER_SCOPE)}.{timer.id}",
                 causation_id=timer.causation_id,
                 time=when,
             )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy.typing as npt
 
 from flambeau.errors import InvalidEventError
-from flambeau.events import MAX_KEY_BYTES, Event, NewEvent
+from flambeau.events import MAX_ID_BYTES, MAX_KEY_BYTES, Event, NewEvent
 from flambeau.processing._time import NO_TIME, from_us
 from flambeau.processing.batch import Batch
 from flambeau.processing.state import State
@@ -30,11 +30,32 @@ if TYPE_CHECKING:
 
 __all__ = ["Transaction", "output_id"]
 
+TIMER_SCOPE = "~timer"
 
-def output_id(processor: str, trigger: str, index: int) -> str:
-    """The id of the ``index``-th event ``processor`` emits for ``trigger`` (replay-stable)."""
-    digest = hashlib.blake2b(f"{processor}\x00{trigger}\x00{index}".encode(), digest_size=16)
-    return digest.hexdigest()
+
+def id_prefix(processor: str, scope: str) -> str:
+    """A short hash naming (processor, input stream or ``~timer``) in output ids."""
+    return hashlib.blake2b(f"{processor}\x00{scope}".encode(), digest_size=6).hexdigest()
+
+
+def derived_id(base: str, index: int) -> str:
+    """``<base>.<index>``, or a hash of it when that would break the event id length limit."""
+    if len(base) <= 28 or len(base.encode()) <= MAX_ID_BYTES - 12:
+        return f"{base}.{index}"
+    return hashlib.blake2b(f"{base}\x00{index}".encode(), digest_size=16).hexdigest()
+
+
+def output_id(processor: str, stream: str, event_id: str, index: int) -> str:
+    """The id of the ``index``-th event ``processor`` emits for input ``event_id`` of ``stream``.
+
+    The same input always yields the same ids, so a replay is deduplicated by the log. Ids read
+    ``<prefix>.<input id>.<index>``, where the prefix is a short hash of processor and stream.
+    """
+    return derived_id(f"{id_prefix(processor, stream)}.{event_id}", index)
+
+
+def _hashed(*parts: str) -> str:
+    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=12).hexdigest()
 
 
 class Transaction:
@@ -106,43 +127,45 @@ class Transaction:
             SchemaMismatchError: ``data`` is not of ``stream``'s schema.
             InvalidEventError: ``key`` is too long or ``time`` has no timezone.
         """
-        self._engine.registry.check(stream, data)
+        engine = self._engine
+        if type(data) not in engine.stream_types(stream):
+            engine.registry.check(stream, data)  # raises, naming the accepted types
         if len(key) > MAX_KEY_BYTES // 4 and len(key.encode()) > MAX_KEY_BYTES:
             raise InvalidEventError(f"emitted key is longer than {MAX_KEY_BYTES} bytes")
         if time is not None and time.utcoffset() is None:
             raise InvalidEventError(f"emitted time {time.isoformat()} has no timezone; use UTC")
-        trigger, causation, default_time = self._trigger(causation_id)
-        index = self._engine.output_index(trigger) + self.counts.get(trigger, 0)
-        self.counts[trigger] = self.counts.get(trigger, 0) + 1
-        event = NewEvent(
-            data,
-            key,
-            output_id(self.processor, trigger, index),
-            time or default_time,
-            causation,
+        base, causation, default_time = self._trigger(causation_id)
+        counts = self.counts
+        done = counts.get(base, 0)
+        counts[base] = done + 1
+        event_id = derived_id(base, engine.output_index(base) + done)
+        self.emitted.append(
+            (stream, NewEvent(data, key, event_id, time or default_time, causation))
         )
-        self.emitted.append((stream, event))
 
     def _trigger(self, causation_id: str | None) -> tuple[str, str | None, datetime]:
-        """(trigger for the id, causation id, default event time) of an emitted event."""
+        """(id base, causation id, default event time) of an emitted event."""
+        engine = self._engine
         batch = self._batch
         if batch is not None:
             cols = batch.columns
-            _, stop = batch.span
-            last = cols.records[stop - 1]
+            prefix = engine.id_prefix(batch.stream)
+            if causation_id is not None:
+                index = cols.index_of(causation_id)
+                if index is not None:
+                    return f"{prefix}.{causation_id}", causation_id, cols.records[index].time
+            last = cols.records[batch.span[1] - 1]
             if causation_id is None:
-                return f"{batch.stream}\x00{last.id}", last.id, last.time
-            index = cols.index_of(causation_id)
-            if index is not None:
-                return f"{batch.stream}\x00{causation_id}", causation_id, cols.records[index].time
+                return f"{prefix}.{last.id}", last.id, last.time
             # a cause outside this batch (say, an id kept in state): qualify it by the batch
-            return f"{batch.stream}\x00{last.id}\x00{causation_id}", causation_id, last.time
+            return _hashed(prefix, last.id, causation_id), causation_id, last.time
         timer = self._timer
         assert timer is not None
         when = timer.at if timer.domain is TimeDomain.EVENT else self.now()
+        base = f"{engine.id_prefix(TIMER_SCOPE)}.{timer.id}"
         if causation_id is None or causation_id == timer.causation_id:
-            return timer.id, timer.causation_id, when
-        return f"{timer.id}\x00{causation_id}", causation_id, when
+            return base, timer.causation_id, when
+        return _hashed(base, causation_id), causation_id, when
 
     def stage_window(
         self, window: Window, index: npt.NDArray[Any], keys: list[str], values: npt.NDArray[Any]

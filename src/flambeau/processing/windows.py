@@ -248,6 +248,8 @@ def _check_spec(name: str, spec: WindowSpec) -> None:
         raise ValueError(f"window {name!r}: size must be at least 1 microsecond")
     if isinstance(spec, Hopping) and (spec.size < one_us or spec.hop < one_us):
         raise ValueError(f"window {name!r}: size and hop must be at least 1 microsecond")
+    if isinstance(spec, Hopping) and spec.hop > spec.size:
+        raise ValueError(f"window {name!r}: hop must not exceed size (windows would leave gaps)")
     if isinstance(spec, Session) and spec.gap < one_us:
         raise ValueError(f"window {name!r}: gap must be at least 1 microsecond")
     if not isinstance(spec, Tumbling | Hopping | Sliding | Session):

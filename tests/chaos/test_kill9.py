@@ -1,0 +1,190 @@
+"""``kill -9`` a worker at random points: nothing it did may be lost or doubled.
+
+A worker subprocess runs ``tests.chaos.job`` (running sums per key, one emitted event per input)
+over 200k input events. The test kills it with SIGKILL at random moments, restarts it each
+time, and finally lets it drain. The full output stream and the final state must equal those of
+an uninterrupted run: same events, same ids, same positions, no gaps, no duplicates. The state
+is also checked against sums the test computes itself.
+
+The backend is a parameter: add a URL factory to ``URL_FACTORIES`` to run the same test on it.
+Set ``FLAMBEAU_CHAOS_SEED`` to replay a given sequence of kill points.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from flambeau.events import NewEvent
+from flambeau.log import open_log
+from tests.chaos.job import INPUT, OUTPUT, PARTITIONS, Amount, sums
+
+EVENTS = 200_000
+KEYS = 1000
+KILLS = 6
+REPO = Path(__file__).resolve().parents[2]
+SEED = int(os.environ.get("FLAMBEAU_CHAOS_SEED", random.randrange(2**32)))
+
+UrlFactory = Callable[[Path, str, pytest.FixtureRequest], str]
+
+
+def _sqlite(tmp: Path, name: str, request: pytest.FixtureRequest) -> str:
+    (tmp / name).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{tmp / name / 'log.db'}"
+
+
+URL_FACTORIES: dict[str, UrlFactory] = {"sqlite": _sqlite}
+"""Backend -> a factory of fresh, separate log URLs (one per name)."""
+
+
+def _inputs() -> list[NewEvent]:
+    start = datetime(2024, 8, 1, 9, tzinfo=UTC)
+    return [
+        NewEvent(
+            Amount(n=(i * 7919) % 101 - 50),
+            key=f"k{i % KEYS}",
+            id=f"in-{i}",
+            time=start + timedelta(milliseconds=i),
+        )
+        for i in range(EVENTS)
+    ]
+
+
+def _expected_state(events: list[NewEvent]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for event in events:
+        assert isinstance(event.data, Amount)
+        totals[event.key] = totals.get(event.key, 0) + event.data.n
+    return totals
+
+
+async def _load(url: str, events: list[NewEvent]) -> None:
+    async with await open_log(url) as log:
+        for i in range(0, len(events), 10_000):
+            await log.append(INPUT, events[i : i + 10_000])
+
+
+@dataclass
+class Snapshot:
+    outputs: list[tuple[object, ...]]
+    state: dict[int, dict[str, bytes]]
+    committed: int
+
+
+async def _snapshot(url: str) -> Snapshot:
+    async with await open_log(url) as log:
+        outputs: list[tuple[object, ...]] = []
+        for partition in range(PARTITIONS):
+            offset = 0
+            while batch := await log.read(OUTPUT, partition, offset, 10_000):
+                outputs.extend(
+                    (r.partition, r.offset, r.id, r.key, r.causation_id, r.time, bytes(r.data))
+                    for r in batch
+                )
+                offset = batch[-1].offset + 1
+        state = {p: await log.load_state(sums.name, p) for p in range(PARTITIONS)}
+        committed = sum((await log.committed(sums.name, INPUT)).values())
+        return Snapshot(outputs, state, committed)
+
+
+async def _committed(url: str) -> int:
+    async with await open_log(url) as log:
+        return sum((await log.committed(sums.name, INPUT)).values())
+
+
+def _start(url: str, stderr: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-c", "from flambeau.cli.main import main; main()",
+        "worker", "--log", url, "--import", "tests.chaos.job", "--drain",
+    ]  # fmt: skip
+    with stderr.open("wb") as err:
+        return subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], stderr: Path) -> None:
+    deadline = time.monotonic() + 120
+    while b"ready" not in stderr.read_bytes():
+        if proc.poll() is not None:
+            raise AssertionError(f"worker exited early:\n{stderr.read_text()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("worker never became ready")
+        time.sleep(0.02)
+
+
+def _run_to_end(url: str, stderr: Path) -> float:
+    """Run a worker until it drains; return how long it processed (from ready to exit)."""
+    proc = _start(url, stderr)
+    _wait_ready(proc, stderr)
+    began = time.monotonic()
+    assert proc.wait(timeout=240) == 0, stderr.read_text()
+    return time.monotonic() - began
+
+
+@pytest.mark.parametrize("backend", sorted(URL_FACTORIES))
+def test_kill_9_loses_and_doubles_nothing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    rng = random.Random(SEED)
+    note = f"(backend {backend}, FLAMBEAU_CHAOS_SEED={SEED})"
+    events = _inputs()
+    reference_url = URL_FACTORIES[backend](tmp_path, "reference", request)
+    chaos_url = URL_FACTORIES[backend](tmp_path, "chaos", request)
+    asyncio.run(_load(reference_url, events))
+    asyncio.run(_load(chaos_url, events))
+
+    duration = _run_to_end(reference_url, tmp_path / "reference.err")
+    reference = asyncio.run(_snapshot(reference_url))
+
+    kills, progress, seen = 0, 0, []
+    for attempt in range(4 * KILLS):
+        if kills == KILLS:
+            break
+        stderr = tmp_path / f"chaos-{attempt}.err"
+        proc = _start(chaos_url, stderr)
+        _wait_ready(proc, stderr)
+        time.sleep(rng.uniform(0.0, duration / (KILLS + 2)))
+        proc.send_signal(signal.SIGKILL)
+        code = proc.wait(timeout=60)
+        now = asyncio.run(_committed(chaos_url))
+        assert now >= progress, f"committed offsets went backwards {note}"
+        progress = now
+        seen.append(now)
+        if code == -signal.SIGKILL and now < EVENTS:
+            kills += 1
+        if now == EVENTS:
+            break
+    assert kills >= 5, f"only {kills} kills landed before the work was done {note}"
+    # the kills interrupted real work, not just start-ups: progress was committed between them
+    assert len({n for n in seen if 0 < n < EVENTS}) >= 3, f"progress at kills: {seen} {note}"
+    _run_to_end(chaos_url, tmp_path / "chaos-final.err")
+    chaos = asyncio.run(_snapshot(chaos_url))
+
+    # the uninterrupted run is complete and gap-free ...
+    assert reference.committed == EVENTS
+    assert len(reference.outputs) == EVENTS
+    assert len({row[2] for row in reference.outputs}) == EVENTS, "duplicate output ids"
+    assert {row[4] for row in reference.outputs} == {e.id for e in events}
+    for partition in range(PARTITIONS):
+        offsets = [row[1] for row in reference.outputs if row[0] == partition]
+        assert offsets == list(range(len(offsets))), f"gap in partition {partition}"
+    # ... its state is right ...
+    decode = msgspec.msgpack.Decoder(int).decode
+    merged = {k: decode(v) for part in reference.state.values() for k, v in part.items()}
+    assert {k: v for k, v in merged.items() if not k.startswith("~")} == _expected_state(events)
+    # ... and the killed run did exactly the same: same events, ids, positions and state
+    assert chaos.committed == EVENTS, note
+    assert chaos.outputs == reference.outputs, f"outputs differ after {kills} kills {note}"
+    assert chaos.state == reference.state, f"state differs after {kills} kills {note}"
