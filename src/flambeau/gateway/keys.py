@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flambeau.errors import FlambeauError
-from flambeau.events import Event, NewEvent, Registry, utc_now
+from flambeau.events import Event, NewEvent, Registry, default_registry, utc_now
 from flambeau.log.base import Log
 
 __all__ = [
@@ -80,7 +80,11 @@ class KeyRevoked(Event, frozen=True, tag="key_revoked"):
 
 
 def register_keys_stream(registry: Registry) -> None:
-    """Register ``admin.keys`` (one partition, never public) in ``registry``."""
+    """Register ``admin.keys`` (one partition, never public) in ``registry``.
+
+    Do it before opening a log with ``registry``: the SQLite backend serves only the streams
+    its registry knows at open time.
+    """
     registry.register(
         KEYS_STREAM,
         KeyCreated | KeyRevoked,
@@ -88,6 +92,11 @@ def register_keys_stream(registry: Registry) -> None:
         public=False,
         description="API keys granted and revoked (hashes only); read by every gateway",
     )
+
+
+# Registered at import, like every service's streams: a log reopened from disk only serves the
+# streams its registry knows when it opens.
+register_keys_stream(default_registry)
 
 
 @dataclass(frozen=True)

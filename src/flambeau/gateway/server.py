@@ -9,7 +9,11 @@ The caller closes the log last, which flushes its writer.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -43,6 +47,24 @@ def uvicorn_config(app: Litestar, **options: Any) -> uvicorn.Config:
 
 class GatewayServer(uvicorn.Server):
     """A uvicorn server that lets subscribers know their positions before it stops."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Turn SIGINT/SIGTERM into a graceful exit, and do not re-raise them afterwards.
+
+        uvicorn re-raises the signal once serving ends, which would kill the process before
+        the caller flushes and closes the log; the caller exits normally instead.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         app = self.config.app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flambeau.events import Event, Registry
+from flambeau.gateway.keys import register_keys_stream
 
 
 class UnitStarted(Event, frozen=True, tag="unit_started"):
@@ -30,6 +31,7 @@ def make_registry() -> Registry:
         "results.units", UnitStarted | Score, partitions=4, public=True, description="units"
     )
     registry.register("betting.odds", OddsChanged, partitions=2, description="odds")
+    register_keys_stream(registry)
     return registry
 
 

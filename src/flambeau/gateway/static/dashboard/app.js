@@ -48,12 +48,17 @@ function storeKey(value) {
   }
 }
 
-/** A crowd stream event: a venue area's Fruin level ("A".."F"), from `venue` or `<venue>-AREA`. */
+/** crowds.venues: each venue's latest occupancy and Fruin level; alerts while raised. */
 function applyCrowds(envelopes) {
   for (const { data, time } of envelopes) {
-    if (!data || !/^[A-F]$/.test(data.level || "")) continue;
-    const venue = data.venue || String(data.area || "").split("-")[0];
-    if (venue) crowds.set(venue, { level: data.level, people: data.people ?? null, time });
+    if (!data || !data.venue) continue;
+    const known = crowds.get(data.venue) || { alert: false };
+    if (data.type === "venue_crowd") {
+      crowds.set(data.venue, { ...known, level: data.level, occupancy: data.occupancy,
+                               capacity: data.capacity, time });
+    } else if (data.type === "crowd_alert") {
+      crowds.set(data.venue, { ...known, level: data.level, alert: data.raised, time });
+    }
   }
 }
 
@@ -77,32 +82,29 @@ const FEEDS = [
     betting.apply(events);
     scheduler.mark("betting");
   }, reset: () => betting.reset() },
-  { stream: "payments.requests", start: "latest", apply: (events) => payments.applyRequests(events) },
-  { stream: "payments.transfers", start: "latest", apply: (events) => {
+  // requests reach further back than decisions so each decision finds its request's venue
+  { stream: "payments.requests", start: { window: 400 }, apply: (events) => payments.applyRequests(events),
+    reset: () => payments.reset("payments.requests") },
+  { stream: "payments.transfers", start: { window: 100 }, apply: (events) => {
     payments.applyDecisions(events);
     scheduler.mark("payments");
-  } },
+  }, reset: () => payments.reset("payments.transfers") },
   { stream: "payments.alerts", start: { window: 10 }, apply: (events) => {
     payments.applyAlerts(events);
     scheduler.mark("payments");
   }, reset: () => payments.reset("payments.alerts") },
+  // the crowds service's derived stream: occupancy and the Fruin level per venue
+  { stream: "crowds.venues", start: { window: 100 }, apply: (events) => {
+    applyCrowds(events);
+    scheduler.mark("map");
+  }, reset: () => crowds.clear() },
   { stream: "ops.health", start: { window: 200 }, apply: (events) => {
     health.applyHealth(events);
     scheduler.mark("health");
   }, reset: () => health.resetSources() },
 ];
-const CROWD_STREAM = /^crowds?\./;
-
 function feedFor(stream) {
-  const known = FEEDS.find((feed) => feed.stream === stream);
-  if (known) return known;
-  if (CROWD_STREAM.test(stream)) {
-    return { stream, start: { window: 100 }, apply: (events) => {
-      applyCrowds(events);
-      scheduler.mark("map");
-    }, reset: () => crowds.clear() };
-  }
-  return null;
+  return FEEDS.find((feed) => feed.stream === stream) || null;
 }
 
 /** The first `from` of a feed: "earliest", "latest", or N back from each partition's end. */
@@ -173,7 +175,9 @@ const client = new StreamClient({
     scheduler.mark("health");
   },
   events(stream, events, news) {
-    health.observe(events);
+    // only news measures delivery: a snapshot's events were ingested long before the page asked
+    if (news) health.observe(events);
+    else health.received += events.length;
     feedFor(stream)?.apply(events, news);
   },
   gap(stream, reason) {
@@ -183,6 +187,7 @@ const client = new StreamClient({
   },
   refused(stream, problem) {
     refused.set(stream, problem.detail || problem.title);
+    feedFor(stream)?.reset?.(); // what an earlier key could read is not shown to this one
     scheduler.mark("payments", "health", "betting");
   },
 });
@@ -237,7 +242,9 @@ function pollForever() {
 
 function showKeyState() {
   $("key-forget").hidden = !key;
-  $("key-state").textContent = key ? `Using key …${key.slice(-4)}` : "Public streams only.";
+  // a key's id (fbk_<id>_<secret>) is public: show it, never the secret
+  const id = /^(fbk_[0-9a-f]+)_/.exec(key);
+  $("key-state").textContent = key ? `Using key ${id ? id[1] : `…${key.slice(-4)}`}` : "Public streams only.";
   $("key-input").value = "";
 }
 
@@ -258,6 +265,10 @@ async function useKey(value) {
   return true;
 }
 
+function markAll() {
+  scheduler.mark(...scheduler.views.keys());
+}
+
 function wireKeyForm() {
   $("key-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -266,6 +277,7 @@ function wireKeyForm() {
     if (await useKey(value)) {
       await poll().catch(() => {});
       client.restart();
+      markAll();
     }
   });
   $("key-forget").addEventListener("click", async () => {
@@ -275,6 +287,7 @@ function wireKeyForm() {
     showKeyState();
     await poll().catch(() => {});
     client.restart();
+    markAll();
   });
 }
 
@@ -289,7 +302,7 @@ function wireViews() {
   }));
   scheduler.add("medals", createMedalsView({ body: $("medals").tBodies[0], empty: $("medals-empty") }, { results }));
   scheduler.add("map", createMapView({ svg: $("map"), list: $("venue-list") }, { results, crowds }), { every: 500 });
-  scheduler.add("betting", createBettingView({ container: $("markets"), empty: $("markets-empty"), producers: $("producers") }, { betting }), { every: 100 });
+  scheduler.add("betting", createBettingView({ container: $("markets"), empty: $("markets-empty"), producers: $("producers") }, { betting, availability }), { every: 100 });
   scheduler.add("payments", createPaymentsView({
     stats: $("payment-stats"), amounts: $("amounts").tBodies[0], since: $("amounts-since"),
     alerts: $("alerts"), alertsEmpty: $("alerts-empty"),

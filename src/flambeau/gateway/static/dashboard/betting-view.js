@@ -34,7 +34,7 @@ function price(outcome) {
     move ? h("span", { class: "move", "aria-label": move === "up" ? "odds up" : "odds down" }, move === "up" ? "▲" : "▼") : null);
 }
 
-export function createBettingView({ container, empty, producers }, { betting }) {
+export function createBettingView({ container, empty, producers }, { betting, availability }) {
   return function render() {
     const now = Date.now();
     const events = betting.shown();
@@ -56,6 +56,7 @@ export function createBettingView({ container, empty, producers }, { betting }) 
             h("td", { class: "prices" }, [...market.outcomes.values()].map(price)))))));
     }));
     empty.hidden = events.length > 0;
+    if (!events.length) empty.textContent = availability("betting.odds") || "No markets yet.";
     const alive = [...betting.producers.entries()].map(([id, producer]) =>
       `${PRODUCERS[id] || `producer ${id}`}: alive ${formatAgo(now - producer.at)}${producer.subscribed ? "" : " (recovering)"}`);
     const counts = betting.counts();

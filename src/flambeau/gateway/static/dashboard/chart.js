@@ -14,8 +14,8 @@ const WIDTH = 600;
 const LEFT = 56;
 const RIGHT = 10;
 const PANELS = {
-  eps: { top: 14, bottom: 130, label: "events/s" },
-  latency: { top: 162, bottom: 276, label: "ms" },
+  eps: { top: 20, bottom: 130, label: "events/s appended" },
+  latency: { top: 168, bottom: 276, label: "p99 latency, ms" },
 };
 
 /** 1, 2 or 5 times a power of ten, at least `value` (and at least `floor`). */
@@ -56,15 +56,14 @@ export function createChartView({ svg, desc }, { health }) {
     const pointsOf = (key, panel, max) => series.map((p) => (p[key] === null || p[key] === undefined ? null : [x(p.t), y(panel, p[key], max)]));
 
     const parts = [];
-    for (const [panel, max, format] of [["eps", epsMax, formatRate], ["latency", msMax, (v) => formatMs(v)]]) {
+    for (const [panel, max] of [["eps", epsMax], ["latency", msMax]]) {
       const { top, bottom, label } = PANELS[panel];
       for (const fraction of [0, 0.5, 1]) {
         const yy = bottom - fraction * (bottom - top);
         parts.push(s("line", { class: "grid", x1: LEFT, x2: WIDTH - RIGHT, y1: yy, y2: yy }));
-        parts.push(s("text", { class: "tick", x: LEFT - 6, y: yy + 4, "text-anchor": "end" },
-          panel === "eps" ? format(max * fraction) : `${format(max * fraction)}`.replace(" ms", "")));
+        parts.push(s("text", { class: "tick", x: LEFT - 6, y: yy + 4, "text-anchor": "end" }, formatRate(max * fraction)));
       }
-      parts.push(s("text", { class: "axis-label", x: 4, y: top + 4 }, label));
+      parts.push(s("text", { class: "axis-label", x: LEFT, y: top - 8 }, label));
     }
     for (let minute = 0; minute <= 10; minute += 2) {
       const xx = x(now - minute * 60_000);

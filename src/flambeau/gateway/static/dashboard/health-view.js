@@ -14,15 +14,22 @@ export function createHealthView({ stats, rates, lag, sources }, { health, conne
       stat("Subscribers", health.subscribers === null ? "—" : formatCount(health.subscribers), { dataset: { stat: "subscribers" } }),
       stat("Received here", formatCount(health.received)),
       stat("Connection", connection()));
-    const rows = [...health.streams].sort((a, b) => (b.rate || 0) - (a.rate || 0) || a.name.localeCompare(b.name));
+    // streams never written to would only add rows of zeros; they are counted instead
+    const rows = health.streams.filter((row) => row.end > 0)
+      .sort((a, b) => (b.rate || 0) - (a.rate || 0) || a.name.localeCompare(b.name));
+    const idle = health.streams.length - rows.length;
     const max = Math.max(0, ...rows.map((row) => row.rate || 0));
     replace(rates, rows.length
       ? rows.map((row) => h("tr", { dataset: { stream: row.name } },
           h("th", { scope: "row" }, row.name),
           h("td", { class: "bar-cell" },
-            h("span", { class: "bar", style: { "--share": max ? ((row.rate || 0) / max).toFixed(3) : "0" }, "aria-hidden": "true" }),
+            h("span", { class: "track", "aria-hidden": "true" }, h("span", { class: "bar", style: { "--share": max ? ((row.rate || 0) / max).toFixed(3) : "0" } })),
             h("span", { class: "num" }, formatRate(row.rate)))))
-      : h("tr", {}, h("td", { colspan: 2, class: "empty" }, "Waiting for /v1/streams…")));
+      : [],
+      !health.streams.length || idle
+        ? h("tr", {}, h("td", { colspan: 2, class: "muted" },
+            health.streams.length ? `${idle} empty stream${idle === 1 ? "" : "s"} not shown` : "Waiting for /v1/streams…"))
+        : null);
     replace(lag, health.lag.length
       ? health.lag.map((row) => h("li", { dataset: { processor: row.processor } },
           h("span", {}, row.processor), " ", h("strong", { class: row.lag > 1000 ? "warn" : "" }, formatCount(row.lag)), " behind"))

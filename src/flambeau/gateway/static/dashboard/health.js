@@ -95,6 +95,7 @@ export class HealthModel {
     this.received = 0;
     this.pageLatencies = [];
     this.last = null; // previous scrape: {t, ends, latency}
+    this.samples = 0;
   }
 
   resetSources() {
@@ -167,7 +168,10 @@ export class HealthModel {
     const eps = streams && seconds > 0
       ? this.streams.reduce((total, row) => total + (row.rate || 0), 0)
       : null;
-    if (previous && (streams || metrics)) {
+    this.samples += 1;
+    // The first interval after the page opens holds its own snapshot: deliveries of events
+    // ingested long ago. Charting it would dwarf every later point, so the chart starts after.
+    if (previous && this.samples > 2 && (streams || metrics)) {
       this.series.push({ t: now, eps, p99: metrics ? this.p99 : null, pageP99: this.pageP99 });
     }
     while (this.series.length && this.series[0].t < now - SERIES_SPAN_MS) this.series.shift();

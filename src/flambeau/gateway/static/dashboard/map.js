@@ -1,22 +1,26 @@
-// The venue map: an SVG drawn from the venues' coordinates, with an Île-de-France inset (most
-// venues are within 20 km of each other) and a Tahiti inset (surfing, 15,700 km away).
+// The venue map: an SVG drawn from the venues' coordinates, with an Île-de-France inset, a
+// closer inset of Paris and its inner suburbs (most venues are within 10 km of each other),
+// and a Tahiti inset (surfing, 15,700 km away). Each venue appears in the closest view that
+// holds it; venues closer than a few pixels there share one marker.
 // Each marker shows how many units are live there and, when a crowd stream reports it, the
 // forecourt's Fruin level of service. A list beside it says the same in words.
 
-import { h, replace, s } from "./dom.js";
+import { formatCount, h, replace, s } from "./dom.js";
 import { CORSICA, FRANCE, PARIS } from "./outline.js";
 import { isLive } from "./results.js";
 import { VENUES } from "./scenario-data.js";
 
 const REGIONS = {
-  france: { box: { x: 10, y: 10, width: 440, height: 440 },
+  france: { box: { x: 5, y: 5, width: 340, height: 360 },
             bounds: { south: 41.2, north: 51.3, west: -5.3, east: 9.8 } },
-  idf: { box: { x: 480, y: 40, width: 470, height: 340 },
+  idf: { box: { x: 360, y: 5, width: 595, height: 255 },
          bounds: { south: 48.73, north: 49.0, west: 1.92, east: 2.68 } },
-  tahiti: { box: { x: 20, y: 360, width: 110, height: 80 },
+  paris: { box: { x: 360, y: 275, width: 595, height: 240 },
+           bounds: { south: 48.82, north: 48.945, west: 2.1, east: 2.56 } },
+  tahiti: { box: { x: 10, y: 395, width: 130, height: 115 },
             bounds: { south: -18.0, north: -17.72, west: -149.45, east: -149.05 } },
 };
-const CLUSTER_PX = 13;
+const CLUSTER_PX = 12;
 
 /** A function from [lat, lon] to [x, y] fitting `bounds` into `box` (equirectangular). */
 export function projector({ box, bounds }) {
@@ -35,8 +39,9 @@ function inside(bounds, venue) {
 }
 
 function regionOf(venue) {
-  if (inside(REGIONS.tahiti.bounds, venue)) return "tahiti";
-  if (inside(REGIONS.idf.bounds, venue)) return "idf";
+  for (const name of ["tahiti", "paris", "idf"]) {
+    if (inside(REGIONS[name].bounds, venue)) return name;
+  }
   return "france";
 }
 
@@ -84,33 +89,40 @@ export function createMapView({ svg, list }, { results, crowds }) {
   const path = (points, projection) =>
     `M${points.map((p) => projection(p).map((v) => v.toFixed(1)).join(",")).join("L")}Z`;
 
-  // The static layers, drawn once.
-  const idfBox = REGIONS.idf.bounds;
-  const [ix0, iy0] = project.france([idfBox.north, idfBox.west]);
-  const [ix1, iy1] = project.france([idfBox.south, idfBox.east]);
-  const [px, py] = project.idf([PARIS.lat, PARIS.lon]);
-  const [prx] = project.idf([PARIS.lat, PARIS.lon + PARIS.rx]);
-  const [, pry] = project.idf([PARIS.lat - PARIS.ry, PARIS.lon]);
-  const tb = REGIONS.tahiti.box;
-  const ib = REGIONS.idf.box;
+  // The static layers, drawn once: land, inset frames, where each inset sits in the larger view.
+  const frame = (name, title) => {
+    const box = REGIONS[name].box;
+    return [
+      s("rect", { class: "inset", x: box.x, y: box.y, width: box.width, height: box.height, rx: 6 }),
+      s("text", { class: "inset-title", x: box.x + 8, y: box.y + 18 }, title),
+    ];
+  };
+  const mark = (inner, outer) => {
+    const { bounds } = REGIONS[inner];
+    const [x0, y0] = project[outer]([bounds.north, bounds.west]);
+    const [x1, y1] = project[outer]([bounds.south, bounds.east]);
+    return s("rect", { class: "inset-mark", x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
+  };
+  const [px, py] = project.paris([PARIS.lat, PARIS.lon]);
+  const [prx] = project.paris([PARIS.lat, PARIS.lon + PARIS.rx]);
+  const [, pry] = project.paris([PARIS.lat - PARIS.ry, PARIS.lon]);
   svg.append(
     s("g", { class: "land", "aria-hidden": "true" },
       s("path", { d: path(FRANCE, project.france) }),
       s("path", { d: path(CORSICA, project.france) }),
-      s("rect", { class: "inset-mark", x: ix0, y: iy0, width: ix1 - ix0, height: iy1 - iy0 }),
-      s("line", { class: "inset-link", x1: ix1, y1: iy0, x2: ib.x, y2: ib.y }),
-      s("rect", { class: "inset", x: ib.x, y: ib.y, width: ib.width, height: ib.height, rx: 6 }),
-      s("text", { class: "inset-title", x: ib.x + 8, y: ib.y + 18 }, "Île-de-France"),
+      mark("idf", "france"),
+      ...frame("idf", "Île-de-France"),
+      mark("paris", "idf"),
+      ...frame("paris", "Paris and inner suburbs"),
       s("ellipse", { class: "paris", cx: px, cy: py, rx: prx - px, ry: pry - py }),
-      s("text", { class: "paris-label", x: px, y: pry + 14, "text-anchor": "middle" }, "Paris"),
-      s("rect", { class: "inset", x: tb.x, y: tb.y, width: tb.width, height: tb.height, rx: 6 }),
-      s("text", { class: "inset-title", x: tb.x + 6, y: tb.y + 16 }, "Tahiti"),
+      s("text", { class: "paris-label", x: px, y: pry + 16, "text-anchor": "middle" }, "Paris (périphérique)"),
+      ...frame("tahiti", "Tahiti"),
     ),
   );
   const markers = s("g", { class: "markers" });
   svg.append(markers);
 
-  const points = { france: [], idf: [], tahiti: [] };
+  const points = { france: [], idf: [], paris: [], tahiti: [] };
   for (const venue of VENUES) {
     const region = regionOf(venue);
     const [x, y] = project[region]([venue.lat, venue.lon]);
@@ -128,13 +140,14 @@ export function createMapView({ svg, list }, { results, crowds }) {
       live.get(code).push(unit);
     }
     const next = [...live.entries()].map(([code, units]) => `${code}:${units.map((u) => u.rsc).join(",")}`).join(";") +
-      "|" + [...crowds.entries()].map(([code, crowd]) => `${code}:${crowd.level}`).join(";");
+      "|" + [...crowds.entries()].map(([code, crowd]) => `${code}:${crowd.level}:${crowd.occupancy}:${crowd.alert}`).join(";");
     if (next === signature) return; // nothing the map shows has changed
     signature = next;
 
     replace(markers, groups.map((group) => {
       const count = group.venues.reduce((total, venue) => total + (live.get(venue.code)?.length || 0), 0);
       const level = worst(group.venues.map((venue) => crowds.get(venue.code)?.level));
+      const alert = group.venues.some((venue) => crowds.get(venue.code)?.alert);
       const label = group.venues.length > 2
         ? `${group.venues[0].code}+${group.venues.length - 1}`
         : group.venues.map((venue) => venue.code).join("·");
@@ -144,12 +157,12 @@ export function createMapView({ svg, list }, { results, crowds }) {
         return `${venue.code} ${venue.name}${units.length ? `: ${units.length} live` : ""}` +
           `${crowd ? `, crowd level ${crowd.level}` : ""}`;
       }).join("\n");
-      return s("g", { class: `venue${count ? " live" : ""}`, dataset: { venues: group.venues.map((v) => v.code).join(" ") } },
+      return s("g", { class: `venue${count ? " live" : ""}${alert ? " alert" : ""}`, dataset: { venues: group.venues.map((v) => v.code).join(" ") } },
         s("title", {}, tip),
         count ? s("circle", { class: "halo", cx: group.x, cy: group.y, r: 11 }) : null,
         s("circle", { class: `dot${level ? ` lv-${level}` : ""}`, cx: group.x, cy: group.y, r: group.venues.length > 1 ? 6.5 : 5 }),
-        s("text", { class: "code", x: group.x + 9, y: group.y + 4 }, label),
-        count ? s("text", { class: "count", x: group.x, y: group.y - 10, "text-anchor": "middle" }, String(count)) : null,
+        s("text", { class: "code", x: group.x + 9, y: group.y + 5 }, label),
+        count ? s("text", { class: "count", x: group.x, y: group.y - 12, "text-anchor": "middle" }, String(count)) : null,
       );
     }));
 
@@ -161,7 +174,11 @@ export function createMapView({ svg, list }, { results, crowds }) {
         const crowd = crowds.get(venue.code);
         return h("li", { dataset: { venue: venue.code } },
           h("strong", {}, venue.code), " ", venue.name,
-          crowd ? h("span", { class: `lv lv-${crowd.level}`, title: `Crowd level ${crowd.level}` }, crowd.level) : null,
+          crowd?.level ? h("span", { class: `lv lv-${crowd.level}`, title: `Crowd level ${crowd.level}` }, crowd.level) : null,
+          crowd?.alert ? h("span", { class: "status s-down" }, "Crowd alert") : null,
+          crowd?.occupancy !== undefined
+            ? h("span", { class: "muted" }, ` ${formatCount(crowd.occupancy)}${crowd.capacity ? ` / ${formatCount(crowd.capacity)}` : ""} inside`)
+            : null,
           units.length
             ? h("ul", {}, units.slice(0, 4).map((unit) => h("li", {}, unit.title)),
                 units.length > 4 ? h("li", {}, `and ${units.length - 4} more`) : null)

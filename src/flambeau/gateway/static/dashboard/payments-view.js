@@ -21,7 +21,7 @@ export function createPaymentsView({ stats, amounts, since, alerts, alertsEmpty 
       stat("Accepted", formatCount(totals.ok)),
       stat("Amount", formatCents(totals.amount)),
       stat("Alerts", `${formatCount(totals.alerts)} (${formatCount(totals.blocked)} blocked)`));
-    since.textContent = `since ${formatClock(payments.since)}`;
+    since.textContent = payments.first ? `since ${formatClock(payments.first)}` : "";
     const rows = payments.venues();
     const top = rows.slice(0, VENUE_ROWS);
     const max = top.length ? top[0].amount : 0;
@@ -30,7 +30,7 @@ export function createPaymentsView({ stats, amounts, since, alerts, alertsEmpty 
       ? top.map((row) => h("tr", { dataset: { venue: row.venue } },
           h("th", { scope: "row" }, row.venue === "other" ? "Elsewhere" : h("abbr", { title: NAMES.get(row.venue) || row.venue }, row.venue)),
           h("td", { class: "bar-cell" },
-            h("span", { class: "bar", style: { "--share": max ? (row.amount / max).toFixed(3) : "0" }, "aria-hidden": "true" }),
+            h("span", { class: "track", "aria-hidden": "true" }, h("span", { class: "bar", style: { "--share": max ? (row.amount / max).toFixed(3) : "0" } })),
             h("span", { class: "num" }, formatCents(row.amount))),
           h("td", { class: "num" }, formatCount(row.count))))
       : h("tr", {}, h("td", { colspan: 3, class: "empty" }, missing || "No accepted payments yet.")));

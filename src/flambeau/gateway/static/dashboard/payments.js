@@ -15,19 +15,44 @@ export function venueOfTerminal(terminal) {
   return match ? match[1] : null;
 }
 
+/** Keep a Map under CONTEXT_LIMIT entries by forgetting its oldest half (insertion order). */
+function forgetOldest(map) {
+  if (map.size <= CONTEXT_LIMIT) return;
+  const drop = map.size - CONTEXT_LIMIT / 2;
+  let index = 0;
+  for (const key of map.keys()) {
+    if (index++ >= drop) break;
+    map.delete(key);
+  }
+}
+
 export class PaymentsModel {
   constructor() {
-    this.since = new Date();
+    this.first = null; // the earliest decision counted
     this.venueOf = new Map(); // transfer id -> venue code, from request contexts
+    // Accepted transfers whose request has not been seen yet (the two streams arrive on their
+    // own schedules): counted under "other" until their venue is learnt.
+    this.unplaced = new Map(); // transfer id -> amount
     this.perVenue = new Map(); // venue -> {amount, count}
     this.seconds = new Map(); // whole second -> {ok, rejected}
     this.alerts = [];
     this.totals = { ok: 0, rejected: 0, amount: 0, alerts: 0, blocked: 0 };
   }
 
+  /** Forget what `stream` contributed. */
   reset(stream) {
     if (stream === "payments.alerts") {
       this.alerts = [];
+      this.totals.alerts = 0;
+      this.totals.blocked = 0;
+    } else if (stream === "payments.requests") {
+      this.venueOf.clear();
+    } else if (stream === "payments.transfers") {
+      this.perVenue.clear();
+      this.unplaced.clear();
+      this.seconds.clear();
+      this.first = null;
+      Object.assign(this.totals, { ok: 0, rejected: 0, amount: 0 });
     }
   }
 
@@ -37,18 +62,26 @@ export class PaymentsModel {
       if (!data || data.type !== "create_transfers") continue;
       for (const context of data.contexts || []) {
         const venue = venueOfTerminal(context.terminal);
-        if (venue) this.venueOf.set(context.transfer_id, venue);
+        if (!venue) continue;
+        this.venueOf.set(context.transfer_id, venue);
+        const amount = this.unplaced.get(context.transfer_id);
+        if (amount !== undefined) {
+          this.unplaced.delete(context.transfer_id);
+          this.add("other", -amount, -1);
+          this.add(venue, amount, 1);
+        }
       }
     }
-    if (this.venueOf.size > CONTEXT_LIMIT) {
-      // Maps iterate in insertion order: forget the oldest half (long decided by now).
-      const drop = this.venueOf.size - CONTEXT_LIMIT / 2;
-      let index = 0;
-      for (const key of this.venueOf.keys()) {
-        if (index++ >= drop) break;
-        this.venueOf.delete(key);
-      }
-    }
+    forgetOldest(this.venueOf);
+    forgetOldest(this.unplaced);
+  }
+
+  add(venue, amount, count) {
+    const row = this.perVenue.get(venue) || { venue, amount: 0, count: 0 };
+    row.amount += amount;
+    row.count += count;
+    if (row.count > 0) this.perVenue.set(venue, row);
+    else this.perVenue.delete(venue);
   }
 
   /** payments.transfers: count decisions and add accepted amounts to their venue. */
@@ -60,8 +93,10 @@ export class PaymentsModel {
       this.seconds.set(second, bucket);
       for (const old of this.seconds.keys()) if (old < second - 60) this.seconds.delete(old);
     }
-    for (const { data } of envelopes) {
+    for (const { data, time } of envelopes) {
       if (!data || data.type !== "transfers_decided" || data.replayed) continue;
+      const at = new Date(time);
+      if (!this.first || at < this.first) this.first = at;
       for (const result of data.results || []) {
         if (result === "ok") bucket.ok += 1;
         else bucket.rejected += 1;
@@ -71,11 +106,9 @@ export class PaymentsModel {
       for (const transfer of data.transfers || []) {
         const amount = transfer.amount || 0;
         this.totals.amount += amount;
-        const venue = this.venueOf.get(transfer.id) || "other";
-        const row = this.perVenue.get(venue) || { venue, amount: 0, count: 0 };
-        row.amount += amount;
-        row.count += 1;
-        this.perVenue.set(venue, row);
+        const venue = this.venueOf.get(transfer.id);
+        if (!venue) this.unplaced.set(transfer.id, amount);
+        this.add(venue || "other", amount, 1);
       }
     }
   }

@@ -1,0 +1,113 @@
+"""``flambeau gateway`` and ``flambeau keys`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from flambeau.gateway.keys import ADMIN_KEY_FILE
+
+FLAMBEAU = [sys.executable, "-m", "flambeau.cli.main"]
+
+
+def run_cli(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FLAMBEAU, *args, "--data", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "FLAMBEAU_LOG": ""},
+    )
+
+
+def start_gateway(data: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [*FLAMBEAU, "gateway", "--port", "0", "--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_file = data / "gateway.json"
+    deadline = time.monotonic() + 30
+    while not run_file.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    url = json.loads(run_file.read_text())["url"]
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(process.communicate())
+        time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    return process.returncode, out, err
+
+
+def test_gateway_prints_the_admin_key_once_and_keys_cli_goes_through_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    process, url = start_gateway(data)
+    try:
+        admin = (data / ADMIN_KEY_FILE).read_text().strip()
+        assert (data / ADMIN_KEY_FILE).stat().st_mode & 0o777 == 0o600
+        created = run_cli(
+            "keys", "create", "--tenant", "media", "--scope", "read:results.*", data=data
+        )
+        assert created.returncode == 0, created.stderr
+        key = (
+            created.stderr.split()[0]
+            if created.stderr.startswith("fbk_")
+            else next(word for word in created.stderr.split() if word.startswith("fbk_"))
+        )
+        listed = run_cli("keys", "list", data=data)
+        assert "tenant=media" in listed.stdout
+        assert httpx.get(
+            f"{url}/v1/streams/results.units", headers={"Authorization": f"Bearer {key}"}
+        ).status_code in (200, 404)
+        key_id = key.split("_")[1]
+        revoked = run_cli("keys", "revoke", key_id, data=data)
+        assert revoked.returncode == 0, revoked.stderr
+        refused = httpx.get(f"{url}/v1/streams", headers={"Authorization": f"Bearer {key}"})
+        assert refused.status_code == 401
+        assert (
+            httpx.get(f"{url}/v1/keys", headers={"Authorization": f"Bearer {admin}"}).status_code
+            == 200
+        )
+    finally:
+        code, out, err = stop(process)
+    assert code == 0, err
+    assert out.count(admin) == 1
+    assert admin not in err
+    assert not (data / "gateway.json").exists()
+
+    again, _ = start_gateway(data)
+    code, out, _ = stop(again)
+    assert code == 0
+    assert "fbk_" not in out  # shown once, at first start only
+
+
+def test_keys_cli_writes_the_log_when_no_gateway_runs(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    created = run_cli("keys", "create", "--tenant", "ops", "--scope", "write:ops.*", data=data)
+    assert created.returncode == 0, created.stderr
+    listed = run_cli("keys", "list", data=data)
+    assert "tenant=ops" in listed.stdout
+    bad = run_cli("keys", "create", "--tenant", "ops", "--scope", "delete:*", data=data)
+    assert bad.returncode != 0
+    assert "scope" in bad.stderr
