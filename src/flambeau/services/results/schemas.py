@@ -1,8 +1,9 @@
 """Normalized results events, the documents the reducers take, and the results streams.
 
 These Structs are the results service's native form: the ODF parser produces them, the
-reducers consume and emit them, and a producer that does not speak ODF POSTs the same JSON to
-``/v1/streams/results.units/events``, for example::
+reducers consume and emit them, and a producer that does not speak ODF POSTs the same JSON
+(:class:`UnitResult`, :class:`ScheduleDocument`, :class:`Medallists` or :class:`KeepAlive`)
+to ``/v1/results/documents``, which keys it and appends it to ``results.native``, for example::
 
     {"type": "unit_result", "competition": "OG2024",
      "unit": "SWMW100MFR------------FNL-000100--", "discipline": "SWM",
@@ -29,11 +30,21 @@ Streams:
   keyed by source.
 - ``results.test`` (private, 4): everything the above would carry, for test feeds
   (``FeedFlag="T"``), which never reach a public stream.
+- ``results.native`` (private, 8): native documents, keyed as ``results.odf`` keys the same
+  documents, read by the same processors (so the same version checks and test-feed rules).
+- ``results.heard`` (private, 4): :class:`KeepAlive`, one sign of life per source and second
+  at most, keyed by source, so each source's liveness lives in one partition.
+- ``results.audit`` (private, 1): :class:`DocumentIgnored` and :class:`IrregularMove`.
+- ``results.rejected`` (private, 1, kept 7 days): :class:`RejectedDocument`, the dead letters
+  of the adapters.
+
+``results.units`` and the other public streams are written by the results processors only;
+no producer key should be granted ``write`` on them.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -52,11 +63,15 @@ from flambeau.services.results.errors import InvalidRscError
 from flambeau.services.results.statuses import ResultStatus, UnitStatus
 
 __all__ = [
+    "AUDIT",
     "HEALTH",
+    "HEARD",
     "MEDALS",
+    "NATIVE",
     "ODF",
     "PUBLIC_STREAMS",
     "RECORDS",
+    "REJECTED",
     "SCHEDULE",
     "TEST",
     "UNITS",
@@ -65,9 +80,12 @@ __all__ = [
     "CompetitorKind",
     "CompetitorResult",
     "Detail",
+    "DocumentIgnored",
     "DocumentKind",
     "DocumentType",
     "Feed",
+    "IgnoredReason",
+    "IrregularMove",
     "KeepAlive",
     "MatchOutcome",
     "MedalCount",
@@ -84,6 +102,7 @@ __all__ = [
     "RecordFlagged",
     "RecordMark",
     "RecordWithdrawn",
+    "RejectedDocument",
     "ScheduleDocument",
     "ScheduleEntry",
     "SourceDown",
@@ -101,6 +120,10 @@ MEDALS = "results.medals"
 RECORDS = "results.records"
 HEALTH = "ops.health"
 TEST = "results.test"
+NATIVE = "results.native"
+HEARD = "results.heard"
+AUDIT = "results.audit"
+REJECTED = "results.rejected"
 PUBLIC_STREAMS = frozenset({UNITS, SCHEDULE, MEDALS, RECORDS})
 
 CompetitionCode = Annotated[
@@ -126,6 +149,7 @@ Count = Annotated[int, msgspec.Meta(ge=0)]
 Position = Annotated[int, msgspec.Meta(ge=1)]
 Moment = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 with a zone")]
 Text = Annotated[str, msgspec.Meta(max_length=256)]
+LongText = Annotated[str, msgspec.Meta(max_length=4096)]
 
 
 class Feed(StrEnum):
@@ -361,8 +385,11 @@ class ScheduleEntry(_Part, frozen=True, kw_only=True):
         _check_rsc(self.unit, "unit", Level.EVENT)
 
 
-class ScheduleDocument(_Part, frozen=True, kw_only=True):
-    """A discipline's schedule (``full``: ``DT_SCHEDULE``) or changes (``DT_SCHEDULE_UPDATE``)."""
+class ScheduleDocument(Event, frozen=True, kw_only=True, tag="schedule_document"):
+    """A discipline's schedule (``full``: ``DT_SCHEDULE``) or changes (``DT_SCHEDULE_UPDATE``).
+
+    Also a native document: a producer that does not speak ODF posts it as JSON.
+    """
 
     competition: CompetitionCode
     discipline: Discipline
@@ -415,8 +442,8 @@ class Medallist(_Part, frozen=True, kw_only=True):
     unit: RscCode | None = None
 
 
-class Medallists(_Part, frozen=True, kw_only=True):
-    """An event's medallists document (ODF ``DT_MEDALLISTS``), one version."""
+class Medallists(Event, frozen=True, kw_only=True, tag="medallists"):
+    """An event's medallists document (ODF ``DT_MEDALLISTS``), one version; also native."""
 
     competition: CompetitionCode
     event: RscCode
@@ -505,7 +532,11 @@ class RecordWithdrawn(Event, frozen=True, kw_only=True, tag="record_withdrawn"):
 
 
 class KeepAlive(Event, frozen=True, kw_only=True, tag="keep_alive"):
-    """A source was heard from at ``seen_at`` (ODF ``DT_KA``)."""
+    """A source was heard from at ``seen_at``.
+
+    Parsed from an ODF ``DT_KA``; on ``results.heard`` and ``ops.health`` any document the
+    source sent counts, and ``seen_at`` is when Flambeau received it.
+    """
 
     source: Text
     seen_at: Moment
@@ -564,6 +595,68 @@ class OdfDocument(Event, frozen=True, kw_only=True, tag="odf_document"):
     xml: str
 
 
+class IgnoredReason(StrEnum):
+    """Why a results processor acknowledged a document without applying it."""
+
+    STALE = "stale"
+    """Its version is not above the one already applied."""
+    UNOFFICIAL = "unofficial"
+    """A medallists document that is not OFFICIAL: the medal table waits for the official one."""
+    MISROUTED = "misrouted"
+    """Written to its input stream under another key than the service's (so another partition
+    may hold its document's state); only a producer bypassing the adapters can do that."""
+    INCONSISTENT = "inconsistent"
+    """A raw ODF record whose stored header does not match its own XML."""
+
+
+class DocumentIgnored(Event, frozen=True, kw_only=True, tag="document_ignored"):
+    """A document a processor acknowledged and ignored, counted on ``/metrics``.
+
+    ``document`` names the version sequence (the processor's state key), ``current_version``
+    the version already applied there, when there is one.
+    """
+
+    processor: Text
+    reason: IgnoredReason
+    document: Text
+    document_type: Text
+    version: Version
+    current_version: Version | None = None
+    source: Text | None = None
+    feed: Feed = Feed.PRODUCTION
+
+
+class IrregularMove(Event, frozen=True, kw_only=True, tag="irregular_move"):
+    """A document applied although its status move contradicts the state machine.
+
+    The source's latest snapshot wins (a lost message can make a legal feed look irregular);
+    this event lets operators see feeds that contradict themselves.
+    """
+
+    processor: Text
+    document: Text
+    version: Version
+    moves: tuple[LongText, ...]
+    feed: Feed = Feed.PRODUCTION
+
+
+class RejectedDocument(Event, frozen=True, kw_only=True, tag="rejected_document"):
+    """A request body an adapter refused with a 400, kept whole for inspection.
+
+    ``text`` holds the body when it is UTF-8, ``raw`` when it is not.
+    """
+
+    adapter: Text
+    error: Text
+    location: Text
+    reason: LongText
+    received_at: Moment
+    content_type: Text | None = None
+    key_id: Text | None = None
+    text: str | None = None
+    raw: bytes | None = None
+
+
 _UNITS = UnitResult | UnitScheduleChanged
 _MEDALS = MedalsAwarded | MedalCount
 _RECORDS = RecordFlagged | RecordWithdrawn
@@ -596,4 +689,26 @@ default_registry.register(
     _UNITS | VenueDaySchedule | _MEDALS | _RECORDS | _HEALTH,
     partitions=4,
     description="what test feeds (FeedFlag T) produce, kept off the public streams",
+)
+default_registry.register(
+    NATIVE,
+    UnitResult | ScheduleDocument | Medallists | KeepAlive,
+    partitions=8,
+    description="native JSON results documents, read like results.odf",
+)
+default_registry.register(
+    HEARD, KeepAlive, partitions=4, description="signs of life of each source, keyed by source"
+)
+default_registry.register(
+    AUDIT,
+    DocumentIgnored | IrregularMove,
+    partitions=1,
+    description="documents acknowledged and ignored, and irregular status moves",
+)
+default_registry.register(
+    REJECTED,
+    RejectedDocument,
+    partitions=1,
+    max_age=timedelta(days=7),
+    description="request bodies the results adapters refused, kept for inspection",
 )

@@ -1,0 +1,339 @@
+"""The results processors: the pure reducers, run over the log with exactly-once effects.
+
+::
+
+    POST /v1/adapters/odf ─────▶ results.odf ──┐
+    POST /v1/results/documents ▶ results.native┤
+        ├─▶ results.unit-state ─────▶ results.units, results.records
+        ├─▶ results.schedule-state ─▶ results.units, results.schedule
+        ├─▶ results.medal-table ────▶ results.medals
+        └─▶ results.signs ─▶ results.heard ─▶ results.liveness ─▶ ops.health
+        (all of them ─▶ results.audit; test feeds ─▶ results.test)
+
+Each processor reads both input streams (co-partitioned: 8 partitions each, documents keyed
+alike), keeps its reducer's state per document key in ``tx.state``, and emits what the
+reducer returns with ``causation_id`` set to the input record, so every public event traces
+back to the ODF message (or native document) that caused it. Test feeds are routed to
+``results.test`` by the reducers themselves. What a processor acknowledges without applying
+(an older or equal version, unofficial medallists, a misrouted record) is emitted as a
+:class:`~.schemas.DocumentIgnored` on ``results.audit``, and status moves the state machines
+forbid as an :class:`~.schemas.IrregularMove`: ``/metrics`` counts both.
+
+Liveness needs every sign of life of one source in one partition, but documents are keyed by
+what they describe. ``results.signs`` re-keys them: for each document it emits a
+:class:`~.schemas.KeepAlive` on ``results.heard`` keyed by source (at most one per source,
+partition and :data:`SIGN_INTERVAL`), with ``seen_at`` the time Flambeau received the
+document, so a source's clock skew never makes it look down. ``results.liveness`` folds those
+with :func:`~.liveness.observe` and arms a processing-time timer per source at the end of the
+allowed silence; when it fires, :func:`~.liveness.check` emits ``source_down``. The silence is
+:data:`POLICY` (20 s, or ``FLAMBEAU_RESULTS_SILENCE_S`` seconds).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from flambeau.events import Record
+from flambeau.processing import Batch, Processor, TimeDomain, Timer, Transaction, default_processors
+from flambeau.services.results.documents import Incoming, read, source_key
+from flambeau.services.results.liveness import (
+    LivenessPolicy,
+    SourceHealth,
+    check,
+    liveness_state_key,
+    observe,
+)
+from flambeau.services.results.medals import MedalBook, apply_medallists, medal_state_key
+from flambeau.services.results.outcomes import Step, Verdict
+from flambeau.services.results.schedule import ScheduleState, apply_schedule, schedule_state_key
+from flambeau.services.results.schemas import (
+    AUDIT,
+    HEARD,
+    NATIVE,
+    ODF,
+    DocumentIgnored,
+    DocumentType,
+    IgnoredReason,
+    IrregularMove,
+    KeepAlive,
+    Medallists,
+    OdfDocument,
+    ScheduleDocument,
+    UnitResult,
+)
+from flambeau.services.results.statuses import SourceStatus
+from flambeau.services.results.units import UnitDocState, apply_result, result_state_key
+
+__all__ = [
+    "POLICY",
+    "PROCESSORS",
+    "SIGN_INTERVAL",
+    "liveness",
+    "liveness_processor",
+    "medal_table",
+    "schedule_state",
+    "signs",
+    "signs_processor",
+    "unit_state",
+]
+
+INPUTS = (ODF, NATIVE)
+SIGN_INTERVAL = timedelta(seconds=1)
+"""At most one sign of life per source and ``results.signs`` partition in this interval."""
+_SLACK = timedelta(milliseconds=1)  # a deadline strictly after the allowed silence
+
+
+def _policy_from_env() -> LivenessPolicy:
+    seconds = os.environ.get("FLAMBEAU_RESULTS_SILENCE_S")
+    if not seconds:
+        return LivenessPolicy()
+    silence = float(seconds)
+    if not silence > 0:
+        raise ValueError(f"FLAMBEAU_RESULTS_SILENCE_S must be positive, got {seconds!r}")
+    return LivenessPolicy(silence=timedelta(seconds=silence))
+
+
+POLICY = _policy_from_env()
+"""The configured liveness policy of the registered ``results.liveness`` processor."""
+
+
+# -- shared by the document processors -------------------------------------------------------
+
+
+def _apply(
+    tx: Transaction,
+    record: Record[Any],
+    incoming: Incoming,
+    step: Step[Any],
+    *,
+    document: str,
+    version: int,
+    current: int | None,
+) -> None:
+    """Emit a step's events, and what it ignored or found irregular, caused by ``record``."""
+    for emit in step.emits:
+        tx.emit(emit.stream, emit.event, key=emit.key, causation_id=record.id)
+    if step.verdict in (Verdict.STALE, Verdict.IGNORED):
+        reason = IgnoredReason.STALE if step.verdict is Verdict.STALE else IgnoredReason.UNOFFICIAL
+        _ignore(tx, record, incoming, reason, document=document, version=version, current=current)
+    if step.irregular:
+        moves = IrregularMove(
+            processor=tx.processor,
+            document=document,
+            version=version,
+            moves=step.irregular,
+            feed=incoming.feed,
+        )
+        tx.emit(AUDIT, moves, key=document, causation_id=record.id)
+
+
+def _ignore(
+    tx: Transaction,
+    record: Record[Any],
+    incoming: Incoming,
+    reason: IgnoredReason,
+    *,
+    document: str,
+    version: int,
+    current: int | None = None,
+) -> None:
+    ignored = DocumentIgnored(
+        processor=tx.processor,
+        reason=reason,
+        document=document,
+        document_type=incoming.document_type.value,
+        version=version,
+        current_version=current,
+        source=incoming.source,
+        feed=incoming.feed,
+    )
+    tx.emit(AUDIT, ignored, key=document, causation_id=record.id)
+
+
+# -- unit state and records --------------------------------------------------------------------
+
+RESULT_TYPES = frozenset({DocumentType.RESULT, DocumentType.CURRENT})
+
+unit_state = Processor("results.unit-state", inputs=INPUTS)
+
+
+@unit_state.on_batch
+def _unit_results(batch: Batch[Any], tx: Transaction) -> None:
+    """Keep the highest version of each unit result document; emit units and records."""
+    for record in batch:
+        incoming = read(record, RESULT_TYPES)
+        if incoming is None:
+            continue
+        result: UnitResult = incoming.body
+        key = "unit/" + result_state_key(result)
+        if incoming.problem is not None:
+            _ignore(tx, record, incoming, incoming.problem, document=key, version=result.version)
+            continue
+        state = tx.state.get(key, UnitDocState)
+        step = apply_result(state, result)
+        tx.state.put(key, step.state)
+        current = None if state is None else state.version
+        _apply(tx, record, incoming, step, document=key, version=result.version, current=current)
+
+
+# -- schedule per day and venue ------------------------------------------------------------------
+
+SCHEDULE_TYPES = frozenset({DocumentType.SCHEDULE, DocumentType.SCHEDULE_UPDATE})
+
+schedule_state = Processor("results.schedule-state", inputs=INPUTS)
+
+
+@schedule_state.on_batch
+def _schedules(batch: Batch[Any], tx: Transaction) -> None:
+    """Apply full schedules and updates per discipline; emit unit and venue-day changes."""
+    for record in batch:
+        incoming = read(record, SCHEDULE_TYPES)
+        if incoming is None:
+            continue
+        doc: ScheduleDocument = incoming.body
+        key = "schedule/" + schedule_state_key(doc)
+        if incoming.problem is not None:
+            _ignore(tx, record, incoming, incoming.problem, document=key, version=doc.version)
+            continue
+        state = tx.state.get(key, ScheduleState)
+        step = apply_schedule(state, doc)
+        tx.state.put(key, step.state)
+        current = None
+        if state is not None:
+            current = state.full_version if doc.full else state.update_version
+        _apply(tx, record, incoming, step, document=key, version=doc.version, current=current)
+
+
+# -- the medal table -------------------------------------------------------------------------------
+
+MEDALLIST_TYPES = frozenset({DocumentType.MEDALLISTS})
+
+medal_table = Processor("results.medal-table", inputs=INPUTS)
+
+
+@medal_table.on_batch
+def _medallists(batch: Batch[Any], tx: Transaction) -> None:
+    """Count each event's highest OFFICIAL medallists version; emit awards and NOC counts."""
+    for record in batch:
+        incoming = read(record, MEDALLIST_TYPES)
+        if incoming is None:
+            continue
+        doc: Medallists = incoming.body
+        key = "medals/" + medal_state_key(doc)
+        document = f"{key}/{doc.event}"
+        if incoming.problem is not None:
+            _ignore(tx, record, incoming, incoming.problem, document=document, version=doc.version)
+            continue
+        book = tx.state.get(key, MedalBook)
+        step = apply_medallists(book, doc)
+        tx.state.put(key, step.state)
+        known = None if book is None else book.events.get(doc.event)
+        current = None if known is None else known.version
+        _apply(tx, record, incoming, step, document=document, version=doc.version, current=current)
+
+
+# -- liveness: signs of life re-keyed by source, then up and down per source --------------------
+
+
+def signs_processor(
+    interval: timedelta = SIGN_INTERVAL, *, name: str = "results.signs"
+) -> Processor:
+    """A processor relaying each source's signs of life to ``results.heard``, keyed by source.
+
+    Every document counts, not only ``DT_KA``: a source busy sending results is alive. A raw
+    record's stored header is trusted here (parsing every large document again only to read its
+    ``Source`` would double the parsing cost); the adapter parsed it on the way in.
+    """
+    processor = Processor(name, inputs=INPUTS)
+    interval_us = interval // timedelta(microseconds=1)
+
+    @processor.on_batch
+    def relay(batch: Batch[Any], tx: Transaction) -> None:
+        for record in batch:
+            data = record.data
+            source: str | None
+            if isinstance(data, OdfDocument):
+                source, feed = data.header.source, data.header.feed
+            elif isinstance(data, UnitResult | KeepAlive):
+                source, feed = data.source, data.feed
+            else:
+                continue
+            if not source:
+                continue
+            key = f"sign/{feed.value}/{source}"
+            at_us = _micros(record)
+            last = tx.state.get(key, int)
+            # a clock stepped back is not a reason to stay quiet for as long
+            if last is not None and 0 <= at_us - last < interval_us:
+                continue
+            tx.state.put(key, at_us)
+            sign = KeepAlive(source=source, seen_at=record.ingested_at, feed=feed)
+            tx.emit(HEARD, sign, key=source_key(source), causation_id=record.id)
+
+    return processor
+
+
+def _micros(record: Record[Any]) -> int:
+    return int(record.ingested_at.timestamp() * 1_000_000)
+
+
+def liveness_processor(policy: LivenessPolicy, *, name: str = "results.liveness") -> Processor:
+    """A processor tracking each source's liveness on ``ops.health`` under ``policy``.
+
+    A sign of life moves the source's processing-time deadline to ``last_seen + silence``;
+    the deadline's timer reports the source down. Both emit with the causing record's id
+    (the ``results.heard`` record, whose own causation id is the document's).
+    """
+    processor = Processor(name, inputs=[HEARD])
+
+    def arm(tx: Transaction, key: str, health: SourceHealth, cause: str | None) -> None:
+        if health.status is SourceStatus.UP:
+            deadline = health.last_seen + policy.silence + _SLACK
+            tx.timers.at(key, deadline, data=key, domain=TimeDomain.PROCESSING, causation_id=cause)
+        else:
+            tx.timers.cancel(key, TimeDomain.PROCESSING)
+
+    @processor.on_batch
+    def heard(batch: Batch[KeepAlive], tx: Transaction) -> None:
+        for record in batch:
+            sign = record.data
+            key = "health/" + liveness_state_key(sign.source, sign.feed)
+            step = observe(
+                tx.state.get(key, SourceHealth),
+                source=sign.source,
+                seen_at=sign.seen_at,
+                now=tx.now(),
+                policy=policy,
+                feed=sign.feed,
+            )
+            tx.state.put(key, step.state)
+            for emit in step.emits:
+                tx.emit(emit.stream, emit.event, key=emit.key, causation_id=record.id)
+            arm(tx, key, step.state, record.id)
+
+    @processor.on_timer
+    def silent(timer: Timer, tx: Transaction) -> None:
+        key = str(timer.data)
+        health = tx.state.get(key, SourceHealth)
+        if health is None:
+            return
+        step = check(health, now=tx.now(), policy=policy)
+        tx.state.put(key, step.state)
+        for emit in step.emits:
+            tx.emit(emit.stream, emit.event, key=emit.key, causation_id=timer.causation_id)
+        if step.verdict is Verdict.UNCHANGED:
+            arm(tx, key, step.state, timer.causation_id)
+
+    return processor
+
+
+signs = signs_processor()
+liveness = liveness_processor(POLICY)
+
+PROCESSORS = (unit_state, schedule_state, medal_table, signs, liveness)
+"""The results processors, in the order data flows through them."""
+
+for _processor in PROCESSORS:
+    default_processors.register(_processor)
