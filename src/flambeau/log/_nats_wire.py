@@ -338,18 +338,27 @@ class Publisher(_Wire):
                 batch.done.set_result(None)
 
 
+class Stored(NamedTuple):
+    """One message as a direct get returns it."""
+
+    subject: str
+    seq: int
+    data: bytes
+    headers: dict[str, str]
+
+
 @dataclass(eq=False)
 class _Read:
     """Messages of one batched direct get, until its end-of-batch status."""
 
     done: asyncio.Future[None]
-    messages: list[tuple[int, bytes]] = field(default_factory=list)
+    messages: list[Stored] = field(default_factory=list)
     last_seq: int | None = None
     error: str | None = None
 
 
 class Reader(_Wire):
-    """JetStream batched direct get: up to ``limit`` messages from a sequence, one request."""
+    """JetStream batched direct gets: many stored messages per request, no consumer."""
 
     def __init__(self, nc: Client, url: str, timeout: float, api_prefix: str = "$JS.API") -> None:
         super().__init__(nc, url, timeout)
@@ -365,9 +374,22 @@ class Reader(_Wire):
         Raises:
             BackendUnavailableError: no complete answer within the timeout.
         """
+        found, last = await self._request(stream, {"seq": max(seq, 1), "batch": limit})
+        return [(m.seq, m.data) for m in found], last
+
+    async def last_per_subject(self, stream: str, subjects: str, limit: int) -> list[Stored]:
+        """The last message of every subject of ``stream`` matching the wildcard ``subjects``.
+
+        Raises:
+            BackendUnavailableError: no complete answer within the timeout.
+        """
+        found, _ = await self._request(stream, {"multi_last": [subjects], "batch": limit})
+        return found
+
+    async def _request(self, stream: str, body: dict[str, object]) -> tuple[list[Stored], int]:
         if self._closed is not None:
             raise LogClosedError(f"log {self.url} is closed")
-        request = json.dumps({"seq": max(seq, 1), "batch": limit}).encode()
+        request = json.dumps(body).encode()
         subject = f"{self._api}.DIRECT.GET.{stream}".encode()
         deadline = time.monotonic() + self.timeout
         detail = "no answer"
@@ -398,7 +420,10 @@ class Reader(_Wire):
         headers = msg.headers or {}
         status = headers.get("Status")
         if status is None:
-            read.messages.append((int(headers["Nats-Sequence"]), msg.data))
+            stored = Stored(
+                headers.get("Nats-Subject", ""), int(headers["Nats-Sequence"]), msg.data, headers
+            )
+            read.messages.append(stored)
             return
         if status in ("204", "404"):  # end of batch / nothing at or after that sequence
             last = headers.get("Nats-Last-Sequence")
