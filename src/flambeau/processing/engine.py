@@ -37,7 +37,7 @@ from flambeau.processing.sidestreams import DeadLetter, LateEvent
 from flambeau.processing.state import State, StateStore
 from flambeau.processing.timers import TimeDomain, Timer, TimerTable
 from flambeau.processing.transaction import TIMER_SCOPE, Transaction, derived_id, id_prefix
-from flambeau.processing.windows import Window, WindowResult
+from flambeau.processing.windows import Emit, Window, WindowResult
 
 __all__ = ["PartitionEngine", "Step"]
 
@@ -279,8 +279,8 @@ class PartitionEngine:
     ) -> None:
         for window, state in self.window_states:
             closed = state.close(self.watermark)
-            if not closed:
-                continue
+            if not closed or window.emit is Emit.CURRENT:
+                continue  # in current mode the last update already carried the final value
             segment = peaks[low:high]
             at = np.searchsorted(segment, [p.close_at for p in closed], "left")
             for pending, offset in zip(closed, at.tolist(), strict=True):
