@@ -352,6 +352,9 @@ class _Read:
     """Messages of one batched direct get, until its end-of-batch status."""
 
     done: asyncio.Future[None]
+    subject: bytes
+    request: bytes
+    token: int = 0
     messages: list[Stored] = field(default_factory=list)
     last_seq: int | None = None
     error: str | None = None
@@ -395,15 +398,13 @@ class Reader(_Wire):
         detail = "no answer"
         loop = asyncio.get_running_loop()
         while True:
-            token = next(self._tokens)
-            read = _Read(loop.create_future())
-            self._reads[token] = read
+            read = _Read(loop.create_future(), subject, request)
             try:
-                await self._write(hpub(subject, self._prefix + str(token).encode(), b"", request))
+                await self._write(self._ask(read))
                 wait = min(READ_ATTEMPT_S, max(deadline - time.monotonic(), 0.0))
                 await asyncio.wait((read.done,), timeout=wait)
             finally:
-                del self._reads[token]
+                self._reads.pop(read.token, None)
             if self._closed is not None:
                 raise LogClosedError(f"log {self.url} is closed") from self._closed
             if read.done.done() and read.error is None:
@@ -431,6 +432,20 @@ class Reader(_Wire):
         else:
             read.error = f"status {status}"
         read.done.set_result(None)
+
+    def _ask(self, read: _Read) -> bytes:
+        """Give ``read`` a fresh token (late replies to an old one are ignored); its frame."""
+        self._reads.pop(read.token, None)
+        read.token = next(self._tokens)
+        read.messages.clear()
+        self._reads[read.token] = read
+        return hpub(read.subject, self._prefix + str(read.token).encode(), b"", read.request)
+
+    async def on_reconnected(self) -> None:
+        """Ask again, from the start, for every read that was waiting when the link dropped."""
+        frames = [self._ask(read) for read in list(self._reads.values())]
+        if frames:
+            await self._write(b"".join(frames))
 
     def close(self) -> None:
         """Fail every pending read with :class:`LogClosedError`."""

@@ -356,6 +356,7 @@ class NatsLog(LogBase):
     async def _on_reconnected(self) -> None:
         logger.warning("reconnected to NATS at %s", self.url)
         await self._publisher.on_reconnected()
+        await self._reader.on_reconnected()
         if self._resync_task is None or self._resync_task.done():
             self._resync_task = asyncio.create_task(self._resync())
 
