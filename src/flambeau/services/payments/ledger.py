@@ -129,7 +129,7 @@ class _Undo:
                 dirty_accounts.discard(account.id)
         for transfer_id in self.transfers:
             del state.transfers[transfer_id]
-            state.dirty_transfers.discard(transfer_id)
+            state.dirty_transfers.pop(transfer_id, None)
         for hold_id, status, was_dirty in reversed(self.holds):
             if status is None:
                 del state.holds[hold_id]
@@ -354,7 +354,7 @@ def _create_transfer(
     record = _replace(t, timestamp=timestamp)
     transfers[transfer_id] = record
     records.append(record)
-    state.dirty_transfers.add(transfer_id)
+    state.dirty_transfers[transfer_id] = None
     dirty = state.dirty_accounts
     dirty.add(debit_id)
     dirty.add(credit_id)
@@ -471,7 +471,7 @@ def _resolve(
     )
     state.transfers[t.id] = record
     records.append(record)
-    state.dirty_transfers.add(t.id)
+    state.dirty_transfers[t.id] = None
     state.dirty_holds.add(pending_id)
     state.dirty_accounts.add(dr.id)
     state.dirty_accounts.add(cr.id)

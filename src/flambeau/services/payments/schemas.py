@@ -9,6 +9,8 @@ Streams (each keyed by the ledger id as a decimal string, so one ledger has one 
 - ``payments.transfers`` (8 partitions): the durable decisions, :class:`AccountsDecided`,
   :class:`TransfersDecided`, :class:`TransfersExpired` and :class:`RequestRejected`.
 - ``payments.alerts`` (8 partitions): :class:`FraudAlert`.
+- ``payments.checks`` (1 partition, kept a day): :class:`LedgerChecked`, the ledger
+  processor's invariant checks after each batch, keyed by processor partition.
 
 Identifiers (account, transfer and pending ids, ``user_data_128``) are unsigned 128-bit integers
 written as canonical **decimal strings**: ``"0"`` or digits without a leading zero, at most
@@ -27,6 +29,7 @@ clients send 0.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import IntEnum, IntFlag, StrEnum
 from typing import Annotated
 
@@ -46,6 +49,9 @@ __all__ = [
     "CreateTransfers",
     "FraudAlert",
     "FraudMode",
+    "InvariantViolation",
+    "LedgerBalance",
+    "LedgerChecked",
     "PaymentContext",
     "RequestRejected",
     "Transfer",
@@ -267,6 +273,47 @@ class FraudAlert(Event, frozen=True, tag="fraud_alert"):
     blocked: bool = False
 
 
+class LedgerBalance(msgspec.Struct, frozen=True, kw_only=True):
+    """The balance sums of one ledger over its accounts, and the amount of its open holds.
+
+    Double entry holds when ``debits_posted == credits_posted`` and
+    ``debits_pending == credits_pending == held``.
+    """
+
+    ledger: int
+    accounts: int
+    debits_pending: int
+    debits_posted: int
+    credits_pending: int
+    credits_posted: int
+    held: int
+
+
+class InvariantViolation(msgspec.Struct, frozen=True, kw_only=True):
+    """One broken ledger invariant: the rule, what it concerns, and the figures."""
+
+    rule: str
+    subject: str
+    detail: str
+
+
+class LedgerChecked(Event, frozen=True, tag="ledger_checked"):
+    """The invariant checks of one ledger processor partition after a batch.
+
+    ``full`` marks the check of the whole partition made when the processor loads it; the
+    others check what the batch changed. ``violations`` lists what this check found (at most
+    100); ``violations_total`` counts every violation found since the partition was loaded.
+    """
+
+    partition: int
+    requests: int
+    transfers: int
+    ledgers: list[LedgerBalance]
+    violations: list[InvariantViolation] = []
+    violations_total: int = 0
+    full: bool = False
+
+
 default_registry.register(
     "payments.requests",
     CreateAccounts | CreateTransfers,
@@ -284,4 +331,11 @@ default_registry.register(
     FraudAlert,
     partitions=8,
     description="Fraud and velocity alerts, keyed by ledger id",
+)
+default_registry.register(
+    "payments.checks",
+    LedgerChecked,
+    partitions=1,
+    max_age=timedelta(days=1),
+    description="Ledger invariant checks after each processed batch, keyed by partition",
 )

@@ -5,7 +5,10 @@ more ledgers); :mod:`.ledger` changes it. It is stored as one key per record, so
 only what it touched:
 
 - ``a/<id>``: an account (:class:`AccountRecord`, a MessagePack array);
-- ``t/<id>``: an accepted transfer (:class:`~.schemas.Transfer`, with its timestamp);
+- ``t/<timestamp>``: a *segment* of accepted transfers (a list of :class:`~.schemas.Transfer`,
+  with their timestamps), named by the timestamp of its first transfer (19 digits, so keys sort
+  in time order). Accepted transfers never change, so the transfers of one batch are written
+  as one key: a batch of 1,000 transfers writes one row, not 1,000;
 - ``h/<id>``: the :class:`~.status.TransferStatus` of a pending transfer (a hold);
 - ``r/<key>``: a request idempotency record (:class:`RequestRecord`, see :mod:`.decisions`);
 - ``clock``: the last timestamp handed out.
@@ -34,6 +37,7 @@ __all__ = [
     "deadline",
     "event_time_ns",
     "is_u128",
+    "segment_key",
 ]
 
 U128_MAX_STR = str(U128_MAX)
@@ -114,6 +118,7 @@ class LedgerState:
     Attributes:
         accounts: Account id -> its mutable record.
         transfers: Transfer id -> the accepted transfer, with its timestamp set.
+        segments: Segment key -> the ids of the transfers stored in it, in order.
         holds: Pending transfer id -> its :class:`TransferStatus`.
         requests: Idempotency key -> :class:`RequestRecord`, oldest first.
         clock: The last timestamp handed out (nanoseconds); timestamps strictly increase.
@@ -135,18 +140,21 @@ class LedgerState:
         "dirty_transfers",
         "holds",
         "requests",
+        "segments",
         "transfers",
     )
 
     def __init__(self) -> None:
         self.accounts: dict[str, AccountRecord] = {}
         self.transfers: dict[str, Transfer] = {}
+        self.segments: dict[str, list[str]] = {}
         self.holds: dict[str, TransferStatus] = {}
         self.requests: dict[str, RequestRecord] = {}
         self.clock = 0
         self.deadlines: list[tuple[int, str]] = []
         self.dirty_accounts: set[str] = set()
-        self.dirty_transfers: set[str] = set()
+        # a dict, not a set: the segment keeps the transfers in the order they were accepted
+        self.dirty_transfers: dict[str, None] = {}
         self.dirty_holds: set[str] = set()
         self.dirty_requests: set[str] = set()
         self.dirty_clock = False
@@ -199,9 +207,12 @@ class LedgerState:
         for key in self.dirty_accounts:
             account = accounts.get(key)
             out[ACCOUNT_PREFIX + key] = None if account is None else encode(account)
-        for key in self.dirty_transfers:
-            transfer = transfers.get(key)
-            out[TRANSFER_PREFIX + key] = None if transfer is None else encode(transfer)
+        if self.dirty_transfers:
+            ids = list(self.dirty_transfers)
+            segment = [transfers[key] for key in ids]
+            name = segment_key(segment[0].timestamp)
+            self.segments[name] = ids
+            out[TRANSFER_PREFIX + name] = encode(segment)
         for key in self.dirty_holds:
             hold = holds.get(key)
             out[HOLD_PREFIX + key] = None if hold is None else encode(hold)
@@ -211,7 +222,7 @@ class LedgerState:
         if self.dirty_clock:
             out[CLOCK_KEY] = encode(self.clock)
         self.dirty_accounts = set()
-        self.dirty_transfers = set()
+        self.dirty_transfers = {}
         self.dirty_holds = set()
         self.dirty_requests = set()
         self.dirty_clock = False
@@ -222,7 +233,15 @@ class LedgerState:
         encode = msgspec.msgpack.encode
         items: dict[str, bytes] = {CLOCK_KEY: encode(self.clock)}
         items.update((ACCOUNT_PREFIX + k, encode(v)) for k, v in self.accounts.items())
-        items.update((TRANSFER_PREFIX + k, encode(v)) for k, v in self.transfers.items())
+        transfers = self.transfers
+        segments = dict(self.segments)
+        if self.dirty_transfers:  # accepted since the last changes(): the next segment
+            ids = list(self.dirty_transfers)
+            segments[segment_key(transfers[ids[0]].timestamp)] = ids
+        items.update(
+            (TRANSFER_PREFIX + name, encode([transfers[i] for i in ids]))
+            for name, ids in segments.items()
+        )
         items.update((HOLD_PREFIX + k, encode(v)) for k, v in self.holds.items())
         items.update((REQUEST_PREFIX + k, encode(v)) for k, v in self.requests.items())
         return items
@@ -238,7 +257,8 @@ class LedgerState:
         """
         state = cls()
         account = msgspec.msgpack.Decoder(AccountRecord)
-        transfer = msgspec.msgpack.Decoder(Transfer)
+        segment = msgspec.msgpack.Decoder(list[Transfer])
+        segments: list[tuple[str, list[Transfer]]] = []
         hold = msgspec.msgpack.Decoder(TransferStatus)
         request = msgspec.msgpack.Decoder(RequestRecord)
         requests: list[tuple[str, RequestRecord]] = []
@@ -247,7 +267,7 @@ class LedgerState:
                 if key.startswith(ACCOUNT_PREFIX):
                     state.accounts[key[2:]] = account.decode(value)
                 elif key.startswith(TRANSFER_PREFIX):
-                    state.transfers[key[2:]] = transfer.decode(value)
+                    segments.append((key[2:], segment.decode(value)))
                 elif key.startswith(HOLD_PREFIX):
                     state.holds[key[2:]] = hold.decode(value)
                 elif key.startswith(REQUEST_PREFIX):
@@ -258,6 +278,11 @@ class LedgerState:
                     raise LedgerStateError(f"unknown ledger state key {key!r}")
         except msgspec.DecodeError as exc:
             raise LedgerStateError(f"ledger state value does not decode: {exc}") from exc
+        # Segment keys sort in time order: restore the transfers in the order they were accepted.
+        segments.sort(key=lambda item: item[0])
+        for name, records in segments:
+            state.segments[name] = [record.id for record in records]
+            state.transfers.update((record.id, record) for record in records)
         # Pruning walks requests oldest first, so restore that order.
         requests.sort(key=lambda item: item[1].time)
         state.requests = dict(requests)
@@ -266,6 +291,11 @@ class LedgerState:
             if status is TransferStatus.PENDING and pending is not None and pending.timeout:
                 heapq.heappush(state.deadlines, (deadline(pending), hold_id))
         return state
+
+
+def segment_key(timestamp: int) -> str:
+    """The name of the segment whose first transfer has ``timestamp``: 19 digits, sortable."""
+    return f"{timestamp:019d}"
 
 
 def deadline(pending: Transfer) -> int:

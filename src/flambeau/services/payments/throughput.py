@@ -13,10 +13,12 @@ from __future__ import annotations
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from flambeau.services.payments.decisions import decide_transfers
 from flambeau.services.payments.ledger import apply_transfers, create_accounts
 from flambeau.services.payments.schemas import (
+    MAX_BATCH,
     Account,
     AccountFlags,
     CreateTransfers,
@@ -25,35 +27,40 @@ from flambeau.services.payments.schemas import (
 )
 from flambeau.services.payments.state import LedgerState
 
-__all__ = ["build_workload", "measure"]
+__all__ = ["LEDGER", "START", "Workload", "build_workload", "measure", "workload"]
 
 LEDGER = 1
 START = datetime(2024, 7, 26, 19, 30, tzinfo=UTC)
 
 
-def build_workload(
+class Workload(NamedTuple):
+    """Accounts to create, top-ups that fund the customers, then the measured batches."""
+
+    accounts: list[Account]
+    top_ups: list[Transfer]
+    batches: list[list[Transfer]]
+
+
+def workload(
     accounts: int = 10_000,
     hot: int = 10,
     batches: int = 100,
     batch_size: int = 1_000,
     seed: int = 0,
-) -> tuple[LedgerState, list[list[Transfer]]]:
-    """A funded ledger and the batches to apply to it.
+) -> Workload:
+    """The measurement workload, as requests would carry it (also ``flambeau bench ledger``'s).
 
-    Customer accounts carry ``debits_must_not_exceed_credits`` and are topped up first from a
-    funding account, so every transfer pays for its balance check.
+    One funding account, ``hot`` merchant accounts, and customers for the rest. Customers carry
+    ``debits_must_not_exceed_credits`` and are topped up first, so every transfer pays for its
+    balance check; each measured transfer pays a random merchant from a random customer.
     """
     rng = random.Random(seed)
-    state = LedgerState()
-    # One funding account, ``hot`` merchants, and customers for the rest.
     customers = [str(10_000 + n) for n in range(accounts - hot - 1)]
     merchants = [str(1_000 + n) for n in range(hot)]
     guard = int(AccountFlags.debits_must_not_exceed_credits)
     specs = [Account(id="1", ledger=LEDGER, code=1)]
     specs += [Account(id=i, ledger=LEDGER, code=2, flags=guard) for i in customers]
     specs += [Account(id=i, ledger=LEDGER, code=3) for i in merchants]
-    for chunk in range(0, len(specs), 8_000):
-        create_accounts(state, specs[chunk : chunk + 8_000], START)
     top_ups = [
         Transfer(
             id=str(1 + n),
@@ -65,9 +72,6 @@ def build_workload(
         )
         for n, customer in enumerate(customers)
     ]
-    for chunk in range(0, len(top_ups), 8_000):
-        apply_transfers(state, top_ups[chunk : chunk + 8_000], START)
-    state.changes()
     next_id = 10**6
     work: list[list[Transfer]] = []
     for _ in range(batches):
@@ -85,7 +89,25 @@ def build_workload(
                 )
             )
         work.append(batch)
-    return state, work
+    return Workload(specs, top_ups, work)
+
+
+def build_workload(
+    accounts: int = 10_000,
+    hot: int = 10,
+    batches: int = 100,
+    batch_size: int = 1_000,
+    seed: int = 0,
+) -> tuple[LedgerState, list[list[Transfer]]]:
+    """A funded ledger (see :func:`workload`) and the batches to apply to it."""
+    plan = workload(accounts, hot, batches, batch_size, seed)
+    state = LedgerState()
+    for chunk in range(0, len(plan.accounts), MAX_BATCH):
+        create_accounts(state, plan.accounts[chunk : chunk + MAX_BATCH], START)
+    for chunk in range(0, len(plan.top_ups), MAX_BATCH):
+        apply_transfers(state, plan.top_ups[chunk : chunk + MAX_BATCH], START)
+    state.changes()
+    return state, plan.batches
 
 
 def measure(batches: int = 100, batch_size: int = 1_000, repeats: int = 3) -> dict[str, int]:

@@ -10,7 +10,7 @@ from flambeau.services.payments.errors import LedgerStateError
 from flambeau.services.payments.ledger import apply_transfers, expire
 from flambeau.services.payments.results import TransferResult as R
 from flambeau.services.payments.schemas import U128_MAX, TransferFlags
-from flambeau.services.payments.state import LedgerState, event_time_ns, is_u128
+from flambeau.services.payments.state import LedgerState, event_time_ns, is_u128, segment_key
 from flambeau.services.payments.status import TransferStatus as S
 
 from .ledgers import (
@@ -215,8 +215,11 @@ def test_naive_event_time_is_refused(state: LedgerState) -> None:
 
 def test_changes_name_only_touched_keys_then_nothing(state: LedgerState) -> None:
     apply(state, transfer(10, debit=1, credit=2), pending(11, debit=4, credit=2))
-    assert set(state.changes()) == {"a/1", "a/2", "a/4", "t/10", "t/11", "h/11", "clock"}
+    # both transfers are stored in one segment, named by the first one's timestamp
+    segment = "t/" + segment_key(state.transfers["10"].timestamp)
+    assert set(state.changes()) == {"a/1", "a/2", "a/4", segment, "h/11", "clock"}
     assert state.changes() == {}
+    assert state.segments == {segment[2:]: ["10", "11"]}
 
 
 def test_stored_state_round_trips_and_keeps_working(state: LedgerState) -> None:
