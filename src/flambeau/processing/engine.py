@@ -5,14 +5,15 @@ The engine holds the partition's state, watermark, timers and window accumulator
 state changes, the emitted events and the next input offset, which the runtime passes to one
 ``Log.commit``. The engine does no I/O, so :func:`flambeau.testing.run` drives it directly.
 
-Within a batch, for each segment (the batch is cut where the watermark passes an event-time
-timer, so such a timer fires between the events it falls between):
+Within a batch, for each segment (the batch is cut before the first event at or after an
+event-time timer's time, and the timer fires there, so the events after it see its effects
+however the input is batched):
 
 1. the handler runs; if it raises, the segment is split in halves and retried until the
    failing event is alone, which goes to ``<processor>.dead`` (a poison event never stalls a
    partition, and the good events around it keep their effects);
 2. window additions are folded in; events too late for every window go to ``<processor>.late``;
-3. the watermark advances, closed windows emit, due event-time timers fire.
+3. the watermark advances, closed windows emit, event-time timers set in the past fire.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class Step:
     offsets: dict[str, dict[int, int]] = field(default_factory=dict)
     state: list[StateChange] = field(default_factory=list)
     emit: list[tuple[str, NewEvent]] = field(default_factory=list)
+
+
+def _earliest_event_timer(tx: Transaction) -> int | None:
+    """The earliest due time of the event-time timers ``tx`` set (even if moved since)."""
+    return tx.timers.earliest_event
 
 
 def _error_text(exc: BaseException) -> str:
@@ -148,38 +154,99 @@ class PartitionEngine:
         before = np.empty(size, np.int64)
         before[0] = self.watermark
         before[1:] = peaks[:-1]
-        self._fire_event_timers()
+        self._fire_event_timers(self.watermark)
         low = 0
         while low < size:
             due = self.timer_table.next_due(TimeDomain.EVENT)
-            high = size if due is None else int(np.searchsorted(peaks, due, "left")) + 1
-            high = min(size, max(high, low + 1))
-            self._run_isolated(batch[low:high])
+            if due is not None and due <= peaks[low]:
+                # event ``low`` is the first at or after a timer's time: fire it first
+                self._fire_event_timers(int(peaks[low]))
+            high = max(self._segment_end(peaks, size), low + 1)
+            high = self._run_segment(batch, peaks, low, high)
             self._apply_windows(batch, before)
             self.watermark = max(self.watermark, int(peaks[high - 1]))
             self._close_windows(batch, peaks, low, high)
-            self._fire_event_timers()
+            self._fire_event_timers(self.watermark)  # timers set in the past by the segment
             low = high
         return self._finish({batch.stream: {self.partition: batch.next_offset}})
 
-    def _run_isolated(self, batch: Batch[Any]) -> None:
+    def _segment_end(self, peaks: npt.NDArray[np.int64], size: int) -> int:
+        """The position of the first event at or after the next event-time timer."""
+        due = self.timer_table.next_due(TimeDomain.EVENT)
+        return size if due is None else int(np.searchsorted(peaks, due, "left"))
+
+    def _attempt(self, batch: Batch[Any], low: int, high: int) -> Transaction | Exception:
+        """Run the handler over ``[low, high)``; its transaction, or what it raised."""
         handler = self.processor.handler
         assert handler is not None
-        tx = Transaction(self, batch=batch)
+        segment = batch[low:high]
+        tx = Transaction(self, batch=segment)
         try:
-            handler(batch, tx)
+            handler(segment, tx)
         except Exception as exc:
-            if len(batch) == 1:
-                self._dead_input(batch, exc)
-                return
-            middle = len(batch) // 2  # halve until the failing event is alone
-            self._run_isolated(batch[:middle])
-            self._run_isolated(batch[middle:])
-            return
+            return exc
+        return tx
+
+    def _run_segment(
+        self, batch: Batch[Any], peaks: npt.NDArray[np.int64], low: int, high: int
+    ) -> int:
+        """Handle ``[low, high)`` or a prefix of it; commit it and return where it ends.
+
+        A prefix is taken when the handler raises (halving until the failing event is alone,
+        which goes to the dead letters) or when it sets an event-time timer due before a later
+        event of the segment (cut so that the timer fires before that event, as it would if
+        the events came one by one).
+        """
+        tx = self._attempt(batch, low, high)
+        if isinstance(tx, Exception):
+            if high - low == 1:
+                self._dead_input(batch[low:high], tx)
+                return high
+            return self._run_segment(batch, peaks, low, low + (high - low) // 2)
+        due = _earliest_event_timer(tx)
+        if due is not None and due <= peaks[high - 1]:
+            first = low + int(np.searchsorted(peaks[low:high], due, "left"))
+            if first > low:  # events from ``first`` on must see the timer fired
+                return self._run_segment(batch, peaks, low, first)
+            return self._cut_after_setter(batch, peaks, low, high, tx)
         self._commit(tx)
+        return high
+
+    def _cut_after_setter(
+        self, batch: Batch[Any], peaks: npt.NDArray[np.int64], low: int, high: int,
+        full: Transaction,
+    ) -> int:  # fmt: skip
+        """Every event of the segment is past a timer it set: end the segment at its setter."""
+
+        def sets_due(tx: Transaction | Exception, end: int) -> bool:
+            if isinstance(tx, Exception):
+                return True  # let the shorter segment isolate it
+            due = _earliest_event_timer(tx)
+            return due is not None and due <= peaks[end - 1]
+
+        tries: dict[int, Transaction | Exception] = {high: full}
+        first, last = low + 1, high
+        while first < last:  # the shortest prefix that sets a timer due within it
+            middle = (first + last) // 2
+            tries[middle] = self._attempt(batch, low, middle)
+            if sets_due(tries[middle], middle):
+                last = middle
+            else:
+                first = middle + 1
+        end = first
+        if end - 1 > low:  # set before the prefix's last event, due by its time: cut before it
+            shorter = tries.get(end - 1) or self._attempt(batch, low, end - 1)
+            if not isinstance(shorter, Exception) and sets_due(shorter, end):
+                self._commit(shorter)
+                return end - 1
+        chosen = tries[end]
+        if isinstance(chosen, Exception):
+            return self._run_segment(batch, peaks, low, end)
+        self._commit(chosen)
+        return end
 
     def _commit(self, tx: Transaction) -> None:
-        self.timer_table.apply(tx.timers.changes, tx.state)
+        self.timer_table.apply(tx.timers, tx.state)
         tx.state.commit()
         self._out.extend(tx.emitted)
         for trigger, count in tx.counts.items():
@@ -321,9 +388,9 @@ class PartitionEngine:
 
     # -- timers --------------------------------------------------------------------------------
 
-    def _fire_event_timers(self) -> None:
+    def _fire_event_timers(self, upto: int) -> None:
         for _ in range(MAX_TIMER_ROUNDS):
-            if not self._fire(TimeDomain.EVENT, self.watermark):
+            if not self._fire(TimeDomain.EVENT, upto):
                 return
 
     def _fire(self, domain: TimeDomain, now_us: int) -> bool:
@@ -373,7 +440,7 @@ class PartitionEngine:
         """Fire the processing-time timers due by the clock; ``None`` if none is due."""
         if not self._fire(TimeDomain.PROCESSING, to_us(self.clock.now())):
             return None
-        self._fire_event_timers()
+        self._fire_event_timers(self.watermark)
         return self._finish({})
 
     # -- finishing a step ----------------------------------------------------------------------

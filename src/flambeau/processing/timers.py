@@ -1,8 +1,10 @@
 """Timers: let a processor act at a moment rather than on an event.
 
-An *event-time* timer fires once the partition's watermark (the largest event time seen)
-reaches its time, so "close betting 5 minutes before the end" happens at the same point of the
-input whether the events arrive live or are replayed. A *processing-time* timer fires once the
+An *event-time* timer fires when the partition's first event at or after its time arrives,
+before that event is handled (or at once, if set at or before the watermark). So "close betting
+5 minutes before the end" happens at the same point of the input whether the events arrive live
+or are replayed, and every bet stamped after the deadline sees the market closed. A
+*processing-time* timer fires once the
 runtime's :class:`~flambeau.processing.clock.Clock` reaches its time, even when no input
 arrives.
 
@@ -46,6 +48,7 @@ class Timer(NamedTuple):
         domain: Event time (watermark) or processing time (clock).
         data: A plain value stored with the timer (``str``, ``int``, lists, dicts, ...).
         causation_id: The event that set the timer; events the handler emits default to it.
+        seq: Numbers the settings of the partition's timers, so every firing has its own id.
     """
 
     key: str
@@ -53,18 +56,20 @@ class Timer(NamedTuple):
     domain: TimeDomain
     data: Any = None
     causation_id: str | None = None
+    seq: int = 0
 
     @property
     def id(self) -> str:
         """A stable id for this firing, used to derive the ids of the events it emits."""
-        return f"~timer/{self.domain.value}/{self.key}/{to_us(self.at)}"
+        return f"~timer/{self.domain.value}/{self.key}/{to_us(self.at)}/{self.seq}"
 
 
 def _state_key(domain: TimeDomain, key: str) -> str:
     return f"{PREFIX}{_CODE[domain.value]}/{key}"
 
 
-_Entry = tuple[int, Any, str | None]  # at (us), data, causation id
+_Entry = tuple[int, Any, str | None, int]  # at (us), data, causation id, seq
+SEQ_KEY = "~tseq"
 
 
 class TimerTable:
@@ -78,8 +83,10 @@ class TimerTable:
             for state_key in store.keys_with_prefix(prefix):
                 raw = store.raw(state_key)
                 assert raw is not None
-                at_us, data, cause = decode_value(raw)
-                self._set(domain, state_key[len(prefix) :], (int(at_us), data, cause))
+                at_us, data, cause, seq = decode_value(raw)
+                self._set(domain, state_key[len(prefix) :], (int(at_us), data, cause, int(seq)))
+        raw_seq = store.raw(SEQ_KEY)
+        self.seq: int = 0 if raw_seq is None else int(decode_value(raw_seq))
 
     def _set(self, domain: TimeDomain, key: str, entry: _Entry | None) -> None:
         if entry is None:
@@ -93,7 +100,7 @@ class TimerTable:
         entry = self._entries.get((domain, key))
         if entry is None:
             return None
-        return Timer(key, from_us(entry[0]), domain, entry[1], entry[2])
+        return Timer(key, from_us(entry[0]), domain, entry[1], entry[2], entry[3])
 
     def next_due(self, domain: TimeDomain) -> int | None:
         """When the earliest timer of ``domain`` is due (microseconds), if any is set."""
@@ -117,11 +124,15 @@ class TimerTable:
             _, key = heapq.heappop(heap)
             entry = self._entries.pop((domain, key))
             state.put_raw(_state_key(domain, key), None)
-            due.append(Timer(key, from_us(entry[0]), domain, entry[1], entry[2]))
+            due.append(Timer(key, from_us(entry[0]), domain, entry[1], entry[2], entry[3]))
         return due
 
-    def apply(self, changes: dict[tuple[TimeDomain, str], Any], state: State) -> None:
+    def apply(self, timers: Timers, state: State) -> None:
         """Apply a transaction's timer changes (an entry, or ``DELETED``) and persist them."""
+        changes = timers.changes
+        if timers.seq != self.seq:
+            self.seq = timers.seq
+            state.put_internal(SEQ_KEY, self.seq)
         for (domain, key), change in changes.items():
             if change is DELETED:
                 self._set(domain, key, None)
@@ -144,6 +155,8 @@ class Timers:
         self._processor = processor
         self._enabled = enabled
         self.changes: dict[tuple[TimeDomain, str], Any] = {}
+        self.seq = table.seq
+        self.earliest_event: int | None = None  # earliest event-time due set, even if moved since
 
     def at(
         self,
@@ -165,12 +178,17 @@ class Timers:
             raise ProcessorConfigError(
                 f"processor {self._processor!r} sets timer {key!r} but has no on_timer handler"
             )
-        entry = (to_us(when), data, causation_id)
+        entry = (to_us(when), data, causation_id, self.seq)
         try:
             raw = encode_value(entry)
         except NotImplementedError as exc:
             raise TypeError(f"timer {key!r}: {exc}") from None
         self.changes[(domain, key)] = (entry, raw)
+        self.seq += 1
+        if domain is TimeDomain.EVENT and (
+            self.earliest_event is None or entry[0] < self.earliest_event
+        ):
+            self.earliest_event = entry[0]
 
     def after(
         self, key: str, delay: timedelta, *, data: Any = None, causation_id: str | None = None
@@ -194,6 +212,6 @@ class Timers:
         if change is DELETED:
             return None
         if change is not None:
-            (at_us, data, cause), _ = change
-            return Timer(key, from_us(at_us), domain, data, cause)
+            (at_us, data, cause, seq), _ = change
+            return Timer(key, from_us(at_us), domain, data, cause, seq)
         return self._table.get(domain, key)
