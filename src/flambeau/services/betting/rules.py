@@ -32,6 +32,7 @@ from flambeau.services.betting.schemas import (
     Channel,
     OddsPolicy,
     ReasonCode,
+    Selection,
     TicketSubmitted,
 )
 from flambeau.services.betting.sports import profile_for
@@ -51,9 +52,11 @@ __all__ = [
     "check_odds",
     "cutoff_for",
     "evaluate_cash_out",
+    "evaluate_leg",
     "evaluate_ticket",
     "live_delay",
     "potential_payout_cents",
+    "selection_problems",
     "ticket_delay",
     "ticket_liability_cents",
     "ticket_problems",
@@ -75,12 +78,14 @@ class Jurisdiction:
         in_play: Whether in-play betting is allowed at all.
         in_play_channels: When set, in-play bets are allowed only through these channels.
         forbidden_markets: Market kinds no one may bet on here, in play or not.
+        in_play_markets: When set, the only market kinds allowed in play.
     """
 
     code: str
     in_play: bool = True
     in_play_channels: frozenset[Channel] | None = None
     forbidden_markets: frozenset[MarketKind] = frozenset()
+    in_play_markets: frozenset[MarketKind] | None = None
 
     def allows_in_play(self, channel: Channel) -> bool:
         """Whether an in-play bet through ``channel`` is allowed."""
@@ -94,8 +99,16 @@ EXAMPLE_JURISDICTIONS: MappingProxyType[str, Jurisdiction] = MappingProxyType(
         # Interactive Gambling Act 2001: no online in-play betting; "click-to-call" was banned
         # in 2016, so only a bet placed in a shop may be in play.
         "AU": Jurisdiction("AU", in_play_channels=frozenset({Channel.RETAIL})),
+        # Germany's 2021 State Treaty: in play, only the final result and the next goal.
+        "DE": Jurisdiction(
+            "DE",
+            in_play_markets=frozenset(
+                {MarketKind.MATCH_1X2, MarketKind.MATCH_WINNER, MarketKind.NEXT_GOAL}
+            ),
+        ),
         "FR": Jurisdiction("FR"),
         "GB": Jurisdiction("GB"),
+        "US-NJ": Jurisdiction("US-NJ"),
     }
 )
 """An illustrative table for demos and tests; operators configure their own."""
@@ -109,6 +122,9 @@ def check_jurisdiction(
         return ReasonCode.JURISDICTION_FORBIDS_MARKET
     if in_play and not jurisdiction.allows_in_play(channel):
         return ReasonCode.JURISDICTION_FORBIDS_IN_PLAY
+    allowed = jurisdiction.in_play_markets
+    if in_play and allowed is not None and kind not in allowed:
+        return ReasonCode.JURISDICTION_FORBIDS_MARKET
     return None
 
 
@@ -280,6 +296,59 @@ def _market_rules(quote: Quote, outcome_id: str) -> tuple[ReasonCode, str] | Non
     return None
 
 
+def evaluate_leg(
+    selection: Selection,
+    quote: Quote | None,
+    *,
+    jurisdiction: Jurisdiction,
+    channel: Channel,
+    policy: OddsPolicy,
+    index: int = 0,
+) -> Verdict:
+    """Run the per-selection rules on one leg of a ticket (step 2 of this module's docstring).
+
+    The bet engine runs this where the leg's market lives, after the live delay; the rules that
+    span legs (related selections, liability) are the caller's.
+
+    Args:
+        selection: The leg.
+        quote: Its market as the engine sees it now, or ``None`` when there is no such market.
+        jurisdiction: The customer's jurisdiction.
+        channel: How the ticket was placed.
+        policy: The ticket's odds policy.
+        index: The leg's position in its ticket, reported with a rejection.
+
+    Returns:
+        A rejection naming ``index``, or an acceptance whose ``odds`` holds the leg's current
+        odds.
+    """
+    key = _key(selection.event_id, selection.market_id, selection.specifiers)
+    if quote is None:
+        return Verdict(ReasonCode.UNKNOWN_MARKET, index, f"no market {key}")
+    if selection.outcome_id not in quote.market.outcomes:
+        return Verdict(
+            ReasonCode.UNKNOWN_OUTCOME,
+            index,
+            f"market {key} has no outcome {selection.outcome_id!r}",
+        )
+    reason = check_jurisdiction(
+        jurisdiction, quote.market.kind, in_play=quote.in_play, channel=channel
+    )
+    if reason is not None:
+        return Verdict(reason, index, f"not allowed in {jurisdiction.code}")
+    failed = _market_rules(quote, selection.outcome_id)
+    if failed is not None:
+        return Verdict(failed[0], index, failed[1])
+    current = quote.odds[selection.outcome_id]
+    if check_odds(policy, selection.odds, current) is not None:
+        return Verdict(
+            ReasonCode.ODDS_CHANGED,
+            index,
+            f"odds moved from {selection.odds} to {current} ({policy.value})",
+        )
+    return Verdict(odds=(current,), in_play=quote.in_play)
+
+
 def evaluate_ticket(
     ticket: TicketSubmitted,
     quotes: Mapping[MarketKey, Quote],
@@ -322,32 +391,18 @@ def evaluate_ticket(
     in_play = False
     for index, selection in enumerate(ticket.selections):
         key = _key(selection.event_id, selection.market_id, selection.specifiers)
-        quote = quotes.get(key)
-        if quote is None:
-            return Verdict(ReasonCode.UNKNOWN_MARKET, index, f"no market {key}")
-        if selection.outcome_id not in quote.market.outcomes:
-            return Verdict(
-                ReasonCode.UNKNOWN_OUTCOME,
-                index,
-                f"market {key} has no outcome {selection.outcome_id!r}",
-            )
-        reason = check_jurisdiction(
-            jurisdiction, quote.market.kind, in_play=quote.in_play, channel=ticket.channel
+        leg = evaluate_leg(
+            selection,
+            quotes.get(key),
+            jurisdiction=jurisdiction,
+            channel=ticket.channel,
+            policy=ticket.odds_policy,
+            index=index,
         )
-        if reason is not None:
-            return Verdict(reason, index, f"not allowed in {jurisdiction.code}")
-        failed = _market_rules(quote, selection.outcome_id)
-        if failed is not None:
-            return Verdict(failed[0], index, failed[1])
-        current = quote.odds[selection.outcome_id]
-        if check_odds(ticket.odds_policy, selection.odds, current) is not None:
-            return Verdict(
-                ReasonCode.ODDS_CHANGED,
-                index,
-                f"odds moved from {selection.odds} to {current} ({ticket.odds_policy.value})",
-            )
-        accepted.append(current)
-        in_play = in_play or quote.in_play
+        if not leg.accepted:
+            return leg
+        accepted.extend(leg.odds)
+        in_play = in_play or leg.in_play
     if limits is not None:
         added = ticket_liability_cents(ticket.stake_cents, accepted)
         per_market = market_liability_cents or {}
@@ -460,8 +515,15 @@ def ticket_problems(
         ticket: The decoded ticket.
         markets_of: The markets offered for an event id (empty when the event is unknown).
     """
+    return selection_problems(ticket.selections, markets_of)
+
+
+def selection_problems(
+    selections: Sequence[Selection], markets_of: Callable[[str], Sequence[Market]]
+) -> list[FieldProblem]:
+    """:func:`ticket_problems` for a list of selections (a ticket's, or a change's)."""
     problems: list[FieldProblem] = []
-    for index, selection in enumerate(ticket.selections):
+    for index, selection in enumerate(selections):
         where = f"selections[{index}]"
         offered = markets_of(selection.event_id)
         if not offered:

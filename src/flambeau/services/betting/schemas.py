@@ -416,6 +416,7 @@ class ReasonCode(enum.Enum):
     JURISDICTION_FORBIDS_IN_PLAY = "jurisdiction_forbids_in_play"
     JURISDICTION_FORBIDS_MARKET = "jurisdiction_forbids_market"
     UNKNOWN_JURISDICTION = "unknown_jurisdiction"
+    UNSUPPORTED_CURRENCY = "unsupported_currency"
     PRODUCER_DOWN = "producer_down"
     UNKNOWN_MARKET = "unknown_market"
     UNKNOWN_OUTCOME = "unknown_outcome"

@@ -42,6 +42,8 @@ from flambeau.services.betting.schemas import (
 )
 
 __all__ = [
+    "AWAY",
+    "HOME",
     "MatchResult",
     "RaceResult",
     "cancel",

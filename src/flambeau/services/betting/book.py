@@ -1,0 +1,334 @@
+"""The trading state of one event: its sides, live score, markets, last prices and liability.
+
+An :class:`EventBook` is what the trading processor keeps per event (state key ``e/<event>``).
+Its markets are laid out in :func:`~flambeau.services.betting.markets.markets_for` order, the
+order pricing fills outcomes in, so the last prices (``probabilities``, ``odds``) line up with
+them. Markets that stop being priced (the next-goal market of a goal already scored) move to
+``retired``, deactivated, and settle with the rest at the end.
+
+Event phases (the event's status as the feed reports it)::
+
+    NOT_STARTED ──▶ LIVE ──▶ ENDED ──▶ CLOSED (settled)
+         │            │        │
+         └────────────┴────────┴──▶ CANCELLED
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import msgspec
+
+from flambeau.services.betting.feed import MIN_ACTIVE_PROBABILITY
+from flambeau.services.betting.fixtures import Competitor, Fixture, LiveState
+from flambeau.services.betting.markets import (
+    Market,
+    MarketStatus,
+    market_type,
+    markets_for,
+)
+from flambeau.services.betting.messages import LegCheck
+from flambeau.services.betting.rules import cutoff_for
+from flambeau.services.betting.schemas import EventPhase, EventStatus, SettledMarket, StopReason
+from flambeau.services.betting.sports import SPORTS, PricingModel, SportProfile
+
+__all__ = [
+    "EventBook",
+    "HeldLeg",
+    "MarketRow",
+    "PendingLeg",
+    "Side",
+    "book_key",
+    "leg_prefix",
+    "market_label",
+]
+
+_LIVE_PHASES = frozenset({EventPhase.NOT_STARTED, EventPhase.LIVE})
+
+
+def book_key(event_id: str) -> str:
+    """The state key of an event's book."""
+    return f"e/{event_id}"
+
+
+def leg_prefix(event_id: str) -> str:
+    """The state key prefix of the legs held on an event's markets."""
+    return f"l/{event_id}/"
+
+
+def market_label(market_id: int, specifiers: str) -> str:
+    """A market's name within its event: ``"18 total=2.5"``."""
+    return f"{market_id} {specifiers}".rstrip()
+
+
+class Side(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """A side of a match or an entrant of a race."""
+
+    id: str
+    name: str
+    rating: float = 1500.0
+
+
+class MarketRow(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """One market as stored: its id, specifiers, outcome ids and status."""
+
+    id: int
+    specifiers: str
+    outcomes: tuple[str, ...]
+    status: MarketStatus
+
+    @property
+    def label(self) -> str:
+        """The market's name within its event."""
+        return market_label(self.id, self.specifiers)
+
+
+class EventBook(msgspec.Struct, frozen=True, kw_only=True):
+    """The trading state of one event.
+
+    Attributes:
+        event_id: The unit's RSC.
+        sport: The sport profile's name.
+        sides: Home and away, or the field of a race.
+        start: Scheduled start.
+        end: Scheduled end, when known.
+        phase: Not started, live, ended, closed (settled) or cancelled.
+        started_at: When play began (event time).
+        clock: The event time of the latest snapshot: how far play has gone.
+        source: The results source feeding the event (its liveness gates the markets).
+        home_score: Running score, home.
+        away_score: Running score, away.
+        goals: Who scored each goal, in order (``"home"``/``"away"``).
+        period: The current period's code.
+        versions: Highest snapshot version seen per result document.
+        markets: Priced markets, in pricing order.
+        retired: Markets no longer priced, kept for settlement.
+        announce: How many of the last ``retired`` markets the feed has not shown deactivated.
+        probabilities: Last fair probabilities, aligned with ``markets``' outcomes.
+        odds: Last offered odds, same layout.
+        epoch: Counts the stops: a ticket whose leg saw another epoch waited through a stop.
+        stop_reason: Why the markets are suspended, until the odds change that ends the stop.
+        cutoff_passed: Whether changes and cash-outs are closed (set by an event-time timer).
+        liability: Liability held per market label, in cents.
+        settlement: The markets as last settled (empty before settlement).
+    """
+
+    event_id: str
+    sport: str
+    sides: tuple[Side, ...]
+    start: datetime
+    end: datetime | None = None
+    phase: EventPhase = EventPhase.NOT_STARTED
+    started_at: datetime | None = None
+    clock: datetime | None = None
+    source: str | None = None
+    home_score: int = 0
+    away_score: int = 0
+    goals: tuple[str, ...] = ()
+    period: str | None = None
+    versions: dict[str, int] = {}
+    markets: tuple[MarketRow, ...] = ()
+    retired: tuple[MarketRow, ...] = ()
+    announce: int = 0
+    probabilities: tuple[float, ...] = ()
+    odds: tuple[float, ...] = ()
+    epoch: int = 0
+    stop_reason: StopReason | None = None
+    cutoff_passed: bool = False
+    liability: dict[str, int] = {}
+    settlement: tuple[SettledMarket, ...] = ()
+
+    # ---------------------------------------------------------------- what it is
+
+    @property
+    def profile(self) -> SportProfile:
+        """The sport's pricing profile."""
+        return SPORTS[self.sport]
+
+    @property
+    def is_race(self) -> bool:
+        """Whether the event is a race."""
+        return self.profile.model is PricingModel.RACE
+
+    @property
+    def in_play(self) -> bool:
+        """Whether play has begun."""
+        return self.phase is EventPhase.LIVE
+
+    @property
+    def tradeable(self) -> bool:
+        """Whether the markets may be open: before the start, or in play for a match."""
+        return self.phase in _LIVE_PHASES and not (self.is_race and self.in_play)
+
+    def fixture(self) -> Fixture:
+        """The event as pricing takes it."""
+        return Fixture(
+            self.event_id,
+            self.sport,
+            tuple(Competitor(s.id, s.name, s.rating) for s in self.sides),
+            self.start,
+            self.end,
+        )
+
+    def estimated_end(self) -> datetime | None:
+        """The scheduled end, moved by however late play began."""
+        if self.end is None:
+            return None
+        if self.started_at is None:
+            return self.end
+        return max(self.end, self.started_at + (self.end - self.start))
+
+    def _duration(self) -> timedelta:
+        if self.end is not None and self.end > self.start:
+            return self.end - self.start
+        # No scheduled end: regulation plus a third for breaks and stoppages.
+        return self.profile.regulation * 4 / 3 or timedelta(hours=2)
+
+    def live_state(self) -> LiveState | None:
+        """The live state pricing conditions on, or ``None`` before the start."""
+        if not self.in_play:
+            return None
+        elapsed = 0.0
+        if self.started_at is not None and self.clock is not None:
+            played = (self.clock - self.started_at) / self._duration()
+            elapsed = min(max(played, 0.0), 1.0)
+        return LiveState(
+            self.event_id,
+            self.home_score,
+            self.away_score,
+            elapsed,
+            True,
+            self.estimated_end(),
+            self.goals,
+        )
+
+    def cutoff(self, lead: timedelta) -> datetime | None:
+        """When changes and cash-outs close: ``lead`` before the estimated end."""
+        return cutoff_for(self.fixture(), self.live_state(), lead=lead)
+
+    def status(self) -> EventStatus:
+        """The event's status and score, for ``odds_change``."""
+        scored = not self.is_race and self.phase is not EventPhase.NOT_STARTED
+        return EventStatus(
+            phase=self.phase,
+            home_score=self.home_score if scored else None,
+            away_score=self.away_score if scored else None,
+            period=self.period,
+        )
+
+    # ---------------------------------------------------------------- markets
+
+    def rows(self) -> Iterator[MarketRow]:
+        """Every market, priced then retired."""
+        yield from self.markets
+        yield from self.retired
+
+    def find(self, market_id: int, specifiers: str) -> MarketRow | None:
+        """The market with this id and specifiers, if the event has it."""
+        for row in self.rows():
+            if row.id == market_id and row.specifiers == specifiers:
+                return row
+        return None
+
+    def market(self, row: MarketRow) -> Market:
+        """A stored market as the pure modules take it."""
+        mtype = market_type(row.id)
+        assert mtype is not None, f"market type {row.id} is not offered"
+        return Market(self.event_id, mtype, row.specifiers, row.outcomes, row.status)
+
+    def quote_of(self, row: MarketRow) -> tuple[dict[str, float], dict[str, float]]:
+        """``(bettable odds, fair probabilities)`` of a market's outcomes, from the last prices.
+
+        A retired market, a market that is not ACTIVE or an outcome priced at the bounds has
+        no bettable odds.
+        """
+        offset = 0
+        for priced in self.markets:
+            if priced.id == row.id and priced.specifiers == row.specifiers:
+                break
+            offset += len(priced.outcomes)
+        else:
+            return {}, {}
+        if len(self.probabilities) < offset + len(row.outcomes):
+            return {}, {}
+        odds: dict[str, float] = {}
+        probabilities: dict[str, float] = {}
+        low, high = MIN_ACTIVE_PROBABILITY, 1.0 - MIN_ACTIVE_PROBABILITY
+        for position, outcome in enumerate(row.outcomes, start=offset):
+            p = self.probabilities[position]
+            probabilities[outcome] = p
+            if row.status is MarketStatus.ACTIVE and low <= p <= high:
+                odds[outcome] = self.odds[position]
+        return odds, probabilities
+
+    def relaid(self, state: LiveState | None) -> EventBook:
+        """The book with its markets laid out for ``state`` (a goal moves the next-goal line).
+
+        Markets that remain keep their status; new ones take the status of the event's first
+        market; those no longer offered retire, deactivated, to be announced by the next
+        ``odds_change``.
+        """
+        fresh = markets_for(self.fixture(), state)
+        known = {(row.id, row.specifiers): row for row in self.markets}
+        default = self.markets[0].status if self.markets else MarketStatus.ACTIVE
+        laid: list[MarketRow] = []
+        for market in fresh:
+            row = known.pop((market.type.id, market.specifiers), None)
+            if row is None:
+                row = MarketRow(market.type.id, market.specifiers, market.outcomes, default)
+            laid.append(row)
+        if not known and len(laid) == len(self.markets):
+            return self
+        retiring = tuple(
+            msgspec.structs.replace(
+                row, status=self.market(row).moved(MarketStatus.DEACTIVATED).status
+            )
+            for row in known.values()
+        )
+        return msgspec.structs.replace(
+            self,
+            markets=tuple(laid),
+            retired=self.retired + retiring,
+            announce=self.announce + len(retiring),
+            probabilities=(),
+            odds=(),
+        )
+
+    def with_statuses(self, markets: tuple[Market, ...]) -> EventBook:
+        """The book with its priced markets' statuses taken from ``markets`` (same order)."""
+        rows = tuple(
+            row
+            if row.status is market.status
+            else msgspec.structs.replace(row, status=market.status)
+            for row, market in zip(self.markets, markets, strict=True)
+        )
+        return msgspec.structs.replace(self, markets=rows)
+
+
+class PendingLeg(msgspec.Struct, frozen=True, kw_only=True):
+    """A leg waiting out its live delay (state key ``p/<leg>``).
+
+    Attributes:
+        check: The leg to decide.
+        epoch: The event's stop count when the leg arrived.
+        delay_ms: The delay it waits.
+    """
+
+    check: LegCheck
+    epoch: int
+    delay_ms: int
+
+
+class HeldLeg(msgspec.Struct, frozen=True, kw_only=True):
+    """An accepted leg, held against its market until released or settled (``l/<event>/<leg>``)."""
+
+    request: str
+    ticket_id: str
+    operator: str
+    coordinator: str
+    index: int
+    market_id: int
+    specifiers: str
+    outcome_id: str
+    liability_cents: int

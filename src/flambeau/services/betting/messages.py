@@ -1,0 +1,216 @@
+"""The betting service's internal streams: how its two halves talk across partitions.
+
+The service runs two co-partitioned halves (see ``processors``):
+
+- the **trading** half, keyed by event (the unit's RSC), owns markets, prices, stops, the live
+  delay, market liability, cut-offs and settlement of each event;
+- the **ticket** half, keyed by ``<operator>/<customer>``, owns tickets, customer liability and
+  money.
+
+A ticket may have legs on events that live in different partitions, so the ticket half asks each
+leg's event partition (``betting.legs``, keyed by event id) and collects the answers
+(``betting.replies``, keyed by the ticket's customer). ``ops.health`` has 4 partitions keyed by
+source, which cannot line up with 8 event partitions, so a small processor copies each source
+status change to every partition of ``betting.signals`` (:func:`broadcast_keys`).
+
+None of these streams is public; operators read ``betting.odds`` and ``betting.decisions``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeAlias
+
+from flambeau.events import Event, default_registry
+from flambeau.log import partition_for
+from flambeau.services.betting.schemas import (
+    Channel,
+    Id,
+    OddsPolicy,
+    ReasonCode,
+    Selection,
+    SettledOutcome,
+)
+
+__all__ = [
+    "LEGS_STREAM",
+    "PARTITIONS",
+    "REPLIES_STREAM",
+    "SIGNALS_STREAM",
+    "LegCheck",
+    "LegDecided",
+    "LegMessage",
+    "LegRelease",
+    "LegSettled",
+    "LegSettlementRolledBack",
+    "QuoteReply",
+    "QuoteRequest",
+    "ReplyMessage",
+    "SourceSignal",
+    "broadcast_keys",
+    "customer_key",
+]
+
+SIGNALS_STREAM = "betting.signals"
+LEGS_STREAM = "betting.legs"
+REPLIES_STREAM = "betting.replies"
+PARTITIONS = 8
+"""Every stream the trading and ticket halves read has this many partitions (as
+``results.units`` and ``betting.bets``), so what must meet lands in the same partition."""
+
+
+def customer_key(operator: str, customer_id: str) -> str:
+    """The key of a customer's tickets on ``betting.bets`` and ``betting.replies``."""
+    return f"{operator}/{customer_id}"
+
+
+def broadcast_keys(partitions: int = PARTITIONS) -> tuple[str, ...]:
+    """One key per partition, ``keys[p]`` hashing to partition ``p``: a copy per key reaches all."""
+    found: dict[int, str] = {}
+    number = 0
+    while len(found) < partitions:
+        key = f"all/{number}"
+        found.setdefault(partition_for(key, partitions), key)
+        number += 1
+    return tuple(found[p] for p in range(partitions))
+
+
+# --------------------------------------------------------------------------- betting.signals
+
+
+class SourceSignal(Event, tag="source_signal", frozen=True, kw_only=True):
+    """A results source went down or came back, copied to every trading partition."""
+
+    source: str
+    up: bool
+    at: datetime
+
+
+# ------------------------------------------------------------------------------ betting.legs
+
+
+class LegCheck(Event, tag="leg_check", frozen=True, kw_only=True):
+    """Decide one leg of a ticket (or of a change to it) against its market, after the delay.
+
+    Attributes:
+        request: The ticket id for a new ticket, the change id for a change.
+        coordinator: Where the answer goes (:func:`customer_key`).
+        index: The leg's position in the ticket.
+        legs: How many legs the ticket has.
+        liability_cents: What the book loses if the whole ticket wins, at the odds seen; held
+            against the market's limit once the leg is accepted.
+        check_cutoff: Whether the event's change cut-off applies (changes, not new tickets).
+    """
+
+    request: Id
+    ticket_id: Id
+    operator: Id
+    customer_id: Id
+    coordinator: str
+    index: int
+    legs: int
+    selection: Selection
+    jurisdiction: str
+    channel: Channel
+    policy: OddsPolicy
+    liability_cents: int
+    check_cutoff: bool = False
+
+
+class LegRelease(Event, tag="leg_release", frozen=True, kw_only=True):
+    """Forget a leg accepted earlier: its ticket was refused, changed or cashed out."""
+
+    request: Id
+    ticket_id: Id
+    operator: Id
+    index: int
+    event_id: Id
+
+
+class QuoteRequest(Event, tag="quote_request", frozen=True, kw_only=True):
+    """Ask a leg's event partition for the current probability of the leg, for a cash-out."""
+
+    request: Id
+    ticket_id: Id
+    operator: Id
+    customer_id: Id
+    coordinator: str
+    index: int
+    selection: Selection
+
+
+LegMessage: TypeAlias = LegCheck | LegRelease | QuoteRequest
+
+
+# --------------------------------------------------------------------------- betting.replies
+
+
+class LegDecided(Event, tag="leg_decided", frozen=True, kw_only=True):
+    """The verdict on one leg: accepted at ``odds``, or refused for ``reason``."""
+
+    request: Id
+    ticket_id: Id
+    operator: Id
+    index: int
+    event_id: Id
+    reason: ReasonCode | None = None
+    detail: str = ""
+    odds: float = 0.0
+    in_play: bool = False
+    delay_ms: int = 0
+
+
+class QuoteReply(Event, tag="quote_reply", frozen=True, kw_only=True):
+    """A leg's current fair probability, or why it cannot be cashed out now."""
+
+    request: Id
+    ticket_id: Id
+    operator: Id
+    index: int
+    reason: ReasonCode | None = None
+    detail: str = ""
+    probability: float = 0.0
+
+
+class LegSettled(Event, tag="leg_settled", frozen=True, kw_only=True):
+    """A leg's market settled (or was cancelled: the outcome is then void)."""
+
+    request: Id
+    ticket_id: Id
+    operator: Id
+    index: int
+    event_id: Id
+    outcome: SettledOutcome
+
+
+class LegSettlementRolledBack(Event, tag="leg_settlement_rolled_back", frozen=True, kw_only=True):
+    """A leg's settlement was undone (a corrected result follows)."""
+
+    request: Id
+    ticket_id: Id
+    operator: Id
+    index: int
+    event_id: Id
+
+
+ReplyMessage: TypeAlias = LegDecided | QuoteReply | LegSettled | LegSettlementRolledBack
+
+
+default_registry.register(
+    SIGNALS_STREAM,
+    SourceSignal,
+    partitions=PARTITIONS,
+    description="Internal: results source up/down, one copy per betting partition",
+)
+default_registry.register(
+    LEGS_STREAM,
+    LegMessage,
+    partitions=PARTITIONS,
+    description="Internal: ticket legs to decide, release or quote, keyed by event id",
+)
+default_registry.register(
+    REPLIES_STREAM,
+    ReplyMessage,
+    partitions=PARTITIONS,
+    description="Internal: leg verdicts, quotes and settlements, keyed by customer",
+)

@@ -1,0 +1,92 @@
+"""The betting service's processors, registered in ``default_processors``.
+
+Three processors, and the partitions they read (every input of a processor must have the same
+partition count and key what must meet the same way):
+
+=====================  ==========================================  ==========================
+processor              inputs (partitions, key)                    emits
+=====================  ==========================================  ==========================
+``betting.health``     ``ops.health`` (4, source)                  ``betting.signals``
+``betting.trading``    ``results.units`` (8, unit RSC),            ``betting.odds``,
+                       ``betting.signals`` (8, one copy per        ``betting.replies``
+                       partition), ``betting.legs`` (8, event id)
+``betting.tickets``    ``betting.bets`` (8, operator/customer),    ``betting.decisions``,
+                       ``betting.replies`` (8, operator/customer)  ``betting.legs``,
+                                                                   ``payments.requests``
+=====================  ==========================================  ==========================
+
+The event id of a market is its unit's RSC, so a unit's snapshots and the legs bet on it meet
+in one trading partition. ``ops.health`` (4 partitions, keyed by source) cannot line up with
+the 8 event partitions, and a source feeds events in every one of them, so ``betting.health``
+copies each up/down change to every partition of ``betting.signals``. ``results.schedule``
+(4 partitions, keyed by day and venue) is not read: the same schedule facts arrive per unit
+as ``unit_schedule`` on ``results.units``, already keyed by unit.
+
+See :mod:`.trading` and :mod:`.tickets` for what each half does, and :mod:`.messages` for
+the internal streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from flambeau.processing import Batch, Processor, Transaction, default_processors
+from flambeau.services.betting.config import DEFAULT_CONFIG, BettingConfig
+from flambeau.services.betting.messages import (
+    LEGS_STREAM,
+    PARTITIONS,
+    REPLIES_STREAM,
+    SIGNALS_STREAM,
+    SourceSignal,
+    broadcast_keys,
+)
+from flambeau.services.betting.schemas import BETS_STREAM
+from flambeau.services.betting.tickets import Tickets
+from flambeau.services.betting.trading import Trading
+from flambeau.services.results.schemas import HEALTH, UNITS, Feed, SourceDown, SourceUp
+
+__all__ = ["PROCESSORS", "BettingProcessors", "betting_processors"]
+
+
+class BettingProcessors(NamedTuple):
+    """The three processors of one configuration of the service."""
+
+    health: Processor
+    trading: Processor
+    tickets: Processor
+
+
+def _fan_out(batch: Batch[Any], tx: Transaction) -> None:
+    keys = broadcast_keys(PARTITIONS)
+    for record in batch:
+        data = record.data
+        if not isinstance(data, SourceDown | SourceUp) or data.feed is not Feed.PRODUCTION:
+            continue
+        up = isinstance(data, SourceUp)
+        at = data.seen_at if isinstance(data, SourceUp) else data.detected_at
+        signal = SourceSignal(source=data.source, up=up, at=at)
+        for key in keys:
+            tx.emit(SIGNALS_STREAM, signal, key=key, causation_id=record.id)
+
+
+def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcessors:
+    """Build the service's processors with ``config`` (not registered anywhere).
+
+    Tests and benchmarks build their own; the module registers one set with the defaults.
+    """
+    health = Processor("betting.health", inputs=[HEALTH])
+    health.on_batch(_fan_out)
+    trading = Processor("betting.trading", inputs=[UNITS, SIGNALS_STREAM, LEGS_STREAM])
+    trader = Trading(config, PARTITIONS)
+    trading.on_batch(trader.on_batch)
+    trading.on_timer(trader.on_timer)
+    tickets = Processor("betting.tickets", inputs=[BETS_STREAM, REPLIES_STREAM])
+    desk = Tickets(config)
+    tickets.on_batch(desk.on_batch)
+    return BettingProcessors(health, trading, tickets)
+
+
+PROCESSORS = betting_processors()
+"""The registered processors, with :data:`~.config.DEFAULT_CONFIG`."""
+for _processor in PROCESSORS:
+    default_processors.register(_processor)

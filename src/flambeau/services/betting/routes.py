@@ -1,0 +1,485 @@
+"""HTTP routes of the betting service, answered from views.
+
+======================================================  =====================  ==================
+route                                                   scope                  answers
+======================================================  =====================  ==================
+``POST /v1/betting/bets[?wait=true]``                   write ``betting.bets``  the ticket
+``GET /v1/betting/tickets/{id}``                        read ``betting.decisions``  the ticket
+``POST /v1/betting/tickets/{id}/changes[?wait=true]``   write ``betting.bets``  the change
+``POST /v1/betting/tickets/{id}/cash-out[?wait=true]``  write ``betting.bets``  the cash-out
+``GET /v1/betting/markets?event=...``                   read ``betting.odds``   the markets
+======================================================  =====================  ==================
+
+The operator of a ticket is the API key's tenant: a tenant submits, changes, cashes out and
+reads its own tickets only (an admin key may name another operator in ``operator``). A request
+is appended to ``betting.bets`` (keyed by operator and customer, with an id derived from the
+operator and the ticket, change or request id, so a retry is one event) and answered with 202
+and the pending ticket, or, with ``?wait=true``, once the bet engine has decided (200), which
+for an in-play bet is after the live delay.
+
+Bad input is a 400 problem naming each field: anything the decoder refuses (odds as strings,
+zero or negative stakes, unknown fields), an unsupported currency, and selections on markets
+the feed does not offer (an unknown event or market, specifiers matching no line, an outcome the
+market lacks). Reusing a ticket id with other content is a 409; sending the same ticket again
+returns the first decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.params import FromPath, QueryParameter
+
+from flambeau.events import NewEvent
+from flambeau.gateway.auth import Principal
+from flambeau.gateway.context import gateway_of
+from flambeau.gateway.problems import (
+    FieldError,
+    Problem,
+    ProblemError,
+    ProblemKind,
+    describe_validation_error,
+)
+from flambeau.processing.view import View
+from flambeau.services.betting.messages import customer_key
+from flambeau.services.betting.money import LEDGERS, ledger_of
+from flambeau.services.betting.rules import FieldProblem, selection_problems
+from flambeau.services.betting.schemas import (
+    BETS_STREAM,
+    DECISIONS_STREAM,
+    ODDS_STREAM,
+    CashOutRequest,
+    Cents,
+    Channel,
+    Currency,
+    Id,
+    JurisdictionCode,
+    OddsPolicy,
+    PositiveCents,
+    Selection,
+    Selections,
+    TicketChange,
+    TicketSubmitted,
+)
+from flambeau.services.betting.views import (
+    EventMarkets,
+    RequestOutcome,
+    TicketView,
+    market_board,
+    ticket_book,
+)
+
+__all__ = ["CashOutBody", "ChangeBody", "TicketBody", "routes"]
+
+WAIT_TIMEOUT_S = 20.0
+"""How long ``?wait=true`` waits for a decision (longer than any live delay) before a 202."""
+SYNC_TIMEOUT_S = 5.0
+MAX_BODY_BYTES = 64 * 1024
+
+Moment = Annotated[datetime, msgspec.Meta(tz=True)]
+T = TypeVar("T")
+
+
+class TicketBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A bet, as ``POST /v1/betting/bets`` takes it.
+
+    Attributes:
+        ticket_id: The operator's idempotency id of the ticket.
+        customer_id: The operator's customer.
+        jurisdiction: ISO 3166 code of the customer's jurisdiction (``FR``, ``US-NJ``).
+        channel: How the bet was placed.
+        selections: One (a single) or several legs on different events (an accumulator).
+        stake_cents: The stake, integer minor units, above zero.
+        currency: ISO 4217.
+        odds_policy: ``none`` (refuse any change of odds), ``any`` or ``higher``.
+        operator: The operator; defaults to the API key's tenant and must equal it.
+        placed_at: When the customer placed the bet, for producers on their own clock.
+    """
+
+    ticket_id: Id
+    customer_id: Id
+    jurisdiction: JurisdictionCode
+    channel: Channel
+    selections: Selections
+    stake_cents: PositiveCents
+    currency: Currency = "EUR"
+    odds_policy: OddsPolicy = OddsPolicy.NONE
+    operator: Id | None = None
+    placed_at: Moment | None = None
+
+
+class ChangeBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A change to an open ticket: new selections, a new stake, or both."""
+
+    change_id: Id
+    customer_id: Id
+    selections: Selections | None = None
+    stake_cents: PositiveCents | None = None
+    odds_policy: OddsPolicy = OddsPolicy.NONE
+    placed_at: Moment | None = None
+
+
+class CashOutBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A cash-out request; ``min_amount_cents`` is the least the customer accepts."""
+
+    request_id: Id
+    customer_id: Id
+    min_amount_cents: Cents | None = None
+    placed_at: Moment | None = None
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with every ``#/$defs/...`` reference replaced by its definition."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(item, defs) for item in schema]
+    return schema
+
+
+def _operation(body: type[Any]) -> type[Operation]:
+    """An OpenAPI operation whose JSON request body is ``body``'s msgspec schema."""
+    schema = msgspec.json.schema(body)
+    inlined = _inline(schema, schema.get("$defs", {}))
+
+    class BodyOperation(Operation):
+        def __post_init__(self) -> None:
+            media = OpenAPIMediaType(schema=inlined)
+            self.request_body = RequestBody(content={"application/json": media}, required=True)
+
+    return BodyOperation
+
+
+def _problems(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(Problem, description=text, media_type="application/problem+json")
+        for status, text in pairs
+    }
+
+
+_AUTH = ((401, "Missing or invalid API key"), (403, "Not allowed for this key"))
+_WRITE_PROBLEMS = _problems(
+    (400, "Malformed body: each bad field is named"),
+    *_AUTH,
+    (404, "No such ticket"),
+    (409, "The id was used for another request"),
+    (413, "Body too large"),
+    (429, "Rate limit reached"),
+)
+
+
+async def _decode(request: Request[Any, Any, Any], body_type: type[T]) -> T:
+    """Decode a JSON body strictly (no ``"2.5"`` for a number); 400 names the field."""
+    raw = await request.body()
+    try:
+        return msgspec.json.decode(raw, type=body_type)
+    except msgspec.ValidationError as error:
+        field, message = describe_validation_error(error)
+        raise ProblemError.of(
+            ProblemKind.BAD_REQUEST, message, [FieldError(message=message, field=field)]
+        ) from None
+    except msgspec.DecodeError as error:
+        raise ProblemError.of(ProblemKind.MALFORMED_BODY, str(error)) from None
+
+
+def _tenant(principal: Principal, named: str | None) -> str:
+    """The operator a request acts for: the key's tenant (an admin may name another)."""
+    tenant = principal.tenant
+    if tenant is None:  # pragma: no cover - authorize() refuses anonymous writes first
+        raise ProblemError.of(ProblemKind.UNAUTHORIZED, "betting routes need an API key")
+    if named is None or named == tenant:
+        return tenant
+    if principal.admin:
+        return named
+    raise ProblemError.of(
+        ProblemKind.FORBIDDEN,
+        f"API key {principal.key_id} acts for operator {tenant!r}, not {named!r}",
+        [FieldError(message=f"must be {tenant!r} or absent", field="operator")],
+    )
+
+
+def _event_id(*parts: str) -> str:
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+    return f"bet-{digest}"
+
+
+def _bad_selections(problems: list[FieldProblem], prefix: str = "") -> ProblemError:
+    errors = [FieldError(message=p.message, field=prefix + p.field) for p in problems]
+    return ProblemError.of(
+        ProblemKind.BAD_REQUEST, "selections name markets the feed does not offer", errors
+    )
+
+
+async def _check_selections(
+    request: Request[Any, Any, Any], selections: tuple[Selection, ...]
+) -> None:
+    view, board = market_board(gateway_of(request).log)
+    problems = selection_problems(selections, board.markets_of)
+    if problems:
+        await view.sync(SYNC_TIMEOUT_S)  # the markets may be newer than this gateway's view
+        problems = selection_problems(selections, board.markets_of)
+    if problems:
+        raise _bad_selections(problems)
+
+
+def _conflict(what: str, identifier: str, field: str) -> ProblemError:
+    return ProblemError.of(
+        ProblemKind.CONFLICT,
+        f"{what} {identifier!r} was already submitted with other content",
+        [FieldError(message="already used for another request", field=field)],
+    )
+
+
+async def _wait(view: View, done: Any, wait: bool) -> None:
+    await view.wait_until(done, WAIT_TIMEOUT_S if wait else 0.0)
+
+
+def _reply(content: Any, pending: bool) -> Response[Any]:
+    return Response(content=content, status_code=202 if pending else 200)
+
+
+@post(
+    "/v1/betting/bets",
+    status_code=200,
+    operation_class=_operation(TicketBody),
+    request_max_body_size=MAX_BODY_BYTES,
+    summary="Place a bet",
+    tags=["betting"],
+    responses={202: ResponseSpec(TicketView, description="Submitted, not decided yet")}
+    | _WRITE_PROBLEMS,
+)
+async def place_bet(
+    request: Request[Any, Any, Any],
+    wait: Annotated[bool, QueryParameter(description="Wait for the decision.")] = False,
+) -> Response[Any]:
+    """Submit a ticket; 200 with its decision (``?wait=true``) or 202 while it waits."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "write", BETS_STREAM)
+    body = await _decode(request, TicketBody)
+    operator = _tenant(principal, body.operator)
+    if ledger_of(body.currency) is None:
+        raise ProblemError.of(
+            ProblemKind.BAD_REQUEST,
+            f"currency {body.currency} is not supported",
+            [FieldError(message=f"one of {sorted(LEDGERS)}", field="currency")],
+        )
+    ticket = TicketSubmitted(
+        ticket_id=body.ticket_id,
+        operator=operator,
+        customer_id=body.customer_id,
+        jurisdiction=body.jurisdiction,
+        channel=body.channel,
+        selections=body.selections,
+        stake_cents=body.stake_cents,
+        currency=body.currency,
+        odds_policy=body.odds_policy,
+    )
+    view, book = ticket_book(gateway.log)
+    key = (operator, body.ticket_id)
+    if key not in book.submitted:
+        await view.sync(SYNC_TIMEOUT_S)
+    known = book.submitted.get(key)
+    if known is None:
+        await _check_selections(request, body.selections)
+        event = NewEvent(
+            ticket,
+            key=customer_key(operator, body.customer_id),
+            id=_event_id("ticket", operator, body.ticket_id),
+            time=body.placed_at,
+        )
+        await gateway.log.append(BETS_STREAM, [event])
+        await view.wait_until(lambda: key in book.submitted, SYNC_TIMEOUT_S)
+        known = book.submitted.get(key)
+    if known is not None and known != ticket:
+        raise _conflict("ticket", body.ticket_id, "ticket_id")
+    await _wait(view, lambda: book.tickets[key].status != "pending", wait)
+    shown = book.tickets.get(key)
+    if shown is None:  # pragma: no cover - the view applied the ticket above
+        raise ProblemError.of(ProblemKind.INTERNAL, "the ticket view is behind")
+    return _reply(shown, shown.status == "pending")
+
+
+@get(
+    "/v1/betting/tickets/{ticket_id:str}",
+    summary="Read a ticket",
+    tags=["betting"],
+    responses=_problems(*_AUTH, (404, "No such ticket for this operator"), (429, "Rate limit")),
+)
+async def read_ticket(request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> TicketView:
+    """The ticket, its decision and settlement; only the operator's own tickets."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "read", DECISIONS_STREAM)
+    return await _own_ticket(request, principal, ticket_id)
+
+
+async def _own_ticket(
+    request: Request[Any, Any, Any], principal: Principal, ticket_id: str
+) -> TicketView:
+    view, book = ticket_book(gateway_of(request).log)
+    tenant = _tenant(principal, None)
+    found = book.tickets.get((tenant, ticket_id))
+    if found is None:
+        await view.sync(SYNC_TIMEOUT_S)
+        found = book.tickets.get((tenant, ticket_id))
+    if found is None and principal.admin:
+        found = next((t for (_, tid), t in book.tickets.items() if tid == ticket_id), None)
+    if found is None:
+        raise ProblemError.of(
+            ProblemKind.NOT_FOUND, f"operator {tenant!r} has no ticket {ticket_id!r}"
+        )
+    return found
+
+
+async def _submit_request(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    ticket: TicketView,
+    request_id: str,
+    id_field: str,
+    payload: TicketChange | CashOutRequest,
+    placed_at: datetime | None,
+    wait: bool,
+) -> Response[Any]:
+    gateway = gateway_of(request)
+    view, book = ticket_book(gateway.log)
+    key = (ticket.operator, request_id)
+    known = book.request_bodies.get(key)
+    if known is None:
+        kind = "change" if isinstance(payload, TicketChange) else "cash_out"
+        event = NewEvent(
+            payload,
+            key=customer_key(ticket.operator, ticket.customer_id),
+            id=_event_id(kind, ticket.operator, request_id),
+            time=placed_at,
+        )
+        await gateway.log.append(BETS_STREAM, [event])
+        await view.wait_until(lambda: key in book.request_bodies, SYNC_TIMEOUT_S)
+        known = book.request_bodies.get(key)
+    if known is not None and known != payload:
+        raise _conflict("request", request_id, id_field)
+    await _wait(view, lambda: book.requests[key].status != "pending", wait)
+    outcome = book.requests.get(key) or RequestOutcome(
+        request_id=request_id, ticket_id=ticket.ticket_id
+    )
+    return _reply(outcome, outcome.status == "pending")
+
+
+def _same_customer(ticket: TicketView, customer_id: str) -> None:
+    if ticket.customer_id != customer_id:
+        raise ProblemError.of(
+            ProblemKind.BAD_REQUEST,
+            f"ticket {ticket.ticket_id!r} is not customer {customer_id!r}'s",
+            [FieldError(message="not this ticket's customer", field="customer_id")],
+        )
+
+
+@post(
+    "/v1/betting/tickets/{ticket_id:str}/changes",
+    status_code=200,
+    operation_class=_operation(ChangeBody),
+    request_max_body_size=MAX_BODY_BYTES,
+    summary="Change an open ticket",
+    tags=["betting"],
+    responses={202: ResponseSpec(RequestOutcome, description="Submitted, not decided yet")}
+    | _WRITE_PROBLEMS,
+)
+async def change_ticket(
+    request: Request[Any, Any, Any],
+    ticket_id: FromPath[str],
+    wait: Annotated[bool, QueryParameter(description="Wait for the decision.")] = False,
+) -> Response[Any]:
+    """Replace a ticket's selections or stake, until 5 minutes before the end of its events."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "write", BETS_STREAM)
+    body = await _decode(request, ChangeBody)
+    ticket = await _own_ticket(request, principal, ticket_id)
+    _same_customer(ticket, body.customer_id)
+    if body.selections is None and body.stake_cents is None:
+        raise ProblemError.of(
+            ProblemKind.BAD_REQUEST,
+            "a change needs new selections, a new stake, or both",
+            [FieldError(message="give selections or stake_cents", field="selections")],
+        )
+    if body.selections is not None:
+        await _check_selections(request, body.selections)
+    change = TicketChange(
+        change_id=body.change_id,
+        ticket_id=ticket.ticket_id,
+        operator=ticket.operator,
+        customer_id=body.customer_id,
+        selections=body.selections,
+        stake_cents=body.stake_cents,
+        odds_policy=body.odds_policy,
+    )
+    return await _submit_request(
+        request, principal, ticket, body.change_id, "change_id", change, body.placed_at, wait
+    )
+
+
+@post(
+    "/v1/betting/tickets/{ticket_id:str}/cash-out",
+    status_code=200,
+    operation_class=_operation(CashOutBody),
+    request_max_body_size=MAX_BODY_BYTES,
+    summary="Cash out an open ticket",
+    tags=["betting"],
+    responses={202: ResponseSpec(RequestOutcome, description="Submitted, not decided yet")}
+    | _WRITE_PROBLEMS,
+)
+async def cash_out(
+    request: Request[Any, Any, Any],
+    ticket_id: FromPath[str],
+    wait: Annotated[bool, QueryParameter(description="Wait for the decision.")] = False,
+) -> Response[Any]:
+    """Close a ticket for stake x odds x current probability, less the cash-out margin."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "write", BETS_STREAM)
+    body = await _decode(request, CashOutBody)
+    ticket = await _own_ticket(request, principal, ticket_id)
+    _same_customer(ticket, body.customer_id)
+    payload = CashOutRequest(
+        request_id=body.request_id,
+        ticket_id=ticket.ticket_id,
+        operator=ticket.operator,
+        customer_id=body.customer_id,
+        min_amount_cents=body.min_amount_cents,
+    )
+    return await _submit_request(
+        request, principal, ticket, body.request_id, "request_id", payload, body.placed_at, wait
+    )
+
+
+@get(
+    "/v1/betting/markets",
+    summary="Markets of an event",
+    tags=["betting"],
+    responses=_problems(*_AUTH, (404, "No markets for this event"), (429, "Rate limit")),
+)
+async def markets(
+    request: Request[Any, Any, Any],
+    event: Annotated[str, QueryParameter(description="The event id (the unit's RSC).")],
+) -> EventMarkets:
+    """Every market of the event: status, odds and fair probabilities per outcome."""
+    gateway = gateway_of(request)
+    gateway.authorize(request, "read", ODDS_STREAM)
+    view, board = market_board(gateway.log)
+    found = board.events.get(event)
+    if found is None:
+        await view.sync(SYNC_TIMEOUT_S)
+        found = board.events.get(event)
+    if found is None:
+        raise ProblemError.of(ProblemKind.NOT_FOUND, f"no markets for event {event!r}")
+    return found
+
+
+routes = [place_bet, read_ticket, change_ticket, cash_out, markets]
+"""The betting service's route handlers, for the gateway."""

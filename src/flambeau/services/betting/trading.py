@@ -1,0 +1,929 @@
+"""The trading half of the betting service: one event's markets, from schedule to settlement.
+
+:class:`Trading` is the handler of the ``betting.trading`` processor. It reads, co-partitioned
+by event (the unit's RSC, 8 partitions each):
+
+- ``results.units``: schedule changes and result snapshots. A head-to-head unit or a race of a
+  sport with a pricing profile gets markets (and a ``fixture_change``) as soon as its sides are
+  known. A score change, a period change or the start of play suspends every ACTIVE market at
+  once: the ``bet_stop`` is emitted while the snapshot is handled, in that batch's commit.
+  The event is then marked for repricing. A finished unit closes its markets, an OFFICIAL one
+  settles them, a higher OFFICIAL version with another result rolls the settlement back and
+  settles again, a cancelled one cancels them.
+- ``betting.signals``: a source down suspends the markets of the events it feeds; a source up
+  reprices and reopens them.
+- ``betting.legs``: ticket legs to decide, release or quote (from the ticket half).
+
+Repricing is deferred to a processing-time timer due at once (``reprice``): the stops commit
+first, with nothing in their way, and the timer then prices every event marked since, in one
+vectorised pass, and emits the ``odds_change`` messages that reopen the markets. An event-time
+timer (``drift``) reprices live matches every minute of play as the clock runs down.
+
+**The live delay** is a processing-time timer per leg. The delay exists so that what happens
+on the pitch reaches the engine before the bet is decided; the engine has seen every stop it
+has processed by then, and a leg is refused ``market_suspended`` if *any* stop happened while
+it waited (the event's stop count moved), even if the repriced markets have reopened since.
+Processing time is the customer's actual wait: the decision arrives after the delay whether or
+not the feed sends anything, and no producer's clock can stretch or skip it. An event-time
+delay would hold a bet until the feed's next message, forever on a quiet feed.
+
+**The cut-off** of changes and cash-outs is an event-time timer at 5 minutes before the
+estimated end, moved whenever the estimate moves: it fires at the same point of the feed live
+or replayed, and never reads a wall clock.
+
+``alive`` goes out every 10 s (processing time) from the partition that owns its key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from flambeau.events import Record
+from flambeau.log import partition_for
+from flambeau.processing import Batch, TimeDomain, Timer, Transaction
+from flambeau.services.betting.book import (
+    EventBook,
+    HeldLeg,
+    MarketRow,
+    PendingLeg,
+    Side,
+    book_key,
+    leg_prefix,
+)
+from flambeau.services.betting.config import BettingConfig
+from flambeau.services.betting.errors import InvalidResultError, UnsettleableMarketError
+from flambeau.services.betting.feed import (
+    MIN_ACTIVE_PROBABILITY,
+    alive,
+    bet_stop,
+    fixture_change,
+)
+from flambeau.services.betting.margins import MarginMethod, to_odds
+from flambeau.services.betting.markets import MarketStatus, reopen_suspended, suspend_active
+from flambeau.services.betting.messages import (
+    LEGS_STREAM,
+    REPLIES_STREAM,
+    SIGNALS_STREAM,
+    LegCheck,
+    LegDecided,
+    LegRelease,
+    LegSettled,
+    LegSettlementRolledBack,
+    QuoteReply,
+    QuoteRequest,
+    SourceSignal,
+)
+from flambeau.services.betting.pricing import price_events
+from flambeau.services.betting.readings import (
+    CANCELLED,
+    FINISHED,
+    HEAD_TO_HEAD,
+    IN_PLAY,
+    OFFICIAL,
+    OVER,
+    RUNNING,
+    match_result,
+    profile_of,
+    race_result,
+    running_score,
+    sides_of,
+)
+from flambeau.services.betting.rules import Quote, evaluate_leg, live_delay
+from flambeau.services.betting.schemas import (
+    LIVE_PRODUCER,
+    ODDS_STREAM,
+    BetCancel,
+    BetSettlement,
+    CancelledMarket,
+    EventPhase,
+    FixtureChangeType,
+    MarketRef,
+    OddsChange,
+    OddsMarket,
+    OddsOutcome,
+    ReasonCode,
+    RollbackBetSettlement,
+    SettledMarket,
+    SettledOutcome,
+    StopReason,
+    VoidReason,
+)
+from flambeau.services.betting.settlement import AWAY, HOME, settle_market, void_outcome
+from flambeau.services.betting.sports import PricingModel
+from flambeau.services.results.schemas import UNITS, Feed, UnitResult, UnitScheduleChanged
+
+__all__ = ["ALIVE_KEY", "Trading", "leg_id"]
+
+ALIVE_KEY = f"producer:{LIVE_PRODUCER}"
+_TERMINAL = frozenset({MarketStatus.SETTLED, MarketStatus.CANCELLED})
+_PRICED_PHASES = frozenset({EventPhase.NOT_STARTED, EventPhase.LIVE})
+_MOVED_UNDER = frozenset(
+    {None, ReasonCode.MARKET_SUSPENDED, ReasonCode.ODDS_CHANGED, ReasonCode.OUTCOME_INACTIVE}
+)
+
+
+def _goals(
+    goals: tuple[str, ...], before: tuple[int, int], after: tuple[int, int]
+) -> tuple[str, ...]:
+    """Who scored, in order, after the score moved from ``before`` to ``after``.
+
+    New goals are appended (home first when both sides scored between two snapshots); a goal
+    taken back (VAR) removes that side's latest.
+    """
+    scorers = list(goals)
+    for side, old, new in ((HOME, before[0], after[0]), (AWAY, before[1], after[1])):
+        scorers.extend([side] * max(new - old, 0))
+        for _ in range(max(old - new, 0)):
+            if side in scorers:
+                del scorers[len(scorers) - 1 - scorers[::-1].index(side)]
+    return tuple(scorers)
+
+
+def leg_id(operator: str, ticket_id: str, request: str, index: int) -> str:
+    """A short, stable name of one leg of one attempt of a ticket, for state and timer keys."""
+    text = "\x1f".join((operator, ticket_id, request, str(index)))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+class _Schedule(msgspec.Struct, frozen=True, kw_only=True):
+    """A unit's schedule seen before its sides are known (state key ``s/<unit>``)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    status: str | None = None
+
+
+class Trading:
+    """Handlers of the trading processor (see the module docstring)."""
+
+    def __init__(self, config: BettingConfig, partitions: int) -> None:
+        self.config = config
+        self.alive_partition = partition_for(ALIVE_KEY, partitions)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def on_batch(self, batch: Batch[Any], tx: Transaction) -> None:
+        """Handle a batch of unit snapshots, source signals or legs."""
+        stream = batch.stream
+        for record in batch:
+            data = record.data
+            if stream == UNITS:
+                if data.feed is not Feed.PRODUCTION:
+                    continue
+                if isinstance(data, UnitResult):
+                    self._result(record, data, tx)
+                else:
+                    self._schedule(record, data, tx)
+            elif stream == SIGNALS_STREAM:
+                self._signal(record, data, tx)
+            elif stream == LEGS_STREAM:
+                match data:
+                    case LegCheck():
+                        self._leg_check(record, data, tx)
+                    case LegRelease():
+                        self._leg_release(data, tx)
+                    case QuoteRequest():
+                        self._quote(record, data, tx)
+        alive_unset = tx.timers.get("alive", TimeDomain.PROCESSING) is None
+        if tx.partition == self.alive_partition and alive_unset:
+            tx.timers.at("alive", tx.now(), domain=TimeDomain.PROCESSING)
+
+    def on_timer(self, timer: Timer, tx: Transaction) -> None:
+        """Reprice, send alive, drift, close the cut-off, or decide a leg after its delay."""
+        key = timer.key
+        if key == "reprice":
+            self._reprice(tx)
+        elif key == "alive":
+            tx.emit(ODDS_STREAM, alive(timestamp=tx.now()), key=ALIVE_KEY)
+            tx.timers.after("alive", self.config.alive_every)
+        elif key == "drift":
+            self._drift(timer, tx)
+        elif key.startswith("cutoff/"):
+            self._cutoff(key.removeprefix("cutoff/"), tx)
+        elif key.startswith("delay/"):
+            self._delayed(key.removeprefix("delay/"), tx)
+
+    # ------------------------------------------------------------------ state helpers
+
+    @staticmethod
+    def _book(tx: Transaction, event_id: str) -> EventBook | None:
+        return tx.state.get(book_key(event_id), EventBook)
+
+    @staticmethod
+    def _save(tx: Transaction, book: EventBook) -> None:
+        tx.state.put(book_key(book.event_id), book)
+
+    def _mark(self, tx: Transaction, book: EventBook, cause: str) -> None:
+        """Queue ``book``'s event for the next reprice, due at once.
+
+        ``cause`` (the input event that moved the event) becomes the causation id of the
+        ``odds_change``: it traces the reprice to its goal, and makes its id unique even when
+        two reprices fire in the same clock tick.
+        """
+        dirty: dict[str, str] = tx.state.get("dirty", dict[str, str], {})
+        tx.state.put("dirty", {**dirty, book.event_id: cause})
+        tx.timers.at("reprice", tx.now(), domain=TimeDomain.PROCESSING)
+
+    @staticmethod
+    def _producer_up(tx: Transaction, book: EventBook) -> bool:
+        if book.source is None:
+            return True
+        return bool(tx.state.get(f"src/{book.source}", bool, True))
+
+    def _set_cutoff(self, tx: Transaction, book: EventBook, cause: str | None) -> EventBook:
+        """(Re)arm the event-time cut-off timer; reopen changes if the estimate moved later."""
+        cutoff = book.cutoff(self.config.cutoff)
+        key = f"cutoff/{book.event_id}"
+        if cutoff is None:
+            tx.timers.cancel(key)
+            return book
+        mark = tx.watermark
+        if book.cutoff_passed and (mark is None or cutoff > mark):
+            book = msgspec.structs.replace(book, cutoff_passed=False)
+        if not book.cutoff_passed:
+            tx.timers.at(key, cutoff, causation_id=cause)
+        return book
+
+    # ------------------------------------------------------------------ stops
+
+    def _stop(
+        self, tx: Transaction, book: EventBook, reason: StopReason, at: datetime, cause: str
+    ) -> EventBook:
+        """Suspend every ACTIVE market (``bet_stop`` first) and count the stop."""
+        markets, moved = suspend_active(book.market(row) for row in book.markets)
+        if moved:
+            tx.emit(
+                ODDS_STREAM,
+                bet_stop(book.event_id, timestamp=at, reason=reason),
+                key=book.event_id,
+                causation_id=cause,
+            )
+            book = book.with_statuses(markets)
+        return msgspec.structs.replace(book, epoch=book.epoch + 1, stop_reason=reason)
+
+    # ------------------------------------------------------------------ schedule
+
+    def _schedule(self, record: Record[Any], data: UnitScheduleChanged, tx: Transaction) -> None:
+        book = self._book(tx, data.unit)
+        if book is None:
+            # Sides come with the first result snapshot (the start list); keep the times.
+            tx.state.put(
+                f"s/{data.unit}", _Schedule(start=data.start, end=data.end, status=data.status)
+            )
+            return
+        book = self._times(tx, book, data.start, data.end, record)
+        if data.status == CANCELLED:
+            book = self._cancel(tx, book, record)
+        elif data.status == FINISHED:
+            book = self._close(tx, book, record)
+        elif data.status == RUNNING and book.phase is EventPhase.NOT_STARTED:
+            book = self._begin(tx, book, record)
+        self._save(tx, book)
+
+    def _times(
+        self,
+        tx: Transaction,
+        book: EventBook,
+        start: datetime | None,
+        end: datetime | None,
+        record: Record[Any],
+    ) -> EventBook:
+        """Take a new scheduled start or end; announce it with a ``fixture_change``."""
+        new_start = start or book.start
+        new_end = end or book.end
+        if new_start == book.start and new_end == book.end:
+            return book
+        book = msgspec.structs.replace(book, start=new_start, end=new_end)
+        if book.phase is EventPhase.NOT_STARTED:
+            tx.emit(
+                ODDS_STREAM,
+                fixture_change(book.fixture(), FixtureChangeType.DATETIME, timestamp=record.time),
+                key=book.event_id,
+                causation_id=record.id,
+            )
+        return self._set_cutoff(tx, book, record.id)
+
+    # ------------------------------------------------------------------ results
+
+    def _result(self, record: Record[Any], data: UnitResult, tx: Transaction) -> None:
+        book = self._book(tx, data.unit)
+        if book is None:
+            book = self._open(record, data, tx)
+            if book is None:
+                return
+        document = "/".join(p for p in (data.document.value, data.subcode, data.subtype) if p)
+        if data.version <= book.versions.get(document, -1):
+            return  # an older snapshot than one applied: the results service's order slipped
+        book = msgspec.structs.replace(
+            book,
+            versions={**book.versions, document: data.version},
+            clock=max(book.clock or record.time, record.time),
+            source=data.source or book.source,
+        )
+        book = self._times(tx, book, data.start, data.end, record)
+        if data.unit_status == CANCELLED:
+            self._save(tx, self._cancel(tx, book, record))
+            return
+        if not book.is_race:
+            book = self._scores(tx, book, data, record)
+        if data.status == OFFICIAL:
+            book = self._close(tx, book, record)
+            book = self._settle(tx, book, data, record)
+        elif data.status in OVER or data.unit_status == FINISHED:
+            book = self._close(tx, book, record)
+        elif (
+            data.status in IN_PLAY or data.unit_status == RUNNING
+        ) and book.phase is EventPhase.NOT_STARTED:
+            book = self._begin(tx, book, record)
+        self._save(tx, book)
+
+    def _open(self, record: Record[Any], data: UnitResult, tx: Transaction) -> EventBook | None:
+        """Create the event's markets from its first snapshot that names its sides."""
+        head_to_head = data.shape == HEAD_TO_HEAD
+        profile = profile_of(data.discipline, head_to_head)
+        if profile is None or data.status == OFFICIAL:
+            return None
+        if data.unit_status in (FINISHED, CANCELLED) or data.status in OVER:
+            return None
+        sides = sides_of(data)
+        codes = [code for code, _ in sides]
+        if len(set(codes)) != len(codes) or (len(codes) != 2 if head_to_head else len(codes) < 2):
+            return None  # not yet a full start list
+        noted = tx.state.get(f"s/{data.unit}", _Schedule)
+        tx.state.delete(f"s/{data.unit}")
+        start = data.start or (noted.start if noted else None) or record.time
+        end = data.end or (noted.end if noted else None)
+        book = EventBook(
+            event_id=data.unit,
+            sport=profile.name,
+            sides=tuple(Side(code, name) for code, name in sides),
+            start=start,
+            end=end,
+            source=data.source,
+        )
+        book = book.relaid(None)
+        tx.emit(
+            ODDS_STREAM,
+            fixture_change(book.fixture(), FixtureChangeType.NEW, timestamp=record.time),
+            key=book.event_id,
+            causation_id=record.id,
+        )
+        book = self._set_cutoff(tx, book, record.id)
+        self._mark(tx, book, record.id)
+        return book
+
+    def _begin(self, tx: Transaction, book: EventBook, record: Record[Any]) -> EventBook:
+        """Play began: stop the pre-match prices; a match reopens in play, a race stays shut."""
+        book = msgspec.structs.replace(
+            book, phase=EventPhase.LIVE, started_at=record.time, clock=record.time
+        )
+        book = self._stop(tx, book, StopReason.EVENT_STATUS, record.time, record.id)
+        book = self._set_cutoff(tx, book, record.id)
+        if not book.is_race:
+            self._mark(tx, book, record.id)
+            self._arm_drift(tx, record.time)
+        return book
+
+    def _scores(
+        self, tx: Transaction, book: EventBook, data: UnitResult, record: Record[Any]
+    ) -> EventBook:
+        """Stop on a score or period change; track who scored, and relay the next-goal line."""
+        score = running_score(data)
+        period = data.current_period or (data.periods[-1].code if data.periods else None)
+        scored = score is not None and score != (book.home_score, book.away_score)
+        new_period = period is not None and period != book.period
+        if not scored and not new_period:
+            return book
+        if scored:
+            assert score is not None
+            goals = _goals(book.goals, (book.home_score, book.away_score), score)
+            book = msgspec.structs.replace(
+                book, home_score=score[0], away_score=score[1], goals=goals
+            )
+        book = msgspec.structs.replace(book, period=period)
+        began = book.phase is EventPhase.NOT_STARTED
+        if began:
+            book = self._begin(tx, book, record)
+        if book.phase is not EventPhase.LIVE or (began and not scored):
+            return book
+        reason = StopReason.SCORE_CHANGE if scored else StopReason.PERIOD_CHANGE
+        book = self._stop(tx, book, reason, record.time, record.id)
+        if scored:
+            book = book.relaid(book.live_state())
+        self._mark(tx, book, record.id)
+        return book
+
+    def _close(self, tx: Transaction, book: EventBook, record: Record[Any]) -> EventBook:
+        """Play is over: stop, then deactivate every open market."""
+        if book.phase not in (EventPhase.NOT_STARTED, EventPhase.LIVE):
+            return book
+        book = self._stop(tx, book, StopReason.EVENT_STATUS, record.time, record.id)
+        markets = tuple(
+            book.market(row).moved(MarketStatus.DEACTIVATED)
+            if row.status not in _TERMINAL
+            else book.market(row)
+            for row in book.markets
+        )
+        book = msgspec.structs.replace(book.with_statuses(markets), phase=EventPhase.ENDED)
+        self._emit_odds(tx, book, record.time, record.id)
+        return msgspec.structs.replace(book, stop_reason=None, announce=0)
+
+    # ------------------------------------------------------------------ settlement
+
+    def _settle(
+        self, tx: Transaction, book: EventBook, data: UnitResult, record: Record[Any]
+    ) -> EventBook:
+        """Settle on an OFFICIAL result; a different later result rolls back and settles again."""
+        result = race_result(data) if book.is_race else match_result(data, book.goals)
+        if result is None:
+            return book
+        rows = [row for row in book.rows() if row.status is not MarketStatus.CANCELLED]
+        settled: list[SettledMarket] = []
+        for row in rows:
+            try:
+                outcomes, void = settle_market(book.market(row), result)
+            except (UnsettleableMarketError, InvalidResultError):
+                outcomes, void = tuple(void_outcome(o) for o in row.outcomes), VoidReason.NO_RESULT
+            settled.append(
+                SettledMarket(
+                    id=row.id, specifiers=row.specifiers, outcomes=outcomes, void_reason=void
+                )
+            )
+        if tuple(settled) == book.settlement:
+            return msgspec.structs.replace(book, phase=EventPhase.CLOSED)
+        legs = list(tx.state.scan(leg_prefix(book.event_id), HeldLeg))
+        if book.settlement:
+            book = self._rollback(tx, book, legs, record)
+        by_market = {(m.id, m.specifiers): m for m in settled}
+        tx.emit(
+            ODDS_STREAM,
+            BetSettlement(
+                event_id=book.event_id, timestamp=record.time, certainty=2, markets=tuple(settled)
+            ),
+            key=book.event_id,
+            causation_id=record.id,
+        )
+        for _, leg in legs:
+            market = by_market.get((leg.market_id, leg.specifiers))
+            if market is None:
+                continue
+            outcome = next((o for o in market.outcomes if o.id == leg.outcome_id), None)
+            if outcome is None:
+                continue
+            self._reply_settled(tx, book, leg, outcome, record.id)
+        book = self._move_all(book, MarketStatus.SETTLED, {(m.id, m.specifiers) for m in settled})
+        return msgspec.structs.replace(book, phase=EventPhase.CLOSED, settlement=tuple(settled))
+
+    def _rollback(
+        self,
+        tx: Transaction,
+        book: EventBook,
+        legs: list[tuple[str, HeldLeg]],
+        record: Record[Any],
+    ) -> EventBook:
+        refs = tuple(MarketRef(id=m.id, specifiers=m.specifiers) for m in book.settlement)
+        tx.emit(
+            ODDS_STREAM,
+            RollbackBetSettlement(event_id=book.event_id, timestamp=record.time, markets=refs),
+            key=book.event_id,
+            causation_id=record.id,
+        )
+        settled = {(m.id, m.specifiers) for m in book.settlement}
+        for _, leg in legs:
+            if (leg.market_id, leg.specifiers) in settled:
+                tx.emit(
+                    REPLIES_STREAM,
+                    LegSettlementRolledBack(
+                        request=leg.request,
+                        ticket_id=leg.ticket_id,
+                        operator=leg.operator,
+                        index=leg.index,
+                        event_id=book.event_id,
+                    ),
+                    key=leg.coordinator,
+                    causation_id=record.id,
+                )
+        book = self._move_all(book, MarketStatus.DEACTIVATED, settled)
+        return msgspec.structs.replace(book, settlement=())
+
+    def _cancel(self, tx: Transaction, book: EventBook, record: Record[Any]) -> EventBook:
+        """The unit is cancelled: void every market not yet settled (``bet_cancel``)."""
+        if book.phase is EventPhase.CANCELLED:
+            return book
+        open_rows = [row for row in book.rows() if row.status not in _TERMINAL]
+        tx.emit(
+            ODDS_STREAM,
+            fixture_change(book.fixture(), FixtureChangeType.CANCELLED, timestamp=record.time),
+            key=book.event_id,
+            causation_id=record.id,
+        )
+        if open_rows:
+            tx.emit(
+                ODDS_STREAM,
+                BetCancel(
+                    event_id=book.event_id,
+                    timestamp=record.time,
+                    markets=tuple(
+                        CancelledMarket(id=row.id, specifiers=row.specifiers) for row in open_rows
+                    ),
+                ),
+                key=book.event_id,
+                causation_id=record.id,
+            )
+            cancelled = {(row.id, row.specifiers) for row in open_rows}
+            for _, leg in tx.state.scan(leg_prefix(book.event_id), HeldLeg):
+                if (leg.market_id, leg.specifiers) in cancelled:
+                    self._reply_settled(tx, book, leg, void_outcome(leg.outcome_id), record.id)
+            book = self._move_all(book, MarketStatus.CANCELLED, cancelled)
+        tx.timers.cancel(f"cutoff/{book.event_id}")
+        return msgspec.structs.replace(book, phase=EventPhase.CANCELLED)
+
+    @staticmethod
+    def _move_all(book: EventBook, target: MarketStatus, keys: set[tuple[int, str]]) -> EventBook:
+        def moved(rows: tuple[MarketRow, ...]) -> tuple[MarketRow, ...]:
+            return tuple(
+                msgspec.structs.replace(row, status=book.market(row).moved(target).status)
+                if (row.id, row.specifiers) in keys
+                else row
+                for row in rows
+            )
+
+        return msgspec.structs.replace(
+            book, markets=moved(book.markets), retired=moved(book.retired)
+        )
+
+    @staticmethod
+    def _reply_settled(
+        tx: Transaction, book: EventBook, leg: HeldLeg, outcome: SettledOutcome, cause: str
+    ) -> None:
+        tx.emit(
+            REPLIES_STREAM,
+            LegSettled(
+                request=leg.request,
+                ticket_id=leg.ticket_id,
+                operator=leg.operator,
+                index=leg.index,
+                event_id=book.event_id,
+                outcome=outcome,
+            ),
+            key=leg.coordinator,
+            causation_id=cause,
+        )
+
+    # ------------------------------------------------------------------ sources
+
+    def _signal(self, record: Record[Any], data: SourceSignal, tx: Transaction) -> None:
+        was_up = bool(tx.state.get(f"src/{data.source}", bool, True))
+        if was_up == data.up:
+            return
+        tx.state.put(f"src/{data.source}", data.up)
+        for _, book in tx.state.scan("e/", EventBook):
+            if book.source != data.source or not book.tradeable:
+                continue
+            if data.up:
+                self._mark(tx, book, record.id)
+            else:
+                book = self._stop(tx, book, StopReason.PRODUCER_DOWN, data.at, record.id)
+                self._save(tx, book)
+
+    # ------------------------------------------------------------------ prices
+
+    def _reprice(self, tx: Transaction) -> None:
+        dirty: dict[str, str] = tx.state.get("dirty", dict[str, str], {})
+        tx.state.delete("dirty")
+        books: list[EventBook] = []
+        causes: list[str | None] = []
+        for event_id, cause in dirty.items():
+            book = self._book(tx, event_id)
+            if book is not None and book.markets and book.phase in _PRICED_PHASES:
+                books.append(book)
+                causes.append(cause)
+        self._price(tx, books, causes)
+
+    def _drift(self, timer: Timer, tx: Transaction) -> None:
+        live = [
+            book
+            for _, book in tx.state.scan("e/", EventBook)
+            if book.in_play and book.profile.model is PricingModel.POISSON and not book.stop_reason
+        ]
+        if live:
+            when = max(timer.at, tx.watermark or timer.at)
+            self._price(
+                tx,
+                [msgspec.structs.replace(b, clock=max(b.clock or when, when)) for b in live],
+            )
+            tx.timers.at("drift", when + self.config.drift_every)
+
+    def _arm_drift(self, tx: Transaction, at: datetime) -> None:
+        if tx.timers.get("drift") is None:
+            tx.timers.at("drift", at + self.config.drift_every)
+
+    def _price(
+        self, tx: Transaction, books: list[EventBook], causes: list[str | None] | None = None
+    ) -> None:
+        """Price ``books`` in one vectorised pass, reopen what may reopen, emit odds changes."""
+        if not books:
+            return
+        sheet = price_events([(b.fixture(), b.live_state()) for b in books])
+        shin = self.config.margin_method is MarginMethod.SHIN
+        odds = to_odds(
+            sheet.probabilities,
+            sheet.market_index if shin else None,
+            margin=self.config.margin,
+            method=self.config.margin_method,
+        )
+        offsets = sheet.outcome_offsets.tolist()
+        all_probs = sheet.probabilities.tolist()
+        all_odds = odds.tolist()
+        now = tx.now()
+        for i, book in enumerate(books):
+            if book.tradeable and self._producer_up(tx, book):
+                book = book.with_statuses(reopen_suspended(book.market(r) for r in book.markets))
+                reason, book = book.stop_reason, msgspec.structs.replace(book, stop_reason=None)
+            else:
+                reason = None
+            book = msgspec.structs.replace(
+                book,
+                probabilities=tuple(all_probs[offsets[i] : offsets[i + 1]]),
+                odds=tuple(all_odds[offsets[i] : offsets[i + 1]]),
+            )
+            self._emit_odds(tx, book, now, causes[i] if causes else None, reason)
+            self._save(tx, msgspec.structs.replace(book, announce=0))
+
+    def _emit_odds(
+        self,
+        tx: Transaction,
+        book: EventBook,
+        at: datetime,
+        cause: str | None,
+        reason: StopReason | None = None,
+    ) -> None:
+        """One ``odds_change``: the priced markets, then retired ones not yet announced."""
+        probs, prices = book.probabilities, book.odds
+        priced = len(probs) == sum(len(row.outcomes) for row in book.markets)
+        low, high = MIN_ACTIVE_PROBABILITY, 1.0 - MIN_ACTIVE_PROBABILITY
+        markets: list[OddsMarket] = []
+        at_outcome = 0
+        for row in book.markets:
+            outcomes = []
+            for outcome in row.outcomes:
+                if priced:
+                    p = probs[at_outcome]
+                    outcomes.append(
+                        OddsOutcome(
+                            id=outcome,
+                            odds=prices[at_outcome],
+                            probability=p,
+                            active=row.status is MarketStatus.ACTIVE and low <= p <= high,
+                        )
+                    )
+                else:
+                    outcomes.append(OddsOutcome(id=outcome, active=False))
+                at_outcome += 1
+            markets.append(
+                OddsMarket(
+                    id=row.id,
+                    specifiers=row.specifiers,
+                    status=row.status,
+                    outcomes=tuple(outcomes),
+                )
+            )
+        if book.announce:
+            markets.extend(
+                OddsMarket(id=row.id, specifiers=row.specifiers, status=row.status)
+                for row in book.retired[-book.announce :]
+            )
+        tx.emit(
+            ODDS_STREAM,
+            OddsChange(
+                event_id=book.event_id,
+                timestamp=at,
+                markets=tuple(markets),
+                betstop_reason=reason,
+                event_status=book.status(),
+            ),
+            key=book.event_id,
+            causation_id=cause,
+            # Event time stays on the feed's clock (a reprice runs on processing time).
+            time=book.clock or at,
+        )
+
+    def _cutoff(self, event_id: str, tx: Transaction) -> None:
+        book = self._book(tx, event_id)
+        if book is not None and not book.cutoff_passed:
+            self._save(tx, msgspec.structs.replace(book, cutoff_passed=True))
+
+    # ------------------------------------------------------------------ legs
+
+    def _leg_check(self, record: Record[Any], check: LegCheck, tx: Transaction) -> None:
+        selection = check.selection
+        book = self._book(tx, selection.event_id)
+        row = None if book is None else book.find(selection.market_id, selection.specifiers)
+        if book is None or row is None:
+            self._decided(tx, check, record.id, ReasonCode.UNKNOWN_MARKET, "no such market")
+            return
+        if selection.outcome_id not in row.outcomes:
+            self._decided(
+                tx,
+                check,
+                record.id,
+                ReasonCode.UNKNOWN_OUTCOME,
+                f"no outcome {selection.outcome_id!r}",
+            )
+            return
+        delay = live_delay(book.sport, in_play=book.in_play, overrides=self.config.delays)
+        if delay <= timedelta(0):
+            self._decide(tx, check, book, book.epoch, 0, record.id)
+            return
+        name = leg_id(check.operator, check.ticket_id, check.request, check.index)
+        delay_ms = delay // timedelta(milliseconds=1)
+        tx.state.put(f"p/{name}", PendingLeg(check=check, epoch=book.epoch, delay_ms=delay_ms))
+        tx.timers.after(f"delay/{name}", delay, causation_id=record.id)
+
+    def _delayed(self, name: str, tx: Transaction) -> None:
+        pending = tx.state.get(f"p/{name}", PendingLeg)
+        if pending is None:
+            return
+        tx.state.delete(f"p/{name}")
+        book = self._book(tx, pending.check.selection.event_id)
+        if book is None:
+            return
+        self._decide(tx, pending.check, book, pending.epoch, pending.delay_ms, None)
+
+    def _decide(
+        self,
+        tx: Transaction,
+        check: LegCheck,
+        book: EventBook,
+        epoch: int,
+        delay_ms: int,
+        cause: str | None,
+    ) -> None:
+        selection = check.selection
+        row = book.find(selection.market_id, selection.specifiers)
+        if row is None:
+            self._decided(tx, check, cause, ReasonCode.UNKNOWN_MARKET, "no such market")
+            return
+        if check.check_cutoff and book.cutoff_passed:
+            self._decided(
+                tx, check, cause, ReasonCode.CUTOFF_PASSED, "changes closed at the cut-off"
+            )
+            return
+        jurisdiction = self.config.jurisdictions.get(check.jurisdiction)
+        if jurisdiction is None:
+            self._decided(tx, check, cause, ReasonCode.UNKNOWN_JURISDICTION, check.jurisdiction)
+            return
+        odds, probabilities = book.quote_of(row)
+        quote = Quote(
+            book.market(row),
+            book.sport,
+            book.in_play,
+            odds,
+            probabilities,
+            self._producer_up(tx, book),
+        )
+        verdict = evaluate_leg(
+            selection,
+            quote,
+            jurisdiction=jurisdiction,
+            channel=check.channel,
+            policy=check.policy,
+            index=check.index,
+        )
+        if epoch != book.epoch and verdict.reason in _MOVED_UNDER:
+            # A stop happened while the leg waited: the game changed under it, even if the
+            # repriced market has reopened since (with other odds).
+            self._decided(
+                tx,
+                check,
+                cause,
+                ReasonCode.MARKET_SUSPENDED,
+                "a bet stop fell within the live delay",
+            )
+            return
+        if not verdict.accepted:
+            assert verdict.reason is not None
+            self._decided(tx, check, cause, verdict.reason, verdict.detail)
+            return
+        held = book.liability.get(row.label, 0)
+        if held + check.liability_cents > self.config.limits.per_market_cents:
+            self._decided(
+                tx,
+                check,
+                cause,
+                ReasonCode.LIABILITY_EXCEEDED,
+                f"market {row.label} would hold {held + check.liability_cents} cents",
+            )
+            return
+        name = leg_id(check.operator, check.ticket_id, check.request, check.index)
+        tx.state.put(
+            leg_prefix(book.event_id) + name,
+            HeldLeg(
+                request=check.request,
+                ticket_id=check.ticket_id,
+                operator=check.operator,
+                coordinator=check.coordinator,
+                index=check.index,
+                market_id=row.id,
+                specifiers=row.specifiers,
+                outcome_id=selection.outcome_id,
+                liability_cents=check.liability_cents,
+            ),
+        )
+        liability = {**book.liability, row.label: held + check.liability_cents}
+        self._save(tx, msgspec.structs.replace(book, liability=liability))
+        self._decided(
+            tx,
+            check,
+            cause,
+            None,
+            "",
+            odds=verdict.odds[0],
+            in_play=verdict.in_play,
+            delay_ms=delay_ms,
+        )
+
+    @staticmethod
+    def _decided(
+        tx: Transaction,
+        check: LegCheck,
+        cause: str | None,
+        reason: ReasonCode | None,
+        detail: str,
+        *,
+        odds: float = 0.0,
+        in_play: bool = False,
+        delay_ms: int = 0,
+    ) -> None:
+        tx.emit(
+            REPLIES_STREAM,
+            LegDecided(
+                request=check.request,
+                ticket_id=check.ticket_id,
+                operator=check.operator,
+                index=check.index,
+                event_id=check.selection.event_id,
+                reason=reason,
+                detail=detail,
+                odds=odds,
+                in_play=in_play,
+                delay_ms=delay_ms,
+            ),
+            key=check.coordinator,
+            causation_id=cause,
+        )
+
+    def _leg_release(self, release: LegRelease, tx: Transaction) -> None:
+        name = leg_id(release.operator, release.ticket_id, release.request, release.index)
+        key = leg_prefix(release.event_id) + name
+        leg = tx.state.get(key, HeldLeg)
+        if leg is None:
+            return
+        tx.state.delete(key)
+        book = self._book(tx, release.event_id)
+        if book is None:
+            return
+        label = MarketRow(leg.market_id, leg.specifiers, (), MarketStatus.ACTIVE).label
+        left = max(book.liability.get(label, 0) - leg.liability_cents, 0)
+        self._save(tx, msgspec.structs.replace(book, liability={**book.liability, label: left}))
+
+    def _quote(self, record: Record[Any], request: QuoteRequest, tx: Transaction) -> None:
+        selection = request.selection
+        book = self._book(tx, selection.event_id)
+        row = None if book is None else book.find(selection.market_id, selection.specifiers)
+        reason: ReasonCode | None = None
+        detail = ""
+        probability = 0.0
+        if book is None or row is None:
+            reason, detail = ReasonCode.UNKNOWN_MARKET, "no such market"
+        elif book.cutoff_passed:
+            reason, detail = ReasonCode.CUTOFF_PASSED, "cash-out closed at the cut-off"
+        elif not self._producer_up(tx, book):
+            reason, detail = ReasonCode.PRODUCER_DOWN, "the results source is down"
+        elif row.status is MarketStatus.SUSPENDED:
+            reason, detail = ReasonCode.MARKET_SUSPENDED, f"market {row.label} is suspended"
+        elif row.status is not MarketStatus.ACTIVE:
+            reason, detail = ReasonCode.MARKET_CLOSED, f"market {row.label} is {row.status.value}"
+        else:
+            _, probabilities = book.quote_of(row)
+            probability = probabilities.get(selection.outcome_id, 0.0)
+            if probability <= 0.0:
+                reason, detail = ReasonCode.SELECTION_LOST, "the selection cannot win"
+        tx.emit(
+            REPLIES_STREAM,
+            QuoteReply(
+                request=request.request,
+                ticket_id=request.ticket_id,
+                operator=request.operator,
+                index=request.index,
+                reason=reason,
+                detail=detail,
+                probability=probability,
+            ),
+            key=request.coordinator,
+            causation_id=record.id,
+        )
