@@ -78,6 +78,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_PORT = 4222
 MIN_DUPLICATE_WINDOW_S = 0.1
 RECONNECT_WAIT_S = 1
+_LAGGING_REPLICA_PAUSES_S = (0.001, 0.005, 0.02)
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode_raw_record = msgspec.msgpack.Decoder(Record[msgspec.Raw]).decode
@@ -605,7 +606,14 @@ class NatsLog(LogBase):
         state = await self._stream(stream, create=False)
         if state is None or not 0 <= partition < state.partitions or limit <= 0:
             return []
-        messages, last = await self._reader.get(state.names[partition], offset + 1, limit)
+        name = state.names[partition]
+        messages, last = await self._reader.get(name, offset + 1, limit)
+        for pause in _LAGGING_REPLICA_PAUSES_S:
+            if messages or max(offset, state.start[partition]) >= state.end[partition]:
+                break
+            # known to exist, not served: a replica answered before catching up (R3 direct gets)
+            await asyncio.sleep(pause)
+            messages, last = await self._reader.get(name, offset + 1, limit)
         if last >= 0:
             state.advance(partition, last)
         return [_replace(_decode_raw_record(data), offset=seq - 1) for seq, data in messages]
