@@ -85,8 +85,8 @@ const FEEDS = [
   // requests reach further back than decisions so each decision finds its request's venue
   { stream: "payments.requests", start: { window: 400 }, apply: (events) => payments.applyRequests(events),
     reset: () => payments.reset("payments.requests") },
-  { stream: "payments.transfers", start: { window: 100 }, apply: (events) => {
-    payments.applyDecisions(events);
+  { stream: "payments.transfers", start: { window: 100 }, apply: (events, news) => {
+    payments.applyDecisions(events, news);
     scheduler.mark("payments");
   }, reset: () => payments.reset("payments.transfers") },
   { stream: "payments.alerts", start: { window: 10 }, apply: (events) => {

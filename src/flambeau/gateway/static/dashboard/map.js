@@ -10,16 +10,35 @@ import { CORSICA, FRANCE, PARIS } from "./outline.js";
 import { isLive } from "./results.js";
 import { VENUES } from "./scenario-data.js";
 
-const REGIONS = {
-  france: { box: { x: 5, y: 5, width: 340, height: 360 },
-            bounds: { south: 41.2, north: 51.3, west: -5.3, east: 9.8 } },
-  idf: { box: { x: 360, y: 5, width: 595, height: 255 },
-         bounds: { south: 48.73, north: 49.0, west: 1.92, east: 2.68 } },
-  paris: { box: { x: 360, y: 275, width: 595, height: 240 },
-           bounds: { south: 48.82, north: 48.945, west: 2.1, east: 2.56 } },
-  tahiti: { box: { x: 10, y: 395, width: 130, height: 115 },
-            bounds: { south: -18.0, north: -17.72, west: -149.45, east: -149.05 } },
+const BOUNDS = {
+  france: { south: 41.2, north: 51.3, west: -5.3, east: 9.8 },
+  idf: { south: 48.73, north: 49.0, west: 1.92, east: 2.68 },
+  paris: { south: 48.82, north: 48.945, west: 2.1, east: 2.56 },
+  tahiti: { south: -18.0, north: -17.72, west: -149.45, east: -149.05 },
 };
+// Where each view sits: side by side on a wide screen; stacked, closest view first, on a phone
+// (so the labels keep a legible size instead of shrinking with the screen).
+const LAYOUTS = {
+  wide: {
+    width: 960, height: 520,
+    boxes: {
+      france: { x: 5, y: 5, width: 340, height: 360 },
+      idf: { x: 360, y: 5, width: 595, height: 255 },
+      paris: { x: 360, y: 275, width: 595, height: 240 },
+      tahiti: { x: 10, y: 395, width: 130, height: 115 },
+    },
+  },
+  narrow: {
+    width: 400, height: 790,
+    boxes: {
+      paris: { x: 5, y: 5, width: 390, height: 168 },
+      idf: { x: 5, y: 182, width: 390, height: 214 },
+      france: { x: 5, y: 405, width: 390, height: 380 },
+      tahiti: { x: 8, y: 722, width: 95, height: 60 },
+    },
+  },
+};
+const NARROW = "(max-width: 720px)";
 const CLUSTER_PX = 12;
 
 /** A function from [lat, lon] to [x, y] fitting `bounds` into `box` (equirectangular). */
@@ -40,7 +59,7 @@ function inside(bounds, venue) {
 
 function regionOf(venue) {
   for (const name of ["tahiti", "paris", "idf"]) {
-    if (inside(REGIONS[name].bounds, venue)) return name;
+    if (inside(BOUNDS[name], venue)) return name;
   }
   return "france";
 }
@@ -85,53 +104,69 @@ export function venueOfUnit(unit, byCode) {
 
 export function createMapView({ svg, list }, { results, crowds }) {
   const byCode = new Map(VENUES.map((venue) => [venue.code, venue]));
-  const project = Object.fromEntries(Object.entries(REGIONS).map(([name, region]) => [name, projector(region)]));
-  const path = (points, projection) =>
-    `M${points.map((p) => projection(p).map((v) => v.toFixed(1)).join(",")).join("L")}Z`;
-
-  // The static layers, drawn once: land, inset frames, where each inset sits in the larger view.
-  const frame = (name, title) => {
-    const box = REGIONS[name].box;
-    return [
-      s("rect", { class: "inset", x: box.x, y: box.y, width: box.width, height: box.height, rx: 6 }),
-      s("text", { class: "inset-title", x: box.x + 8, y: box.y + 18 }, title),
-    ];
-  };
-  const mark = (inner, outer) => {
-    const { bounds } = REGIONS[inner];
-    const [x0, y0] = project[outer]([bounds.north, bounds.west]);
-    const [x1, y1] = project[outer]([bounds.south, bounds.east]);
-    return s("rect", { class: "inset-mark", x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
-  };
-  const [px, py] = project.paris([PARIS.lat, PARIS.lon]);
-  const [prx] = project.paris([PARIS.lat, PARIS.lon + PARIS.rx]);
-  const [, pry] = project.paris([PARIS.lat - PARIS.ry, PARIS.lon]);
-  svg.append(
-    s("g", { class: "land", "aria-hidden": "true" },
-      s("path", { d: path(FRANCE, project.france) }),
-      s("path", { d: path(CORSICA, project.france) }),
-      mark("idf", "france"),
-      ...frame("idf", "Île-de-France"),
-      mark("paris", "idf"),
-      ...frame("paris", "Paris and inner suburbs"),
-      s("ellipse", { class: "paris", cx: px, cy: py, rx: prx - px, ry: pry - py }),
-      s("text", { class: "paris-label", x: px, y: pry + 16, "text-anchor": "middle" }, "Paris (périphérique)"),
-      ...frame("tahiti", "Tahiti"),
-    ),
-  );
   const markers = s("g", { class: "markers" });
-  svg.append(markers);
-
-  const points = { france: [], idf: [], paris: [], tahiti: [] };
-  for (const venue of VENUES) {
-    const region = regionOf(venue);
-    const [x, y] = project[region]([venue.lat, venue.lon]);
-    points[region].push({ x, y, venue });
-  }
-  const groups = Object.values(points).flatMap(clusters);
+  let groups = [];
   let signature = "";
+  let width = 0;
 
-  return function render() {
+  // The static layers, drawn once per layout: land, inset frames, where each inset sits.
+  function build(layout) {
+    const boxes = layout.boxes;
+    const project = Object.fromEntries(Object.keys(BOUNDS).map((name) =>
+      [name, projector({ box: boxes[name], bounds: BOUNDS[name] })]));
+    const path = (points, projection) =>
+      `M${points.map((p) => projection(p).map((v) => v.toFixed(1)).join(",")).join("L")}Z`;
+    const frame = (name, title) => {
+      const box = boxes[name];
+      return [
+        s("rect", { class: "inset", x: box.x, y: box.y, width: box.width, height: box.height, rx: 6 }),
+        s("text", { class: "inset-title", x: box.x + 8, y: box.y + 18 }, title),
+      ];
+    };
+    const mark = (inner, outer) => {
+      const bounds = BOUNDS[inner];
+      const [x0, y0] = project[outer]([bounds.north, bounds.west]);
+      const [x1, y1] = project[outer]([bounds.south, bounds.east]);
+      return s("rect", { class: "inset-mark", x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
+    };
+    const [px, py] = project.paris([PARIS.lat, PARIS.lon]);
+    const [prx] = project.paris([PARIS.lat, PARIS.lon + PARIS.rx]);
+    const [, pry] = project.paris([PARIS.lat - PARIS.ry, PARIS.lon]);
+    svg.setAttribute("viewBox", `0 0 ${layout.width} ${layout.height}`);
+    width = layout.width;
+    svg.querySelectorAll("g").forEach((g) => g.remove());
+    svg.append(
+      s("g", { class: "land", "aria-hidden": "true" },
+        s("path", { d: path(FRANCE, project.france) }),
+        s("path", { d: path(CORSICA, project.france) }),
+        mark("idf", "france"),
+        ...frame("idf", "Île-de-France"),
+        mark("paris", "idf"),
+        ...frame("paris", "Paris and inner suburbs"),
+        s("ellipse", { class: "paris", cx: px, cy: py, rx: prx - px, ry: pry - py }),
+        s("text", { class: "paris-label", x: px, y: pry + 16, "text-anchor": "middle" }, "Paris (périphérique)"),
+        ...frame("tahiti", "Tahiti"),
+      ),
+      markers,
+    );
+    const points = { france: [], idf: [], paris: [], tahiti: [] };
+    for (const venue of VENUES) {
+      const region = regionOf(venue);
+      const [x, y] = project[region]([venue.lat, venue.lon]);
+      points[region].push({ x, y, venue });
+    }
+    groups = Object.values(points).flatMap(clusters);
+    signature = ""; // markers must be redrawn at their new places
+  }
+
+  const narrow = window.matchMedia(NARROW);
+  build(narrow.matches ? LAYOUTS.narrow : LAYOUTS.wide);
+  narrow.addEventListener("change", () => {
+    build(narrow.matches ? LAYOUTS.narrow : LAYOUTS.wide);
+    render();
+  });
+
+  function render() {
     const live = new Map(); // venue code -> [unit]
     for (const unit of results.liveUnits()) {
       const code = venueOfUnit(unit, byCode);
@@ -161,7 +196,10 @@ export function createMapView({ svg, list }, { results, crowds }) {
         s("title", {}, tip),
         count ? s("circle", { class: "halo", cx: group.x, cy: group.y, r: 11 }) : null,
         s("circle", { class: `dot${level ? ` lv-${level}` : ""}`, cx: group.x, cy: group.y, r: group.venues.length > 1 ? 6.5 : 5 }),
-        s("text", { class: "code", x: group.x + 9, y: group.y + 5 }, label),
+        // labels near the right edge go to the left of their marker
+        group.x > width - 80
+          ? s("text", { class: "code", x: group.x - 9, y: group.y + 5, "text-anchor": "end" }, label)
+          : s("text", { class: "code", x: group.x + 9, y: group.y + 5 }, label),
         count ? s("text", { class: "count", x: group.x, y: group.y - 12, "text-anchor": "middle" }, String(count)) : null,
       );
     }));
@@ -185,5 +223,7 @@ export function createMapView({ svg, list }, { results, crowds }) {
             : null);
       });
     replace(list, rows.length ? rows : [h("li", { class: "empty" }, "Nothing live right now.")]);
-  };
+  }
+
+  return render;
 }

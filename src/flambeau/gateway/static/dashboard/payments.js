@@ -84,8 +84,11 @@ export class PaymentsModel {
     else this.perVenue.delete(venue);
   }
 
-  /** payments.transfers: count decisions and add accepted amounts to their venue. */
-  applyDecisions(envelopes, now = Date.now()) {
+  /**
+   * payments.transfers: count decisions and add accepted amounts to their venue. Only `news`
+   * counts towards transfers per second: a snapshot's decisions were made before the page.
+   */
+  applyDecisions(envelopes, news = true, now = Date.now()) {
     const second = Math.floor(now / 1000);
     let bucket = this.seconds.get(second);
     if (!bucket) {
@@ -97,7 +100,7 @@ export class PaymentsModel {
       if (!data || data.type !== "transfers_decided" || data.replayed) continue;
       const at = new Date(time);
       if (!this.first || at < this.first) this.first = at;
-      for (const result of data.results || []) {
+      for (const result of news ? data.results || [] : []) {
         if (result === "ok") bucket.ok += 1;
         else bucket.rejected += 1;
       }

@@ -35,8 +35,9 @@ export function unitTitle(rsc) {
   const gender = GENDERS[part.gender] ?? "";
   let phase = PHASES[part.phase] ?? part.phase;
   const number = Number.parseInt(part.unit.slice(0, 4), 10);
-  if (phase && ["Heat", "Semifinal", "Quarterfinal", "Preliminary"].includes(phase) && number) {
-    phase = `${phase} ${number}`;
+  // a final is one unit; heats, semifinals and group matches are told apart by number
+  if (phase && number && !["FNL", "BRNZ"].includes(part.phase)) {
+    phase = ["Heat", "Semifinal", "Quarterfinal"].includes(phase) ? `${phase} ${number}` : `${phase} #${number}`;
   }
   return [discipline?.name ?? part.discipline, `${gender} ${event}`.trim(), phase]
     .filter(Boolean)
