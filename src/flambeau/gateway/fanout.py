@@ -111,7 +111,17 @@ _encode = msgspec.json.Encoder().encode
 class Batch:
     """Consecutive records of one partition, each encoded to JSON once for every subscriber."""
 
-    __slots__ = ("_joined", "frames", "ingested", "keys", "offsets", "partition", "size", "stream")
+    __slots__ = (
+        "frames",
+        "ingested",
+        "joined",
+        "keys",
+        "next",
+        "offsets",
+        "partition",
+        "size",
+        "stream",
+    )
 
     def __init__(
         self,
@@ -128,20 +138,11 @@ class Batch:
         self.keys = keys
         self.frames = frames
         self.ingested = ingested  # earliest ingest time, seconds since the epoch
-        self.size = sum(map(len, frames)) + len(frames)
-        self._joined: str | None = None
-
-    @property
-    def next(self) -> int:
-        """The offset just past this batch."""
-        return self.offsets[-1] + 1
-
-    def joined(self) -> str:
-        """All frames joined with commas (computed once, shared by subscribers)."""
-        joined = self._joined
-        if joined is None:
-            joined = self._joined = ",".join(self.frames)
-        return joined
+        self.next = offsets[-1] + 1  # the offset just past this batch
+        # every frame joined with commas: what a subscriber without a key filter receives,
+        # built once for all of them
+        self.joined = ",".join(frames)
+        self.size = len(self.joined) + 1
 
 
 def encode_batch(log: Log, records: Sequence[Record[msgspec.Raw]]) -> Batch:
@@ -262,6 +263,7 @@ class Subscription:
 
     __slots__ = (
         "epoch",
+        "frame_prefix",
         "key",
         "offsets",
         "outbox",
@@ -296,6 +298,8 @@ class Subscription:
         self.transport = transport
         self.state = SubState.CATCHING_UP
         self.task: asyncio.Task[None] | None = None
+        # the start of every events frame of this subscription, encoded once
+        self.frame_prefix = '{"op":"events","sub":' + _encode(sub_id).decode() + ',"position":"'
 
     def push(self, batch: Batch, catch_up: bool = False) -> None:
         """Queue the records of ``batch`` this subscription has not had yet."""
