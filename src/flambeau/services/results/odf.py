@@ -27,6 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
+from typing import TypeVar
+
+import msgspec
 
 from flambeau.services.results._odf_bodies import (
     medal_standings,
@@ -38,6 +41,7 @@ from flambeau.services.results._xml import INTEGER, Node, decode, load
 from flambeau.services.results.codes import COMPETITION_CODE, GAMES_TZ, Level, parse_rsc
 from flambeau.services.results.errors import (
     DocumentTooLargeError,
+    InvalidAttributeError,
     InvalidVersionError,
     MalformedXmlError,
     UnknownDocumentTypeError,
@@ -140,8 +144,45 @@ def parse(data: bytes | str, *, tz: tzinfo = GAMES_TZ, max_bytes: int = MAX_BYTE
         raise MalformedXmlError(
             "the root element must be OdfBody", element=str(root.el.tag), value=str(root.el.tag)
         )
-    header = _header(root, tz)
-    return ParsedOdf(header, _body(root, header), text)
+    header = _validated(_header(root, tz))
+    body = _body(root, header)
+    return ParsedOdf(header, None if body is None else _validated(body), text)
+
+
+_HEADER_ATTRIBUTES = {
+    "source": "Source",
+    "document_subtype": "DocumentSubtype",
+    "document_subcode": "DocumentSubcode",
+}
+V = TypeVar("V", bound=OdfHeader | Body)
+
+
+def _validated(value: V) -> V:
+    """``value`` checked against its schema's limits (lengths, patterns, bounds).
+
+    Constructing a Struct checks types only; decoding checks everything. Every stream decodes
+    what the processors emit, so a value that would fail there (a 300-character name) is
+    refused here, while the producer can still be told.
+    """
+    try:
+        return msgspec.msgpack.decode(msgspec.msgpack.encode(value), type=type(value))
+    except msgspec.ValidationError as error:
+        field, reason = _split_validation(str(error))
+        if isinstance(value, OdfHeader):
+            # the header parser checked every other attribute already
+            attribute = _HEADER_ATTRIBUTES.get(field or "", field)
+            raise InvalidAttributeError(reason, element="OdfBody", attribute=attribute) from None
+        raise InvalidAttributeError(
+            f"{reason} (a limit of the normalized document)",
+            element=type(value).__name__,
+            attribute=field,
+        ) from None
+
+
+def _split_validation(text: str) -> tuple[str | None, str]:
+    reason, _, where = text.partition(" - at `$")
+    field = where.rstrip("`").lstrip(".") or None
+    return field, reason
 
 
 def _header(root: Node, tz: tzinfo) -> OdfHeader:
