@@ -4,16 +4,22 @@ JetStream has no transaction spanning several keys, so each ``(group, partition)
 *checkpoint* key that is the commit point, written with revision CAS
 (``Nats-Expected-Last-Subject-Sequence``). It holds the group's next offsets for that partition
 (of every input stream) and the state changes of the last commit, the *pending* redo list.
-State values live in their own keys and are brought up to date from the checkpoint::
+State values live in their own keys and are brought up to date from the checkpoint, one commit
+later, while the next commit's outputs are being written (two round trips per commit)::
 
-    commit:  outputs (deduplicated ids) ─▶ CAS checkpoint {offsets, pending} ─▶ apply pending
-    load:    read checkpoint ─▶ scan state keys ─▶ re-read checkpoint (retry if it moved)
-             ─▶ state keys overlaid with the checkpoint's pending changes
+    commit N:  outputs N  ‖  apply pending N-1  ─▶  CAS checkpoint {offsets N, pending N}
+    load:      read checkpoint ─▶ scan state keys ─▶ re-read checkpoint (retry if it moved)
+               ─▶ state keys overlaid with the checkpoint's pending changes
 
-A crash after the CAS and before the state keys are written loses nothing: the next reader
-overlays the pending list, and the next commit re-applies it (puts and deletes are idempotent)
-before replacing it. A crash before the CAS leaves offsets and state as they were, so the
+A crash at any point loses nothing. Before the CAS, offsets and state are as they were, so the
 batch is processed again and its outputs, which carry deterministic ids, are deduplicated.
+After it, readers overlay the pending list and the next commit applies it (puts and deletes are
+idempotent) before replacing it.
+
+Every state write is fenced on the checkpoint: it carries
+``Nats-Expected-Last-Subject-Sequence-Subject: <checkpoint key>`` with the checkpoint revision it
+belongs to, so JetStream refuses it once anyone has committed past that revision. Without the
+fence, a worker that lost its partition could write an old value over a newer one for good.
 
 The revision a log instance last read (``load_state`` or ``committed``) or wrote is what its next
 commit expects; a commit by anyone else in between makes it fail with
@@ -41,14 +47,13 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.client import JetStreamContext
 
 from flambeau.errors import BackendUnavailableError, FlambeauError, InvalidEventError
-from flambeau.log._nats_wire import Publisher, Retrier
+from flambeau.log._nats_wire import JetStreamRefusedError, Publisher, Retrier
 from flambeau.log.base import StateChange
 
 BUCKET = "fb_groups"
 KV_STREAM = f"KV_{BUCKET}"
 SCAN_ATTEMPTS = 20
 _WRONG_LAST_SEQUENCE = 10071
-_DELETE_HEADER = b"NATS/1.0\r\nKV-Operation: DEL\r\n\r\n"
 _CHECKPOINT_MARGIN = 4096
 
 
@@ -233,20 +238,45 @@ class Groups:
                 )
         return Plan(group, parts)
 
-    async def commit(self, plan: Plan) -> None:
-        """Write each partition's checkpoint with CAS, then its state keys.
+    async def settle(self, plan: Plan) -> None:
+        """Apply the previous commit's pending state changes of every partition in ``plan``.
+
+        Runs while the outputs of the new commit are being written: both precede the
+        checkpoint, so a commit costs two round trips, not three.
 
         Raises:
             CommitConflictError: another writer committed one of these partitions meanwhile.
         """
+        await asyncio.gather(*(self._settle(plan.group, p) for p in plan.parts))
+
+    async def _settle(self, group: str, partition: int) -> None:
+        slot = (group, partition)
+        known = self._known.get(slot)
+        if known is None:
+            revision, checkpoint = await self._get(f"{b64(group)}.ck.{partition}")
+            known = self._known[slot] = _Known(revision, checkpoint, False)
+        if not known.applied and known.checkpoint.pending:
+            await self._apply(group, partition, known.checkpoint.pending, known.revision)
+        known.applied = True
+
+    async def commit(self, plan: Plan) -> None:
+        """Write each partition's checkpoint with CAS (after :meth:`settle`).
+
+        The new state changes stay pending in the checkpoint: readers overlay them, and the
+        next commit applies them.
+
+        Raises:
+            CommitConflictError: another writer committed one of these partitions meanwhile.
+        """
+        await self.settle(plan)  # a no-op when the caller already settled
         await asyncio.gather(
             *(
-                self._commit_partition(plan.group, partition, positions, changes)
+                self._checkpoint(plan.group, partition, positions, changes)
                 for partition, (positions, changes) in plan.parts.items()
             )
         )
 
-    async def _commit_partition(
+    async def _checkpoint(
         self,
         group: str,
         partition: int,
@@ -254,25 +284,17 @@ class Groups:
         changes: dict[str, bytes | None],
     ) -> None:
         slot = (group, partition)
-        key = f"{b64(group)}.ck.{partition}"
-        known = self._known.get(slot)
-        if known is None:
-            revision, checkpoint = await self._get(key)
-            known = _Known(revision, checkpoint, False)
-        if not known.applied and known.checkpoint.pending:
-            await self._apply(group, partition, known.checkpoint.pending)
+        known = self._known[slot]
         new = Checkpoint(
             {**known.checkpoint.offsets, **positions}, list(changes.items()), os.urandom(8).hex()
         )
+        key = f"{b64(group)}.ck.{partition}"
         try:
             revision = await self._cas(key, _encode(new), known.revision, new.token)
         except CommitConflictError:
             self._known.pop(slot, None)
             raise
-        self._known[slot] = current = _Known(revision, new, False)
-        if new.pending:
-            await self._apply(group, partition, new.pending)
-        current.applied = True
+        self._known[slot] = _Known(revision, new, not new.pending)
 
     async def _cas(self, key: str, data: bytes, last: int, token: str) -> int:
         subject = f"$KV.{BUCKET}.{key}"
@@ -300,18 +322,35 @@ class Groups:
         return await self._retry(f"commit checkpoint {key}", write)
 
     async def _apply(
-        self, group: str, partition: int, pending: Sequence[tuple[str, bytes | None]]
+        self,
+        group: str,
+        partition: int,
+        pending: Sequence[tuple[str, bytes | None]],
+        revision: int,
     ) -> None:
+        """Write ``pending`` to the state keys, each write valid only while the checkpoint is
+        still at ``revision``: a worker that lost the partition cannot write stale state."""
+        checkpoint = f"$KV.{BUCKET}.{b64(group)}.ck.{partition}"
+        fence = (
+            f"NATS/1.0\r\nNats-Expected-Last-Subject-Sequence: {revision}\r\n"
+            f"Nats-Expected-Last-Subject-Sequence-Subject: {checkpoint}\r\n"
+        ).encode()
+        put, delete = fence + b"\r\n", fence + b"KV-Operation: DEL\r\n\r\n"
         prefix = f"$KV.{BUCKET}.{b64(group)}.st.{partition}."
-        items: list[tuple[bytes, bytes, bytes]] = []
-        for name, value in pending:
-            subject = (prefix + b64(name)).encode()
-            if value is None:
-                items.append((subject, _DELETE_HEADER, b""))
-            else:
-                items.append((subject, b"", value))
+        items = [
+            ((prefix + b64(name)).encode(), delete if value is None else put, value or b"")
+            for name, value in pending
+        ]
         try:
             await self._publisher.publish(items)
+        except JetStreamRefusedError as exc:
+            self._known.pop((group, partition), None)
+            if exc.error.err_code == _WRONG_LAST_SEQUENCE:
+                raise CommitConflictError(
+                    f"checkpoint {checkpoint} in {self._url} moved past revision {revision}: "
+                    "another worker committed this group's partition"
+                ) from None
+            raise
         except BackendUnavailableError:
             # the checkpoint is durable; the next commit or load re-applies its pending list
             self._known.pop((group, partition), None)

@@ -722,24 +722,22 @@ class NatsLog(LogBase):
             self.registry.spec(name)
         plan = groups.plan(group, offsets, state)
         placed: list[Appended | None] = [None] * len(emit)
-        if emit:
-            items: list[tuple[bytes, bytes, bytes]] = []
-            jobs = []
-            for name, positions in by_stream.items():
-                target = await self._stream(name, create=True)
-                assert target is not None
-                first = len(items)
-                where: list[int] = []
-                refs = self._frames(target, [emit[i][1] for i in positions], items, where)
-                jobs.append((target, positions, refs, first, where))
-            acks = await self._publish(items)
-            for target, positions, refs, first, where in jobs:
-                mine = acks[first : first + len(where)]
-                local = [r - first if r >= 0 else r for r in refs]
-                for i, result in zip(
-                    positions, self._placed(target, local, mine, where), strict=True
-                ):
-                    placed[i] = result
+        items: list[tuple[bytes, bytes, bytes]] = []
+        jobs = []
+        for name, positions in by_stream.items():
+            target = await self._stream(name, create=True)
+            assert target is not None
+            first = len(items)
+            where: list[int] = []
+            refs = self._frames(target, [emit[i][1] for i in positions], items, where)
+            jobs.append((target, positions, refs, first, where))
+        # outputs, and the previous commit's pending state, both before the checkpoint
+        acks, _ = await asyncio.gather(self._publish(items), groups.settle(plan))
+        for target, positions, refs, first, where in jobs:
+            mine = acks[first : first + len(where)]
+            local = [r - first if r >= 0 else r for r in refs]
+            for i, result in zip(positions, self._placed(target, local, mine, where), strict=True):
+                placed[i] = result
         await groups.commit(plan)
         return [p for p in placed if p is not None]
 

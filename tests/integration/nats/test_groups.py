@@ -37,10 +37,12 @@ async def test_a_worker_that_lost_its_partition_cannot_commit(nats_url: str) -> 
         assert await old.load_state("g", 0) == {"k": b"old"}
         assert await new.load_state("g", 0) == {"k": b"old"}  # the new owner takes over
         await new.commit("g", {"it.ticks": {0: 5}}, state=[StateChange(0, "k", b"new")])
+        await new.commit("g", {"it.ticks": {0: 6}}, state=[StateChange(0, "j", b"new")])
+        # the old owner's next commit would first write its own pending k=old: refused
         with pytest.raises(CommitConflictError, match="another worker"):
             await old.commit("g", {"it.ticks": {0: 4}}, state=[StateChange(0, "k", b"stale")])
-        assert await new.committed("g", "it.ticks") == {0: 5}
-        assert await new.load_state("g", 0) == {"k": b"new"}
+        assert await new.committed("g", "it.ticks") == {0: 6}
+        assert await new.load_state("g", 0) == {"k": b"new", "j": b"new"}
         assert issubclass(CommitConflictError, FlambeauError)
     finally:
         await old.aclose()
@@ -61,25 +63,25 @@ async def test_other_partitions_of_the_group_commit_independently(nats_url: str)
         await two.aclose()
 
 
-async def test_state_written_after_the_checkpoint_survives_a_crash_in_between(
+async def test_committed_state_not_yet_in_its_keys_survives_a_crash(
     nats_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crashing = await opened(nats_url)
     try:
         await crashing.commit("g", {"it.ticks": {2: 1}}, state=[StateChange(2, "a", b"1")])
+        await crashing.commit(
+            "g", {"it.ticks": {2: 2}}, state=[StateChange(2, "a", None), StateChange(2, "b", b"2")]
+        )
         groups = crashing._groups
         assert groups is not None
 
         async def die(*_: object) -> None:
             raise Crash
 
-        monkeypatch.setattr(groups, "_apply", die)  # dies after the CAS, before the state keys
+        # the third commit dies while writing the second one's changes to their keys
+        monkeypatch.setattr(groups, "_apply", die)
         with pytest.raises(Crash):
-            await crashing.commit(
-                "g",
-                {"it.ticks": {2: 2}},
-                state=[StateChange(2, "a", None), StateChange(2, "b", b"2")],
-            )
+            await crashing.commit("g", {"it.ticks": {2: 3}}, state=[StateChange(2, "x", b"x")])
     finally:
         await crashing.aclose()
     survivor = await opened(nats_url)
@@ -87,11 +89,15 @@ async def test_state_written_after_the_checkpoint_survives_a_crash_in_between(
         assert await survivor.committed("g", "it.ticks") == {2: 2}
         assert await survivor.load_state("g", 2) == {"b": b"2"}
         await survivor.commit("g", {"it.ticks": {2: 3}}, state=[StateChange(2, "c", b"3")])
+        await survivor.commit("g", {"it.ticks": {2: 4}})
     finally:
         await survivor.aclose()
-    fresh = await opened(nats_url)  # the crashed commit's changes were applied for good
+    fresh = await opened(nats_url)  # every committed change reached its key for good
     try:
         assert await fresh.load_state("g", 2) == {"b": b"2", "c": b"3"}
+        groups = fresh._groups
+        assert groups is not None
+        assert await groups._scan("g", 2) == {"b": b"2", "c": b"3"}
     finally:
         await fresh.aclose()
 
