@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flambeau.cli import bench, gateway, keys, tail, up, worker
+from flambeau.cli import bench, gateway, keys, simulate, tail, up, worker
 
 app = typer.Typer(
     name="flambeau",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (up, tail, bench, gateway, keys, worker):
+for module in (up, simulate, tail, bench, gateway, keys, worker):
     module.register(app)
 
 

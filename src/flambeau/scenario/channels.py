@@ -1,0 +1,234 @@
+"""How each kind of payload reaches the platform, and what its answer counts as.
+
+The driver asks the gateway which routes it serves (its OpenAPI document) and picks, per kind,
+the service's own route when it is there and the gateway's generic ingest otherwise:
+
+=============  ====================================  =========================================
+payload        service route                         otherwise (generic ingest)
+=============  ====================================  =========================================
+ODF documents  ``POST /v1/adapters/odf``, one each   ``results.native`` (native JSON)
+purchases      ``POST /v1/payments/transfers``       ``payments.requests`` (keyed by ledger)
+accounts       ``POST /v1/payments/accounts``        ``payments.requests``
+bets           ``POST /v1/betting/bets``, one each   ``betting.bets`` (keyed by ticket)
+crowds         (none)                                ``crowds.sensors`` (keyed by venue)
+=============  ====================================  =========================================
+
+Every sender notes its ids with :class:`~flambeau.scenario.stats.Latency` before the request
+and counts the answer in :class:`~flambeau.scenario.stats.Counters`. It returns ``False`` only
+when the client was stopped before an answer came (the lane then keeps the batch as unsent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flambeau.scenario.client import GatewayClient, Reply, Stopped
+from flambeau.scenario.documents import COMPETITION, OdfMessage
+from flambeau.scenario.generators.purchases import Purchase
+from flambeau.scenario.payloads import EUR_LEDGER, Envelope, purchase_transfers
+from flambeau.scenario.stats import Counters, Latency
+from flambeau.services.betting.schemas import BETS_STREAM, TicketSubmitted
+from flambeau.services.payments.schemas import CreateAccounts, CreateTransfers
+from flambeau.services.results.schemas import NATIVE, DocumentType
+
+__all__ = ["Channels", "native_key"]
+
+ODF_ROUTE = "/v1/adapters/odf"
+TRANSFERS_ROUTE = "/v1/payments/transfers"
+ACCOUNTS_ROUTE = "/v1/payments/accounts"
+BETS_ROUTE = "/v1/betting/bets"
+PAYMENTS_STREAM = "payments.requests"
+BET_CONCURRENCY = 16
+"""Tickets of one batch posted at once (the bets route takes one ticket per request)."""
+
+
+def native_key(message: OdfMessage) -> str:
+    """The ``results.native`` key of a document, as the results service keys its ODF form.
+
+    Medallists share the competition's key, a discipline's schedule its discipline's, a
+    keep-alive its source's; anything else its document code. Only used when the ODF adapter
+    is not served.
+    """
+    if message.kind is DocumentType.MEDALLISTS:
+        return COMPETITION
+    if message.kind is DocumentType.SCHEDULE:
+        return f"{COMPETITION}/{message.code[:3]}"
+    if message.kind is DocumentType.KEEP_ALIVE:
+        return f"{COMPETITION}/source/{message.source}"
+    return f"{COMPETITION}/{message.code}"
+
+
+def bet_event_id(operator: str, ticket_id: str) -> str:
+    """The ``betting.bets`` id the bets route gives a ticket (for latency matching only)."""
+    text = "\x1f".join(("ticket", operator, ticket_id))
+    return f"bet-{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"
+
+
+@dataclass
+class Channels:
+    """The senders of every lane, bound to one client, its routes and the driver's counters."""
+
+    client: GatewayClient
+    paths: set[str]
+    counters: Counters
+    latency: Latency
+    operator: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict[str, str]:
+        """Which way each kind goes, for the report."""
+        return {
+            "results": ODF_ROUTE if ODF_ROUTE in self.paths else f"ingest {NATIVE}",
+            "purchases": TRANSFERS_ROUTE
+            if TRANSFERS_ROUTE in self.paths
+            else f"ingest {PAYMENTS_STREAM}",
+            "bets": BETS_ROUTE if BETS_ROUTE in self.paths else f"ingest {BETS_STREAM}",
+            "crowds": "ingest crowds.sensors",
+        }
+
+    def _count(self, kind: str, sent: int, reply: Reply) -> None:
+        counters = self.counters
+        counters.count(kind, sent, reply.accepted, reply.duplicates, reply.rejected)
+        if reply.failed:
+            counters.failed += sent
+        if reply.problem and (reply.rejected or reply.failed):
+            counters.last_problem = f"{kind}: {reply.problem}"[:300]
+            self.problems.append(counters.last_problem)
+            del self.problems[:-20]
+
+    async def odf(self, messages: list[OdfMessage]) -> bool:
+        """Send ODF documents of one source, in order."""
+        try:
+            if ODF_ROUTE in self.paths:
+                for message in messages:
+                    self.latency.sent([message.id])
+                    reply = await self.client.request(
+                        "POST", ODF_ROUTE, content=message.xml, content_type="application/xml"
+                    )
+                    for stored in reply.ids:
+                        self.latency.alias(stored, message.id)
+                    self._count(_kind(message), 1, reply)
+                return True
+            envelopes = [
+                {"id": m.id, "key": native_key(m), "time": m.time, "data": m.native}
+                for m in messages
+            ]
+            self.latency.sent(m.id for m in messages)
+            reply = await self.client.ingest(NATIVE, envelopes)
+            self._count("result", len(messages), reply)
+            return True
+        except Stopped:
+            return False
+
+    async def accounts(self, request: CreateAccounts) -> bool:
+        """Create the rehearsal's ledger accounts (an identical repeat answers ``exists``)."""
+        try:
+            if ACCOUNTS_ROUTE in self.paths:
+                body = {"ledger": request.ledger, "accounts": request.accounts}
+                reply = await self.client.post_json(
+                    ACCOUNTS_ROUTE, body, headers={"Idempotency-Key": request.idempotency_key}
+                )
+            else:
+                envelope = {"id": request.idempotency_key, "key": str(request.ledger),
+                            "data": request}  # fmt: skip
+                reply = await self.client.ingest(PAYMENTS_STREAM, [envelope])
+        except Stopped:
+            return False
+        self._count("accounts", 1, reply)
+        return True
+
+    async def purchases(self, purchases: list[Purchase]) -> bool:
+        """Send card payments as one ledger request (each purchase is one transfer)."""
+        first = purchases[0]
+        request: CreateTransfers = purchase_transfers(purchases, f"{first.id}+{len(purchases)}")
+        self.latency.sent([request.idempotency_key])
+        try:
+            if TRANSFERS_ROUTE in self.paths:
+                # Answered at once (202): the ledger's decisions are counted from
+                # payments.transfers by the watch, so a busy ledger does not slow the terminals.
+                body = {
+                    "ledger": request.ledger,
+                    "transfers": request.transfers,
+                    "contexts": request.contexts,
+                    "origin": request.origin,
+                }
+                reply = await self.client.post_json(
+                    f"{TRANSFERS_ROUTE}?wait=false",
+                    body,
+                    headers={"Idempotency-Key": request.idempotency_key},
+                )
+            else:
+                envelope = {"id": request.idempotency_key, "key": str(EUR_LEDGER),
+                            "time": first.time, "data": request}  # fmt: skip
+                reply = await self.client.ingest(PAYMENTS_STREAM, [envelope])
+        except Stopped:
+            return False
+        for stored in reply.ids:
+            self.latency.alias(stored, request.idempotency_key)
+        # One request carries every purchase: its answer stands for each of them.
+        scaled = Reply(
+            reply.status,
+            accepted=len(purchases) if reply.accepted else 0,
+            duplicates=len(purchases) if reply.duplicates else 0,
+            rejected=len(purchases) if reply.rejected else 0,
+            problem=reply.problem,
+            failed=reply.failed,
+        )
+        self._count("purchase", len(purchases), scaled)
+        return True
+
+    async def bets(self, tickets: list[tuple[TicketSubmitted, datetime]]) -> bool:
+        """Send tickets (each with its placement time); one request each on the bets route."""
+        try:
+            if BETS_ROUTE not in self.paths:
+                envelopes = [
+                    {"id": t.ticket_id, "key": t.ticket_id, "time": at, "data": t}
+                    for t, at in tickets
+                ]
+                self.latency.sent(t.ticket_id for t, _ in tickets)
+                reply = await self.client.ingest(BETS_STREAM, envelopes)
+                self._count("bet", len(tickets), reply)
+                return True
+            gate = asyncio.Semaphore(BET_CONCURRENCY)
+            await asyncio.gather(*(self._bet(ticket, at, gate) for ticket, at in tickets))
+            return True
+        except Stopped:
+            return False
+
+    async def _bet(self, ticket: TicketSubmitted, at: datetime, gate: asyncio.Semaphore) -> None:
+        body = {
+            "ticket_id": ticket.ticket_id,
+            "customer_id": ticket.customer_id,
+            "jurisdiction": ticket.jurisdiction,
+            "channel": ticket.channel,
+            "selections": ticket.selections,
+            "stake_cents": ticket.stake_cents,
+            "currency": ticket.currency,
+            "odds_policy": ticket.odds_policy,
+            "placed_at": at,
+        }
+        async with gate:
+            if self.operator is not None:
+                self.latency.sent([bet_event_id(self.operator, ticket.ticket_id)])
+            reply = await self.client.post_json(BETS_ROUTE, body)
+        if self.operator is None and isinstance(reply.body, dict) and "operator" in reply.body:
+            self.operator = str(reply.body["operator"])
+        self._count("bet", 1, reply)
+
+    async def sensors(self, envelopes: Sequence[Envelope]) -> bool:
+        """Send crowd readings through the generic ingest."""
+        self.latency.sent(e.id for e in envelopes)
+        try:
+            reply = await self.client.ingest(envelopes[0].stream, [e.body() for e in envelopes])
+        except Stopped:
+            return False
+        self._count("crowd", len(envelopes), reply)
+        return True
+
+
+def _kind(message: OdfMessage) -> str:
+    return "keep_alive" if message.kind is DocumentType.KEEP_ALIVE else "result"

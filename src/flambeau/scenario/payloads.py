@@ -1,0 +1,201 @@
+"""The rehearsal as a payment switch, a gate counter and a betting operator: what it sends.
+
+Everything here is a pure function of the scenario's values and the services' published
+schemas, with deterministic ids, so a payload sent again after a restart is the same payload:
+
+- card payments become ledger transfers (:func:`purchase_transfers`) from the card acquirer's
+  clearing account to the merchant's account, each with a :class:`PaymentContext` (card,
+  wallet device and terminal tokens, never a card number) for the fraud rules. The accounts
+  are created once (:func:`accounts_request`); the ledger answers ``exists`` to a repeat;
+- gate counts and area densities become ``crowds.sensors`` events (:func:`sensor_envelope`);
+- bets become tickets (:func:`ticket`) once the odds the bettor saw are known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flambeau.events import Event
+from flambeau.scenario.generators.bettors import BetPlacement
+from flambeau.scenario.generators.bettors import OddsPolicy as BettorPolicy
+from flambeau.scenario.generators.crowds import AreaDensity, GateCount
+from flambeau.scenario.generators.purchases import Purchase
+from flambeau.scenario.schedule import Schedule
+from flambeau.scenario.venues import venue
+from flambeau.services.betting.schemas import (
+    Channel,
+    OddsPolicy,
+    Selection,
+    TicketSubmitted,
+)
+from flambeau.services.crowds import schemas as crowds
+from flambeau.services.payments.schemas import (
+    Account,
+    CreateAccounts,
+    CreateTransfers,
+    PaymentContext,
+    Transfer,
+    TransferCode,
+)
+
+__all__ = [
+    "ACQUIRER",
+    "EUR_LEDGER",
+    "Envelope",
+    "accounts_request",
+    "merchants",
+    "purchase_transfers",
+    "sensor_envelope",
+    "ticket",
+    "u128",
+    "venue_configured",
+]
+
+EUR_LEDGER = 978
+"""Ledgers are numbered by ISO 4217 currency (as the betting service numbers them)."""
+ACQUIRER = "ACQUIRER-P2024"
+"""The card acquirer's clearing account: debited by every card payment it settles."""
+_ACQUIRER_CODE = 1
+_MERCHANT_CODE = 2
+_TRANSIT = ("IDFM", "TCL", "RTM", "NAOLIB", "TBM", "LIGNES-AZUR", "STAS", "ILEVIA",
+            "RESEAU-HORIZON", "TAHITI-TRANSPORT")  # fmt: skip
+_CHANNELS = {"retail": Channel.RETAIL}
+_POLICIES = {BettorPolicy.NONE: OddsPolicy.NONE, BettorPolicy.HIGHER: OddsPolicy.HIGHER,
+             BettorPolicy.ANY: OddsPolicy.ANY}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One event for the gateway's generic ingest (``POST /v1/streams/{stream}/events``)."""
+
+    stream: str
+    id: str
+    key: str
+    time: datetime
+    data: Event
+
+    def body(self) -> dict[str, Any]:
+        """The envelope as the ingest route takes it (the payload encodes itself)."""
+        return {"id": self.id, "key": self.key, "time": self.time, "data": self.data}
+
+
+def u128(name: str) -> str:
+    """A stable ledger id for ``name``: 127 bits of its BLAKE2b hash, as a decimal string.
+
+    127 bits keep clear of the reserved maximum and of zero in practice; the ledger refuses a
+    reserved id anyway.
+    """
+    digest = hashlib.blake2b(name.encode(), digest_size=16).digest()
+    return str((int.from_bytes(digest, "big") >> 1) or 1)
+
+
+def merchants(schedule: Schedule) -> list[str]:
+    """Every account a payment of the day can credit: each venue's food and drink, the shop,
+    the transit operators."""
+    return [f"{code}-FNB" for code in schedule.venues] + ["P2024-SHOP", *_TRANSIT]
+
+
+def accounts_request(schedule: Schedule) -> CreateAccounts:
+    """Create the acquirer's clearing account and every merchant account of the day."""
+    accounts = [Account(id=u128(ACQUIRER), ledger=EUR_LEDGER, code=_ACQUIRER_CODE)]
+    accounts += [
+        Account(id=u128(name), ledger=EUR_LEDGER, code=_MERCHANT_CODE)
+        for name in merchants(schedule)
+    ]
+    return CreateAccounts(
+        idempotency_key=f"rehearsal-accounts-{schedule.day.isoformat()}",
+        ledger=EUR_LEDGER,
+        accounts=accounts,
+    )
+
+
+def purchase_transfers(purchases: Sequence[Purchase], idempotency_key: str) -> CreateTransfers:
+    """One ledger request for ``purchases``: a transfer and a payment context each.
+
+    ``Purchase.fraud`` is the simulator's ground truth and is never sent: the fraud rules must
+    find the card testing on their own.
+    """
+    transfers = []
+    contexts = []
+    acquirer = u128(ACQUIRER)
+    for purchase in purchases:
+        transfer_id = u128(purchase.id)
+        transfers.append(
+            Transfer(
+                id=transfer_id,
+                debit_account_id=acquirer,
+                credit_account_id=u128(purchase.merchant),
+                amount=purchase.amount_cents,
+                ledger=EUR_LEDGER,
+                code=TransferCode.purchase,
+            )
+        )
+        contexts.append(
+            PaymentContext(
+                transfer_id=transfer_id,
+                card=purchase.card,
+                device=purchase.device or "",
+                terminal=purchase.terminal,
+            )
+        )
+    return CreateTransfers(
+        idempotency_key=idempotency_key,
+        ledger=EUR_LEDGER,
+        transfers=transfers,
+        contexts=contexts,
+        origin="venues",
+    )
+
+
+def venue_configured(code: str, area: str, area_m2: int, day: date) -> Envelope:
+    """A venue's capacity and monitored area, sent before its first reading of the day."""
+    place = venue(code)
+    data = crowds.VenueConfigured(
+        venue=code, capacity=place.capacity, area=area, area_m2=area_m2, name=place.name[:128]
+    )
+    midnight = datetime.combine(day, time(0), tzinfo=UTC)
+    return Envelope(crowds.SENSORS, f"venue-{code}-{day.isoformat()}", code, midnight, data)
+
+
+def sensor_envelope(reading: GateCount | AreaDensity) -> Envelope:
+    """A gate count or area density as a ``crowds.sensors`` event, keyed by venue."""
+    stamp = reading.time.strftime("%Y%m%dT%H%M%S")
+    data: Event
+    if isinstance(reading, GateCount):
+        data = crowds.GateCount(
+            venue=reading.venue, gate=reading.gate, entered=reading.entered, exited=reading.exited
+        )
+        ident = f"gate-{reading.gate}-{stamp}"
+    else:
+        data = crowds.AreaDensity(
+            venue=reading.venue, area=reading.area, people=reading.people, area_m2=reading.area_m2
+        )
+        ident = f"area-{reading.area}-{stamp}"
+    return Envelope(crowds.SENSORS, ident, reading.venue, reading.time, data)
+
+
+def ticket(bet: BetPlacement, selection: Selection) -> TicketSubmitted:
+    """The ticket of ``bet`` on ``selection`` (the market, outcome and odds the bettor saw).
+
+    The operator is the jurisdiction's licensed operator of the rehearsal; online bets split
+    between the mobile app and the website by a stable hash of the ticket id.
+    """
+    channel = _CHANNELS.get(bet.channel)
+    if channel is None:
+        mobile = hashlib.blake2b(bet.id.encode(), digest_size=1).digest()[0] < 166  # ~65%
+        channel = Channel.MOBILE if mobile else Channel.INTERNET
+    return TicketSubmitted(
+        ticket_id=bet.id,
+        operator=f"op-{bet.jurisdiction.lower()}",
+        customer_id=bet.bettor,
+        jurisdiction=bet.jurisdiction,
+        channel=channel,
+        selections=(selection,),
+        stake_cents=bet.stake_cents,
+        currency=bet.currency,
+        odds_policy=_POLICIES[bet.odds_policy],
+    )

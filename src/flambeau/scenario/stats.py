@@ -1,0 +1,162 @@
+"""What the rehearsal measures: rates, refusals and end-to-end latency, and its status file.
+
+End-to-end latency is measured from the subscriber side, as a user would see it: when the
+driver sends an event it notes the wall time against the event's id; when an event arrives on
+a subscription whose ``causation_id`` names a noted id, the time between the two is one sample.
+The derived event's id inherits the original send time, so a reaction two hops away (an ODF
+message, its unit result, then the bet stop it causes) is measured from the first send too.
+Both maps are bounded: the oldest ids are forgotten first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PARIS", "Counters", "Latency", "RateMeter", "write_status"]
+
+PARIS = timezone(timedelta(hours=2))
+"""Games time is shown in Paris local time (CEST during the Games)."""
+
+
+@dataclass
+class Counters:
+    """Running totals of the driver.
+
+    Attributes:
+        sent: Events sent (each one an event the platform was asked to take).
+        accepted: Events the platform stored.
+        duplicates: Events it already had (sent again after a restart, say).
+        rejected: Events it refused (validation, authorization, limits).
+        failed: Events given up on after the platform kept failing (5xx) for too long.
+        retries: Requests tried again after a network error, a 5xx or a 429.
+        unsendable: Scenario values the services' schemas refuse before anything is sent.
+        bets_without_odds: Bets not placed because the bettor had seen no odds for them.
+        shed: Purchases and bets not sent because the platform was behind (their lane full).
+        by_kind: Events sent per kind (``result``, ``purchase``, ``bet``...).
+        rejected_by_kind: Refusals per kind.
+        last_problem: The detail of the last refusal, for the progress line and the report.
+    """
+
+    sent: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    failed: int = 0
+    retries: int = 0
+    unsendable: int = 0
+    bets_without_odds: int = 0
+    shed: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    rejected_by_kind: dict[str, int] = field(default_factory=dict)
+    last_problem: str = ""
+
+    def count(self, kind: str, sent: int, accepted: int, duplicates: int, rejected: int) -> None:
+        """Add the outcome of one request carrying ``sent`` events of ``kind``."""
+        self.sent += sent
+        self.accepted += accepted
+        self.duplicates += duplicates
+        self.rejected += rejected
+        self.by_kind[kind] = self.by_kind.get(kind, 0) + sent
+        if rejected:
+            self.rejected_by_kind[kind] = self.rejected_by_kind.get(kind, 0) + rejected
+
+
+class RateMeter:
+    """Events per second over the last ``window`` seconds."""
+
+    def __init__(self, window: float = 5.0) -> None:
+        self.window = window
+        self._marks: deque[tuple[float, int]] = deque()
+        self._total = 0
+        self._first: float | None = None
+
+    def add(self, count: int, now: float | None = None) -> None:
+        """Count ``count`` events at ``now`` (monotonic seconds)."""
+        moment = time.monotonic() if now is None else now
+        if self._first is None:
+            self._first = moment
+        self._marks.append((moment, count))
+        self._total += count
+        self._trim(moment)
+
+    def rate(self, now: float | None = None) -> float:
+        """Events per second over the window ending at ``now``."""
+        moment = time.monotonic() if now is None else now
+        self._trim(moment)
+        if self._first is None:
+            return 0.0
+        # Until a whole window has passed, divide by the time since the first event (at least
+        # a second, so one early burst is not reported as a huge rate).
+        return self._total / min(self.window, max(moment - self._first, 1.0))
+
+    def _trim(self, now: float) -> None:
+        while self._marks and self._marks[0][0] < now - self.window:
+            self._total -= self._marks.popleft()[1]
+
+
+class Latency:
+    """End-to-end latency samples, matched by causation ids (see the module docstring)."""
+
+    def __init__(self, max_ids: int = 200_000, max_samples: int = 20_000) -> None:
+        self.max_ids = max_ids
+        self._origins: OrderedDict[str, float] = OrderedDict()
+        self._samples: deque[tuple[float, float]] = deque(maxlen=max_samples)
+        self.matched = 0
+
+    def sent(self, ids: Iterable[str], at: float | None = None) -> None:
+        """Note that the events ``ids`` were sent at ``at`` (monotonic seconds)."""
+        moment = time.monotonic() if at is None else at
+        origins = self._origins
+        for event_id in ids:
+            origins[event_id] = moment
+        while len(origins) > self.max_ids:
+            origins.popitem(last=False)
+
+    def alias(self, event_id: str, known: str) -> None:
+        """``event_id`` stands for ``known`` (a reply named the id the platform stored)."""
+        origin = self._origins.get(known)
+        if origin is not None:
+            self._origins[event_id] = origin
+
+    def observe(self, event_id: str, causation_id: str | None, at: float | None = None) -> bool:
+        """A derived event arrived; record a sample if its cause was sent by us."""
+        if causation_id is None:
+            return False
+        origin = self._origins.get(causation_id)
+        if origin is None:
+            return False
+        moment = time.monotonic() if at is None else at
+        self._samples.append((moment, (moment - origin) * 1000.0))
+        self._origins[event_id] = origin
+        self.matched += 1
+        return True
+
+    def percentile(self, q: float, window: float = 30.0, now: float | None = None) -> float | None:
+        """The ``q`` quantile (0-1) in milliseconds of the samples of the last ``window`` s."""
+        moment = time.monotonic() if now is None else now
+        values = sorted(ms for at, ms in self._samples if at >= moment - window)
+        if not values:
+            return None
+        index = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
+        return values[index]
+
+
+def write_status(path: Path, status: dict[str, Any]) -> None:
+    """Write ``status`` as JSON to ``path`` atomically (readers never see half a file)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(status, default=_default, sort_keys=True))
+    os.replace(temporary, path)
+
+
+def _default(value: object) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to the status file")
