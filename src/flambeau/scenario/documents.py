@@ -33,7 +33,12 @@ from flambeau.scenario.generators.results import ResultStatus as ScenarioStatus
 from flambeau.scenario.schedule import MedalKind as ScheduleMedal
 from flambeau.scenario.schedule import Schedule, Unit
 from flambeau.scenario.sports import Shape, discipline
-from flambeau.services.results import odf_builder
+from flambeau.services.results.odf_builder import (
+    keepalive_xml,
+    medallists_xml,
+    result_xml,
+    schedule_xml,
+)
 from flambeau.services.results.schemas import (
     Competitor,
     CompetitorKind,
@@ -213,7 +218,7 @@ def unit_result(update: ResultUpdate, unit: Unit) -> UnitResult:
 def result_message(update: ResultUpdate, unit: Unit) -> OdfMessage:
     """The ``DT_RESULT`` message of ``update``."""
     result = unit_result(update, unit)
-    xml = odf_builder.result_xml(result, generated_at=update.time, source=unit.venue)
+    xml = result_xml(result, generated_at=update.time, source=unit.venue)
     return OdfMessage(
         _message_id(DocumentType.RESULT, unit.code, update.version),
         unit.venue,
@@ -228,7 +233,7 @@ def result_message(update: ResultUpdate, unit: Unit) -> OdfMessage:
 def keepalive(source: str, discipline_code: str, at: datetime) -> OdfMessage:
     """A ``DT_KA`` from ``source``; its version is the second it was sent."""
     version = int(at.timestamp())
-    xml = odf_builder.keepalive_xml(
+    xml = keepalive_xml(
         competition=COMPETITION,
         discipline=discipline_code,
         source=source,
@@ -272,7 +277,7 @@ def schedule_documents(schedule: Schedule, generated_at: datetime) -> list[OdfMe
             units=entries,
         )
         source = units[0].venue
-        xml = odf_builder.schedule_xml(document, source=source, logical_date=schedule.day)
+        xml = schedule_xml(document, source=source, logical_date=schedule.day)
         out.append(
             OdfMessage(
                 _message_id(DocumentType.SCHEDULE, f"{code}/{schedule.day}", version),
@@ -356,7 +361,7 @@ class MedalBook:
             "medallists": tuple(medallists),
         }
         document = msgspec.convert(fields, Medallists)
-        xml = odf_builder.medallists_xml(document, generated_at=update.time, source=unit.venue)
+        xml = medallists_xml(document, generated_at=update.time, source=unit.venue)
         return OdfMessage(
             _message_id(DocumentType.MEDALLISTS, code, version),
             unit.venue,

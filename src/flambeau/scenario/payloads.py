@@ -32,7 +32,10 @@ from flambeau.services.betting.schemas import (
     Selection,
     TicketSubmitted,
 )
-from flambeau.services.crowds import schemas as crowds
+from flambeau.services.crowds.schemas import SENSORS as CROWD_SENSORS
+from flambeau.services.crowds.schemas import AreaDensity as AreaReading
+from flambeau.services.crowds.schemas import GateCount as GateReading
+from flambeau.services.crowds.schemas import VenueConfigured
 from flambeau.services.payments.schemas import (
     Account,
     CreateAccounts,
@@ -154,11 +157,11 @@ def purchase_transfers(purchases: Sequence[Purchase], idempotency_key: str) -> C
 def venue_configured(code: str, area: str, area_m2: int, day: date) -> Envelope:
     """A venue's capacity and monitored area, sent before its first reading of the day."""
     place = venue(code)
-    data = crowds.VenueConfigured(
+    data = VenueConfigured(
         venue=code, capacity=place.capacity, area=area, area_m2=area_m2, name=place.name[:128]
     )
     midnight = datetime.combine(day, time(0), tzinfo=UTC)
-    return Envelope(crowds.SENSORS, f"venue-{code}-{day.isoformat()}", code, midnight, data)
+    return Envelope(CROWD_SENSORS, f"venue-{code}-{day.isoformat()}", code, midnight, data)
 
 
 def sensor_envelope(reading: GateCount | AreaDensity) -> Envelope:
@@ -166,16 +169,16 @@ def sensor_envelope(reading: GateCount | AreaDensity) -> Envelope:
     stamp = reading.time.strftime("%Y%m%dT%H%M%S")
     data: Event
     if isinstance(reading, GateCount):
-        data = crowds.GateCount(
+        data = GateReading(
             venue=reading.venue, gate=reading.gate, entered=reading.entered, exited=reading.exited
         )
         ident = f"gate-{reading.gate}-{stamp}"
     else:
-        data = crowds.AreaDensity(
+        data = AreaReading(
             venue=reading.venue, area=reading.area, people=reading.people, area_m2=reading.area_m2
         )
         ident = f"area-{reading.area}-{stamp}"
-    return Envelope(crowds.SENSORS, ident, reading.venue, reading.time, data)
+    return Envelope(CROWD_SENSORS, ident, reading.venue, reading.time, data)
 
 
 def ticket(bet: BetPlacement, selection: Selection) -> TicketSubmitted:
