@@ -396,8 +396,11 @@ class PartitionReader:
                 await log.wait(stream, {part: self.next}, READER_LINGER_S)
         except LogClosedError:
             return
-        except FlambeauError:
+        except FlambeauError as exc:
+            # the log failed: say so to every subscriber rather than leave them waiting
             _log.exception("reader of %s/%d stopped", stream, part)
+            for sub in self.live:
+                self.hub.fail(sub, exc)
         finally:
             if self.hub.readers.get((stream, part)) is self:
                 del self.hub.readers[(stream, part)]
@@ -477,6 +480,23 @@ class Hub:
                 sub.move(SubState.LIVE)
         except LogClosedError:
             return
+        except FlambeauError as exc:
+            _log.exception("catch-up of %s on %s stopped", sub.sub_id, sub.stream)
+            self.fail(sub, exc)
+
+    def fail(self, sub: Subscription, exc: Exception) -> None:
+        """Tell ``sub`` that the log failed under it (an ``error`` message with a 503 problem)."""
+        message = {
+            "op": "error",
+            "sub": sub.sub_id,
+            "problem": {
+                "type": "urn:flambeau:problem:log-unavailable",
+                "title": "The log is unavailable",
+                "status": 503,
+                "detail": str(exc),
+            },
+        }
+        sub.outbox.put_control(_encode(message).decode())
 
     def gap(self, sub: Subscription, partition: int, lost_from: int, lost_to: int) -> None:
         """Tell ``sub`` that retention dropped ``[lost_from, lost_to)`` before it was read."""

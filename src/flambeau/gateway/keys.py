@@ -16,6 +16,7 @@ lost its events (``memory://``, or a fresh database) the saved admin key is regi
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flambeau.errors import FlambeauError
+from flambeau.errors import FlambeauError, LogClosedError
 from flambeau.events import Event, NewEvent, Registry, default_registry, utc_now
 from flambeau.log.base import Log
 
@@ -165,10 +166,17 @@ class KeyStore:
                 self._next = record.offset + 1
 
     async def follow(self, refresh_s: float = 1.0) -> None:
-        """Refresh whenever the stream grows (and at least every ``refresh_s``), until cancelled."""
+        """Refresh whenever the stream grows (and at least every ``refresh_s``), until cancelled
+        or the log closes. A failing backend is retried: revocations must keep arriving."""
         while True:
-            await self.refresh()
-            await self._log.wait(KEYS_STREAM, {0: self._next}, refresh_s)
+            try:
+                await self.refresh()
+                await self._log.wait(KEYS_STREAM, {0: self._next}, refresh_s)
+            except LogClosedError:
+                return
+            except FlambeauError:
+                _log.exception("reading %s failed; retrying", KEYS_STREAM)
+                await asyncio.sleep(refresh_s)
 
     def _apply(self, event: KeyCreated | KeyRevoked) -> None:
         match event:

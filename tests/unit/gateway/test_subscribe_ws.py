@@ -261,3 +261,22 @@ async def test_unit_started_defaults_are_encoded(served: Served, log: Log) -> No
 def test_registry_fixture_is_fresh() -> None:
     assert "results.units" in make_registry()
     assert timedelta(seconds=1)
+
+
+async def test_a_failing_log_is_reported_to_subscribers_not_hidden(
+    served: Served, log: Log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flambeau.errors import LogFailedError
+
+    async with served.ws() as ws:
+        await subscribe(ws, sub="a", stream="results.units")
+
+        async def broken(*_: object, **__: object) -> list[object]:
+            raise LogFailedError("disk full while persisting a write")
+
+        monkeypatch.setattr(log, "read", broken)
+        await log.append("results.units", scores(1))
+        error = await next_op(ws, "error")
+    assert error["sub"] == "a"
+    assert error["problem"]["status"] == 503
+    assert "disk full" in error["problem"]["detail"]

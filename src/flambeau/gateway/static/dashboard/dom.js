@@ -67,9 +67,15 @@ export function formatCents(cents) {
   return euros.format(cents / 100);
 }
 
+// One formatter, built once: toLocaleTimeString builds a new one on every call, which shows up
+// in profiles when hundreds of ticker lines arrive per second.
+const clock = new Intl.DateTimeFormat("en-GB", {
+  hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+});
+
 /** HH:MM:SS in the viewer's time zone. */
 export function formatClock(date) {
-  return date.toLocaleTimeString("en-GB", { hour12: false });
+  return clock.format(date);
 }
 
 /** "3 s ago", "2 min ago". */

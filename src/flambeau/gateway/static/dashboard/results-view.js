@@ -11,6 +11,10 @@ function statusBadge(status) {
   return status ? h("span", { class: `status s-${status}` }, humanize(status)) : null;
 }
 
+// Lines arriving faster than this per redraw are not highlighted: under load the highlight
+// would only keep the whole list repainting, and nobody reads it at that pace anyway.
+const HIGHLIGHT_UP_TO = 5;
+
 /** The ticker: newest first, one line per results.units event, added incrementally. */
 export function createTickerView({ list, empty }, { results, select }) {
   let source = null;
@@ -28,9 +32,10 @@ export function createTickerView({ list, empty }, { results, select }) {
     }
     const fresh = [];
     for (let i = ticker.length - 1; i >= 0 && !rendered.has(ticker[i]); i -= 1) fresh.push(ticker[i]);
+    const calm = fresh.length <= HIGHLIGHT_UP_TO;
     const items = fresh.reverse().map((entry) => {
       rendered.add(entry);
-      return h("li", { dataset: { key: entry.key, eventId: entry.id, unit: entry.unit } },
+      return h("li", { class: calm ? "arrive" : null, dataset: { key: entry.key, eventId: entry.id, unit: entry.unit } },
         h("time", { datetime: entry.time }, formatClock(new Date(entry.time))), " ",
         statusBadge(entry.status), " ",
         h("button", { type: "button", class: "link", dataset: { unit: entry.unit } }, entry.title), " ",
@@ -135,9 +140,9 @@ export function createUnitView({ chips, detail }, { results, selection, changed 
         : result.shape === "head_to_head"
           ? [scoreboard(result), result.competitors?.length > 2 ? lineTable(result) : null]
           : lineTable(result));
-    detail.classList.remove("updated");
-    void detail.offsetWidth; // restart the highlight animation
-    detail.classList.add("updated");
+    // the Web Animations API restarts the highlight without forcing a synchronous layout
+    detail.animate?.([{ backgroundColor: "rgba(121, 192, 255, 0.18)" }, { backgroundColor: "transparent" }],
+      { duration: 800, easing: "ease-out" });
   };
 }
 
