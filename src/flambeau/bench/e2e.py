@@ -232,6 +232,7 @@ def run(quick: bool) -> dict[str, Any]:
     if not quick:
         ramp = [5_000, 10_000, 15_000, 20_000, 30_000, 40_000, 60_000, 80_000]
     ctx = mp.get_context("spawn")
+    load_before = round(os.getloadavg()[0], 2)  # other work on the machine skews figures
     steps: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="flambeau-e2e-") as directory:
@@ -291,6 +292,8 @@ def run(quick: bool) -> dict[str, Any]:
             "log": "sqlite (sync=normal)",
             "processor": "flambeau.processing Worker running bench.forward, in the gateway process",
             "producer_tick_ms": TICK_S * 1000,
+            "load_avg_1m_before": load_before,
+            "load_avg_1m_after": round(os.getloadavg()[0], 2),
             "quick": quick,
         },
     }

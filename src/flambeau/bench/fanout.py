@@ -367,6 +367,7 @@ def run(quick: bool) -> dict[str, Any]:
     seconds = 3.0 if quick else 10.0
     warmup = 1.0 if quick else 2.0
     processes = 2 if quick else 4
+    load_before = round(os.getloadavg()[0], 2)  # other work on the machine skews figures
     ours = measure(serve_ours, "/v1/ws", True, count, rate, seconds, processes, warmup)
     bare = measure(serve_bare, "/", False, count, rate, seconds, processes, warmup)
     return {
@@ -394,6 +395,8 @@ def run(quick: bool) -> dict[str, Any]:
             "offered_deliveries_per_s": round(count * rate),
             "seconds": seconds,
             "client_processes": processes,
+            "load_avg_1m_before": load_before,
+            "load_avg_1m_after": round(os.getloadavg()[0], 2),
             "quick": quick,
         },
     }
