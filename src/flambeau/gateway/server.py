@@ -25,7 +25,8 @@ __all__ = ["GatewayServer", "bind", "uvicorn_config"]
 
 
 def uvicorn_config(app: Litestar, **options: Any) -> uvicorn.Config:
-    """A uvicorn config for ``app``: httptools, sans-I/O websockets, no access log by default.
+    """A uvicorn config for ``app``: httptools, sans-I/O websockets, no per-message deflate,
+    no access log by default.
 
     The access log is off by default because a browser's ``?key=`` would otherwise land in it;
     when it is turned on the gateway's filter masks keys anyway.
@@ -39,6 +40,8 @@ def uvicorn_config(app: Litestar, **options: Any) -> uvicorn.Config:
         "log_level": "warning",
         "timeout_graceful_shutdown": 5,
         "ws_max_size": 16 * 1024 * 1024,
+        # compressing each frame again for each subscriber would undo encoding it once
+        "ws_per_message_deflate": False,
         "backlog": 4096,
     }
     defaults.update(options)
