@@ -550,14 +550,14 @@ def test_medallists_for_a_whole_discipline_are_a_bad_rsc() -> None:
 ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=400) | st.text(max_size=400))
 def test_arbitrary_bytes_parse_or_raise_an_odf_error(data: bytes | str) -> None:
     with contextlib.suppress(OdfError):
         parse(data)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_any_attribute_value_parses_or_raises_an_odf_error(data: st.DataObject) -> None:
     matches = list(ATTRIBUTE.finditer(VALID))
@@ -571,3 +571,27 @@ def test_any_attribute_value_parses_or_raises_an_odf_error(data: st.DataObject) 
     xml = VALID[: chosen.start(2)] + value + VALID[chosen.end(2) :]
     with contextlib.suppress(OdfError):
         parse(xml)
+
+
+# --- what the parser returns always decodes on every stream ------------------------------------
+
+
+def test_a_value_over_a_normalized_limit_is_refused_with_its_path() -> None:
+    long_name = b'FamilyName="' + b"H" * 300 + b'"'
+    xml = fixture("swm_w100mfr_fnl_official.xml").replace(b'FamilyName="Holm"', long_name)
+
+    with pytest.raises(InvalidAttributeError) as caught:
+        parse(xml)
+
+    assert caught.value.location == "UnitResult@competitors[1].competitor.name"
+
+
+def test_a_header_value_over_its_limit_names_the_odf_attribute() -> None:
+    xml = fixture("keepalive.xml").replace(
+        b'Source="SWMXSWIMOG2024"', b'Source="' + b"S" * 300 + b'"'
+    )
+
+    with pytest.raises(InvalidAttributeError) as caught:
+        parse(xml)
+
+    assert caught.value.location == "OdfBody@Source"

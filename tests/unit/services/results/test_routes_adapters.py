@@ -265,3 +265,12 @@ async def test_a_native_producer_cannot_post_what_only_processors_write(gateway:
 
     assert response.status_code == 422
     assert "unit_schedule" in response.json()["errors"][0]["message"]
+
+
+async def test_malformed_xml_is_located_by_line_and_column(gateway: Gateway) -> None:
+    body = KEEPALIVE.replace("<OdfBody ", "<OdfBody\n  Broken ", 1)
+
+    response = await post_odf(gateway, body)
+
+    assert response.status_code == 400
+    assert "(line 3, column" in response.json()["errors"][0]["message"]

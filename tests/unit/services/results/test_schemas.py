@@ -102,7 +102,7 @@ def test_bad_native_events_are_refused_with_the_field(
         default_registry.json_decoder(UNITS).decode(json.dumps(bad))
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(unit_results())
 def test_unit_results_survive_json_and_messagepack(result: UnitResult) -> None:
     as_json = default_registry.json_decoder(UNITS).decode(msgspec.json.encode(result))
