@@ -18,7 +18,7 @@ None of these streams is public; operators read ``betting.odds`` and ``betting.d
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeAlias
 
 from flambeau.events import Event, default_registry
@@ -37,6 +37,8 @@ __all__ = [
     "PARTITIONS",
     "REPLIES_STREAM",
     "SIGNALS_STREAM",
+    "UNTIMED",
+    "FeedTick",
     "LegCheck",
     "LegDecided",
     "LegMessage",
@@ -46,6 +48,7 @@ __all__ = [
     "QuoteReply",
     "QuoteRequest",
     "ReplyMessage",
+    "SignalMessage",
     "SourceSignal",
     "broadcast_keys",
     "customer_key",
@@ -54,6 +57,12 @@ __all__ = [
 SIGNALS_STREAM = "betting.signals"
 LEGS_STREAM = "betting.legs"
 REPLIES_STREAM = "betting.replies"
+UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
+"""The event time of the legs the ticket half sends: none worth the name, on purpose.
+
+A trading partition's clock (its watermark, which fires the cut-offs and the drift repricing)
+must be the results feed's clock only. A ticket's time is the operator's; were it to reach the
+trading partition, an operator whose clock runs ahead would close every cut-off early."""
 PARTITIONS = 8
 """Every stream the trading and ticket halves read has this many partitions (as
 ``results.units`` and ``betting.bets``), so what must meet lands in the same partition."""
@@ -84,6 +93,20 @@ class SourceSignal(Event, tag="source_signal", frozen=True, kw_only=True):
     source: str
     up: bool
     at: datetime
+
+
+class FeedTick(Event, tag="feed_tick", frozen=True, kw_only=True):
+    """A source's keep-alive, copied to every trading partition at the source's time.
+
+    It carries no news; it moves the partitions' clock on when the feed is quiet, so a
+    cut-off falls when the match's clock passes it even if no score or period changes.
+    """
+
+    source: str
+    at: datetime
+
+
+SignalMessage: TypeAlias = SourceSignal | FeedTick
 
 
 # ------------------------------------------------------------------------------ betting.legs
@@ -198,7 +221,7 @@ ReplyMessage: TypeAlias = LegDecided | QuoteReply | LegSettled | LegSettlementRo
 
 default_registry.register(
     SIGNALS_STREAM,
-    SourceSignal,
+    SignalMessage,
     partitions=PARTITIONS,
     description="Internal: results source up/down, one copy per betting partition",
 )

@@ -18,7 +18,8 @@ processor              inputs (partitions, key)                    emits
 The event id of a market is its unit's RSC, so a unit's snapshots and the legs bet on it meet
 in one trading partition. ``ops.health`` (4 partitions, keyed by source) cannot line up with
 the 8 event partitions, and a source feeds events in every one of them, so ``betting.health``
-copies each up/down change to every partition of ``betting.signals``. ``results.schedule``
+copies each up/down change, and each keep-alive (which moves the partitions' clock on while the
+feed is quiet), to every partition of ``betting.signals``. ``results.schedule``
 (4 partitions, keyed by day and venue) is not read: the same schedule facts arrive per unit
 as ``unit_schedule`` on ``results.units``, already keyed by unit.
 
@@ -37,13 +38,22 @@ from flambeau.services.betting.messages import (
     PARTITIONS,
     REPLIES_STREAM,
     SIGNALS_STREAM,
+    FeedTick,
+    SignalMessage,
     SourceSignal,
     broadcast_keys,
 )
 from flambeau.services.betting.schemas import BETS_STREAM
 from flambeau.services.betting.tickets import Tickets
 from flambeau.services.betting.trading import Trading
-from flambeau.services.results.schemas import HEALTH, UNITS, Feed, SourceDown, SourceUp
+from flambeau.services.results.schemas import (
+    HEALTH,
+    UNITS,
+    Feed,
+    KeepAlive,
+    SourceDown,
+    SourceUp,
+)
 
 __all__ = ["PROCESSORS", "BettingProcessors", "betting_processors"]
 
@@ -60,13 +70,24 @@ def _fan_out(batch: Batch[Any], tx: Transaction) -> None:
     keys = broadcast_keys(PARTITIONS)
     for record in batch:
         data = record.data
-        if not isinstance(data, SourceDown | SourceUp) or data.feed is not Feed.PRODUCTION:
+        if data.feed is not Feed.PRODUCTION:
             continue
-        up = isinstance(data, SourceUp)
-        at = data.seen_at if isinstance(data, SourceUp) else data.detected_at
-        signal = SourceSignal(source=data.source, up=up, at=at)
+        signal: SignalMessage
+        match data:
+            case KeepAlive():
+                signal, at = FeedTick(source=data.source, at=data.seen_at), data.seen_at
+            case SourceUp():
+                signal, at = (
+                    SourceSignal(source=data.source, up=True, at=data.seen_at),
+                    data.seen_at,
+                )
+            case SourceDown():
+                at = data.detected_at
+                signal = SourceSignal(source=data.source, up=False, at=at)
+            case _:
+                continue
         for key in keys:
-            tx.emit(SIGNALS_STREAM, signal, key=key, causation_id=record.id)
+            tx.emit(SIGNALS_STREAM, signal, key=key, causation_id=record.id, time=at)
 
 
 def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcessors:

@@ -27,15 +27,16 @@ settlement pays again.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import msgspec
 
-from flambeau.events import Record
 from flambeau.processing import Batch, Transaction
 from flambeau.services.betting.config import BettingConfig
 from flambeau.services.betting.messages import (
     LEGS_STREAM,
+    UNTIMED,
     LegCheck,
     LegDecided,
     LegRelease,
@@ -205,6 +206,17 @@ class TicketRecord(msgspec.Struct, frozen=True, kw_only=True):
     rounds: int = 0
 
 
+class Cause(NamedTuple):
+    """The input event an output answers, and the event time the output carries.
+
+    Decisions about a ticket carry the ticket's time when made on arrival, and the processing
+    time when made on the legs' answers (which carry no time of their own).
+    """
+
+    id: str
+    at: datetime
+
+
 def ticket_key(operator: str, ticket_id: str) -> str:
     """The state key of a ticket."""
     return f"t/{operator}\x1f{ticket_id}"
@@ -226,15 +238,17 @@ class Tickets:
         for record in batch:
             data = record.data
             if from_bets:
+                cause = Cause(record.id, record.time)
                 match data:
                     case TicketSubmitted():
-                        self._submitted(record, data, tx)
+                        self._submitted(cause, data, tx)
                     case TicketChange():
-                        self._change(record, data, tx)
+                        self._change(cause, data, tx)
                     case CashOutRequest():
-                        self._cash_out(record, data, tx)
+                        self._cash_out(cause, data, tx)
             else:
-                self._reply(record, data, tx)
+                # Replies carry no time of their own; what they decide happens now.
+                self._reply(Cause(record.id, tx.now()), data, tx)
 
     # ------------------------------------------------------------------ state helpers
 
@@ -256,12 +270,12 @@ class Tickets:
         tx.state.put(key, max(int(tx.state.get(key, int, 0)) + cents, 0))
 
     @staticmethod
-    def _decide(tx: Transaction, event: Any, ticket_id: str, cause: str | None) -> None:
-        tx.emit(DECISIONS_STREAM, event, key=ticket_id, causation_id=cause)
+    def _decide(tx: Transaction, event: Any, ticket_id: str, cause: Cause) -> None:
+        tx.emit(DECISIONS_STREAM, event, key=ticket_id, causation_id=cause.id, time=cause.at)
 
     # ------------------------------------------------------------------ new tickets
 
-    def _submitted(self, record: Record[Any], ticket: TicketSubmitted, tx: Transaction) -> None:
+    def _submitted(self, cause: Cause, ticket: TicketSubmitted, tx: Transaction) -> None:
         if self._load(tx, ticket.operator, ticket.ticket_id) is not None:
             return  # the same ticket id again: the gateway answers with the first decision
         rejected = self._static_reason(ticket.jurisdiction, ticket.currency, ticket.selections)
@@ -290,7 +304,7 @@ class Tickets:
                     detail=detail,
                 ),
                 ticket.ticket_id,
-                record.id,
+                cause,
             )
             return
         attempt = Attempt(
@@ -302,7 +316,7 @@ class Tickets:
         )
         record_ = msgspec.structs.replace(record_, pending=attempt)
         self._save(tx, record_)
-        self._ask_legs(tx, record_, attempt, record.id, check_cutoff=False)
+        self._ask_legs(tx, record_, attempt, cause, check_cutoff=False)
 
     def _static_reason(
         self, jurisdiction: str, currency: str, selections: tuple[Selection, ...]
@@ -328,7 +342,7 @@ class Tickets:
         tx: Transaction,
         ticket: TicketRecord,
         attempt: Attempt,
-        cause: str,
+        cause: Cause,
         *,
         check_cutoff: bool,
     ) -> None:
@@ -347,7 +361,8 @@ class Tickets:
                         selection=selection,
                     ),
                     key=selection.event_id,
-                    causation_id=cause,
+                    causation_id=cause.id,
+                    time=UNTIMED,
                 )
             return
         liability = ticket_liability_cents(
@@ -372,7 +387,8 @@ class Tickets:
                     check_cutoff=check_cutoff,
                 ),
                 key=selection.event_id,
-                causation_id=cause,
+                causation_id=cause.id,
+                time=UNTIMED,
             )
 
     # ------------------------------------------------------------------ changes, cash-outs
@@ -389,7 +405,7 @@ class Tickets:
             return ticket, ReasonCode.TICKET_NOT_OPEN, "another change or cash-out is in progress"
         return ticket, None, ""
 
-    def _change(self, record: Record[Any], change: TicketChange, tx: Transaction) -> None:
+    def _change(self, cause: Cause, change: TicketChange, tx: Transaction) -> None:
         ticket, reason, detail = self._open_or_refuse(tx, change.operator, change.ticket_id)
         selections = change.selections
         if ticket is not None and reason is None:
@@ -417,7 +433,7 @@ class Tickets:
                     detail=detail,
                 ),
                 change.ticket_id,
-                record.id,
+                cause,
             )
             return
         assert selections is not None
@@ -430,9 +446,9 @@ class Tickets:
         )
         ticket = msgspec.structs.replace(ticket, pending=attempt)
         self._save(tx, ticket)
-        self._ask_legs(tx, ticket, attempt, record.id, check_cutoff=True)
+        self._ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
 
-    def _cash_out(self, record: Record[Any], request: CashOutRequest, tx: Transaction) -> None:
+    def _cash_out(self, cause: Cause, request: CashOutRequest, tx: Transaction) -> None:
         ticket, reason, detail = self._open_or_refuse(tx, request.operator, request.ticket_id)
         if ticket is not None and reason is None and ticket.customer_id != request.customer_id:
             reason, detail = ReasonCode.TICKET_NOT_FOUND, "not this customer's ticket"
@@ -448,7 +464,7 @@ class Tickets:
                     detail=detail,
                 ),
                 request.ticket_id,
-                record.id,
+                cause,
             )
             return
         attempt = Attempt(
@@ -460,11 +476,11 @@ class Tickets:
         )
         ticket = msgspec.structs.replace(ticket, pending=attempt)
         self._save(tx, ticket)
-        self._ask_legs(tx, ticket, attempt, record.id, check_cutoff=True)
+        self._ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
 
     # ------------------------------------------------------------------ answers
 
-    def _reply(self, record: Record[Any], data: Any, tx: Transaction) -> None:
+    def _reply(self, cause: Cause, data: Any, tx: Transaction) -> None:
         ticket = self._load(tx, data.operator, data.ticket_id)
         if ticket is None:
             return
@@ -477,16 +493,16 @@ class Tickets:
                     in_play=data.in_play,
                     delay_ms=data.delay_ms,
                 )
-                self._answered(tx, ticket, data.request, data.index, answer, record.id)
+                self._answered(tx, ticket, data.request, data.index, answer, cause)
             case QuoteReply():
                 answer = LegAnswer(
                     reason=data.reason, detail=data.detail, probability=data.probability
                 )
-                self._answered(tx, ticket, data.request, data.index, answer, record.id)
+                self._answered(tx, ticket, data.request, data.index, answer, cause)
             case LegSettled():
-                self._leg_settled(tx, ticket, data, record.id)
+                self._leg_settled(tx, ticket, data, cause)
             case LegSettlementRolledBack():
-                self._leg_rolled_back(tx, ticket, data, record.id)
+                self._leg_rolled_back(tx, ticket, data, cause)
 
     def _answered(
         self,
@@ -495,7 +511,7 @@ class Tickets:
         request: str,
         index: int,
         answer: LegAnswer,
-        cause: str,
+        cause: Cause,
     ) -> None:
         attempt = ticket.pending
         if attempt is None or attempt.request != request or index in attempt.answers:
@@ -529,7 +545,7 @@ class Tickets:
         attempt_request: str,
         selections: tuple[Selection, ...],
         answers: dict[int, LegAnswer] | None,
-        cause: str,
+        cause: Cause,
     ) -> None:
         """Release the legs an attempt holds (those accepted, when ``answers`` is given)."""
         for index, selection in enumerate(selections):
@@ -545,7 +561,8 @@ class Tickets:
                     event_id=selection.event_id,
                 ),
                 key=selection.event_id,
-                causation_id=cause,
+                causation_id=cause.id,
+                time=UNTIMED,
             )
 
     def _liability_refusal(self, tx: Transaction, ticket: TicketRecord, added: int) -> str | None:
@@ -556,7 +573,7 @@ class Tickets:
         return f"customer liability would reach {current + added} cents"
 
     def _decide_ticket(
-        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: str
+        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
     ) -> None:
         refusal = self._refusal(attempt)
         odds = tuple(attempt.answers[i].odds for i in range(len(attempt.selections)))
@@ -626,7 +643,7 @@ class Tickets:
         self._maybe_settle(tx, ticket, cause)
 
     def _decide_change(
-        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: str
+        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
     ) -> None:
         refusal = self._refusal(attempt)
         odds = tuple(attempt.answers[i].odds for i in range(len(attempt.selections)))
@@ -704,7 +721,7 @@ class Tickets:
         self._maybe_settle(tx, ticket, cause)
 
     def _decide_cash_out(
-        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: str
+        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
     ) -> None:
         refusal = self._refusal(attempt)
         offer: int | None = None
@@ -774,7 +791,7 @@ class Tickets:
     # ------------------------------------------------------------------ settlement
 
     def _leg_settled(
-        self, tx: Transaction, ticket: TicketRecord, data: LegSettled, cause: str
+        self, tx: Transaction, ticket: TicketRecord, data: LegSettled, cause: Cause
     ) -> None:
         pending = ticket.pending
         if pending is not None and pending.request == data.request:
@@ -794,7 +811,7 @@ class Tickets:
         )
         self._maybe_settle(tx, ticket, cause)
 
-    def _maybe_settle(self, tx: Transaction, ticket: TicketRecord, cause: str) -> None:
+    def _maybe_settle(self, tx: Transaction, ticket: TicketRecord, cause: Cause) -> None:
         """Settle the ticket once every standing leg has settled; save it either way."""
         if ticket.state is not TicketState.OPEN or len(ticket.results) < len(ticket.selections):
             self._save(tx, ticket)
@@ -835,7 +852,7 @@ class Tickets:
             )
 
     def _leg_rolled_back(
-        self, tx: Transaction, ticket: TicketRecord, data: LegSettlementRolledBack, cause: str
+        self, tx: Transaction, ticket: TicketRecord, data: LegSettlementRolledBack, cause: Cause
     ) -> None:
         pending = ticket.pending
         if pending is not None and pending.request == data.request:
@@ -897,7 +914,7 @@ class Tickets:
         code: TransferCode,
         *,
         to_customer: bool,
-        cause: str,
+        cause: Cause,
         open_accounts: bool = False,
     ) -> None:
         ledger = ledger_of(ticket.currency)
@@ -911,7 +928,8 @@ class Tickets:
                     PAYMENTS_STREAM,
                     accounts_request(ledger, ticket.operator, ticket.customer_id),
                     key=key,
-                    causation_id=cause,
+                    causation_id=cause.id,
+                    time=cause.at,
                 )
         tx.emit(
             PAYMENTS_STREAM,
@@ -925,5 +943,6 @@ class Tickets:
                 to_customer=to_customer,
             ),
             key=key,
-            causation_id=cause,
+            causation_id=cause.id,
+            time=cause.at,
         )

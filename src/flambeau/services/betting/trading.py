@@ -179,7 +179,8 @@ class Trading:
                 else:
                     self._schedule(record, data, tx)
             elif stream == SIGNALS_STREAM:
-                self._signal(record, data, tx)
+                if isinstance(data, SourceSignal):
+                    self._signal(record, data, tx)
             elif stream == LEGS_STREAM:
                 match data:
                     case LegCheck():

@@ -21,6 +21,7 @@ from flambeau.services.payments.processors import ledger
 from flambeau.services.results.schemas import (
     Competitor,
     CompetitorResult,
+    KeepAlive,
     SourceDown,
     SourceUp,
     UnitResult,
@@ -133,6 +134,11 @@ class Match:
         )
         self.desk.send("results.units", cancelled, key=self.unit, time=at)
         self.desk.advance()
+
+
+def tick(desk: Desk, at: datetime) -> None:
+    """A keep-alive of the match's source at ``at``: the feed's clock moves, nothing else."""
+    desk.send("ops.health", KeepAlive(source=SOURCE, seen_at=at), key=SOURCE, time=at)
 
 
 def source(desk: Desk, up: bool, at: datetime) -> None:

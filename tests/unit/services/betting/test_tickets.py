@@ -47,6 +47,7 @@ from .feeds import (
     new_desk,
     offered,
     source,
+    tick,
 )
 from .harness import Desk
 
@@ -244,13 +245,16 @@ def test_cash_out_pays_stake_times_odds_times_probability_less_the_margin() -> N
     assert customer_balance(desk) == -1000 + accepted.amount_cents
 
 
+CUTOFF = FINAL_WHISTLE - timedelta(minutes=5)
+
+
 def test_a_cash_out_is_refused_after_the_cutoff() -> None:
     desk = new_desk()
     live_match(desk)
     bet(desk, "t-1", [home_win(desk)], at=minute(10))
     desk.advance(timedelta(seconds=5))
-    cutoff = (FINAL_WHISTLE - timedelta(minutes=5) - KICK_OFF) / timedelta(minutes=1)
-    cash_out_request(desk, "co-late", "t-1", cutoff)  # exactly at the cut-off
+    tick(desk, CUTOFF)  # the match's clock reaches the cut-off
+    cash_out_request(desk, "co-late", "t-1", 20)
     (refused,) = [d for d in decisions(desk, "t-1") if isinstance(d, CashOutRejected)]
     assert refused.reason is ReasonCode.CUTOFF_PASSED
     assert customer_balance(desk) == -1000
@@ -261,8 +265,21 @@ def test_a_cash_out_just_before_the_cutoff_goes_through() -> None:
     live_match(desk)
     bet(desk, "t-1", [home_win(desk)], at=minute(10))
     desk.advance(timedelta(seconds=5))
-    cutoff = (FINAL_WHISTLE - timedelta(minutes=5) - KICK_OFF) / timedelta(minutes=1)
-    cash_out_request(desk, "co-1", "t-1", cutoff - 0.01)
+    tick(desk, CUTOFF - timedelta(seconds=1))
+    cash_out_request(desk, "co-1", "t-1", 200)  # the operator's clock does not count
+    assert any(isinstance(d, CashOutAccepted) for d in decisions(desk, "t-1"))
+
+
+def test_the_cutoff_follows_the_live_estimate_of_the_end() -> None:
+    desk = new_desk()
+    match = Match(desk)
+    match.open()
+    match.snapshot("live", minute(20), unit_status="running", score=(0, 0), period="H1")
+    desk.advance()  # kick-off 20 minutes late: the end moves to 135, the cut-off to 130
+    bet(desk, "t-1", [home_win(desk)], at=minute(25))
+    desk.advance(timedelta(seconds=5))
+    tick(desk, CUTOFF + timedelta(minutes=1))
+    cash_out_request(desk, "co-1", "t-1", 0)
     assert any(isinstance(d, CashOutAccepted) for d in decisions(desk, "t-1"))
 
 
@@ -290,7 +307,8 @@ def test_a_stake_change_before_the_cutoff_moves_the_difference() -> None:
     change(desk, "ch-2", 500, 85)  # a lower stake: the difference goes back
     desk.advance(timedelta(seconds=5))
     assert customer_balance(desk) == -500
-    change(desk, "ch-3", 700, 111)  # the end is at 115 min, the cut-off at 110
+    tick(desk, minute(111))  # the end is at 115 min, the cut-off at 110
+    change(desk, "ch-3", 700, 30)
     desk.advance(timedelta(seconds=5))
     (late,) = [d for d in decisions(desk, "t-1") if isinstance(d, ChangeRejected)]
     assert late.reason is ReasonCode.CUTOFF_PASSED
