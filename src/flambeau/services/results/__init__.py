@@ -9,6 +9,10 @@ Importing the package registers its streams (``results.odf``, ``results.units``,
 - :mod:`.units`, :mod:`.schedule`, :mod:`.medals`, :mod:`.liveness` are pure reducers a
   processor wraps: ``step = apply(state, input)``, then store ``step.state`` and emit
   ``step.emits``.
+- :mod:`.processors` runs them over ``results.odf`` and ``results.native`` (registered in
+  :data:`flambeau.processing.default_processors`); :mod:`.documents` reads their input.
+- :mod:`.routes` holds the HTTP routes (the ODF and native adapters, the queries), which
+  answer from the read models in :mod:`.views`.
 """
 
 from flambeau.services.results.liveness import LivenessPolicy, SourceHealth, check, observe

@@ -45,7 +45,12 @@ from flambeau.services.results.liveness import (
     liveness_state_key,
     observe,
 )
-from flambeau.services.results.medals import MedalBook, apply_medallists, medal_state_key
+from flambeau.services.results.medals import (
+    MedalBook,
+    apply_medallists,
+    discrepancies,
+    medal_state_key,
+)
 from flambeau.services.results.outcomes import Step, Verdict
 from flambeau.services.results.schedule import ScheduleState, apply_schedule, schedule_state_key
 from flambeau.services.results.schemas import (
@@ -59,6 +64,8 @@ from flambeau.services.results.schemas import (
     IrregularMove,
     KeepAlive,
     Medallists,
+    MedalStandings,
+    MedalTableMismatch,
     OdfDocument,
     ScheduleDocument,
     UnitResult,
@@ -208,17 +215,24 @@ def _schedules(batch: Batch[Any], tx: Transaction) -> None:
 
 # -- the medal table -------------------------------------------------------------------------------
 
-MEDALLIST_TYPES = frozenset({DocumentType.MEDALLISTS})
+MEDALLIST_TYPES = frozenset({DocumentType.MEDALLISTS, DocumentType.MEDALS})
 
 medal_table = Processor("results.medal-table", inputs=INPUTS)
 
 
 @medal_table.on_batch
 def _medallists(batch: Batch[Any], tx: Transaction) -> None:
-    """Count each event's highest OFFICIAL medallists version; emit awards and NOC counts."""
+    """Count each event's highest OFFICIAL medallists version; emit awards and NOC counts.
+
+    A source's own table (``DT_MEDALS``, in the same partition as the medallists) is checked
+    against the derived one and any difference reported on ``results.audit``.
+    """
     for record in batch:
         incoming = read(record, MEDALLIST_TYPES)
         if incoming is None:
+            continue
+        if isinstance(incoming.body, MedalStandings):
+            _check_table(tx, record, incoming, incoming.body)
             continue
         doc: Medallists = incoming.body
         key = "medals/" + medal_state_key(doc)
@@ -232,6 +246,26 @@ def _medallists(batch: Batch[Any], tx: Transaction) -> None:
         known = None if book is None else book.events.get(doc.event)
         current = None if known is None else known.version
         _apply(tx, record, incoming, step, document=document, version=doc.version, current=current)
+
+
+def _check_table(
+    tx: Transaction, record: Record[Any], incoming: Incoming, reported: MedalStandings
+) -> None:
+    key = f"medals/{reported.competition}/{reported.feed.value}"
+    if incoming.problem is not None:
+        _ignore(tx, record, incoming, incoming.problem, document=key, version=reported.version)
+        return
+    book = tx.state.get(key, MedalBook) or MedalBook()
+    differences = discrepancies(book.table, reported)
+    if differences:
+        mismatch = MedalTableMismatch(
+            competition=reported.competition,
+            version=reported.version,
+            differences=tuple(differences),
+            source=incoming.source,
+            feed=reported.feed,
+        )
+        tx.emit(AUDIT, mismatch, key=key, causation_id=record.id)
 
 
 # -- liveness: signs of life re-keyed by source, then up and down per source --------------------

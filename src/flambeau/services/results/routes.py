@@ -23,6 +23,7 @@ gateway's ``public_streams`` says otherwise): ``GET /v1/results/medals``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -462,8 +463,12 @@ async def get_sources(request: Request[Any, Any, Any]) -> SourcesReply:
     )
 
 
-def metric_gauges(log: Log) -> list[Any]:
-    """Gauge sources for ``/metrics`` (see :func:`~.views.metric_lines`)."""
+def metric_gauges(log: Log) -> list[Callable[[], list[str]]]:
+    """Gauge sources for ``/metrics``: ignored, irregular and rejected documents, source status.
+
+    The gateway has no hook for them yet; the assembly would add them to the gateway's
+    ``metrics.gauges`` (see :func:`~.views.metric_lines`).
+    """
     return [metric_lines(log)]
 
 

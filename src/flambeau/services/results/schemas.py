@@ -34,7 +34,8 @@ Streams:
   documents, read by the same processors (so the same version checks and test-feed rules).
 - ``results.heard`` (private, 4): :class:`KeepAlive`, one sign of life per source and second
   at most, keyed by source, so each source's liveness lives in one partition.
-- ``results.audit`` (private, 1): :class:`DocumentIgnored` and :class:`IrregularMove`.
+- ``results.audit`` (private, 1): :class:`DocumentIgnored`, :class:`IrregularMove` and
+  :class:`MedalTableMismatch`.
 - ``results.rejected`` (private, 1, kept 7 days): :class:`RejectedDocument`, the dead letters
   of the adapters.
 
@@ -92,6 +93,7 @@ __all__ = [
     "MedalKind",
     "MedalStanding",
     "MedalStandings",
+    "MedalTableMismatch",
     "Medallist",
     "Medallists",
     "MedalsAwarded",
@@ -640,6 +642,20 @@ class IrregularMove(Event, frozen=True, kw_only=True, tag="irregular_move"):
     feed: Feed = Feed.PRODUCTION
 
 
+class MedalTableMismatch(Event, frozen=True, kw_only=True, tag="medal_table_mismatch"):
+    """A source's own medal table (``DT_MEDALS``) disagrees with the derived one.
+
+    The service never copies a source's table; it derives its own from OFFICIAL medallists.
+    ``differences`` has one line per NOC, e.g. ``"FRA: derived 5/4/3, reported 5/4/4"``.
+    """
+
+    competition: CompetitionCode
+    version: Version
+    differences: tuple[LongText, ...]
+    source: Text | None = None
+    feed: Feed = Feed.PRODUCTION
+
+
 class RejectedDocument(Event, frozen=True, kw_only=True, tag="rejected_document"):
     """A request body an adapter refused with a 400, kept whole for inspection.
 
@@ -701,7 +717,7 @@ default_registry.register(
 )
 default_registry.register(
     AUDIT,
-    DocumentIgnored | IrregularMove,
+    DocumentIgnored | IrregularMove | MedalTableMismatch,
     partitions=1,
     description="documents acknowledged and ignored, and irregular status moves",
 )

@@ -39,6 +39,7 @@ from flambeau.services.results.schemas import (
     MedalCount,
     MedalsAwarded,
     MedalStanding,
+    MedalTableMismatch,
     RejectedDocument,
     SourceDown,
     SourceUp,
@@ -156,6 +157,7 @@ class OperationsFold:
         self.ignored: Counter[tuple[str, str, str]] = Counter()
         self.irregular: Counter[tuple[str, str]] = Counter()
         self.rejected: Counter[tuple[str, str]] = Counter()
+        self.mismatches: Counter[tuple[str]] = Counter()
 
     def __call__(self, record: Record[Any]) -> None:
         match record.data:
@@ -175,6 +177,8 @@ class OperationsFold:
                 self.ignored[(ignored.reason.value, ignored.document_type, ignored.feed.value)] += 1
             case IrregularMove() as moves:
                 self.irregular[(moves.processor, moves.feed.value)] += 1
+            case MedalTableMismatch() as mismatch:
+                self.mismatches[(mismatch.feed.value,)] += 1
             case RejectedDocument() as rejected:
                 self.rejected[(rejected.adapter, rejected.error)] += 1
             case _:
@@ -196,6 +200,12 @@ class OperationsFold:
                 "Documents applied although their status move contradicts the state machine.",
                 ("processor", "feed"),
                 self.irregular,
+            ),
+            *_counter(
+                "flambeau_results_medal_table_mismatches_total",
+                "Source medal tables (DT_MEDALS) that disagree with the derived one.",
+                ("feed",),
+                self.mismatches,
             ),
             *_counter(
                 "flambeau_results_rejected_documents_total",

@@ -40,6 +40,7 @@ from flambeau.services.results.schemas import (
     Medallist,
     Medallists,
     MedalsAwarded,
+    MedalTableMismatch,
     UnitResult,
 )
 from flambeau.services.results.statuses import ResultStatus
@@ -347,3 +348,23 @@ def test_any_delivery_order_through_the_processor_yields_the_highest_versions_ta
     assert {noc: counts for noc, counts in published.items() if any(counts)} == {
         noc: (t.gold, t.silver, t.bronze) for noc, t in book.table.items()
     }
+
+
+def test_a_sources_own_medal_table_is_checked_never_copied() -> None:
+    table = fixture("medals_standings.xml")
+    wrong = table.replace('Version="88"', 'Version="89"').replace(
+        'Gold="0" Silver="0" Bronze="1" Total="1"', 'Gold="0" Silver="0" Bronze="2" Total="2"'
+    )
+    items = [odf(xml) for xml in swimming_final()[10:]] + [odf(wrong)]  # medallists, table, wrong
+
+    medals = run(medal_table, items)
+
+    [mismatch] = medals.records(AUDIT)  # the first table agrees; the second does not
+    assert mismatch.causation_id == items[2][1].id
+    assert mismatch.data == MedalTableMismatch(
+        competition="OG2024",
+        version=89,
+        differences=("HKG: derived 0/0/1, reported 0/0/2",),
+        source="OVRXMEDALSOG2024",
+    )
+    assert [r.causation_id for r in medals.records(MEDALS)] == [items[0][1].id] * 4
