@@ -1,0 +1,52 @@
+"""``flambeau worker``: runs registered processors against a log URL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flambeau.cli.main import app
+from flambeau.events import NewEvent
+from flambeau.log import open_log
+from tests.unit.processing.schemas import Deposit
+
+runner = CliRunner()
+
+
+async def _append(url: str, count: int) -> None:
+    import tests.unit.processing.cli_job  # noqa: F401  (registers the streams)
+
+    async with await open_log(url) as log:
+        await log.append("cli.deposits", [
+            NewEvent(Deposit(amount=2), key=f"a{i % 3}", id=f"d{i}") for i in range(count)
+        ])  # fmt: skip
+
+
+async def _results(url: str) -> tuple[int, dict[int, int]]:
+    async with await open_log(url) as log:
+        outputs = sum((await log.end_offsets("cli.balances")).values())
+        return outputs, await log.committed("cli.ledger", "cli.deposits")
+
+
+def test_worker_drains_the_named_processor(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    asyncio.run(_append(url, 30))
+    done = runner.invoke(app, [
+        "worker", "--log", url, "--import", "tests.unit.processing.cli_job",
+        "--processors", "cli.ledger", "--drain", "--data", str(tmp_path),
+    ])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    outputs, committed = asyncio.run(_results(url))
+    assert outputs == 30
+    assert sum(committed.values()) == 30
+
+
+def test_an_unknown_processor_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    done = runner.invoke(app, [
+        "worker", "--log", "memory://", "--import", "tests.unit.processing.cli_job",
+        "--processors", "cli.nope", "--data", str(tmp_path),
+    ])  # fmt: skip
+    assert done.exit_code == 2
+    assert "cli.nope" in done.output
