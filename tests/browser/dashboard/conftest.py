@@ -153,6 +153,17 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
         running.stop()
 
 
+@pytest.fixture(scope="module")
+def module_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """One gateway for a whole module, for tests that only need its origin and its files."""
+    running = Gateway(tmp_path_factory.mktemp("gateway"))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @dataclass
 class Watched:
     """A page and what it did: console errors, and requests to anywhere but the gateway."""

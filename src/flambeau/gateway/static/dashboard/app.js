@@ -296,10 +296,12 @@ function wireViews() {
     selection.pin(rsc);
     scheduler.mark("unit");
   };
-  scheduler.add("ticker", createTickerView({ list: $("ticker"), empty: $("ticker-empty") }, { results, select }));
+  // Every view redraws in an animation frame; the busiest ones at most a few times a second,
+  // which is faster than anyone reads and keeps the page responsive at full load.
+  scheduler.add("ticker", createTickerView({ list: $("ticker"), empty: $("ticker-empty") }, { results, select }), { every: 100 });
   scheduler.add("unit", createUnitView({ chips: $("live-units"), detail: $("unit") }, {
     results, selection, changed: () => scheduler.mark("unit"),
-  }));
+  }), { every: 100 });
   scheduler.add("medals", createMedalsView({ body: $("medals").tBodies[0], empty: $("medals-empty") }, { results }));
   scheduler.add("map", createMapView({ svg: $("map"), list: $("venue-list") }, { results, crowds }), { every: 500 });
   scheduler.add("betting", createBettingView({ container: $("markets"), empty: $("markets-empty"), producers: $("producers") }, { betting, availability }), { every: 100 });
