@@ -96,9 +96,14 @@ def _policy_from_env() -> LivenessPolicy:
     seconds = os.environ.get("FLAMBEAU_RESULTS_SILENCE_S")
     if not seconds:
         return LivenessPolicy()
-    silence = float(seconds)
-    if not silence > 0:
-        raise ValueError(f"FLAMBEAU_RESULTS_SILENCE_S must be positive, got {seconds!r}")
+    try:
+        silence = float(seconds)
+    except ValueError:
+        silence = float("nan")
+    if not 0 < silence < 86_400:
+        raise ValueError(
+            f"FLAMBEAU_RESULTS_SILENCE_S must be a number of seconds in (0, 86400), got {seconds!r}"
+        )
     return LivenessPolicy(silence=timedelta(seconds=silence))
 
 

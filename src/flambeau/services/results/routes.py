@@ -24,12 +24,20 @@ gateway's ``public_streams`` says otherwise): ``GET /v1/results/medals``,
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent, new_event_id, utc_now
@@ -162,6 +170,40 @@ class SourcesReply(msgspec.Struct, frozen=True):
     ignored: list[IgnoredCount]
 
 
+@dataclass
+class _OdfOperation(Operation):
+    """Documents the ODF route's body, which the handler reads raw.
+
+    (A dataclass again, so that Litestar's generated ``__init__`` calls ``__post_init__``.)
+    """
+
+    def __post_init__(self) -> None:
+        schema = Schema(type=OpenAPIType.STRING, description="one ODF XML message (UTF-8)")
+        self.request_body = RequestBody(
+            content={media: OpenAPIMediaType(schema=schema) for media in sorted(_XML_TYPES)},
+            required=True,
+        )
+
+
+_NATIVE_SCHEMA, _NATIVE_COMPONENTS = msgspec.json.schema_components(
+    # the gateway publishes every stream's payload types under these names (results.native too)
+    [NativeBody], ref_template="#/components/schemas/events.{name}"
+)
+
+
+@dataclass
+class _NativeOperation(Operation):
+    """Documents the native route's body: one native document or an array of them."""
+
+    def __post_init__(self) -> None:
+        one = _NATIVE_SCHEMA[0]
+        schema: dict[str, Any] = {"oneOf": [one, {"type": "array", "items": one}]}
+        self.request_body = RequestBody(
+            content={"application/json": OpenAPIMediaType(schema=schema)},  # type: ignore[arg-type]
+            required=True,
+        )
+
+
 def _problems(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
     return {
         status: ResponseSpec(Problem, description=text, media_type="application/problem+json")
@@ -243,6 +285,7 @@ def _odf_problem(error: OdfError, letter_id: str) -> ProblemError:
     "/v1/adapters/odf",
     status_code=200,
     request_max_body_size=MAX_ODF_BYTES,
+    operation_class=_OdfOperation,
     summary="Post one ODF XML message",
     tags=["results"],
     responses=_problems(
@@ -297,6 +340,7 @@ async def post_odf(request: Request[Any, Any, Any]) -> OdfAccepted:
     "/v1/results/documents",
     status_code=200,
     request_max_body_size=MAX_NATIVE_BYTES,
+    operation_class=_NativeOperation,
     summary="Post native JSON results documents",
     tags=["results"],
     responses=_problems(

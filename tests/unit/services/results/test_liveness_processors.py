@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from flambeau.events import NewEvent
 from flambeau.processing import ManualClock
 from flambeau.services.results.documents import source_key
@@ -140,3 +142,16 @@ def test_test_feed_sources_are_watched_apart_and_never_on_ops_health() -> None:
         "source_up",
         "source_down",
     ]
+
+
+def test_the_silence_is_configured_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flambeau.services.results.processors import _policy_from_env
+
+    monkeypatch.setenv("FLAMBEAU_RESULTS_SILENCE_S", "7.5")
+    assert _policy_from_env().silence == timedelta(seconds=7.5)
+    monkeypatch.delenv("FLAMBEAU_RESULTS_SILENCE_S")
+    assert _policy_from_env().silence == timedelta(seconds=20)
+    for bad in ("0", "-3", "soon", "inf"):
+        monkeypatch.setenv("FLAMBEAU_RESULTS_SILENCE_S", bad)
+        with pytest.raises(ValueError, match="FLAMBEAU_RESULTS_SILENCE_S"):
+            _policy_from_env()
