@@ -140,7 +140,9 @@ def run(
             batches, as a restarted worker would; results must not change.
 
     Raises:
-        ValueError: a payload without a stream is given to a processor with several inputs.
+        ValueError: a payload without a stream is given to a processor with several inputs,
+            or an event names a stream the processor does not read.
+        SchemaMismatchError: an event does not belong to its stream.
     """
     clock = clock or ManualClock()
     partitions = processor.partitions(registry)
@@ -180,6 +182,9 @@ def run(
                     sink.apply(step)
             continue
         stream, event = _envelope(processor, item)
+        if stream not in processor.inputs:
+            raise ValueError(f"processor {processor.name!r} does not read stream {stream!r}")
+        registry.check(stream, event.data)  # as the log would, on append
         count += 1
         record = inputs.place(stream, event, f"test-{count}")
         if record.partition >= partitions:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from flambeau.errors import SchemaMismatchError
 from flambeau.events import NewEvent
 from flambeau.processing import Batch, Processor, Transaction
 from flambeau.testing import Advance, ManualClock, run
@@ -49,6 +50,10 @@ def test_a_processor_with_several_inputs_needs_stream_event_pairs() -> None:
     with pytest.raises(ValueError, match="give each event as a"):
         run(processor, [Deposit(amount=1)], registry=registry)
     run(processor, [("bank.notes", Note(text="fine"))], registry=registry)
+    with pytest.raises(ValueError, match=r"does not read stream 'bank\.balances'"):
+        run(processor, [("bank.balances", Note(text="x"))], registry=registry)
+    with pytest.raises(SchemaMismatchError, match=r"bank\.notes"):
+        run(processor, [("bank.notes", Deposit(amount=1))], registry=registry)
 
 
 def test_events_without_time_take_the_clock_time() -> None:
