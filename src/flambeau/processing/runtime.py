@@ -236,6 +236,10 @@ class Worker:
         max_in_flight: Most batches read but not yet committed, over all partitions.
         drain: Stop each partition once it has caught up (for backfills and tests).
         idle_wait: Longest wait of an idle partition between checks of its timers (seconds).
+        lost: Errors meaning another worker took a partition over (for example a commit
+            conflict on a distributed log): the partition task ends, and is reloaded from the
+            log after ``idle_wait`` if the assignment still grants it. Other errors stop the
+            worker.
     """
 
     def __init__(
@@ -249,6 +253,7 @@ class Worker:
         max_in_flight: int = DEFAULT_IN_FLIGHT,
         drain: bool = False,
         idle_wait: float = 1.0,
+        lost: tuple[type[BaseException], ...] = (),
     ) -> None:
         if batch_size < 1 or max_in_flight < 1:
             raise ValueError("batch_size and max_in_flight must be at least 1")
@@ -262,6 +267,8 @@ class Worker:
         self.batch_size = batch_size
         self.drain = drain
         self.idle_wait = idle_wait
+        self.lost = lost
+        self._restarts = 0
         self.in_flight = asyncio.Semaphore(max_in_flight)
         self.tasks: dict[tuple[str, int], PartitionTask] = {}
         self._runs: dict[tuple[str, int], asyncio.Task[None]] = {}
@@ -316,8 +323,10 @@ class Worker:
 
     def _settled(self) -> bool:
         """Draining: every processor has its partitions, and every partition has caught up."""
-        return len(self._assigned) == len(self.processors) and all(
-            run.done() for run in self._runs.values()
+        return (
+            len(self._assigned) == len(self.processors)
+            and not self._restarts
+            and all(run.done() for run in self._runs.values())
         )
 
     async def _follow(self, processor: Processor, partitions: int) -> None:
@@ -330,15 +339,32 @@ class Worker:
                 await asyncio.gather(self._runs[key], return_exceptions=True)
                 del self.tasks[key], self._runs[key]
             for partition in sorted(owned - running):
-                key = (processor.name, partition)
-                task = self.tasks[key] = PartitionTask(self, processor, partition)
-                run = self._runs[key] = asyncio.create_task(task.run())
-                run.add_done_callback(self._on_done)
+                self._start(processor, partition)
             self._assigned.add(processor.name)
             self._changed.set()
 
-    def _on_done(self, run: asyncio.Task[None]) -> None:
-        if not run.cancelled() and run.exception() is not None and self._failed is None:
-            self._failed = run.exception()
-            logger.error("a partition task failed: %r", self._failed)
+    def _start(self, processor: Processor, partition: int) -> None:
+        key = (processor.name, partition)
+        task = self.tasks[key] = PartitionTask(self, processor, partition)
+        run = self._runs[key] = asyncio.create_task(task.run())
+        run.add_done_callback(lambda done: self._on_done(processor, partition, done))
+
+    def _on_done(self, processor: Processor, partition: int, run: asyncio.Task[None]) -> None:
+        error = None if run.cancelled() else run.exception()
+        key = (processor.name, partition)
+        if error is not None and isinstance(error, self.lost) and not self._stop.is_set():
+            # another worker took the partition over: drop what we held, reload it later
+            logger.warning("%s[%d]: lost the partition (%s); reloading", *key, error)
+            self._restarts += 1
+            asyncio.get_running_loop().call_later(self.idle_wait, self._restart, processor,
+                                                  partition, run)  # fmt: skip
+        elif error is not None and self._failed is None:
+            self._failed = error
+            logger.error("%s[%d] failed: %r", *key, error)
+        self._changed.set()
+
+    def _restart(self, processor: Processor, partition: int, lost: asyncio.Task[None]) -> None:
+        self._restarts -= 1
+        if self._runs.get((processor.name, partition)) is lost and not self._stop.is_set():
+            self._start(processor, partition)
         self._changed.set()

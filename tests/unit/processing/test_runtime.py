@@ -218,3 +218,45 @@ def test_worker_arguments_are_checked() -> None:
     ledger = balances(make_registry())
     with pytest.raises(ValueError, match="twice"):
         Worker(None, [ledger, ledger])  # type: ignore[arg-type]
+
+
+class PartitionTaken(Exception):
+    """What a distributed log raises when another worker committed the partition meanwhile."""
+
+
+class _StealingLog(_CountingLog):
+    """Refuses the first two commits, as if another worker had taken the partition."""
+
+    refusals = 2
+
+    async def commit(self, *args: Any, **kwargs: Any) -> Any:
+        if self.refusals:
+            self.refusals -= 1
+            raise PartitionTaken("someone else committed this partition")
+        return await self._log.commit(*args, **kwargs)
+
+
+async def test_a_lost_partition_is_reloaded_and_nothing_is_doubled() -> None:
+    registry = make_registry()
+    ledger = balances(registry)
+    async with await open_log("memory://", registry) as inner:
+        await inner.append("bank.deposits", _deposits(0, 40))
+        log = _StealingLog(inner)
+        worker = Worker(log, [ledger], drain=True, batch_size=8, idle_wait=0.01,  # type: ignore[arg-type]
+                        lost=(PartitionTaken,))  # fmt: skip
+        await asyncio.wait_for(worker.run(), 10)
+        assert log.refusals == 0
+        outputs = await _read_all(inner, "bank.balances")
+        assert sorted(r.causation_id for r in outputs) == sorted(f"d{i}" for i in range(40))
+        balances_by_key = {r.key: msgspec.msgpack.decode(r.data)["balance"] for r in outputs}
+        assert balances_by_key == {f"acc-{i}": 8 for i in range(5)}
+
+
+async def test_other_errors_still_stop_the_worker() -> None:
+    registry = make_registry()
+    async with await open_log("memory://", registry) as inner:
+        await inner.append("bank.deposits", _deposits(0, 5))
+        worker = Worker(_FailingLog(inner), [balances(registry)], drain=True,  # type: ignore[arg-type]
+                        lost=(PartitionTaken,))  # fmt: skip
+        with pytest.raises(LogFailedError):
+            await asyncio.wait_for(worker.run(), 10)
