@@ -11,8 +11,8 @@ Importing the package registers its streams (``results.odf``, ``results.units``,
   ``step.emits``.
 - :mod:`.processors` runs them over ``results.odf`` and ``results.native`` (registered in
   :data:`flambeau.processing.default_processors`); :mod:`.documents` reads their input.
-- :mod:`.routes` holds the HTTP routes (the ODF and native adapters, the queries), which
-  answer from the read models in :mod:`.views`.
+- :mod:`.routes` lists the HTTP routes: the ODF and native adapters (:mod:`.adapters`) and
+  the queries, which answer from the read models in :mod:`.views`.
 """
 
 from flambeau.services.results.liveness import LivenessPolicy, SourceHealth, check, observe

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flambeau.services.results.routes import MAX_ODF_BYTES
+from flambeau.services.results.adapters import MAX_ODF_BYTES
 from flambeau.services.results.schemas import (
     NATIVE,
     ODF,
