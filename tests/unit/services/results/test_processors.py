@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,7 @@ from flambeau.services.results.schemas import (
     TEST,
     UNITS,
     DocumentIgnored,
+    Feed,
     IgnoredReason,
     MedalCount,
     MedalKind,
@@ -41,6 +43,7 @@ from flambeau.services.results.schemas import (
     Medallists,
     MedalsAwarded,
     MedalTableMismatch,
+    OdfDocument,
     UnitResult,
 )
 from flambeau.services.results.statuses import ResultStatus
@@ -61,7 +64,7 @@ from ._documents import (
     sprint,
     swimming_final,
 )
-from ._feeds import as_test_feed, odf, relayed, trace
+from ._feeds import as_test_feed, native, odf, relayed, replace_event, trace
 
 SWM_DOC = f"unit/OG2024/production/{SWM_FINAL}/result"
 
@@ -368,3 +371,49 @@ def test_a_sources_own_medal_table_is_checked_never_copied() -> None:
         source="OVRXMEDALSOG2024",
     )
     assert [r.causation_id for r in medals.records(MEDALS)] == [items[0][1].id] * 4
+
+
+def test_native_documents_share_the_version_sequence_of_their_odf_form() -> None:
+    official = odf(fixture("swm_w100mfr_fnl_official.xml"))  # version 7
+    body = parse(fixture("swm_w100mfr_fnl_official.xml")).body
+    assert isinstance(body, UnitResult)
+    older = native(msgspec.structs.replace(body, version=5))
+    newer = native(msgspec.structs.replace(body, version=8, status=ResultStatus.PROTESTED))
+
+    units = run(unit_state, [official, older, newer])
+
+    assert trace(units.records(UNITS)) == [
+        ("unit_result", SWM_FINAL, official[1].id),
+        ("unit_result", SWM_FINAL, newer[1].id),
+    ]
+    assert [(e.reason, e.version, e.current_version) for e in units.events(AUDIT)] == [
+        (IgnoredReason.STALE, 5, 7)
+    ]
+
+
+def test_native_test_feeds_stay_off_the_public_streams() -> None:
+    body = parse(fixture("swm_w100mfr_fnl_official.xml")).body
+    assert isinstance(body, UnitResult)
+
+    units = run(unit_state, [native(msgspec.structs.replace(body, feed=Feed.TEST))])
+
+    assert set(units.outputs) == {TEST}
+
+
+def test_records_that_bypass_the_adapters_are_refused_not_applied() -> None:
+    official = odf(fixture("swm_w100mfr_fnl_official.xml"))
+    misrouted = replace_event(official, key="OG2024/elsewhere", id="forged-1")
+    _, event = official
+    assert isinstance(event.data, OdfDocument)
+    forged_header = msgspec.structs.replace(event.data.header, version=99)
+    inconsistent = replace_event(
+        official, data=msgspec.structs.replace(event.data, header=forged_header), id="forged-2"
+    )
+
+    units = run(unit_state, [misrouted, inconsistent])
+
+    assert units.events(UNITS) == []
+    assert {(r.causation_id, r.data.reason) for r in units.records(AUDIT)} == {
+        ("forged-1", IgnoredReason.MISROUTED),
+        ("forged-2", IgnoredReason.INCONSISTENT),
+    }
