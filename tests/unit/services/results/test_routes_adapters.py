@@ -274,3 +274,13 @@ async def test_malformed_xml_is_located_by_line_and_column(gateway: Gateway) -> 
 
     assert response.status_code == 400
     assert "(line 3, column" in response.json()["errors"][0]["message"]
+
+
+async def test_messages_larger_than_the_gateways_json_limit_are_accepted(gateway: Gateway) -> None:
+    padding = "<!--" + "x" * (2 * 1024 * 1024) + "-->\n"  # ODF messages can be megabytes
+    big = KEEPALIVE.replace("<OdfBody", padding + "<OdfBody", 1)
+    assert len(big) > gateway.app.state.gateway.config.max_body_bytes
+
+    response = await post_odf(gateway, big)
+
+    assert response.status_code == 200
