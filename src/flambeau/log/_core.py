@@ -167,10 +167,19 @@ class LogCore(LogBase):
     def _stream(self, name: str, job: Job | None) -> StreamState:
         state = self._streams.get(name)
         if state is None:
-            state = self._new_stream(self.registry.spec(name))
-            if job is not None:
-                job.new_streams.append(state)
+            spec = self.registry.spec(name)
+            state = self._stored_stream(spec)
+            if state is not None:
+                self._add_stream(state)
+            else:
+                state = self._new_stream(spec)
+                if job is not None:
+                    job.new_streams.append(state)
         return state
+
+    def _stored_stream(self, spec: StreamSpec) -> StreamState | None:
+        """A stream the backend stored before ``spec`` was registered in this process."""
+        return None
 
     def _validate(self, name: str, events: Sequence[NewEvent]) -> None:
         types = self.registry.spec(name).types

@@ -35,7 +35,7 @@ from urllib.parse import SplitResult
 import msgspec
 
 from flambeau.errors import InvalidLogURLError, LogLockedError
-from flambeau.events import Record, Registry
+from flambeau.events import Record, Registry, StreamSpec
 from flambeau.log._core import Job, LogCore, Partition, StreamState
 from flambeau.log._registry import reject_unknown, take_window
 
@@ -164,56 +164,82 @@ class SQLiteLog(LogCore):
         )
         self._next_retention = time.monotonic() + RETENTION_EVERY_S
         self._lock: int | None = None
+        self._unregistered: dict[str, tuple[int, int, str]] = {}
 
     # -- opening --------------------------------------------------------------------------------
 
     def _load(self) -> None:
         """Read streams, ends, group offsets and the dedupe window back from the file."""
         conn = self._writer_conn
-        now_us = int(time.time() * 1_000_000)
-        cutoff = now_us - self._dedupe_window_us
         recent: list[tuple[int, StreamState, list[str]]] = []
         for name, sid, count, epoch in conn.execute(
             "SELECT name, sid, partitions, epoch FROM streams ORDER BY sid"
-        ):
+        ).fetchall():
             if name in self.registry:
                 spec = self.registry.spec(name)
-            else:
-                continue  # a stream no service registers any more: kept on disk, not served
-            parts = []
-            for part in range(count):
-                high = conn.execute(
-                    "SELECT last_off FROM segments WHERE sid = ? AND part = ? "
-                    "ORDER BY first_off DESC LIMIT 1",
-                    (sid, part),
-                ).fetchone()
-                end = high[0] + 1 if high else 0
-                low = conn.execute(
-                    "SELECT first_off FROM segments WHERE sid = ? AND part = ? "
-                    "ORDER BY first_off LIMIT 1",
-                    (sid, part),
-                ).fetchone()
-                parts.append(Partition(low[0] if low else end, end))
-            state = StreamState(spec=spec, sid=sid, epoch=epoch, partitions=parts)
-            self._add_stream(state)
-            for part in range(count):
-                for ingested_us, data in conn.execute(
-                    "SELECT ingested_us, data FROM segments WHERE sid = ? AND part = ? "
-                    "ORDER BY first_off DESC",
-                    (sid, part),
-                ):
-                    if ingested_us < cutoff:
-                        break
-                    segment_ids = []
-                    for record in _decode_segment(data):
-                        state.ids[record.id] = (part, record.offset)
-                        segment_ids.append(record.id)
-                    recent.append((ingested_us, state, segment_ids))
+                self._add_stream(self._restore(conn, spec, sid, count, epoch, recent))
+            else:  # kept on disk, served once some module registers it in this process
+                self._unregistered[name] = (sid, count, epoch)
         recent.sort(key=lambda item: item[0])
         for ingested_us, state, segment_ids in recent:
             self._remember(ingested_us, state, segment_ids)
         for grp, stream, part, nxt in conn.execute("SELECT grp, stream, part, next FROM offsets"):
             self._groups.setdefault((grp, stream), {})[part] = nxt
+
+    def _stored_stream(self, spec: StreamSpec) -> StreamState | None:
+        found = self._unregistered.pop(spec.name, None)
+        if found is None:
+            return None
+        recent: list[tuple[int, StreamState, list[str]]] = []
+        conn = connect(self.path, self.sync, readonly=True)  # rare: a stream registered late
+        try:
+            state = self._restore(conn, spec, *found, recent)
+        finally:
+            conn.close()
+        for ingested_us, _, segment_ids in sorted(recent, key=lambda item: item[0]):
+            self._remember(ingested_us, state, segment_ids)
+        return state
+
+    def _restore(
+        self,
+        conn: sqlite3.Connection,
+        spec: StreamSpec,
+        sid: int,
+        count: int,
+        epoch: str,
+        recent: list[tuple[int, StreamState, list[str]]],
+    ) -> StreamState:
+        """Rebuild a stored stream's ends and its ids still inside the dedupe window."""
+        cutoff = int(time.time() * 1_000_000) - self._dedupe_window_us
+        parts = []
+        for part in range(count):
+            high = conn.execute(
+                "SELECT last_off FROM segments WHERE sid = ? AND part = ? "
+                "ORDER BY first_off DESC LIMIT 1",
+                (sid, part),
+            ).fetchone()
+            end = high[0] + 1 if high else 0
+            low = conn.execute(
+                "SELECT first_off FROM segments WHERE sid = ? AND part = ? "
+                "ORDER BY first_off LIMIT 1",
+                (sid, part),
+            ).fetchone()
+            parts.append(Partition(low[0] if low else end, end))
+        state = StreamState(spec=spec, sid=sid, epoch=epoch, partitions=parts)
+        for part in range(count):
+            for ingested_us, data in conn.execute(
+                "SELECT ingested_us, data FROM segments WHERE sid = ? AND part = ? "
+                "ORDER BY first_off DESC",
+                (sid, part),
+            ):
+                if ingested_us < cutoff:
+                    break
+                segment_ids = []
+                for record in _decode_segment(data):
+                    state.ids[record.id] = (part, record.offset)
+                    segment_ids.append(record.id)
+                recent.append((ingested_us, state, segment_ids))
+        return state
 
     def _next_sid(self) -> int:
         # skip the ids of streams kept on disk that no service registers in this process
