@@ -133,6 +133,7 @@ def _run_to_end(url: str, stderr: Path) -> float:
     return time.monotonic() - began
 
 
+@pytest.mark.timeout(900)  # about a minute on two idle cores; far more on a loaded machine
 @pytest.mark.parametrize("backend", sorted(URL_FACTORIES))
 def test_kill_9_loses_and_doubles_nothing(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
