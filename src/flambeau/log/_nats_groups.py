@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,16 +44,17 @@ from dataclasses import dataclass
 import msgspec
 import nats.errors
 import nats.js.errors
-from nats.js.api import KeyValueConfig, StorageType
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, KeyValueConfig, StorageType
 from nats.js.client import JetStreamContext
 
 from flambeau.errors import BackendUnavailableError, FlambeauError, InvalidEventError
-from flambeau.log._nats_wire import JetStreamRefusedError, Publisher, Retrier
+from flambeau.log._nats_wire import JetStreamRefusedError, Publisher, Reader, Retrier
 from flambeau.log.base import StateChange
 
 BUCKET = "fb_groups"
 KV_STREAM = f"KV_{BUCKET}"
 SCAN_ATTEMPTS = 20
+SCAN_PAGE = 1000
 _WRONG_LAST_SEQUENCE = 10071
 _CHECKPOINT_MARGIN = 4096
 
@@ -111,6 +113,7 @@ class Groups:
         self,
         js: JetStreamContext,
         publisher: Publisher,
+        reader: Reader,
         retry: Retrier,
         *,
         url: str,
@@ -120,6 +123,7 @@ class Groups:
     ) -> None:
         self._js = js
         self._publisher = publisher
+        self._reader = reader
         self._retry = retry
         self._url = url
         self._replicas = replicas
@@ -195,19 +199,37 @@ class Groups:
         return values
 
     async def _scan(self, group: str, partition: int) -> dict[str, bytes]:
+        """Every state key of ``(group, partition)``, read through a throwaway pull consumer
+        on the stream leader (delivering the last value per key), page by page."""
+        config = ConsumerConfig(
+            filter_subject=f"$KV.{BUCKET}.{b64(group)}.st.{partition}.>",
+            deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=60.0,
+            mem_storage=True,
+        )
+
         async def scan() -> dict[str, bytes]:
-            kv = await self._js.key_value(BUCKET)
-            watcher = await kv.watch(f"{b64(group)}.st.{partition}.>", ignore_deletes=True)
+            info = await self._js.add_consumer(KV_STREAM, config=config)
+            name = info.name or ""
             values: dict[str, bytes] = {}
             try:
-                while True:
-                    entry = await watcher.updates(timeout=5.0)  # type: ignore[no-untyped-call]
-                    if entry is None:
-                        return values
-                    if entry.value is not None and entry.key is not None:
-                        values[unb64(entry.key.rpartition(".")[2])] = entry.value
+                remaining = info.num_pending or 0
+                while remaining > 0:
+                    page = await self._reader.pull(KV_STREAM, name, SCAN_PAGE)
+                    if not page:
+                        break
+                    for stored in page:  # in stream order: a later write wins
+                        key = unb64(stored.subject.rpartition(".")[2])
+                        if stored.data and "KV-Operation" not in stored.headers:
+                            values[key] = stored.data
+                        else:
+                            values.pop(key, None)
+                    remaining = page[-1].pending
             finally:
-                await watcher.stop()  # type: ignore[no-untyped-call]
+                with contextlib.suppress(nats.errors.Error):
+                    await self._js.delete_consumer(KV_STREAM, name)
+            return values
 
         return await self._retry(f"scan the state of group {group!r} partition {partition}", scan)
 

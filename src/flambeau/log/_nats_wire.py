@@ -339,12 +339,13 @@ class Publisher(_Wire):
 
 
 class Stored(NamedTuple):
-    """One message as a direct get returns it."""
+    """One stored message, as a direct get or a pull returns it."""
 
     subject: str
     seq: int
     data: bytes
     headers: dict[str, str]
+    pending: int = -1  # pulls only: messages left for the consumer after this one
 
 
 @dataclass(eq=False)
@@ -387,6 +388,41 @@ class Reader(_Wire):
             BackendUnavailableError: no complete answer within the timeout.
         """
         found, _ = await self._request(stream, {"multi_last": [subjects], "batch": limit})
+        return found
+
+    async def pull(self, stream: str, consumer: str, batch: int) -> list[Stored]:
+        """One no-wait pull of up to ``batch`` messages from an ack-none pull consumer.
+
+        JetStream delivers pulled messages under their own subjects, so a pull gets an inbox of
+        its own rather than a token. A pull moves the consumer on, so it is never sent twice:
+        a lost answer raises ``nats.errors.TimeoutError`` and the caller starts again with a
+        new consumer.
+        """
+        if self._closed is not None:
+            raise LogClosedError(f"log {self.url} is closed")
+        inbox = self.nc.new_inbox()
+        sub = await self.nc.subscribe(inbox)
+        found: list[Stored] = []
+        try:
+            await self.nc.publish(
+                f"{self._api}.CONSUMER.MSG.NEXT.{stream}.{consumer}",
+                json.dumps({"batch": batch, "no_wait": True}).encode(),
+                reply=inbox,
+            )
+            while len(found) < batch:
+                msg = await sub.next_msg(timeout=READ_ATTEMPT_S)
+                headers = msg.headers or {}
+                status = headers.get("Status")
+                if status is not None:
+                    if status not in ("404", "408"):  # no (more) messages / pull ended
+                        raise nats.errors.TimeoutError
+                    break
+                meta = msg.metadata
+                found.append(
+                    Stored(msg.subject, meta.sequence.stream, msg.data, headers, meta.num_pending)
+                )
+        finally:
+            await sub.unsubscribe()
         return found
 
     async def _request(self, stream: str, body: dict[str, object]) -> tuple[list[Stored], int]:

@@ -198,7 +198,6 @@ class _Stream:
     end: list[int]
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     watch: Subscription | None = None
-    synced: bool = False
 
     @property
     def partitions(self) -> int:
@@ -257,7 +256,6 @@ class NatsLog(LogBase):
         self._streams: dict[str, _Stream] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         self._closed = False
-        self._last_error: BaseException | None = None
         self._resync_task: asyncio.Task[None] | None = None
 
     # -- connection -----------------------------------------------------------------------------
@@ -302,6 +300,7 @@ class NatsLog(LogBase):
         self._groups = Groups(
             self._js,
             self._publisher,
+            self._reader,
             self._retry,
             url=self.url,
             replicas=opts.replicas,
@@ -344,15 +343,12 @@ class NatsLog(LogBase):
         )
 
     async def _on_error(self, exc: Exception) -> None:
-        self._last_error = exc
         logger.debug("NATS connection to %s: %r", self.url, exc)
 
     async def _on_disconnected(self) -> None:
         if self._closed:
             return
         logger.warning("disconnected from NATS at %s; reconnecting", self.url)
-        for stream in self._streams.values():
-            stream.synced = False
 
     async def _on_reconnected(self) -> None:
         logger.warning("reconnected to NATS at %s", self.url)
@@ -368,7 +364,6 @@ class NatsLog(LogBase):
                 continue
             with contextlib.suppress(BackendUnavailableError, LogClosedError):
                 await self._refresh(stream)
-            stream.synced = True
             stream.wake()
 
     def _check_usable(self) -> None:
@@ -658,7 +653,6 @@ class NatsLog(LogBase):
         stream.watch = await self._nc.subscribe(notify_subject(stream.spec.name), cb=notified)
         await self._retry("flush a subscription", lambda: self._nc.flush(timeout=5))
         await self._refresh(stream)
-        stream.synced = True
 
     # -- describing -----------------------------------------------------------------------------
 

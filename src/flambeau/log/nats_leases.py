@@ -55,7 +55,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from flambeau.log._nats_groups import b64, unb64
 from flambeau.log.nats import NatsLog
 
-__all__ = ["LeaseStatus", "NatsLeases", "transition"]
+__all__ = ["LeaseStatus", "NatsLeases", "leases_for", "transition"]
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +207,12 @@ class NatsLeases:
             await run.stop()
             await run.leave()
         self._runs.clear()
+
+
+def leases_for(log: object, *, ttl: float = DEFAULT_TTL_S) -> NatsLeases | None:
+    """Leases for a worker on ``log`` when it is a ``nats://`` log (workers share it), else
+    ``None`` (one worker per log: it runs every partition)."""
+    return NatsLeases(log, ttl=ttl) if isinstance(log, NatsLog) else None
 
 
 class _Run:
