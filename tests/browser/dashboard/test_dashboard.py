@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -23,7 +21,6 @@ from playwright.sync_api import expect
 from tests.browser.dashboard import events as ev
 from tests.browser.dashboard.conftest import (
     PHONE,
-    ROOT,
     Gateway,
     Watched,
     open_dashboard,
@@ -362,9 +359,7 @@ def test_screenshots_at_desktop_and_phone_width(watched: Watched, gateway: Gatew
     expect(page.locator("#chart path.line.eps")).to_have_attribute(
         "d", re.compile("L"), timeout=WAIT
     )
-    desktop = save_screenshot(page, "dashboard-desktop.png")
-    if os.environ.get("FLAMBEAU_UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(desktop, ROOT / "docs" / "screenshot.png")
+    save_screenshot(page, "dashboard-desktop.png")
 
     page.set_viewport_size(PHONE)
     expect(page.locator("#medals tbody tr").first).to_be_visible()

@@ -204,8 +204,15 @@ export function createMapView({ svg, list }, { results, crowds }) {
       );
     }));
 
+    // Listed: venues with something live, and crowds worth a look (level C or worse, or an
+    // alert). The quiet ones are only counted, so the list stays short during a full day.
+    const notable = (code) => {
+      const crowd = crowds.get(code);
+      return live.has(code) || Boolean(crowd && (crowd.alert || "CDEF".includes(crowd.level || "A")));
+    };
+    const quiet = VENUES.filter((venue) => crowds.has(venue.code) && !notable(venue.code)).length;
     const rows = VENUES
-      .filter((venue) => live.has(venue.code) || crowds.has(venue.code))
+      .filter((venue) => notable(venue.code))
       .sort((a, b) => (live.get(b.code)?.length || 0) - (live.get(a.code)?.length || 0) || a.code.localeCompare(b.code))
       .map((venue) => {
         const units = live.get(venue.code) || [];
@@ -222,7 +229,9 @@ export function createMapView({ svg, list }, { results, crowds }) {
                 units.length > 4 ? h("li", {}, `and ${units.length - 4} more`) : null)
             : null);
       });
-    replace(list, rows.length ? rows : [h("li", { class: "empty" }, "Nothing live right now.")]);
+    replace(list,
+      rows.length ? rows : h("li", { class: "empty" }, "Nothing live right now."),
+      quiet ? h("li", { class: "muted" }, `${quiet} other venue${quiet === 1 ? "" : "s"} reporting crowds, all at level A or B.`) : null);
   }
 
   return render;

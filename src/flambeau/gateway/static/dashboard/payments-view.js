@@ -6,9 +6,9 @@ import { VENUES } from "./scenario-data.js";
 const NAMES = new Map(VENUES.map((venue) => [venue.code, venue.name]));
 const VENUE_ROWS = 12;
 
-/** One figure of a <dl class="stats">: a <div> holding its <dt> and <dd>. */
-export function stat(label, value, extra = {}) {
-  return h("div", {}, h("dt", {}, label), h("dd", extra, value));
+/** One figure of a <dl class="stats">: a <div> holding its <dt> and <dd> (`wide`: 2 columns). */
+export function stat(label, value, extra = {}, wide = false) {
+  return h("div", { class: wide ? "wide" : null }, h("dt", {}, label), h("dd", extra, value));
 }
 
 export function createPaymentsView({ stats, amounts, since, alerts, alertsEmpty }, { payments, availability }) {
@@ -19,8 +19,9 @@ export function createPaymentsView({ stats, amounts, since, alerts, alertsEmpty 
       stat("Transfers/s", formatRate(rates.ok), { dataset: { stat: "transfers-rate" } }),
       stat("Rejected/s", formatRate(rates.rejected)),
       stat("Accepted", formatCount(totals.ok)),
-      stat("Amount", formatCents(totals.amount)),
-      stat("Alerts", `${formatCount(totals.alerts)} (${formatCount(totals.blocked)} blocked)`));
+      stat("Amount accepted", formatCents(totals.amount), { dataset: { stat: "amount" } }, true),
+      stat("Fraud alerts", formatCount(totals.alerts)),
+      stat("Blocked", formatCount(totals.blocked)));
     since.textContent = payments.first ? `since ${formatClock(payments.first)}` : "";
     const rows = payments.venues();
     const top = rows.slice(0, VENUE_ROWS);

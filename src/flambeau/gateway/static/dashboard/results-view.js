@@ -132,7 +132,8 @@ export function createUnitView({ chips, detail }, { results, selection, changed 
       h("h3", { dataset: { unit: unit.rsc } }, unit.title),
       h("p", { class: "meta" },
         statusBadge(result?.status), " ",
-        unit.schedule?.status ? statusBadge(unit.schedule.status) : null, " ",
+        // the schedule lags the results feed: its status is shown only when it says more
+        scheduleNote(unit), " ",
         venue ? h("span", {}, venue) : null,
         result ? h("span", { class: "muted" }, ` · version ${result.version}`) : null),
       !result
@@ -141,9 +142,18 @@ export function createUnitView({ chips, detail }, { results, selection, changed 
           ? [scoreboard(result), result.competitors?.length > 2 ? lineTable(result) : null]
           : lineTable(result));
     // the Web Animations API restarts the highlight without forcing a synchronous layout
-    detail.animate?.([{ backgroundColor: "rgba(121, 192, 255, 0.18)" }, { backgroundColor: "transparent" }],
-      { duration: 800, easing: "ease-out" });
+    detail.animate?.([{ backgroundColor: "rgba(121, 192, 255, 0.1)" }, { backgroundColor: "transparent" }],
+      { duration: 600, easing: "ease-out" });
   };
+}
+
+const NOTEWORTHY = new Set(["interrupted", "delayed", "postponed", "rescheduled", "cancelled"]);
+
+function scheduleNote(unit) {
+  const status = unit.schedule?.status;
+  if (!status) return null;
+  if (!unit.result || NOTEWORTHY.has(status)) return statusBadge(status);
+  return null;
 }
 
 /** How the unit panel picks its unit: pinned by the user, or the latest live update. */

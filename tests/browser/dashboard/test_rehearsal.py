@@ -1,0 +1,149 @@
+"""The dashboard against the whole rehearsal: ``flambeau up`` with a compressed Games afternoon.
+
+Nothing here posts an event: the simulator plays timing systems, odds feeds, payment
+terminals and gate counters over HTTP, the processors derive medals, markets and crowds, and the
+page shows what comes out, exactly as an operations room would see it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.dashboard.conftest import DESKTOP, PHONE, ROOT, save_screenshot
+
+pytestmark = pytest.mark.browser
+
+WAIT = 90_000  # ms: the simulator plays two Games minutes per second; some things take a while
+# 15:00 on 4 August: football, basketball, volleyball, tennis and badminton under way, and
+# medals (shooting, diving) within the first Games hour.
+UP_ARGS = ("--speed", "120", "--start", "15:00", "--seed", "7")
+
+
+@dataclass
+class Rehearsal:
+    url: str
+    admin_key: str
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture
+def rehearsal(tmp_path: Path) -> Iterator[Rehearsal]:
+    data = tmp_path / "data"
+    env = {**os.environ, "FLAMBEAU_DATA": str(data)}
+    with (tmp_path / "up.log").open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flambeau.cli.main", "up", "--port", "0", *UP_ARGS],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        run_file = data / "gateway.json"
+        deadline = time.monotonic() + 90
+        while not run_file.exists():
+            log = (tmp_path / "up.log").read_text(errors="replace")[-3000:]
+            assert process.poll() is None, f"flambeau up exited: {log}"
+            assert time.monotonic() < deadline, f"flambeau up did not start: {log}"
+            time.sleep(0.1)
+        url = json.loads(run_file.read_text())["url"]
+        yield Rehearsal(url, (data / "admin.key").read_text().strip(), process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def dashboard_path(url: str) -> str:
+    """``/`` once the gateway mounts the dashboard there; its static copy until then."""
+    page = httpx.get(url + "/", timeout=10)
+    if page.status_code == 200 and 'id="connection"' in page.text:
+        return "/"
+    return "/static/dashboard/index.html"
+
+
+def read_key(rehearsal: Rehearsal) -> str:
+    response = httpx.post(
+        f"{rehearsal.url}/v1/keys",
+        json={"tenant": "ops-room", "scopes": ["read:*"], "description": "dashboard test"},
+        headers={"Authorization": f"Bearer {rehearsal.admin_key}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["key"])
+
+
+SCORES_PER_UNIT = """
+() => {
+  const seen = {};
+  for (const line of document.querySelectorAll("#ticker li")) {
+    const text = line.querySelector(".text").textContent;
+    if (!/\\d+\\u2013\\d+/.test(text)) continue;
+    (seen[line.dataset.unit] ??= new Set()).add(text);
+  }
+  return Math.max(0, ...Object.values(seen).map((texts) => texts.size));
+}
+"""
+
+
+def test_the_dashboard_follows_the_rehearsal(browser: Any, rehearsal: Rehearsal) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    key = read_key(rehearsal)
+    page.add_init_script(f"window.localStorage.setItem('flambeau.dashboard.key', {key!r})")
+    try:
+        page.goto(rehearsal.url + dashboard_path(rehearsal.url))
+        expect(page.locator("#connection")).to_have_text("Live", timeout=30_000)
+
+        # the medal table fills in from the medals the processors derive
+        expect(page.locator("#medals tbody tr").first).to_be_visible(timeout=WAIT)
+
+        # a live score appears, then changes: one unit's ticker lines show two scorelines
+        page.wait_for_function(f"({SCORES_PER_UNIT})() >= 2", timeout=WAIT)
+
+        # a market is suspended after a score change, then reopens
+        suspended = page.locator("#markets tr.m-suspended").first
+        expect(suspended).to_be_visible(timeout=WAIT)
+        event = suspended.evaluate("row => row.closest('article').dataset.event")
+        market = suspended.get_attribute("data-market")
+        row = page.locator(f"#markets article[data-event='{event}'] tr[data-market='{market}']")
+        expect(row).to_have_attribute("data-status", "active", timeout=WAIT)
+
+        # the health panel shows the platform at work
+        expect(page.locator("[data-stat=events-rate]")).not_to_have_text(
+            re.compile(r"^(0|—)$"), timeout=WAIT
+        )
+        expect(page.locator("#stream-rates tbody tr[data-stream]").first).to_be_visible()
+        expect(page.locator("#sources li.source").first).to_be_visible(timeout=WAIT)
+
+        desktop = save_screenshot(page, "dashboard-rehearsal-desktop.png")
+        if os.environ.get("FLAMBEAU_UPDATE_SCREENSHOT") == "1":
+            shutil.copyfile(desktop, ROOT / "docs" / "screenshot.png")
+        page.set_viewport_size(PHONE)
+        expect(page.locator("#medals tbody tr").first).to_be_visible()
+        save_screenshot(page, "dashboard-rehearsal-phone.png")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert errors == []
+    finally:
+        context.close()
