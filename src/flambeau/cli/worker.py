@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,8 +31,21 @@ async def work(url: str, names: Sequence[str] | None, *, batch_size: int, drain:
     if not processors:
         raise typer.BadParameter("no processors are registered; nothing to run")
     log = await open_log(url)
+    leases: Any = None
+    lost: tuple[type[BaseException], ...] = ()
+    if url.startswith("nats://"):
+        # workers share a NATS log: partitions are leased, and a commit conflict means the
+        # lease moved to another worker (that partition reloads instead of the worker dying)
+        from flambeau.log.nats import CommitConflictError
+        from flambeau.log.nats_leases import leases_for
+
+        # a draining run (a backfill) takes every partition; a live one takes its share
+        leases = None if drain else leases_for(log)
+        lost = (CommitConflictError,)
     try:
-        worker = Worker(log, processors, batch_size=batch_size, drain=drain)
+        worker = Worker(
+            log, processors, assignment=leases, batch_size=batch_size, drain=drain, lost=lost
+        )
         loop = asyncio.get_running_loop()
         signals = 0
 
@@ -50,6 +63,8 @@ async def work(url: str, names: Sequence[str] | None, *, batch_size: int, drain:
         typer.echo(f"flambeau worker: ready, running {shown} (pid {os.getpid()})", err=True)
         await worker.run()
     finally:
+        if leases is not None:
+            await leases.aclose()  # hand the partitions over at once
         await log.aclose()
 
 

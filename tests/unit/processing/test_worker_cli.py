@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from flambeau.cli.main import app
@@ -50,3 +51,16 @@ def test_an_unknown_processor_is_a_usage_error_naming_it(tmp_path: Path) -> None
     ])  # fmt: skip
     assert done.exit_code == 2
     assert "cli.nope" in done.output
+
+
+@pytest.mark.nats
+def test_worker_drains_a_nats_log(nats_url: str, tmp_path: Path) -> None:
+    asyncio.run(_append(nats_url, 30))
+    done = runner.invoke(app, [
+        "worker", "--log", nats_url, "--import", "tests.unit.processing.cli_job",
+        "--processors", "cli.ledger", "--drain", "--data", str(tmp_path),
+    ])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    outputs, committed = asyncio.run(_results(nats_url))
+    assert outputs == 30
+    assert sum(committed.values()) == 30
