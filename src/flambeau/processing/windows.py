@@ -32,7 +32,8 @@ that joins no open session and whose own session would be closed) is *late* and 
 ``<processor>.late`` stream, never silently dropped. Closed sessions are never reopened.
 
 ``emit="final"`` emits each window once, when it closes. ``emit="current"`` emits a window's
-value whenever a batch changes it (updates within one batch are coalesced to the last).
+value whenever a batch changes it (updates within one batch are coalesced to the last), and
+nothing more when it closes: its last update already carried the final value.
 
 Aggregations are numeric (``sum``, ``count``, ``min``, ``max``, ``mean``); tumbling and hopping
 windows aggregate a whole batch with numpy, sliding and session windows per event.
