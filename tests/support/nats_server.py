@@ -127,10 +127,10 @@ async def wipe(url: str) -> None:
     nc = await nats.connect(url, allow_reconnect=False)
     try:
         jsm = nc.jetstream()
-        names = [info.config.name for info in await jsm.streams_info()]
-        for name in names:
-            if name:
-                await jsm.delete_stream(name)
+        while names := [info.config.name for info in await jsm.streams_info()]:
+            for name in names:
+                if name:
+                    await jsm.delete_stream(name)
     finally:
         await nc.close()
 
