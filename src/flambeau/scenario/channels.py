@@ -130,7 +130,9 @@ class Channels:
             if ACCOUNTS_ROUTE in self.paths:
                 body = {"ledger": request.ledger, "accounts": request.accounts}
                 reply = await self.client.post_json(
-                    ACCOUNTS_ROUTE, body, headers={"Idempotency-Key": request.idempotency_key}
+                    f"{ACCOUNTS_ROUTE}?wait=false",
+                    body,
+                    headers={"Idempotency-Key": request.idempotency_key},
                 )
             else:
                 envelope = {"id": request.idempotency_key, "key": str(request.ledger),

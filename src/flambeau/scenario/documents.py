@@ -79,7 +79,6 @@ _OUTCOME = {Outcome.WIN: MatchOutcome.WIN, Outcome.LOSS: MatchOutcome.LOSS,
             Outcome.TIE: MatchOutcome.TIE}  # fmt: skip
 _MEDAL = {Medal.GOLD: MedalKind.GOLD, Medal.SILVER: MedalKind.SILVER,
           Medal.BRONZE: MedalKind.BRONZE}  # fmt: skip
-_FINAL = frozenset({ScenarioStatus.UNOFFICIAL, ScenarioStatus.OFFICIAL, ScenarioStatus.PROTESTED})
 _SCHEDULE_MEDAL = {ScheduleMedal.ALL: MedalKind.GOLD, ScheduleMedal.GOLD: MedalKind.GOLD,
                    ScheduleMedal.BRONZE: MedalKind.BRONZE}  # fmt: skip
 
@@ -135,10 +134,13 @@ def _line(unit: Unit, update: ResultUpdate, line: Line) -> CompetitorResult:
         splits = tuple(
             Split(at=label, time_ms=ms) for label, ms in zip(labels, line.periods, strict=False)
         )
-        finished = line.irm is None and update.status in _FINAL
+        # ODF carries the time as the text shown (the latest split during the race), which is
+        # what the results service reads back: the typed time is that text's, not the photo
+        # finish's thousandths.
+        shown = None if line.value is None or line.irm is not None else _shown_ms(line.value)
         return CompetitorResult(
             competitor=who, rank=line.rank, result=result, irm=irm, start_order=line.order,
-            time_ms=line.value if finished else None, splits=splits,
+            time_ms=shown, splits=splits,
         )  # fmt: skip
     if spec.shape is Shape.HEAD_TO_HEAD:
         return CompetitorResult(
@@ -153,6 +155,12 @@ def _line(unit: Unit, update: ResultUpdate, line: Line) -> CompetitorResult:
         competitor=who, rank=line.rank, result=result, irm=irm, start_order=line.order,
         points=None if line.value is None else Decimal(line.value).scaleb(-3), details=details,
     )  # fmt: skip
+
+
+def _shown_ms(ms: int) -> int:
+    """``ms`` rounded as the scenario displays it: hundredths, or seconds past an hour."""
+    step = 1000 if ms >= 3_600_000 else 10
+    return round(ms / step) * step  # as format_time rounds (half to even)
 
 
 def _periods(update: ResultUpdate, lines: Mapping[int, Line], sets: bool) -> tuple[Period, ...]:

@@ -84,6 +84,11 @@ STOP_DRAIN_S = 5.0
 FINISH_DRAIN_S = 60.0
 
 
+def _day_opens(day: date) -> datetime:
+    """Midnight in Paris starting ``day``: nothing of the day happens before it."""
+    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
+
+
 def _stderr(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
@@ -251,6 +256,8 @@ class Driver:
                 shown = "the start" if start is None else f"{start.astimezone(PARIS):%H:%M:%S}"
                 self.print(f"resuming the rehearsal on {day} at {shown} (Paris time)")
         while day <= config.last_day:
+            if self._end is not None and self._end <= _day_opens(day):
+                return True
             try:
                 timeline = await self._timeline(day, start)
             except ScenarioError as exc:
@@ -289,7 +296,7 @@ class Driver:
         """
         schedule = timeline.schedule
         schedules: dict[str, list[OdfMessage]] = {}
-        for message in schedule_documents(schedule, timeline.start):
+        for message in schedule_documents(schedule, _day_opens(schedule.day)):
             schedules.setdefault(message.source, []).append(message)
         self._day = _Day(
             timeline,

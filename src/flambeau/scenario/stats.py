@@ -98,7 +98,7 @@ class RateMeter:
         return self._total / min(self.window, max(moment - self._first, 1.0))
 
     def _trim(self, now: float) -> None:
-        while self._marks and self._marks[0][0] < now - self.window:
+        while self._marks and self._marks[0][0] <= now - self.window:
             self._total -= self._marks.popleft()[1]
 
 
