@@ -16,7 +16,8 @@ Event phases (the event's status as the feed reports it)::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import msgspec
 
@@ -27,8 +28,10 @@ from flambeau.services.betting.markets import (
     MarketStatus,
     market_type,
     markets_for,
+    transition,
 )
 from flambeau.services.betting.messages import LegCheck
+from flambeau.services.betting.pricing import outcome_widths
 from flambeau.services.betting.rules import cutoff_for
 from flambeau.services.betting.schemas import EventPhase, EventStatus, SettledMarket, StopReason
 from flambeau.services.betting.sports import SPORTS, PricingModel, SportProfile
@@ -84,8 +87,8 @@ class MarketRow(msgspec.Struct, frozen=True, array_like=True, gc=False):
         return market_label(self.id, self.specifiers)
 
 
-class EventBook(msgspec.Struct, frozen=True, kw_only=True):
-    """The trading state of one event.
+class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The trading state of one event (immutable and acyclic, so untracked by the GC).
 
     Attributes:
         event_id: The unit's RSC.
@@ -163,13 +166,7 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True):
 
     def fixture(self) -> Fixture:
         """The event as pricing takes it."""
-        return Fixture(
-            self.event_id,
-            self.sport,
-            tuple(Competitor(s.id, s.name, s.rating) for s in self.sides),
-            self.start,
-            self.end,
-        )
+        return _fixture(self.event_id, self.sport, self.sides, self.start, self.end)
 
     def estimated_end(self) -> datetime | None:
         """The scheduled end, moved by however late play began."""
@@ -218,6 +215,11 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True):
         )
 
     # ---------------------------------------------------------------- markets
+
+    @property
+    def outcome_count(self) -> int:
+        """How many outcomes the priced markets have (the length of a full set of prices)."""
+        return _outcome_count(self.sport, len(self.sides))
 
     def rows(self) -> Iterator[MarketRow]:
         """Every market, priced then retired."""
@@ -269,23 +271,23 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True):
         market; those no longer offered retire, deactivated, to be announced by the next
         ``odds_change``.
         """
-        fresh = markets_for(self.fixture(), state)
-        known = {(row.id, row.specifiers): row for row in self.markets}
-        default = self.markets[0].status if self.markets else MarketStatus.ACTIVE
+        race = self.is_race
+        sides = tuple(side.id for side in self.sides) if race else ()
+        goals = 0 if state is None or race else state.total
+        layout = _layout(self.sport, sides, goals)
+        current = self.markets
+        if len(layout) == len(current) and all(
+            row.id == market_id and row.specifiers == specifiers
+            for row, (market_id, specifiers, _) in zip(current, layout, strict=True)
+        ):
+            return self  # the usual case: no line moved
+        known = {(row.id, row.specifiers): row for row in current}
+        default = current[0].status if current else MarketStatus.ACTIVE
         laid: list[MarketRow] = []
-        for market in fresh:
-            row = known.pop((market.type.id, market.specifiers), None)
-            if row is None:
-                row = MarketRow(market.type.id, market.specifiers, market.outcomes, default)
-            laid.append(row)
-        if not known and len(laid) == len(self.markets):
-            return self
-        retiring = tuple(
-            msgspec.structs.replace(
-                row, status=self.market(row).moved(MarketStatus.DEACTIVATED).status
-            )
-            for row in known.values()
-        )
+        for market_id, specifiers, outcomes in layout:
+            row = known.pop((market_id, specifiers), None)
+            laid.append(row or MarketRow(market_id, specifiers, outcomes, default))
+        retiring = tuple(_moved(row, MarketStatus.DEACTIVATED) for row in known.values())
         return msgspec.structs.replace(
             self,
             markets=tuple(laid),
@@ -295,18 +297,120 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True):
             odds=(),
         )
 
-    def with_statuses(self, markets: tuple[Market, ...]) -> EventBook:
-        """The book with its priced markets' statuses taken from ``markets`` (same order)."""
-        rows = tuple(
-            row
-            if row.status is market.status
-            else msgspec.structs.replace(row, status=market.status)
-            for row, market in zip(self.markets, markets, strict=True)
+    def swapped(self, source: MarketStatus, target: MarketStatus) -> tuple[EventBook, int]:
+        """Move every priced market in status ``source`` to ``target`` (a stop, a reopening).
+
+        Returns:
+            The book, and how many markets moved.
+
+        Raises:
+            IllegalMarketTransitionError: the status machine has no such move.
+        """
+        rows = self.markets
+        count = sum(1 for row in rows if row.status is source)
+        if not count:
+            return self, 0
+        transition(source, target, market=self.event_id)  # one check serves every market
+        replace = msgspec.structs.replace
+        moved = tuple(
+            [replace(row, status=target) if row.status is source else row for row in rows]
         )
-        return msgspec.structs.replace(self, markets=rows)
+        return replace(self, markets=moved), count
+
+    def moving(
+        self,
+        target: MarketStatus,
+        *,
+        only: frozenset[MarketStatus] | None = None,
+        keys: set[tuple[int, str]] | None = None,
+        retired: bool = False,
+    ) -> tuple[EventBook, int]:
+        """Move markets to ``target`` through the status machine of :mod:`.markets`.
+
+        Args:
+            target: The status to move to.
+            only: Move only markets in these statuses (a stop moves only ACTIVE ones).
+            keys: Move only these ``(market id, specifiers)``.
+            retired: Move retired markets too.
+
+        Returns:
+            The book, and how many markets moved.
+
+        Raises:
+            IllegalMarketTransitionError: a selected market cannot move to ``target``.
+        """
+        # Statuses compared by identity and their moves checked once per call: a stop moves
+        # twenty markets of one status, and enum hashing would dominate the cost.
+        chosen = _ids(only)
+        checked: set[int] = set()
+        count = 0
+
+        def move(rows: tuple[MarketRow, ...]) -> tuple[MarketRow, ...]:
+            nonlocal count
+            out = list(rows)
+            for position, row in enumerate(rows):
+                status = row.status
+                if status is target or id(status) not in chosen:
+                    continue
+                if keys is not None and (row.id, row.specifiers) not in keys:
+                    continue
+                if id(status) not in checked:
+                    transition(status, target, market=row.label)
+                    checked.add(id(status))
+                out[position] = msgspec.structs.replace(row, status=target)
+                count += 1
+            return tuple(out)
+
+        markets = move(self.markets)
+        again = move(self.retired) if retired else self.retired
+        if not count:
+            return self, 0
+        return msgspec.structs.replace(self, markets=markets, retired=again), count
 
 
-class PendingLeg(msgspec.Struct, frozen=True, kw_only=True):
+@lru_cache(maxsize=256)
+def _outcome_count(sport: str, field: int) -> int:
+    # Keyed by name and field size: every reprice asks, for every event.
+    return sum(outcome_widths(sport, field))
+
+
+@lru_cache(maxsize=16)
+def _ids(only: frozenset[MarketStatus] | None) -> frozenset[int]:
+    return frozenset(id(status) for status in MarketStatus if only is None or status in only)
+
+
+def _moved(row: MarketRow, target: MarketStatus) -> MarketRow:
+    return msgspec.structs.replace(row, status=transition(row.status, target, market=row.label))
+
+
+@lru_cache(maxsize=4096)
+def _fixture(
+    event_id: str, sport: str, sides: tuple[Side, ...], start: datetime, end: datetime | None
+) -> Fixture:
+    # Every reprice asks for the fixture; building one resolves the sport's profile each time.
+    competitors = tuple(Competitor(s.id, s.name, s.rating) for s in sides)
+    return Fixture(event_id, sport, competitors, start, end)
+
+
+_LAYOUT_START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=1024)
+def _layout(
+    sport: str, field: tuple[str, ...], goals: int
+) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+    """``(market id, specifiers, outcomes)`` of :func:`markets_for`, by sport and goals so far.
+
+    A match's markets depend only on its sport and, for the next-goal line, the goals scored;
+    a race's on its field (``field``), which is empty for a match.
+    """
+    competitors = tuple(Competitor(c) for c in (field or ("home", "away")))
+    fixture = Fixture("layout", sport, competitors, _LAYOUT_START)
+    state = LiveState("layout", home_score=goals) if goals else None
+    return tuple((m.type.id, m.specifiers, m.outcomes) for m in markets_for(fixture, state))
+
+
+class PendingLeg(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A leg waiting out its live delay (state key ``p/<leg>``).
 
     Attributes:
@@ -320,7 +424,7 @@ class PendingLeg(msgspec.Struct, frozen=True, kw_only=True):
     delay_ms: int
 
 
-class HeldLeg(msgspec.Struct, frozen=True, kw_only=True):
+class HeldLeg(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An accepted leg, held against its market until released or settled (``l/<event>/<leg>``)."""
 
     request: str

@@ -87,7 +87,7 @@ def broadcast_keys(partitions: int = PARTITIONS) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- betting.signals
 
 
-class SourceSignal(Event, tag="source_signal", frozen=True, kw_only=True):
+class SourceSignal(Event, tag="source_signal", frozen=True, kw_only=True, gc=False):
     """A results source went down or came back, copied to every trading partition."""
 
     source: str
@@ -95,7 +95,7 @@ class SourceSignal(Event, tag="source_signal", frozen=True, kw_only=True):
     at: datetime
 
 
-class FeedTick(Event, tag="feed_tick", frozen=True, kw_only=True):
+class FeedTick(Event, tag="feed_tick", frozen=True, kw_only=True, gc=False):
     """A source's keep-alive, copied to every trading partition at the source's time.
 
     It carries no news; it moves the partitions' clock on when the feed is quiet, so a
@@ -112,7 +112,7 @@ SignalMessage: TypeAlias = SourceSignal | FeedTick
 # ------------------------------------------------------------------------------ betting.legs
 
 
-class LegCheck(Event, tag="leg_check", frozen=True, kw_only=True):
+class LegCheck(Event, tag="leg_check", frozen=True, kw_only=True, gc=False):
     """Decide one leg of a ticket (or of a change to it) against its market, after the delay.
 
     Attributes:
@@ -140,7 +140,7 @@ class LegCheck(Event, tag="leg_check", frozen=True, kw_only=True):
     check_cutoff: bool = False
 
 
-class LegRelease(Event, tag="leg_release", frozen=True, kw_only=True):
+class LegRelease(Event, tag="leg_release", frozen=True, kw_only=True, gc=False):
     """Forget a leg accepted earlier: its ticket was refused, changed or cashed out."""
 
     request: Id
@@ -150,7 +150,7 @@ class LegRelease(Event, tag="leg_release", frozen=True, kw_only=True):
     event_id: Id
 
 
-class QuoteRequest(Event, tag="quote_request", frozen=True, kw_only=True):
+class QuoteRequest(Event, tag="quote_request", frozen=True, kw_only=True, gc=False):
     """Ask a leg's event partition for the current probability of the leg, for a cash-out."""
 
     request: Id
@@ -168,7 +168,7 @@ LegMessage: TypeAlias = LegCheck | LegRelease | QuoteRequest
 # --------------------------------------------------------------------------- betting.replies
 
 
-class LegDecided(Event, tag="leg_decided", frozen=True, kw_only=True):
+class LegDecided(Event, tag="leg_decided", frozen=True, kw_only=True, gc=False):
     """The verdict on one leg: accepted at ``odds``, or refused for ``reason``."""
 
     request: Id
@@ -183,7 +183,7 @@ class LegDecided(Event, tag="leg_decided", frozen=True, kw_only=True):
     delay_ms: int = 0
 
 
-class QuoteReply(Event, tag="quote_reply", frozen=True, kw_only=True):
+class QuoteReply(Event, tag="quote_reply", frozen=True, kw_only=True, gc=False):
     """A leg's current fair probability, or why it cannot be cashed out now."""
 
     request: Id
@@ -195,7 +195,7 @@ class QuoteReply(Event, tag="quote_reply", frozen=True, kw_only=True):
     probability: float = 0.0
 
 
-class LegSettled(Event, tag="leg_settled", frozen=True, kw_only=True):
+class LegSettled(Event, tag="leg_settled", frozen=True, kw_only=True, gc=False):
     """A leg's market settled (or was cancelled: the outcome is then void)."""
 
     request: Id
@@ -206,7 +206,9 @@ class LegSettled(Event, tag="leg_settled", frozen=True, kw_only=True):
     outcome: SettledOutcome
 
 
-class LegSettlementRolledBack(Event, tag="leg_settlement_rolled_back", frozen=True, kw_only=True):
+class LegSettlementRolledBack(
+    Event, tag="leg_settlement_rolled_back", frozen=True, kw_only=True, gc=False
+):
     """A leg's settlement was undone (a corrected result follows)."""
 
     request: Id

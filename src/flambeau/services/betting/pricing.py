@@ -44,6 +44,7 @@ __all__ = [
     "elo_win_probability",
     "harville_top3",
     "market_widths",
+    "outcome_widths",
     "poisson_matrix",
     "price_events",
     "race_matrix",
@@ -355,6 +356,11 @@ def race_matrix(ratings: npt.ArrayLike, places: int = 3) -> tuple[FloatArray, Fl
 def market_widths(fixture: Fixture) -> tuple[int, ...]:
     """How many outcomes each market of ``fixture`` has, in ``markets_for`` order."""
     return _widths(fixture.profile.name, len(fixture.competitors))
+
+
+def outcome_widths(sport: str, field: int) -> tuple[int, ...]:
+    """:func:`market_widths` by canonical sport name and number of competitors (cached)."""
+    return _widths(sport, field)
 
 
 @lru_cache(maxsize=256)

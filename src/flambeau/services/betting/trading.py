@@ -63,7 +63,7 @@ from flambeau.services.betting.feed import (
     fixture_change,
 )
 from flambeau.services.betting.margins import MarginMethod, to_odds
-from flambeau.services.betting.markets import MarketStatus, reopen_suspended, suspend_active
+from flambeau.services.betting.markets import MarketStatus
 from flambeau.services.betting.messages import (
     LEGS_STREAM,
     REPLIES_STREAM,
@@ -120,6 +120,7 @@ __all__ = ["ALIVE_KEY", "Trading", "leg_id"]
 
 ALIVE_KEY = f"producer:{LIVE_PRODUCER}"
 _TERMINAL = frozenset({MarketStatus.SETTLED, MarketStatus.CANCELLED})
+_OPEN = frozenset({MarketStatus.ACTIVE, MarketStatus.SUSPENDED, MarketStatus.HANDED_OVER})
 _PRICED_PHASES = frozenset({EventPhase.NOT_STARTED, EventPhase.LIVE})
 _MOVED_UNDER = frozenset(
     {None, ReasonCode.MARKET_SUSPENDED, ReasonCode.ODDS_CHANGED, ReasonCode.OUTCOME_INACTIVE}
@@ -225,8 +226,7 @@ class Trading:
         ``odds_change``: it traces the reprice to its goal, and makes its id unique even when
         two reprices fire in the same clock tick.
         """
-        dirty: dict[str, str] = tx.state.get("dirty", dict[str, str], {})
-        tx.state.put("dirty", {**dirty, book.event_id: cause})
+        tx.state.put(f"d/{book.event_id}", cause)
         tx.timers.at("reprice", tx.now(), domain=TimeDomain.PROCESSING)
 
     @staticmethod
@@ -255,7 +255,7 @@ class Trading:
         self, tx: Transaction, book: EventBook, reason: StopReason, at: datetime, cause: str
     ) -> EventBook:
         """Suspend every ACTIVE market (``bet_stop`` first) and count the stop."""
-        markets, moved = suspend_active(book.market(row) for row in book.markets)
+        book, moved = book.swapped(MarketStatus.ACTIVE, MarketStatus.SUSPENDED)
         if moved:
             tx.emit(
                 ODDS_STREAM,
@@ -263,7 +263,6 @@ class Trading:
                 key=book.event_id,
                 causation_id=cause,
             )
-            book = book.with_statuses(markets)
         return msgspec.structs.replace(book, epoch=book.epoch + 1, stop_reason=reason)
 
     # ------------------------------------------------------------------ schedule
@@ -423,13 +422,8 @@ class Trading:
         if book.phase not in (EventPhase.NOT_STARTED, EventPhase.LIVE):
             return book
         book = self._stop(tx, book, StopReason.EVENT_STATUS, record.time, record.id)
-        markets = tuple(
-            book.market(row).moved(MarketStatus.DEACTIVATED)
-            if row.status not in _TERMINAL
-            else book.market(row)
-            for row in book.markets
-        )
-        book = msgspec.structs.replace(book.with_statuses(markets), phase=EventPhase.ENDED)
+        book, _ = book.moving(MarketStatus.DEACTIVATED, only=_OPEN)
+        book = msgspec.structs.replace(book, phase=EventPhase.ENDED)
         self._emit_odds(tx, book, record.time, record.id)
         return msgspec.structs.replace(book, stop_reason=None, announce=0)
 
@@ -545,17 +539,7 @@ class Trading:
 
     @staticmethod
     def _move_all(book: EventBook, target: MarketStatus, keys: set[tuple[int, str]]) -> EventBook:
-        def moved(rows: tuple[MarketRow, ...]) -> tuple[MarketRow, ...]:
-            return tuple(
-                msgspec.structs.replace(row, status=book.market(row).moved(target).status)
-                if (row.id, row.specifiers) in keys
-                else row
-                for row in rows
-            )
-
-        return msgspec.structs.replace(
-            book, markets=moved(book.markets), retired=moved(book.retired)
-        )
+        return book.moving(target, keys=keys, retired=True)[0]
 
     @staticmethod
     def _reply_settled(
@@ -594,12 +578,11 @@ class Trading:
     # ------------------------------------------------------------------ prices
 
     def _reprice(self, tx: Transaction) -> None:
-        dirty: dict[str, str] = tx.state.get("dirty", dict[str, str], {})
-        tx.state.delete("dirty")
         books: list[EventBook] = []
         causes: list[str | None] = []
-        for event_id, cause in dirty.items():
-            book = self._book(tx, event_id)
+        for key, cause in tx.state.scan("d/", str):
+            tx.state.delete(key)
+            book = self._book(tx, key.removeprefix("d/"))
             if book is not None and book.markets and book.phase in _PRICED_PHASES:
                 books.append(book)
                 causes.append(cause)
@@ -643,7 +626,7 @@ class Trading:
         now = tx.now()
         for i, book in enumerate(books):
             if book.tradeable and self._producer_up(tx, book):
-                book = book.with_statuses(reopen_suspended(book.market(r) for r in book.markets))
+                book, _ = book.swapped(MarketStatus.SUSPENDED, MarketStatus.ACTIVE)
                 reason, book = book.stop_reason, msgspec.structs.replace(book, stop_reason=None)
             else:
                 reason = None
@@ -665,32 +648,28 @@ class Trading:
     ) -> None:
         """One ``odds_change``: the priced markets, then retired ones not yet announced."""
         probs, prices = book.probabilities, book.odds
-        priced = len(probs) == sum(len(row.outcomes) for row in book.markets)
+        priced = len(probs) == book.outcome_count
         low, high = MIN_ACTIVE_PROBABILITY, 1.0 - MIN_ACTIVE_PROBABILITY
+        active = MarketStatus.ACTIVE
         markets: list[OddsMarket] = []
-        at_outcome = 0
+        start = 0
         for row in book.markets:
-            outcomes = []
-            for outcome in row.outcomes:
-                if priced:
-                    p = probs[at_outcome]
-                    outcomes.append(
-                        OddsOutcome(
-                            id=outcome,
-                            odds=prices[at_outcome],
-                            probability=p,
-                            active=row.status is MarketStatus.ACTIVE and low <= p <= high,
-                        )
-                    )
-                else:
-                    outcomes.append(OddsOutcome(id=outcome, active=False))
-                at_outcome += 1
+            ids = row.outcomes
+            end = start + len(ids)
+            if priced:
+                open_ = row.status is active
+                outcomes = tuple(
+                    [
+                        OddsOutcome(o, q, p, open_ and low <= p <= high)
+                        for o, q, p in zip(ids, prices[start:end], probs[start:end], strict=True)
+                    ]
+                )
+            else:
+                outcomes = tuple([OddsOutcome(o, None, None, False) for o in ids])
+            start = end
             markets.append(
                 OddsMarket(
-                    id=row.id,
-                    specifiers=row.specifiers,
-                    status=row.status,
-                    outcomes=tuple(outcomes),
+                    id=row.id, specifiers=row.specifiers, status=row.status, outcomes=outcomes
                 )
             )
         if book.announce:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flambeau.services.betting.margins import (
@@ -26,6 +26,7 @@ def markets(draw: st.DrawFn) -> np.ndarray:
     return p / p.sum()
 
 
+@settings(deadline=None)  # timing belongs in benchmarks; a loaded CI box is slow
 @given(markets(), st.floats(0.0, 0.2))
 def test_multiplicative_adds_exactly_the_margin(p: np.ndarray, margin: float) -> None:
     implied = implied_probabilities(p, margin=margin)
@@ -33,6 +34,7 @@ def test_multiplicative_adds_exactly_the_margin(p: np.ndarray, margin: float) ->
     np.testing.assert_allclose(implied / p, 1.0 + margin)
 
 
+@settings(deadline=None)  # timing belongs in benchmarks; a loaded CI box is slow
 @given(markets(), st.floats(0.005, 0.15))
 def test_shin_adds_the_margin_and_loads_it_on_long_shots(p: np.ndarray, margin: float) -> None:
     implied = implied_probabilities(
@@ -45,6 +47,7 @@ def test_shin_adds_the_margin_and_loads_it_on_long_shots(p: np.ndarray, margin: 
     assert np.all(np.diff(ratio[order]) <= 1e-9)
 
 
+@settings(deadline=None)  # timing belongs in benchmarks; a loaded CI box is slow
 @given(markets(), st.floats(0.005, 0.15))
 def test_shin_prices_follow_shins_formula_with_one_insider_share(
     p: np.ndarray, margin: float
@@ -132,6 +135,7 @@ def test_odds_round_down_onto_the_ladder(raw: float, rounded: float) -> None:
     assert round_odds([raw])[0] == rounded
 
 
+@settings(deadline=None)  # timing belongs in benchmarks; a loaded CI box is slow
 @given(st.floats(0.0, 1.0), st.floats(0.0, 0.2))
 def test_odds_stay_within_bounds_and_never_favour_the_bettor(p: float, margin: float) -> None:
     rounded = to_odds([p], margin=margin)[0]

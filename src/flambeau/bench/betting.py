@@ -1,0 +1,283 @@
+"""``flambeau bench betting``: bet-stop latency and repricing throughput through the processors.
+
+One process, one event loop, one log, and the real ``betting.trading`` processor run by a
+:class:`~flambeau.processing.Worker`, as ``flambeau up`` runs it:
+
+1. 500 football matches go live (a start list, then a kick-off snapshot each): about 20
+   markets and 40 outcomes per match, all priced and open.
+2. **Bet stop.** Score snapshots are appended one at a time, at a steady rate, each to a random
+   match. A subscriber follows ``betting.odds`` with the log's reader (the same reads a gateway
+   subscription makes) and times, for each score event, from just before its append to the
+   moment it reads the ``bet_stop`` that the event caused (matched by ``causation_id``).
+   Figures: ``bet_stop_p50_ms`` and ``bet_stop_p99_ms``.
+3. **Repricing.** Every match scores at once (one appended batch of 500 snapshots); the time
+   runs from the append to the last ``odds_change`` the subscriber reads, and every outcome
+   of those messages counts as one price. ``prices_per_s`` is the median over the rounds. It
+   includes everything on the way: stops, the vectorised pricing, building and encoding the
+   UOF messages, the commit, and the subscriber's reads. ``prices_per_cpu_s`` divides the same
+   prices by the CPU time this process spent, which tells the code's cost apart from a machine
+   shared with other work (``params.load_average_1m``).
+
+The log is ``memory://`` by default: the figures are the processors' and the log's in-process
+path. ``run(quick, log_url="sqlite")`` runs the same over a SQLite log, whose writer thread adds
+its hand-offs to every commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from flambeau.bench._common import percentiles_ms
+from flambeau.events import NewEvent, Record, utc_now
+from flambeau.log import Log, open_log
+from flambeau.processing import Worker
+from flambeau.services.betting.config import BettingConfig
+from flambeau.services.betting.processors import betting_processors
+from flambeau.services.betting.schemas import ODDS_STREAM
+from flambeau.services.results.schemas import (
+    UNITS,
+    Competitor,
+    CompetitorResult,
+    UnitResult,
+)
+
+EVENTS = 500
+SCORE_RATE_PER_S = 200.0
+FEED_SOURCE = "bench-timing"
+
+
+def _unit(number: int) -> str:
+    return f"FBLMTEAM11------------GPA-{number:06d}--"
+
+
+class _Match:
+    """One match's snapshots, with ascending versions and a running score."""
+
+    def __init__(self, number: int) -> None:
+        self.code = _unit(number)
+        self.start = utc_now()
+        self.version = 0
+        self.home = 0
+        self.away = 0
+
+    def snapshot(self, status: str, *, running: bool, event_id: str | None = None) -> NewEvent:
+        self.version += 1
+        now = utc_now()
+        lines = (
+            CompetitorResult(
+                competitor=Competitor(code="HOME"), score=self.home if running else None
+            ),
+            CompetitorResult(
+                competitor=Competitor(code="AWAY"), score=self.away if running else None
+            ),
+        )
+        result = UnitResult(
+            competition="OG2024",
+            unit=self.code,
+            discipline="FBL",
+            version=self.version,
+            status=status,  # type: ignore[arg-type]
+            shape="head_to_head",  # type: ignore[arg-type]
+            unit_status="running" if running else None,  # type: ignore[arg-type]
+            start=self.start,
+            end=self.start + timedelta(minutes=115),
+            home="HOME",
+            away="AWAY",
+            current_period="H1" if running else None,
+            competitors=lines,
+            source=FEED_SOURCE,
+        )
+        return NewEvent(result, key=self.code, id=event_id, time=now)
+
+    def goal(self, rng: random.Random, event_id: str) -> NewEvent:
+        if rng.random() < 0.5:
+            self.home += 1
+        else:
+            self.away += 1
+        return self.snapshot("live", running=True, event_id=event_id)
+
+
+class _ProbeMarket(msgspec.Struct):
+    outcomes: list[msgspec.Raw] = []
+
+
+class _ProbeStatus(msgspec.Struct):
+    phase: str = ""
+
+
+class _Probe(msgspec.Struct):
+    type: str
+    event_id: str = ""
+    markets: list[_ProbeMarket] = []
+    event_status: _ProbeStatus | None = None
+
+
+class _Subscriber:
+    """Follows ``betting.odds`` from its current end, as a gateway subscription would."""
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+        self.stops: dict[str, float] = {}
+        self.changes: list[tuple[float, str | None, int]] = []
+        self.live: set[str] = set()
+        self.positions: dict[int, int] = {}
+        self.waiters: dict[str, asyncio.Future[float]] = {}
+        # Like a gateway forwarding raw payloads, it decodes only what it counts: the type, the
+        # event, its status, and how many outcomes each market has (left undecoded).
+        self._decode = msgspec.msgpack.Decoder(_Probe).decode
+
+    async def start(self) -> None:
+        self.positions = dict(await self.log.end_offsets(ODDS_STREAM))
+
+    def expect(self, cause: str) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiters[cause] = future
+        return future
+
+    async def follow(self) -> None:
+        log, positions = self.log, self.positions
+        while True:
+            progressed = False
+            for partition in range(len(positions)):
+                records = await log.read(ODDS_STREAM, partition, positions[partition], 1000)
+                if not records:
+                    continue
+                now = time.perf_counter()
+                progressed = True
+                positions[partition] = records[-1].offset + 1
+                for record in records:
+                    self._seen(record, now)
+            if not progressed:
+                await log.wait(ODDS_STREAM, positions, timeout=1.0)
+
+    def _seen(self, record: Record[Any], now: float) -> None:
+        data = self._decode(record.data)
+        cause = record.causation_id
+        if data.type == "bet_stop" and cause is not None:
+            self.stops[cause] = now
+            waiter = self.waiters.pop(cause, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(now)
+        elif data.type == "odds_change":
+            outcomes = sum(len(m.outcomes) for m in data.markets)
+            self.changes.append((now, cause, outcomes))
+            if data.event_status is not None and data.event_status.phase == "live":
+                self.live.add(data.event_id)
+
+
+async def _wait_for(condition: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the betting processors did not keep up within the time limit")
+        await asyncio.sleep(0.01)
+
+
+async def _bench(url: str, quick: bool) -> dict[str, Any]:
+    goals = 300 if quick else 3000
+    rounds = 3 if quick else 10
+    rng = random.Random(7)
+    # No minute drift inside the measurement: only score events move prices.
+    config = BettingConfig(drift_every=timedelta(days=1))
+    trading = betting_processors(config).trading
+    async with await open_log(url) as log:
+        subscriber = _Subscriber(log)
+        await log.info(ODDS_STREAM)
+        await subscriber.start()
+        following = asyncio.create_task(subscriber.follow())
+        worker = Worker(log, [trading])
+        running = asyncio.create_task(worker.run())
+        try:
+            matches = [_Match(i) for i in range(EVENTS)]
+            await log.append(UNITS, [m.snapshot("start_list", running=False) for m in matches])
+            await log.append(UNITS, [m.snapshot("live", running=True) for m in matches])
+            await _wait_for(lambda: len(subscriber.live) == EVENTS, 120.0)
+            outcomes_per_event = subscriber.changes[-1][2]
+
+            latencies: list[float] = []
+            interval = 1.0 / SCORE_RATE_PER_S
+            next_at = time.perf_counter()
+            for _ in range(goals):
+                match = matches[rng.randrange(EVENTS)]
+                event_id = f"goal-{match.code}-{match.version + 1}"
+                event = match.goal(rng, event_id)
+                waiter = subscriber.expect(event_id)
+                started = time.perf_counter()
+                await log.append(UNITS, [event])
+                latencies.append(await asyncio.wait_for(waiter, 30.0) - started)
+                next_at += interval
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                else:
+                    next_at = time.perf_counter()
+
+            throughputs: list[float] = []
+            per_cpu: list[float] = []
+            for round_number in range(rounds):
+                await asyncio.sleep(0.05)  # let the last reprices land
+                before = len(subscriber.changes)
+                target = before + EVENTS
+                burst = [m.goal(rng, f"burst-{round_number}-{i}") for i, m in enumerate(matches)]
+                started, cpu = time.perf_counter(), time.process_time()
+                await log.append(UNITS, burst)
+                await _wait_for(lambda: len(subscriber.changes) >= target, 60.0)  # noqa: B023
+                spent = time.process_time() - cpu
+                priced = subscriber.changes[before:target]
+                prices = sum(outcomes for _, _, outcomes in priced)
+                throughputs.append(prices / (priced[-1][0] - started))
+                per_cpu.append(prices / spent)
+        finally:
+            worker.stop()
+            await running
+            following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
+    latency = percentiles_ms(latencies)
+    return {
+        "figures": {
+            "bet_stop_p50_ms": latency["p50_ms"],
+            "bet_stop_p99_ms": latency["p99_ms"],
+            "bet_stop_max_ms": latency["max_ms"],
+            "prices_per_s": round(statistics.median(throughputs)),
+            "prices_per_s_best": round(max(throughputs)),
+            "prices_per_cpu_s": round(statistics.median(per_cpu)),
+        },
+        "baseline": {},
+        "ratio": None,
+        "params": {
+            "log": url.split(":", 1)[0],
+            "events": EVENTS,
+            "markets_per_event": 20,
+            "outcomes_per_event": outcomes_per_event,
+            "score_events": goals,
+            "score_rate_per_s": SCORE_RATE_PER_S,
+            "reprice_rounds": rounds,
+            "processor": trading.name,
+            "partitions": 8,
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        },
+    }
+
+
+def run(quick: bool, *, log_url: str = "memory://") -> dict[str, Any]:
+    """Run the benchmark; see the module docstring.
+
+    Args:
+        quick: Fewer score events and repricing rounds (under 30 s).
+        log_url: The log to run on: ``memory://`` (the default) or ``sqlite`` for a fresh
+            SQLite log in a temporary directory.
+    """
+    if log_url != "sqlite":
+        return asyncio.run(_bench(log_url, quick))
+    with tempfile.TemporaryDirectory(prefix="flambeau-bench-betting-") as directory:
+        return asyncio.run(_bench(f"sqlite:///{Path(directory) / 'log.db'}", quick))
