@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -46,6 +46,16 @@ gateway_routes: Sequence[Any] = tuple(
     route for module in _modules for route in getattr(module, "routes", ())
 )
 """Every service's Litestar route handlers, for :func:`flambeau.gateway.create_app`."""
+
+
+def gateway_gauges(log: Log) -> list[Callable[[], list[str]]]:
+    """Scrape-time gauges the services publish (a routes module's ``metric_gauges(log)``)."""
+    return [
+        gauge
+        for module in _modules
+        if hasattr(module, "metric_gauges")
+        for gauge in module.metric_gauges(log)
+    ]
 
 
 def gateway_metrics(log: Log) -> list[MetricsSource]:

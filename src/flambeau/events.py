@@ -136,6 +136,7 @@ class StreamSpec:
         max_bytes: Retention by size, per partition; ``None`` means unbounded.
         public: Readable without an API key.
         description: One line for ``GET /v1/streams`` and the docs.
+        derived: Written by its service's processors only; producers' ingest is refused.
     """
 
     name: str
@@ -145,6 +146,7 @@ class StreamSpec:
     max_bytes: int | None = None
     public: bool = False
     description: str = ""
+    derived: bool = False
     types: frozenset[type[Event]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

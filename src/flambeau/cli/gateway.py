@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,19 +18,6 @@ import typer
 from flambeau.cli._options import data_dir, log_url
 
 RUN_FILE = "gateway.json"
-
-
-def _assembly_extensions(log: Any) -> tuple[Sequence[Any], Sequence[Any]]:
-    """Routes and metric sources the assembly module offers, if any.
-
-    ``flambeau.app`` may define ``gateway_routes`` (route handlers, controllers or routers)
-    and ``gateway_metrics(log)`` (returning metric sources); both are optional.
-    """
-    assembly = importlib.import_module("flambeau.app")
-    routes = tuple(getattr(assembly, "gateway_routes", ()))
-    metrics_factory = getattr(assembly, "gateway_metrics", None)
-    sources = tuple(metrics_factory(log)) if callable(metrics_factory) else ()
-    return routes, sources
 
 
 async def serve(
@@ -50,9 +35,16 @@ async def serve(
 
     log = await open_log(url)
     try:
-        routes, sources = _assembly_extensions(log)
+        import flambeau.app as assembly
+
         config = GatewayConfig(data_dir=data, public_streams=tuple(public) if public else None)
-        app = create_app(log, config, routers=routes, metrics_sources=sources)
+        app = create_app(
+            log,
+            config,
+            routers=assembly.gateway_routes,
+            metrics_sources=assembly.gateway_metrics(log),
+            metrics_gauges=assembly.gateway_gauges(log),
+        )
         sock = bind(host, port)
         actual = sock.getsockname()[1]
         server = GatewayServer(uvicorn_config(app, access_log=access_log, log_level="info"))

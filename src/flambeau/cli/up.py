@@ -108,6 +108,7 @@ async def up(options: UpOptions) -> None:
             config,
             routers=assembly.gateway_routes,
             metrics_sources=assembly.gateway_metrics(log),
+            metrics_gauges=assembly.gateway_gauges(log),
         )
         sock = bind(options.host, options.port)
         port = sock.getsockname()[1]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -271,6 +271,7 @@ def create_app(
     *,
     routers: Sequence[Any] = (),
     metrics_sources: Sequence[MetricsSource] = (),
+    metrics_gauges: Sequence[Callable[[], list[str]]] = (),
 ) -> Litestar:
     """Build the gateway over an open ``log``.
 
@@ -280,6 +281,8 @@ def create_app(
         routers: Extra Litestar route handlers, controllers or routers (services' routes).
         metrics_sources: Callables returning :class:`~flambeau.gateway.metrics.LagRow` rows
             (or awaitables of them), published as per-processor lag on ``/metrics``.
+        metrics_gauges: Callables returning Prometheus exposition lines at scrape time
+            (services' own gauges, such as stale documents or sources up).
 
     Returns:
         The Litestar app. On startup it loads the key store, creates the admin key at first
@@ -303,6 +306,7 @@ def create_app(
         metrics=registry,
     )
     registry.gauges.append(lambda: _live_gauges(gateway))
+    registry.gauges.extend(metrics_gauges)
     ingest_handlers, event_components = ingest_routes(log.registry, config.max_body_bytes)
 
     @asynccontextmanager

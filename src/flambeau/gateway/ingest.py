@@ -236,6 +236,12 @@ async def ingest(
         UnknownStreamError: the stream is not registered (answered 404).
     """
     gateway.access.require(principal, "write", stream)
+    if gateway.log.registry.spec(stream).derived:
+        raise ProblemError.of(
+            ProblemKind.DERIVED_STREAM,
+            f"stream {stream!r} is written by its service's processors only; "
+            "post to the service's adapter or API instead",
+        )
     codec = codec_for(gateway.log.registry, stream)
     limit = gateway.config.max_batch_events
     if len(items) > limit:

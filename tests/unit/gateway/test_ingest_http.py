@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from flambeau.gateway import GatewayConfig
+from flambeau.log import open_log
 from flambeau.log.base import Log
-from tests.unit.gateway.schemas import score
+from tests.unit.gateway.schemas import Score, make_registry, score
 from tests.unit.gateway.served import Served, serve
 
 PATH = "/v1/streams/results.units/events"
@@ -172,3 +173,16 @@ async def test_limits_on_body_size_batch_size_and_rate(log: Log, tmp_path: Path)
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) >= 1
     assert limited.json()["retry_after"] > 0
+
+
+async def test_derived_stream_refuses_producer_ingest_even_for_admin(tmp_path: Path) -> None:
+    registry = make_registry()
+    registry.register("results.derived", Score, partitions=2, derived=True)
+    async with await open_log("memory://", registry) as log, serve(log, tmp_path) as running:
+        async with running.client(running.admin_key) as client:
+            reply = await client.post("/v1/streams/results.derived/events", json=score("SWM-1", 3))
+        assert reply.status_code == 403
+        assert reply.headers["content-type"].startswith("application/problem+json")
+        assert reply.json()["type"].endswith("derived-stream")
+        assert "processors only" in reply.json()["detail"]
+        assert (await log.info("results.derived")).end == {0: 0, 1: 0}
