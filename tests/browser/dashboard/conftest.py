@@ -68,6 +68,7 @@ class Gateway:
     keys: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
         ready = self.data / "ready.json"
         ready.unlink(missing_ok=True)
         with (self.data / "gateway.log").open("ab") as log:  # the child keeps its own copy

@@ -199,8 +199,9 @@ def append_while_the_gateway_is_down(data: Path, envelopes: list[dict[str, Any]]
     assert not errors, errors
 
 
+@pytest.mark.parametrize("how", ["kill", "stop"])
 def test_after_the_connection_dies_it_reconnects_and_misses_no_ticker_entry(
-    watched: Watched, gateway: Gateway
+    watched: Watched, gateway: Gateway, how: str
 ) -> None:
     open_dashboard(watched.page, gateway)
     page = watched.page
@@ -208,7 +209,11 @@ def test_after_the_connection_dies_it_reconnects_and_misses_no_ticker_entry(
     gateway.post("results.units", before)
     expect(page.locator("#ticker li")).to_have_count(12, timeout=WAIT)
 
-    gateway.kill()
+    # kill -9 drops the socket with no word; a graceful stop sends `closing` with positions
+    if how == "kill":
+        gateway.kill()
+    else:
+        gateway.stop()
     expect(page.locator("#connection")).to_contain_text("Reconnecting", timeout=WAIT)
     while_down = unit_events(13, 12, "down")
     append_while_the_gateway_is_down(gateway.data, while_down)
@@ -223,6 +228,32 @@ def test_after_the_connection_dies_it_reconnects_and_misses_no_ticker_entry(
     keys = page.locator("#ticker li").evaluate_all("els => els.map(e => e.dataset.key)")
     assert len(set(keys)) == 36  # no event shown twice
     expect(page.locator("#notice")).to_be_hidden()  # resumed, not restarted with a gap
+
+
+def test_a_new_log_is_announced_and_shown_from_scratch(
+    watched: Watched, gateway: Gateway, tmp_path: Path
+) -> None:
+    open_dashboard(watched.page, gateway)
+    page = watched.page
+    old = unit_events(1, 6, "old")
+    gateway.post("results.units", old)
+    expect(page.locator("#ticker li")).to_have_count(6, timeout=WAIT)
+
+    gateway.stop()
+    # another log (another epoch) behind the same address: the old cursors mean nothing there
+    replacement = Gateway(tmp_path / "replacement", port=gateway.port)
+    replacement.start()
+    try:
+        expect(page.locator("#notice")).to_contain_text(
+            "results.units could not resume", timeout=WAIT
+        )
+        expect(page.locator("#connection")).to_have_text("Live", timeout=WAIT)
+        new = unit_events(1, 4, "new")
+        replacement.post("results.units", new)
+        expect(page.locator("#ticker li")).to_have_count(4, timeout=WAIT)
+        assert sorted(ticker_ids(page)) == sorted(e["id"] for e in new)
+    finally:
+        replacement.stop()
 
 
 def test_a_read_only_key_entered_once_is_kept(watched: Watched, gateway: Gateway) -> None:
