@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import msgspec
 
+from flambeau.processing import Transaction
 from flambeau.services.betting.feed import MIN_ACTIVE_PROBABILITY
 from flambeau.services.betting.fixtures import Competitor, Fixture, LiveState
 from flambeau.services.betting.markets import (
@@ -44,7 +45,10 @@ __all__ = [
     "Side",
     "book_key",
     "leg_prefix",
+    "load_book",
     "market_label",
+    "producer_up",
+    "save_book",
 ]
 
 _LIVE_PHASES = frozenset({EventPhase.NOT_STARTED, EventPhase.LIVE})
@@ -58,6 +62,23 @@ def book_key(event_id: str) -> str:
 def leg_prefix(event_id: str) -> str:
     """The state key prefix of the legs held on an event's markets."""
     return f"l/{event_id}/"
+
+
+def load_book(tx: Transaction, event_id: str) -> EventBook | None:
+    """The book of ``event_id`` in ``tx``'s partition, if the event has one."""
+    return tx.state.get(book_key(event_id), EventBook)
+
+
+def save_book(tx: Transaction, book: EventBook) -> None:
+    """Store ``book`` with ``tx``'s batch."""
+    tx.state.put(book_key(book.event_id), book)
+
+
+def producer_up(tx: Transaction, book: EventBook) -> bool:
+    """Whether the results source feeding ``book``'s event is up (unknown sources are)."""
+    if book.source is None:
+        return True
+    return bool(tx.state.get(f"src/{book.source}", bool, True))
 
 
 def market_label(market_id: int, specifiers: str) -> str:

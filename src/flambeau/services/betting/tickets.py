@@ -11,24 +11,13 @@ answered, the attempt is decided: the first refused leg (by position) gives the 
 the customer's liability is checked; then the decision goes to ``betting.decisions`` and the
 money to ``payments.requests``. Legs accepted for an attempt that fails are released.
 
-Ticket states (every move goes through :func:`transition`)::
-
-    PENDING ──▶ OPEN ──▶ SETTLED ──(rollback)──▶ OPEN
-       │         │  └──▶ CASHED_OUT
-       ▼         └─(change)──▶ OPEN
-    REJECTED
-
-Settlement: each leg's event partition reports its leg settled (a cancelled event settles it
-void). When every leg of the live attempt is settled, the payout (stake included, exact to the
-cent) is paid from the book; a rolled-back leg reverses that payout exactly, and the next
-settlement pays again.
+The ticket's state machine and stored record are in :mod:`.ticket_records`; settlement and
+money in :mod:`.payouts`.
 """
 
 from __future__ import annotations
 
-import enum
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -47,11 +36,9 @@ from flambeau.services.betting.messages import (
     customer_key,
 )
 from flambeau.services.betting.money import (
-    PAYMENTS_STREAM,
-    accounts_request,
     ledger_of,
-    transfer_request,
 )
+from flambeau.services.betting.payouts import Payouts
 from flambeau.services.betting.pricing import cash_out_value
 from flambeau.services.betting.rules import (
     check_liability,
@@ -60,170 +47,35 @@ from flambeau.services.betting.rules import (
 )
 from flambeau.services.betting.schemas import (
     BETS_STREAM,
-    DECISIONS_STREAM,
     CashOutAccepted,
     CashOutRejected,
     CashOutRequest,
     ChangeRejected,
-    Channel,
-    OddsPolicy,
     ReasonCode,
     Selection,
-    SettledOutcome,
     TicketAccepted,
     TicketChange,
     TicketChanged,
-    TicketOutcome,
     TicketRejected,
-    TicketSettled,
-    TicketSettlementRolledBack,
     TicketSubmitted,
 )
-from flambeau.services.betting.settlement import payout_cents, ticket_outcome
+from flambeau.services.betting.ticket_records import (
+    Attempt,
+    AttemptKind,
+    Cause,
+    LegAnswer,
+    TicketRecord,
+    TicketState,
+    add_liability,
+    customer_liability,
+    emit_decision,
+    load_ticket,
+    save_ticket,
+    transition,
+)
 from flambeau.services.payments.schemas import TransferCode
 
-__all__ = [
-    "Attempt",
-    "AttemptKind",
-    "IllegalTicketTransitionError",
-    "LegAnswer",
-    "TicketRecord",
-    "TicketState",
-    "Tickets",
-    "ticket_key",
-    "transition",
-]
-
-
-class IllegalTicketTransitionError(ValueError):
-    """A ticket state move the machine in this module's docstring forbids."""
-
-
-class TicketState(enum.Enum):
-    """Where a ticket is in its life."""
-
-    PENDING = "pending"
-    OPEN = "open"
-    REJECTED = "rejected"
-    SETTLED = "settled"
-    CASHED_OUT = "cashed_out"
-
-
-_T = TicketState
-_MOVES: dict[TicketState, frozenset[TicketState]] = {
-    _T.PENDING: frozenset({_T.OPEN, _T.REJECTED}),
-    _T.OPEN: frozenset({_T.OPEN, _T.SETTLED, _T.CASHED_OUT}),
-    _T.SETTLED: frozenset({_T.OPEN}),
-    _T.REJECTED: frozenset(),
-    _T.CASHED_OUT: frozenset(),
-}
-
-
-def transition(current: TicketState, target: TicketState) -> TicketState:
-    """Move a ticket from ``current`` to ``target``.
-
-    Raises:
-        IllegalTicketTransitionError: the move is not in the diagram.
-    """
-    if target not in _MOVES[current]:
-        raise IllegalTicketTransitionError(
-            f"a ticket cannot go from {current.value} to {target.value}"
-        )
-    return target
-
-
-class AttemptKind(enum.Enum):
-    """What an attempt on a ticket is."""
-
-    TICKET = "ticket"
-    CHANGE = "change"
-    CASH_OUT = "cash_out"
-
-
-class LegAnswer(msgspec.Struct, frozen=True, kw_only=True):
-    """One leg's answer to an attempt: a refusal, or odds (and a probability, for quotes)."""
-
-    reason: ReasonCode | None = None
-    detail: str = ""
-    odds: float = 0.0
-    probability: float = 0.0
-    in_play: bool = False
-    delay_ms: int = 0
-
-
-class Attempt(msgspec.Struct, frozen=True, kw_only=True):
-    """An attempt waiting for its legs' answers.
-
-    Attributes:
-        kind: A new ticket, a change or a cash-out.
-        request: Its id: the ticket id, the change id or the cash-out request id.
-        selections: The legs asked about.
-        stake_cents: The stake the ticket would have.
-        policy: The odds policy.
-        min_amount_cents: A cash-out's least acceptable amount.
-        answers: Answers so far, by leg.
-        settled: Legs that settled before the attempt was decided.
-    """
-
-    kind: AttemptKind
-    request: str
-    selections: tuple[Selection, ...]
-    stake_cents: int
-    policy: OddsPolicy = OddsPolicy.NONE
-    min_amount_cents: int | None = None
-    answers: dict[int, LegAnswer] = {}
-    settled: dict[int, SettledOutcome] = {}
-
-
-class TicketRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A ticket as the ticket half keeps it (state key ``t/<operator>/<ticket>``).
-
-    Attributes:
-        request: The attempt whose legs stand (the ticket id, or the last accepted change).
-        odds: Accepted odds, one per selection.
-        liability_cents: What the book loses if the ticket wins, counted against the customer.
-        pending: The attempt in progress, if any.
-        results: How the standing legs settled so far.
-        payout_cents: What the current settlement paid.
-        rounds: How many times the ticket was settled (each payout is its own transfer).
-    """
-
-    ticket_id: str
-    operator: str
-    customer_id: str
-    jurisdiction: str
-    channel: Channel
-    currency: str
-    state: TicketState = TicketState.PENDING
-    selections: tuple[Selection, ...]
-    stake_cents: int
-    request: str
-    odds: tuple[float, ...] = ()
-    liability_cents: int = 0
-    pending: Attempt | None = None
-    results: dict[int, SettledOutcome] = {}
-    payout_cents: int = 0
-    rounds: int = 0
-
-
-class Cause(NamedTuple):
-    """The input event an output answers, and the event time the output carries.
-
-    Decisions about a ticket carry the ticket's time when made on arrival, and the processing
-    time when made on the legs' answers (which carry no time of their own).
-    """
-
-    id: str
-    at: datetime
-
-
-def ticket_key(operator: str, ticket_id: str) -> str:
-    """The state key of a ticket."""
-    return f"t/{operator}\x1f{ticket_id}"
-
-
-def _liability_key(operator: str, customer_id: str) -> str:
-    return f"c/{customer_key(operator, customer_id)}"
+__all__ = ["Tickets"]
 
 
 class Tickets:
@@ -231,6 +83,7 @@ class Tickets:
 
     def __init__(self, config: BettingConfig) -> None:
         self.config = config
+        self.payouts = Payouts()
 
     def on_batch(self, batch: Batch[Any], tx: Transaction) -> None:
         """Handle submitted tickets, changes and cash-outs, or answers from event partitions."""
@@ -250,33 +103,10 @@ class Tickets:
                 # Replies carry no time of their own; what they decide happens now.
                 self._reply(Cause(record.id, tx.now()), data, tx)
 
-    # ------------------------------------------------------------------ state helpers
-
-    @staticmethod
-    def _load(tx: Transaction, operator: str, ticket_id: str) -> TicketRecord | None:
-        return tx.state.get(ticket_key(operator, ticket_id), TicketRecord)
-
-    @staticmethod
-    def _save(tx: Transaction, ticket: TicketRecord) -> None:
-        tx.state.put(ticket_key(ticket.operator, ticket.ticket_id), ticket)
-
-    @staticmethod
-    def _customer_liability(tx: Transaction, operator: str, customer_id: str) -> int:
-        return int(tx.state.get(_liability_key(operator, customer_id), int, 0))
-
-    @staticmethod
-    def _add_liability(tx: Transaction, ticket: TicketRecord, cents: int) -> None:
-        key = _liability_key(ticket.operator, ticket.customer_id)
-        tx.state.put(key, max(int(tx.state.get(key, int, 0)) + cents, 0))
-
-    @staticmethod
-    def _decide(tx: Transaction, event: Any, ticket_id: str, cause: Cause) -> None:
-        tx.emit(DECISIONS_STREAM, event, key=ticket_id, causation_id=cause.id, time=cause.at)
-
     # ------------------------------------------------------------------ new tickets
 
     def _submitted(self, cause: Cause, ticket: TicketSubmitted, tx: Transaction) -> None:
-        if self._load(tx, ticket.operator, ticket.ticket_id) is not None:
+        if load_ticket(tx, ticket.operator, ticket.ticket_id) is not None:
             return  # the same ticket id again: the gateway answers with the first decision
         rejected = self._static_reason(ticket.jurisdiction, ticket.currency, ticket.selections)
         record_ = TicketRecord(
@@ -292,8 +122,8 @@ class Tickets:
         )
         if rejected is not None:
             reason, index, detail = rejected
-            self._save(tx, msgspec.structs.replace(record_, state=TicketState.REJECTED))
-            self._decide(
+            save_ticket(tx, msgspec.structs.replace(record_, state=TicketState.REJECTED))
+            emit_decision(
                 tx,
                 TicketRejected(
                     ticket_id=ticket.ticket_id,
@@ -315,7 +145,7 @@ class Tickets:
             policy=ticket.odds_policy,
         )
         record_ = msgspec.structs.replace(record_, pending=attempt)
-        self._save(tx, record_)
+        save_ticket(tx, record_)
         self._ask_legs(tx, record_, attempt, cause, check_cutoff=False)
 
     def _static_reason(
@@ -396,7 +226,7 @@ class Tickets:
     def _open_or_refuse(
         self, tx: Transaction, operator: str, ticket_id: str
     ) -> tuple[TicketRecord | None, ReasonCode | None, str]:
-        ticket = self._load(tx, operator, ticket_id)
+        ticket = load_ticket(tx, operator, ticket_id)
         if ticket is None:
             return None, ReasonCode.TICKET_NOT_FOUND, f"no ticket {ticket_id!r}"
         if ticket.state is not TicketState.OPEN:
@@ -422,7 +252,7 @@ class Tickets:
                 if found is not None:
                     reason, _, detail = found
         if ticket is None or reason is not None:
-            self._decide(
+            emit_decision(
                 tx,
                 ChangeRejected(
                     change_id=change.change_id,
@@ -445,7 +275,7 @@ class Tickets:
             policy=change.odds_policy,
         )
         ticket = msgspec.structs.replace(ticket, pending=attempt)
-        self._save(tx, ticket)
+        save_ticket(tx, ticket)
         self._ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
 
     def _cash_out(self, cause: Cause, request: CashOutRequest, tx: Transaction) -> None:
@@ -453,7 +283,7 @@ class Tickets:
         if ticket is not None and reason is None and ticket.customer_id != request.customer_id:
             reason, detail = ReasonCode.TICKET_NOT_FOUND, "not this customer's ticket"
         if ticket is None or reason is not None:
-            self._decide(
+            emit_decision(
                 tx,
                 CashOutRejected(
                     request_id=request.request_id,
@@ -475,13 +305,13 @@ class Tickets:
             min_amount_cents=request.min_amount_cents,
         )
         ticket = msgspec.structs.replace(ticket, pending=attempt)
-        self._save(tx, ticket)
+        save_ticket(tx, ticket)
         self._ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
 
     # ------------------------------------------------------------------ answers
 
     def _reply(self, cause: Cause, data: Any, tx: Transaction) -> None:
-        ticket = self._load(tx, data.operator, data.ticket_id)
+        ticket = load_ticket(tx, data.operator, data.ticket_id)
         if ticket is None:
             return
         match data:
@@ -500,9 +330,9 @@ class Tickets:
                 )
                 self._answered(tx, ticket, data.request, data.index, answer, cause)
             case LegSettled():
-                self._leg_settled(tx, ticket, data, cause)
+                self.payouts.leg_settled(tx, ticket, data, cause)
             case LegSettlementRolledBack():
-                self._leg_rolled_back(tx, ticket, data, cause)
+                self.payouts.leg_rolled_back(tx, ticket, data, cause)
 
     def _answered(
         self,
@@ -519,7 +349,7 @@ class Tickets:
         attempt = msgspec.structs.replace(attempt, answers={**attempt.answers, index: answer})
         ticket = msgspec.structs.replace(ticket, pending=attempt)
         if len(attempt.answers) < len(attempt.selections):
-            self._save(tx, ticket)
+            save_ticket(tx, ticket)
             return
         ticket = msgspec.structs.replace(ticket, pending=None)
         match attempt.kind:
@@ -566,7 +396,7 @@ class Tickets:
             )
 
     def _liability_refusal(self, tx: Transaction, ticket: TicketRecord, added: int) -> str | None:
-        current = self._customer_liability(tx, ticket.operator, ticket.customer_id)
+        current = customer_liability(tx, ticket.operator, ticket.customer_id)
         breached = check_liability(self.config.limits, added_cents=added, customer_cents=current)
         if breached is None:
             return None
@@ -586,13 +416,13 @@ class Tickets:
                 reason, detail = ReasonCode.LIABILITY_EXCEEDED, over
         if reason is not None:
             self._release(tx, ticket, attempt.request, attempt.selections, attempt.answers, cause)
-            self._save(
+            save_ticket(
                 tx,
                 msgspec.structs.replace(
                     ticket, state=transition(ticket.state, TicketState.REJECTED)
                 ),
             )
-            self._decide(
+            emit_decision(
                 tx,
                 TicketRejected(
                     ticket_id=ticket.ticket_id,
@@ -614,8 +444,8 @@ class Tickets:
             liability_cents=liability,
             results=dict(attempt.settled),
         )
-        self._add_liability(tx, ticket, liability)
-        self._decide(
+        add_liability(tx, ticket, liability)
+        emit_decision(
             tx,
             TicketAccepted(
                 ticket_id=ticket.ticket_id,
@@ -630,7 +460,7 @@ class Tickets:
             ticket.ticket_id,
             cause,
         )
-        self._money(
+        self.payouts.pay(
             tx,
             ticket,
             ("stake", ticket.request),
@@ -640,7 +470,7 @@ class Tickets:
             cause=cause,
             open_accounts=True,
         )
-        self._maybe_settle(tx, ticket, cause)
+        self.payouts.maybe_settle(tx, ticket, cause)
 
     def _decide_change(
         self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
@@ -656,8 +486,8 @@ class Tickets:
                 reason, detail = ReasonCode.LIABILITY_EXCEEDED, over
         if reason is not None:
             self._release(tx, ticket, attempt.request, attempt.selections, attempt.answers, cause)
-            self._save(tx, ticket)
-            self._decide(
+            save_ticket(tx, ticket)
+            emit_decision(
                 tx,
                 ChangeRejected(
                     change_id=attempt.request,
@@ -673,7 +503,7 @@ class Tickets:
             return
         self._release(tx, ticket, ticket.request, ticket.selections, None, cause)
         difference = attempt.stake_cents - ticket.stake_cents
-        self._add_liability(tx, ticket, liability - ticket.liability_cents)
+        add_liability(tx, ticket, liability - ticket.liability_cents)
         ticket = msgspec.structs.replace(
             ticket,
             state=transition(ticket.state, TicketState.OPEN),
@@ -684,7 +514,7 @@ class Tickets:
             liability_cents=liability,
             results=dict(attempt.settled),
         )
-        self._decide(
+        emit_decision(
             tx,
             TicketChanged(
                 change_id=attempt.request,
@@ -699,7 +529,7 @@ class Tickets:
             cause,
         )
         if difference > 0:
-            self._money(
+            self.payouts.pay(
                 tx,
                 ticket,
                 ("stake", attempt.request),
@@ -709,7 +539,7 @@ class Tickets:
                 cause=cause,
             )
         elif difference < 0:
-            self._money(
+            self.payouts.pay(
                 tx,
                 ticket,
                 ("stake", attempt.request),
@@ -718,7 +548,7 @@ class Tickets:
                 to_customer=True,
                 cause=cause,
             )
-        self._maybe_settle(tx, ticket, cause)
+        self.payouts.maybe_settle(tx, ticket, cause)
 
     def _decide_cash_out(
         self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
@@ -739,8 +569,8 @@ class Tickets:
                 reason = ReasonCode.CASH_OUT_BELOW_MINIMUM
                 detail = f"offer {offer} cents is below the {attempt.min_amount_cents} asked"
         if reason is not None:
-            self._save(tx, ticket)
-            self._decide(
+            save_ticket(tx, ticket)
+            emit_decision(
                 tx,
                 CashOutRejected(
                     request_id=attempt.request,
@@ -757,15 +587,15 @@ class Tickets:
             return
         assert offer is not None
         self._release(tx, ticket, ticket.request, ticket.selections, None, cause)
-        self._add_liability(tx, ticket, -ticket.liability_cents)
+        add_liability(tx, ticket, -ticket.liability_cents)
         ticket = msgspec.structs.replace(
             ticket,
             state=transition(ticket.state, TicketState.CASHED_OUT),
             liability_cents=0,
             payout_cents=offer,
         )
-        self._save(tx, ticket)
-        self._decide(
+        save_ticket(tx, ticket)
+        emit_decision(
             tx,
             CashOutAccepted(
                 request_id=attempt.request,
@@ -778,7 +608,7 @@ class Tickets:
             cause,
         )
         if offer > 0:
-            self._money(
+            self.payouts.pay(
                 tx,
                 ticket,
                 ("cash_out", attempt.request),
@@ -787,162 +617,3 @@ class Tickets:
                 to_customer=True,
                 cause=cause,
             )
-
-    # ------------------------------------------------------------------ settlement
-
-    def _leg_settled(
-        self, tx: Transaction, ticket: TicketRecord, data: LegSettled, cause: Cause
-    ) -> None:
-        pending = ticket.pending
-        if pending is not None and pending.request == data.request:
-            # The leg settled while its attempt waits for other legs: keep it for later.
-            settled = {**pending.settled, data.index: data.outcome}
-            self._save(
-                tx,
-                msgspec.structs.replace(
-                    ticket, pending=msgspec.structs.replace(pending, settled=settled)
-                ),
-            )
-            return
-        if data.request != ticket.request or ticket.state is not TicketState.OPEN:
-            return
-        ticket = msgspec.structs.replace(
-            ticket, results={**ticket.results, data.index: data.outcome}
-        )
-        self._maybe_settle(tx, ticket, cause)
-
-    def _maybe_settle(self, tx: Transaction, ticket: TicketRecord, cause: Cause) -> None:
-        """Settle the ticket once every standing leg has settled; save it either way."""
-        if ticket.state is not TicketState.OPEN or len(ticket.results) < len(ticket.selections):
-            self._save(tx, ticket)
-            return
-        legs = [(ticket.odds[i], ticket.results[i]) for i in range(len(ticket.selections))]
-        payout = payout_cents(ticket.stake_cents, legs)
-        outcome = ticket_outcome(legs, payout)
-        rounds = ticket.rounds + 1
-        self._add_liability(tx, ticket, -ticket.liability_cents)
-        ticket = msgspec.structs.replace(
-            ticket,
-            state=transition(ticket.state, TicketState.SETTLED),
-            payout_cents=payout,
-            rounds=rounds,
-        )
-        self._save(tx, ticket)
-        self._decide(
-            tx,
-            TicketSettled(
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
-                outcome=outcome,
-                stake_cents=ticket.stake_cents,
-                payout_cents=payout,
-            ),
-            ticket.ticket_id,
-            cause,
-        )
-        if payout > 0:
-            code = (
-                TransferCode.bet_refund
-                if outcome is TicketOutcome.VOID
-                else TransferCode.bet_payout
-            )
-            self._money(
-                tx, ticket, ("payout", str(rounds)), payout, code, to_customer=True, cause=cause
-            )
-
-    def _leg_rolled_back(
-        self, tx: Transaction, ticket: TicketRecord, data: LegSettlementRolledBack, cause: Cause
-    ) -> None:
-        pending = ticket.pending
-        if pending is not None and pending.request == data.request:
-            settled = {i: o for i, o in pending.settled.items() if i != data.index}
-            self._save(
-                tx,
-                msgspec.structs.replace(
-                    ticket, pending=msgspec.structs.replace(pending, settled=settled)
-                ),
-            )
-            return
-        if data.request != ticket.request:
-            return
-        results = {i: o for i, o in ticket.results.items() if i != data.index}
-        if ticket.state is TicketState.OPEN:
-            self._save(tx, msgspec.structs.replace(ticket, results=results))
-            return
-        if ticket.state is not TicketState.SETTLED:
-            return
-        reversed_cents = ticket.payout_cents
-        ticket = msgspec.structs.replace(
-            ticket,
-            state=transition(ticket.state, TicketState.OPEN),
-            results=results,
-            payout_cents=0,
-        )
-        self._add_liability(tx, ticket, ticket.liability_cents)
-        self._save(tx, ticket)
-        self._decide(
-            tx,
-            TicketSettlementRolledBack(
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
-                reversed_cents=reversed_cents,
-            ),
-            ticket.ticket_id,
-            cause,
-        )
-        if reversed_cents > 0:
-            self._money(
-                tx,
-                ticket,
-                ("reversal", str(ticket.rounds)),
-                reversed_cents,
-                TransferCode.bet_payout,
-                to_customer=False,
-                cause=cause,
-            )
-
-    # ------------------------------------------------------------------ money
-
-    def _money(
-        self,
-        tx: Transaction,
-        ticket: TicketRecord,
-        purpose: tuple[str, ...],
-        amount: int,
-        code: TransferCode,
-        *,
-        to_customer: bool,
-        cause: Cause,
-        open_accounts: bool = False,
-    ) -> None:
-        ledger = ledger_of(ticket.currency)
-        assert ledger is not None, f"currency {ticket.currency} was accepted without a ledger"
-        key = str(ledger)
-        if open_accounts:
-            opened = f"a/{ledger}/{customer_key(ticket.operator, ticket.customer_id)}"
-            if opened not in tx.state:
-                tx.state.put(opened, True)
-                tx.emit(
-                    PAYMENTS_STREAM,
-                    accounts_request(ledger, ticket.operator, ticket.customer_id),
-                    key=key,
-                    causation_id=cause.id,
-                    time=cause.at,
-                )
-        tx.emit(
-            PAYMENTS_STREAM,
-            transfer_request(
-                ledger,
-                purpose=(ticket.operator, ticket.ticket_id, *purpose),
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
-                amount_cents=amount,
-                code=code,
-                to_customer=to_customer,
-            ),
-            key=key,
-            causation_id=cause.id,
-            time=cause.at,
-        )

@@ -36,8 +36,7 @@ or replayed, and never reads a wall clock.
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -48,11 +47,11 @@ from flambeau.processing import Batch, TimeDomain, Timer, Transaction
 from flambeau.services.betting.book import (
     EventBook,
     HeldLeg,
-    MarketRow,
-    PendingLeg,
     Side,
-    book_key,
     leg_prefix,
+    load_book,
+    producer_up,
+    save_book,
 )
 from flambeau.services.betting.config import BettingConfig
 from flambeau.services.betting.errors import InvalidResultError, UnsettleableMarketError
@@ -62,19 +61,15 @@ from flambeau.services.betting.feed import (
     bet_stop,
     fixture_change,
 )
+from flambeau.services.betting.legs import DELAY_PREFIX, Legs
 from flambeau.services.betting.margins import MarginMethod, to_odds
 from flambeau.services.betting.markets import MarketStatus
 from flambeau.services.betting.messages import (
     LEGS_STREAM,
     REPLIES_STREAM,
     SIGNALS_STREAM,
-    LegCheck,
-    LegDecided,
-    LegRelease,
     LegSettled,
     LegSettlementRolledBack,
-    QuoteReply,
-    QuoteRequest,
     SourceSignal,
 )
 from flambeau.services.betting.pricing import price_events
@@ -92,7 +87,6 @@ from flambeau.services.betting.readings import (
     running_score,
     sides_of,
 )
-from flambeau.services.betting.rules import Quote, evaluate_leg, live_delay
 from flambeau.services.betting.schemas import (
     LIVE_PRODUCER,
     ODDS_STREAM,
@@ -105,7 +99,6 @@ from flambeau.services.betting.schemas import (
     OddsChange,
     OddsMarket,
     OddsOutcome,
-    ReasonCode,
     RollbackBetSettlement,
     SettledMarket,
     SettledOutcome,
@@ -116,15 +109,12 @@ from flambeau.services.betting.settlement import AWAY, HOME, settle_market, void
 from flambeau.services.betting.sports import PricingModel
 from flambeau.services.results.schemas import UNITS, Feed, UnitResult, UnitScheduleChanged
 
-__all__ = ["ALIVE_KEY", "Trading", "leg_id"]
+__all__ = ["ALIVE_KEY", "Trading"]
 
 ALIVE_KEY = f"producer:{LIVE_PRODUCER}"
 _TERMINAL = frozenset({MarketStatus.SETTLED, MarketStatus.CANCELLED})
 _OPEN = frozenset({MarketStatus.ACTIVE, MarketStatus.SUSPENDED, MarketStatus.HANDED_OVER})
 _PRICED_PHASES = frozenset({EventPhase.NOT_STARTED, EventPhase.LIVE})
-_MOVED_UNDER = frozenset(
-    {None, ReasonCode.MARKET_SUSPENDED, ReasonCode.ODDS_CHANGED, ReasonCode.OUTCOME_INACTIVE}
-)
 
 
 def _goals(
@@ -144,12 +134,6 @@ def _goals(
     return tuple(scorers)
 
 
-def leg_id(operator: str, ticket_id: str, request: str, index: int) -> str:
-    """A short, stable name of one leg of one attempt of a ticket, for state and timer keys."""
-    text = "\x1f".join((operator, ticket_id, request, str(index)))
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-
-
 class _Schedule(msgspec.Struct, frozen=True, kw_only=True):
     """A unit's schedule seen before its sides are known (state key ``s/<unit>``)."""
 
@@ -164,6 +148,7 @@ class Trading:
     def __init__(self, config: BettingConfig, partitions: int) -> None:
         self.config = config
         self.alive_partition = partition_for(ALIVE_KEY, partitions)
+        self.legs = Legs(config)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -183,13 +168,7 @@ class Trading:
                 if isinstance(data, SourceSignal):
                     self._signal(record, data, tx)
             elif stream == LEGS_STREAM:
-                match data:
-                    case LegCheck():
-                        self._leg_check(record, data, tx)
-                    case LegRelease():
-                        self._leg_release(data, tx)
-                    case QuoteRequest():
-                        self._quote(record, data, tx)
+                self.legs.handle(record, data, tx)
         alive_unset = tx.timers.get("alive", TimeDomain.PROCESSING) is None
         if tx.partition == self.alive_partition and alive_unset:
             tx.timers.at("alive", tx.now(), domain=TimeDomain.PROCESSING)
@@ -206,18 +185,10 @@ class Trading:
             self._drift(timer, tx)
         elif key.startswith("cutoff/"):
             self._cutoff(key.removeprefix("cutoff/"), tx)
-        elif key.startswith("delay/"):
-            self._delayed(key.removeprefix("delay/"), tx)
+        elif key.startswith(DELAY_PREFIX):
+            self.legs.delayed(key.removeprefix(DELAY_PREFIX), tx)
 
     # ------------------------------------------------------------------ state helpers
-
-    @staticmethod
-    def _book(tx: Transaction, event_id: str) -> EventBook | None:
-        return tx.state.get(book_key(event_id), EventBook)
-
-    @staticmethod
-    def _save(tx: Transaction, book: EventBook) -> None:
-        tx.state.put(book_key(book.event_id), book)
 
     def _mark(self, tx: Transaction, book: EventBook, cause: str) -> None:
         """Queue ``book``'s event for the next reprice, due at once.
@@ -228,12 +199,6 @@ class Trading:
         """
         tx.state.put(f"d/{book.event_id}", cause)
         tx.timers.at("reprice", tx.now(), domain=TimeDomain.PROCESSING)
-
-    @staticmethod
-    def _producer_up(tx: Transaction, book: EventBook) -> bool:
-        if book.source is None:
-            return True
-        return bool(tx.state.get(f"src/{book.source}", bool, True))
 
     def _set_cutoff(self, tx: Transaction, book: EventBook, cause: str | None) -> EventBook:
         """(Re)arm the event-time cut-off timer; reopen changes if the estimate moved later."""
@@ -268,7 +233,7 @@ class Trading:
     # ------------------------------------------------------------------ schedule
 
     def _schedule(self, record: Record[Any], data: UnitScheduleChanged, tx: Transaction) -> None:
-        book = self._book(tx, data.unit)
+        book = load_book(tx, data.unit)
         if book is None:
             # Sides come with the first result snapshot (the start list); keep the times.
             tx.state.put(
@@ -282,7 +247,7 @@ class Trading:
             book = self._close(tx, book, record)
         elif data.status == RUNNING and book.phase is EventPhase.NOT_STARTED:
             book = self._begin(tx, book, record)
-        self._save(tx, book)
+        save_book(tx, book)
 
     def _times(
         self,
@@ -310,7 +275,7 @@ class Trading:
     # ------------------------------------------------------------------ results
 
     def _result(self, record: Record[Any], data: UnitResult, tx: Transaction) -> None:
-        book = self._book(tx, data.unit)
+        book = load_book(tx, data.unit)
         if book is None:
             book = self._open(record, data, tx)
             if book is None:
@@ -326,7 +291,7 @@ class Trading:
         )
         book = self._times(tx, book, data.start, data.end, record)
         if data.unit_status == CANCELLED:
-            self._save(tx, self._cancel(tx, book, record))
+            save_book(tx, self._cancel(tx, book, record))
             return
         if not book.is_race:
             book = self._scores(tx, book, data, record)
@@ -339,7 +304,7 @@ class Trading:
             data.status in IN_PLAY or data.unit_status == RUNNING
         ) and book.phase is EventPhase.NOT_STARTED:
             book = self._begin(tx, book, record)
-        self._save(tx, book)
+        save_book(tx, book)
 
     def _open(self, record: Record[Any], data: UnitResult, tx: Transaction) -> EventBook | None:
         """Create the event's markets from its first snapshot that names its sides."""
@@ -573,7 +538,7 @@ class Trading:
                 self._mark(tx, book, record.id)
             else:
                 book = self._stop(tx, book, StopReason.PRODUCER_DOWN, data.at, record.id)
-                self._save(tx, book)
+                save_book(tx, book)
 
     # ------------------------------------------------------------------ prices
 
@@ -582,7 +547,7 @@ class Trading:
         causes: list[str | None] = []
         for key, cause in tx.state.scan("d/", str):
             tx.state.delete(key)
-            book = self._book(tx, key.removeprefix("d/"))
+            book = load_book(tx, key.removeprefix("d/"))
             if book is not None and book.markets and book.phase in _PRICED_PHASES:
                 books.append(book)
                 causes.append(cause)
@@ -625,7 +590,7 @@ class Trading:
         all_odds = odds.tolist()
         now = tx.now()
         for i, book in enumerate(books):
-            if book.tradeable and self._producer_up(tx, book):
+            if book.tradeable and producer_up(tx, book):
                 book, _ = book.swapped(MarketStatus.SUSPENDED, MarketStatus.ACTIVE)
                 reason, book = book.stop_reason, msgspec.structs.replace(book, stop_reason=None)
             else:
@@ -636,7 +601,7 @@ class Trading:
                 odds=tuple(all_odds[offsets[i] : offsets[i + 1]]),
             )
             self._emit_odds(tx, book, now, causes[i] if causes else None, reason)
-            self._save(tx, msgspec.structs.replace(book, announce=0))
+            save_book(tx, msgspec.structs.replace(book, announce=0))
 
     def _emit_odds(
         self,
@@ -693,217 +658,6 @@ class Trading:
         )
 
     def _cutoff(self, event_id: str, tx: Transaction) -> None:
-        book = self._book(tx, event_id)
+        book = load_book(tx, event_id)
         if book is not None and not book.cutoff_passed:
-            self._save(tx, msgspec.structs.replace(book, cutoff_passed=True))
-
-    # ------------------------------------------------------------------ legs
-
-    def _leg_check(self, record: Record[Any], check: LegCheck, tx: Transaction) -> None:
-        selection = check.selection
-        book = self._book(tx, selection.event_id)
-        row = None if book is None else book.find(selection.market_id, selection.specifiers)
-        if book is None or row is None:
-            self._decided(tx, check, record.id, ReasonCode.UNKNOWN_MARKET, "no such market")
-            return
-        if selection.outcome_id not in row.outcomes:
-            self._decided(
-                tx,
-                check,
-                record.id,
-                ReasonCode.UNKNOWN_OUTCOME,
-                f"no outcome {selection.outcome_id!r}",
-            )
-            return
-        delay = live_delay(book.sport, in_play=book.in_play, overrides=self.config.delays)
-        if delay <= timedelta(0):
-            self._decide(tx, check, book, book.epoch, 0, record.id)
-            return
-        name = leg_id(check.operator, check.ticket_id, check.request, check.index)
-        delay_ms = delay // timedelta(milliseconds=1)
-        tx.state.put(f"p/{name}", PendingLeg(check=check, epoch=book.epoch, delay_ms=delay_ms))
-        tx.timers.after(f"delay/{name}", delay, causation_id=record.id)
-
-    def _delayed(self, name: str, tx: Transaction) -> None:
-        pending = tx.state.get(f"p/{name}", PendingLeg)
-        if pending is None:
-            return
-        tx.state.delete(f"p/{name}")
-        book = self._book(tx, pending.check.selection.event_id)
-        if book is None:
-            return
-        self._decide(tx, pending.check, book, pending.epoch, pending.delay_ms, None)
-
-    def _decide(
-        self,
-        tx: Transaction,
-        check: LegCheck,
-        book: EventBook,
-        epoch: int,
-        delay_ms: int,
-        cause: str | None,
-    ) -> None:
-        selection = check.selection
-        row = book.find(selection.market_id, selection.specifiers)
-        if row is None:
-            self._decided(tx, check, cause, ReasonCode.UNKNOWN_MARKET, "no such market")
-            return
-        if check.check_cutoff and book.cutoff_passed:
-            self._decided(
-                tx, check, cause, ReasonCode.CUTOFF_PASSED, "changes closed at the cut-off"
-            )
-            return
-        jurisdiction = self.config.jurisdictions.get(check.jurisdiction)
-        if jurisdiction is None:
-            self._decided(tx, check, cause, ReasonCode.UNKNOWN_JURISDICTION, check.jurisdiction)
-            return
-        odds, probabilities = book.quote_of(row)
-        quote = Quote(
-            book.market(row),
-            book.sport,
-            book.in_play,
-            odds,
-            probabilities,
-            self._producer_up(tx, book),
-        )
-        verdict = evaluate_leg(
-            selection,
-            quote,
-            jurisdiction=jurisdiction,
-            channel=check.channel,
-            policy=check.policy,
-            index=check.index,
-        )
-        if epoch != book.epoch and verdict.reason in _MOVED_UNDER:
-            # A stop happened while the leg waited: the game changed under it, even if the
-            # repriced market has reopened since (with other odds).
-            self._decided(
-                tx,
-                check,
-                cause,
-                ReasonCode.MARKET_SUSPENDED,
-                "a bet stop fell within the live delay",
-            )
-            return
-        if not verdict.accepted:
-            assert verdict.reason is not None
-            self._decided(tx, check, cause, verdict.reason, verdict.detail)
-            return
-        held = book.liability.get(row.label, 0)
-        if held + check.liability_cents > self.config.limits.per_market_cents:
-            self._decided(
-                tx,
-                check,
-                cause,
-                ReasonCode.LIABILITY_EXCEEDED,
-                f"market {row.label} would hold {held + check.liability_cents} cents",
-            )
-            return
-        name = leg_id(check.operator, check.ticket_id, check.request, check.index)
-        tx.state.put(
-            leg_prefix(book.event_id) + name,
-            HeldLeg(
-                request=check.request,
-                ticket_id=check.ticket_id,
-                operator=check.operator,
-                coordinator=check.coordinator,
-                index=check.index,
-                market_id=row.id,
-                specifiers=row.specifiers,
-                outcome_id=selection.outcome_id,
-                liability_cents=check.liability_cents,
-            ),
-        )
-        liability = {**book.liability, row.label: held + check.liability_cents}
-        self._save(tx, msgspec.structs.replace(book, liability=liability))
-        self._decided(
-            tx,
-            check,
-            cause,
-            None,
-            "",
-            odds=verdict.odds[0],
-            in_play=verdict.in_play,
-            delay_ms=delay_ms,
-        )
-
-    @staticmethod
-    def _decided(
-        tx: Transaction,
-        check: LegCheck,
-        cause: str | None,
-        reason: ReasonCode | None,
-        detail: str,
-        *,
-        odds: float = 0.0,
-        in_play: bool = False,
-        delay_ms: int = 0,
-    ) -> None:
-        tx.emit(
-            REPLIES_STREAM,
-            LegDecided(
-                request=check.request,
-                ticket_id=check.ticket_id,
-                operator=check.operator,
-                index=check.index,
-                event_id=check.selection.event_id,
-                reason=reason,
-                detail=detail,
-                odds=odds,
-                in_play=in_play,
-                delay_ms=delay_ms,
-            ),
-            key=check.coordinator,
-            causation_id=cause,
-        )
-
-    def _leg_release(self, release: LegRelease, tx: Transaction) -> None:
-        name = leg_id(release.operator, release.ticket_id, release.request, release.index)
-        key = leg_prefix(release.event_id) + name
-        leg = tx.state.get(key, HeldLeg)
-        if leg is None:
-            return
-        tx.state.delete(key)
-        book = self._book(tx, release.event_id)
-        if book is None:
-            return
-        label = MarketRow(leg.market_id, leg.specifiers, (), MarketStatus.ACTIVE).label
-        left = max(book.liability.get(label, 0) - leg.liability_cents, 0)
-        self._save(tx, msgspec.structs.replace(book, liability={**book.liability, label: left}))
-
-    def _quote(self, record: Record[Any], request: QuoteRequest, tx: Transaction) -> None:
-        selection = request.selection
-        book = self._book(tx, selection.event_id)
-        row = None if book is None else book.find(selection.market_id, selection.specifiers)
-        reason: ReasonCode | None = None
-        detail = ""
-        probability = 0.0
-        if book is None or row is None:
-            reason, detail = ReasonCode.UNKNOWN_MARKET, "no such market"
-        elif book.cutoff_passed:
-            reason, detail = ReasonCode.CUTOFF_PASSED, "cash-out closed at the cut-off"
-        elif not self._producer_up(tx, book):
-            reason, detail = ReasonCode.PRODUCER_DOWN, "the results source is down"
-        elif row.status is MarketStatus.SUSPENDED:
-            reason, detail = ReasonCode.MARKET_SUSPENDED, f"market {row.label} is suspended"
-        elif row.status is not MarketStatus.ACTIVE:
-            reason, detail = ReasonCode.MARKET_CLOSED, f"market {row.label} is {row.status.value}"
-        else:
-            _, probabilities = book.quote_of(row)
-            probability = probabilities.get(selection.outcome_id, 0.0)
-            if probability <= 0.0:
-                reason, detail = ReasonCode.SELECTION_LOST, "the selection cannot win"
-        tx.emit(
-            REPLIES_STREAM,
-            QuoteReply(
-                request=request.request,
-                ticket_id=request.ticket_id,
-                operator=request.operator,
-                index=request.index,
-                reason=reason,
-                detail=detail,
-                probability=probability,
-            ),
-            key=request.coordinator,
-            causation_id=record.id,
-        )
+            save_book(tx, msgspec.structs.replace(book, cutoff_passed=True))

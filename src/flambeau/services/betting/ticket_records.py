@@ -1,0 +1,206 @@
+"""What the ticket half keeps per ticket, and the ticket state machine.
+
+Ticket states (every move goes through :func:`transition`)::
+
+    PENDING ──▶ OPEN ──▶ SETTLED ──(rollback)──▶ OPEN
+       │         │  └──▶ CASHED_OUT
+       ▼         └─(change)──▶ OPEN
+    REJECTED
+
+State keys, in the ticket processor's partition: ``t/<operator>\x1f<ticket>`` (a
+:class:`TicketRecord`), ``c/<operator>/<customer>`` (the customer's open liability, cents) and
+``a/<ledger>/<operator>/<customer>`` (the customer's ledger accounts were asked for).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import msgspec
+
+from flambeau.processing import Transaction
+from flambeau.services.betting.messages import customer_key
+from flambeau.services.betting.schemas import (
+    DECISIONS_STREAM,
+    Channel,
+    OddsPolicy,
+    ReasonCode,
+    Selection,
+    SettledOutcome,
+)
+
+__all__ = [
+    "Attempt",
+    "AttemptKind",
+    "Cause",
+    "IllegalTicketTransitionError",
+    "LegAnswer",
+    "TicketRecord",
+    "TicketState",
+    "add_liability",
+    "customer_liability",
+    "emit_decision",
+    "load_ticket",
+    "save_ticket",
+    "ticket_key",
+    "transition",
+]
+
+
+class IllegalTicketTransitionError(ValueError):
+    """A ticket state move the machine in this module's docstring forbids."""
+
+
+class TicketState(enum.Enum):
+    """Where a ticket is in its life."""
+
+    PENDING = "pending"
+    OPEN = "open"
+    REJECTED = "rejected"
+    SETTLED = "settled"
+    CASHED_OUT = "cashed_out"
+
+
+_T = TicketState
+_MOVES: dict[TicketState, frozenset[TicketState]] = {
+    _T.PENDING: frozenset({_T.OPEN, _T.REJECTED}),
+    _T.OPEN: frozenset({_T.OPEN, _T.SETTLED, _T.CASHED_OUT}),
+    _T.SETTLED: frozenset({_T.OPEN}),
+    _T.REJECTED: frozenset(),
+    _T.CASHED_OUT: frozenset(),
+}
+
+
+def transition(current: TicketState, target: TicketState) -> TicketState:
+    """Move a ticket from ``current`` to ``target``.
+
+    Raises:
+        IllegalTicketTransitionError: the move is not in the diagram.
+    """
+    if target not in _MOVES[current]:
+        raise IllegalTicketTransitionError(
+            f"a ticket cannot go from {current.value} to {target.value}"
+        )
+    return target
+
+
+class AttemptKind(enum.Enum):
+    """What an attempt on a ticket is."""
+
+    TICKET = "ticket"
+    CHANGE = "change"
+    CASH_OUT = "cash_out"
+
+
+class LegAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """One leg's answer to an attempt: a refusal, or odds (and a probability, for quotes)."""
+
+    reason: ReasonCode | None = None
+    detail: str = ""
+    odds: float = 0.0
+    probability: float = 0.0
+    in_play: bool = False
+    delay_ms: int = 0
+
+
+class Attempt(msgspec.Struct, frozen=True, kw_only=True):
+    """An attempt waiting for its legs' answers.
+
+    Attributes:
+        kind: A new ticket, a change or a cash-out.
+        request: Its id: the ticket id, the change id or the cash-out request id.
+        selections: The legs asked about.
+        stake_cents: The stake the ticket would have.
+        policy: The odds policy.
+        min_amount_cents: A cash-out's least acceptable amount.
+        answers: Answers so far, by leg.
+        settled: Legs that settled before the attempt was decided.
+    """
+
+    kind: AttemptKind
+    request: str
+    selections: tuple[Selection, ...]
+    stake_cents: int
+    policy: OddsPolicy = OddsPolicy.NONE
+    min_amount_cents: int | None = None
+    answers: dict[int, LegAnswer] = {}
+    settled: dict[int, SettledOutcome] = {}
+
+
+class TicketRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A ticket as the ticket half keeps it (state key ``t/<operator>/<ticket>``).
+
+    Attributes:
+        request: The attempt whose legs stand (the ticket id, or the last accepted change).
+        odds: Accepted odds, one per selection.
+        liability_cents: What the book loses if the ticket wins, counted against the customer.
+        pending: The attempt in progress, if any.
+        results: How the standing legs settled so far.
+        payout_cents: What the current settlement paid.
+        rounds: How many times the ticket was settled (each payout is its own transfer).
+    """
+
+    ticket_id: str
+    operator: str
+    customer_id: str
+    jurisdiction: str
+    channel: Channel
+    currency: str
+    state: TicketState = TicketState.PENDING
+    selections: tuple[Selection, ...]
+    stake_cents: int
+    request: str
+    odds: tuple[float, ...] = ()
+    liability_cents: int = 0
+    pending: Attempt | None = None
+    results: dict[int, SettledOutcome] = {}
+    payout_cents: int = 0
+    rounds: int = 0
+
+
+class Cause(NamedTuple):
+    """The input event an output answers, and the event time the output carries.
+
+    Decisions about a ticket carry the ticket's time when made on arrival, and the processing
+    time when made on the legs' answers (which carry no time of their own).
+    """
+
+    id: str
+    at: datetime
+
+
+def ticket_key(operator: str, ticket_id: str) -> str:
+    """The state key of a ticket."""
+    return f"t/{operator}\x1f{ticket_id}"
+
+
+def _liability_key(operator: str, customer_id: str) -> str:
+    return f"c/{customer_key(operator, customer_id)}"
+
+
+def load_ticket(tx: Transaction, operator: str, ticket_id: str) -> TicketRecord | None:
+    """The ticket, if the operator has one with this id."""
+    return tx.state.get(ticket_key(operator, ticket_id), TicketRecord)
+
+
+def save_ticket(tx: Transaction, ticket: TicketRecord) -> None:
+    """Store ``ticket`` with ``tx``'s batch."""
+    tx.state.put(ticket_key(ticket.operator, ticket.ticket_id), ticket)
+
+
+def customer_liability(tx: Transaction, operator: str, customer_id: str) -> int:
+    """The customer's open liability, in cents."""
+    return int(tx.state.get(_liability_key(operator, customer_id), int, 0))
+
+
+def add_liability(tx: Transaction, ticket: TicketRecord, cents: int) -> None:
+    """Add ``cents`` (negative: release) to the liability of ``ticket``'s customer."""
+    key = _liability_key(ticket.operator, ticket.customer_id)
+    tx.state.put(key, max(int(tx.state.get(key, int, 0)) + cents, 0))
+
+
+def emit_decision(tx: Transaction, event: Any, ticket_id: str, cause: Cause) -> None:
+    """Emit a decision about ``ticket_id`` on ``betting.decisions``."""
+    tx.emit(DECISIONS_STREAM, event, key=ticket_id, causation_id=cause.id, time=cause.at)
