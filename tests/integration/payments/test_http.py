@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from flambeau.services.payments.metrics import invariant_gauges
 from tests.integration.payments.conftest import Payments
 
 DMNEC = 1 << 1
@@ -44,11 +45,12 @@ async def balances(payments: Payments, account_id: int) -> tuple[int, int, int, 
     response = await payments.get(f"/v1/payments/accounts/{account_id}")
     assert response.status_code == 200, response.text
     found = response.json()
+    # every balance is shown, zeros included
     return (
-        found.get("debits_pending", 0),
-        found.get("debits_posted", 0),
-        found.get("credits_pending", 0),
-        found.get("credits_posted", 0),
+        found["debits_pending"],
+        found["debits_posted"],
+        found["credits_pending"],
+        found["credits_posted"],
     )
 
 
@@ -256,6 +258,12 @@ async def test_the_invariants_hold_after_traffic(payments: Payments) -> None:
     assert {(s["ledger"], s["debits_posted"], s["credits_posted"]) for s in ledgers} == {
         (1, 55, 55)
     }
+    # the same checks as gauges, for /metrics
+    lines = invariant_gauges(payments.log)()
+    assert any(line.startswith("flambeau_payments_invariant_violations{") for line in lines)
+    violations = [line for line in lines if line.startswith("flambeau_payments_invariant_vi")]
+    assert all(line.endswith(" 0") for line in violations)
+    assert 'flambeau_payments_ledger_imbalance{ledger="1",kind="posted"} 0' in lines
 
 
 async def test_unknown_accounts_are_404_problems(payments: Payments) -> None:

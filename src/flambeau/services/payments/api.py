@@ -47,6 +47,7 @@ __all__ = [
     "IDEMPOTENCY_HEADER",
     "MAX_BODY_BYTES",
     "AccountIn",
+    "AccountOut",
     "AccountTransfers",
     "AccountsBody",
     "Invariants",
@@ -133,7 +134,11 @@ class Pending(msgspec.Struct, frozen=True):
     status: str = "pending"
 
 
-class ListedTransfer(Transfer, frozen=True):
+class AccountOut(Account, frozen=True, omit_defaults=False):
+    """An account as ``GET /v1/payments/accounts/{id}`` shows it: every field, zeros included."""
+
+
+class ListedTransfer(Transfer, frozen=True, omit_defaults=False):
     """An accepted transfer with its status (``pending``, ``posted``, ``voided``, ``expired``)."""
 
     status: str

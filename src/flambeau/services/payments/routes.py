@@ -47,6 +47,7 @@ from flambeau.services.payments.api import (
     IDEMPOTENCY_HEADER,
     MAX_BODY_BYTES,
     AccountIn,
+    AccountOut,
     AccountsBody,
     AccountTransfers,
     Invariants,
@@ -62,6 +63,7 @@ from flambeau.services.payments.api import (
     parse_transfers,
     request_id,
 )
+from flambeau.services.payments.metrics import gauges
 from flambeau.services.payments.schemas import (
     CreateAccounts,
     CreateTransfers,
@@ -71,7 +73,7 @@ from flambeau.services.payments.schemas import (
 from flambeau.services.payments.state import is_u128
 from flambeau.services.payments.views import RECENT_PER_ACCOUNT, checks_view, ledger_view
 
-__all__ = ["routes"]
+__all__ = ["gauges", "routes"]
 
 REQUESTS = "payments.requests"
 DECISIONS = "payments.transfers"
@@ -246,7 +248,7 @@ _READ_PROBLEMS = _problems(*_AUTH, (404, "No such account or request"))
     tags=["payments"],
     responses=_READ_PROBLEMS,
 )
-async def get_account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> Any:
+async def get_account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> AccountOut:
     """The account with its four balance sums, as of every decision in the log now."""
     gateway = gateway_of(request)
     gateway.authorize(request, "read", DECISIONS)
@@ -255,7 +257,7 @@ async def get_account(request: Request[Any, Any, Any], account_id: FromPath[str]
     record = book.accounts.get(account_id)
     if record is None:
         raise _no_account(account_id)
-    return record.to_account()
+    return AccountOut(**msgspec.structs.asdict(record))
 
 
 @get(
@@ -324,6 +326,8 @@ async def get_invariants(request: Request[Any, Any, Any]) -> Invariants:
     total = sum(check.violations_total for check in latest)
     return Invariants(total == 0, total, latest)
 
+
+# ``gauges`` (the invariants on /metrics) is re-exported for the assembly module, beside routes.
 
 routes = [
     create_accounts,
