@@ -327,16 +327,18 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         Raises:
             IllegalMarketTransitionError: the status machine has no such move.
         """
-        rows = self.markets
-        count = sum(1 for row in rows if row.status is source)
+        replace = msgspec.structs.replace
+        moved: list[MarketRow] = []
+        count = 0
+        for row in self.markets:
+            if row.status is source:
+                row = replace(row, status=target)
+                count += 1
+            moved.append(row)
         if not count:
             return self, 0
         transition(source, target, market=self.event_id)  # one check serves every market
-        replace = msgspec.structs.replace
-        moved = tuple(
-            [replace(row, status=target) if row.status is source else row for row in rows]
-        )
-        return replace(self, markets=moved), count
+        return replace(self, markets=tuple(moved)), count
 
     def moving(
         self,
