@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: run test lint typecheck unit bench soak browser-deps clean help
+.PHONY: run test lint typecheck bench soak dashboard-data clean help
 
 help:
 	@echo "make run    - the Paris 2024 rehearsal on the embedded SQLite log (flambeau up)"
@@ -25,8 +25,8 @@ run: $(STAMP)
 	$(BIN)/flambeau up $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -39,6 +39,9 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(ARGS)
+
+dashboard-data: $(STAMP)
+	$(BIN)/python scripts/dashboard_data.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist

@@ -40,6 +40,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from flambeau.gateway.auth import Access, install_redaction
 from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.context import Gateway, gateway_of
+from flambeau.gateway.dashboard import dashboard_routes
 from flambeau.gateway.fanout import Hub
 from flambeau.gateway.ingest import ingest_routes
 from flambeau.gateway.keys import ADMIN_KEY_FILE, KeyRecord, KeyStore
@@ -338,6 +339,7 @@ def create_app(
         revoke_key,
         *ingest_handlers,
         *subscribe_routes(),
+        *dashboard_routes(),
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], include_in_schema=False
         ),
