@@ -1,7 +1,7 @@
 """``flambeau bench betting``: bet-stop latency and repricing throughput through the processors.
 
-One process, one event loop, one log, and the real ``betting.trading`` processor run by a
-:class:`~flambeau.processing.Worker`, as ``flambeau up`` runs it:
+One process, one event loop, one log, and the real ``betting.health`` and ``betting.trading``
+processors run by a :class:`~flambeau.processing.Worker`, as ``flambeau up`` runs them:
 
 1. 500 football matches go live (a start list, then a kick-off snapshot each): about 20
    markets and 40 outcomes per match, all priced and open.
@@ -10,13 +10,17 @@ One process, one event loop, one log, and the real ``betting.trading`` processor
    subscription makes) and times, for each score event, from just before its append to the
    moment it reads the ``bet_stop`` that the event caused (matched by ``causation_id``).
    Figures: ``bet_stop_p50_ms`` and ``bet_stop_p99_ms``.
-3. **Repricing.** Every match scores at once (one appended batch of 500 snapshots); the time
-   runs from the append to the last ``odds_change`` the subscriber reads, and every outcome
-   of those messages counts as one price. ``prices_per_s`` is the median over the rounds. It
-   includes everything on the way: stops, the vectorised pricing, building and encoding the
-   UOF messages, the commit, and the subscriber's reads. ``prices_per_cpu_s`` divides the same
-   prices by the CPU time this process spent, which tells the code's cost apart from a machine
-   shared with other work (``params.load_average_1m``).
+3. **Repricing.** A keep-alive of the matches' source moves the feed's clock on; each trading
+   partition then reprices all its live matches in one vectorised pass (the drift repricing
+   as the clock runs down). The time runs from the append to the last of the 500
+   ``odds_change`` messages the subscriber reads, and every outcome of those messages counts as
+   one price: ``prices_per_s`` is the median over the rounds. It includes the pricing,
+   building and encoding the UOF messages, the commits and the subscriber's reads.
+   ``prices_per_cpu_s`` divides the same prices by the CPU time this process spent, which
+   tells the code's cost apart from a machine shared with other work
+   (``params.load_average_1m``).
+4. **Goal bursts.** Every match scores at once (one batch of 500 snapshots): 500 stops, then
+   the repricing of all 500 matches; ``burst_prices_per_s`` counts the prices as above.
 
 The log is ``memory://`` by default: the figures are the processors' and the log's in-process
 path. ``run(quick, log_url="sqlite")`` runs the same over a SQLite log, whose writer thread adds
@@ -45,14 +49,17 @@ from flambeau.services.betting.config import BettingConfig
 from flambeau.services.betting.processors import betting_processors
 from flambeau.services.betting.schemas import ODDS_STREAM
 from flambeau.services.results.schemas import (
+    HEALTH,
     UNITS,
     Competitor,
     CompetitorResult,
+    KeepAlive,
     UnitResult,
 )
 
 EVENTS = 500
 SCORE_RATE_PER_S = 200.0
+DRIFT = timedelta(hours=1)
 FEED_SOURCE = "bench-timing"
 
 
@@ -183,19 +190,59 @@ async def _wait_for(condition: Any, timeout: float) -> None:
         await asyncio.sleep(0.01)
 
 
+async def _latencies(
+    log: Log, subscriber: _Subscriber, matches: list[_Match], goals: int, rng: random.Random
+) -> list[float]:
+    """One score event at a time, at a steady rate: seconds from append to its bet_stop."""
+    latencies: list[float] = []
+    interval = 1.0 / SCORE_RATE_PER_S
+    next_at = time.perf_counter()
+    for _ in range(goals):
+        match = matches[rng.randrange(len(matches))]
+        event_id = f"goal-{match.code}-{match.version + 1}"
+        event = match.goal(rng, event_id)
+        waiter = subscriber.expect(event_id)
+        started = time.perf_counter()
+        await log.append(UNITS, [event])
+        latencies.append(await asyncio.wait_for(waiter, 30.0) - started)
+        next_at += interval
+        delay = next_at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        else:
+            next_at = time.perf_counter()
+    return latencies
+
+
+async def _round(log: Log, subscriber: _Subscriber, stream: str, events: list[NewEvent],
+                 expected: int) -> tuple[float, float]:  # fmt: skip
+    """Append ``events``; (prices/s, prices per CPU-second) until ``expected`` odds changes."""
+    await asyncio.sleep(0.05)  # let earlier reprices land
+    before = len(subscriber.changes)
+    target = before + expected
+    started, cpu = time.perf_counter(), time.process_time()
+    await log.append(stream, events)
+    await _wait_for(lambda: len(subscriber.changes) >= target, 60.0)
+    spent = time.process_time() - cpu
+    priced = subscriber.changes[before:target]
+    prices = sum(outcomes for _, _, outcomes in priced)
+    return prices / (priced[-1][0] - started), prices / spent
+
+
 async def _bench(url: str, quick: bool) -> dict[str, Any]:
     goals = 300 if quick else 3000
     rounds = 3 if quick else 10
     rng = random.Random(7)
-    # No minute drift inside the measurement: only score events move prices.
-    config = BettingConfig(drift_every=timedelta(days=1))
-    trading = betting_processors(config).trading
+    # The minute drift is stretched to an hour: no drift reprices during the latency phase,
+    # and each keep-alive an hour on makes exactly one in the repricing phase.
+    config = BettingConfig(drift_every=DRIFT)
+    processors = betting_processors(config)
     async with await open_log(url) as log:
         subscriber = _Subscriber(log)
         await log.info(ODDS_STREAM)
         await subscriber.start()
         following = asyncio.create_task(subscriber.follow())
-        worker = Worker(log, [trading])
+        worker = Worker(log, [processors.health, processors.trading])
         running = asyncio.create_task(worker.run())
         try:
             matches = [_Match(i) for i in range(EVENTS)]
@@ -203,54 +250,38 @@ async def _bench(url: str, quick: bool) -> dict[str, Any]:
             await log.append(UNITS, [m.snapshot("live", running=True) for m in matches])
             await _wait_for(lambda: len(subscriber.live) == EVENTS, 120.0)
             outcomes_per_event = subscriber.changes[-1][2]
-
-            latencies: list[float] = []
-            interval = 1.0 / SCORE_RATE_PER_S
-            next_at = time.perf_counter()
-            for _ in range(goals):
-                match = matches[rng.randrange(EVENTS)]
-                event_id = f"goal-{match.code}-{match.version + 1}"
-                event = match.goal(rng, event_id)
-                waiter = subscriber.expect(event_id)
-                started = time.perf_counter()
-                await log.append(UNITS, [event])
-                latencies.append(await asyncio.wait_for(waiter, 30.0) - started)
-                next_at += interval
-                delay = next_at - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                else:
-                    next_at = time.perf_counter()
-
-            throughputs: list[float] = []
-            per_cpu: list[float] = []
-            for round_number in range(rounds):
-                await asyncio.sleep(0.05)  # let the last reprices land
-                before = len(subscriber.changes)
-                target = before + EVENTS
-                burst = [m.goal(rng, f"burst-{round_number}-{i}") for i, m in enumerate(matches)]
-                started, cpu = time.perf_counter(), time.process_time()
-                await log.append(UNITS, burst)
-                await _wait_for(lambda: len(subscriber.changes) >= target, 60.0)  # noqa: B023
-                spent = time.process_time() - cpu
-                priced = subscriber.changes[before:target]
-                prices = sum(outcomes for _, _, outcomes in priced)
-                throughputs.append(prices / (priced[-1][0] - started))
-                per_cpu.append(prices / spent)
+            latencies = await _latencies(log, subscriber, matches, goals, rng)
+            drift: list[tuple[float, float]] = []
+            clock = utc_now()
+            for _ in range(rounds):
+                clock += DRIFT + timedelta(seconds=1)
+                tick = KeepAlive(source=FEED_SOURCE, seen_at=clock)
+                events = [NewEvent(tick, key=FEED_SOURCE, time=clock)]
+                drift.append(await _round(log, subscriber, HEALTH, events, EVENTS))
+            bursts: list[tuple[float, float]] = []
+            for number in range(rounds):
+                burst = [m.goal(rng, f"burst-{number}-{i}") for i, m in enumerate(matches)]
+                bursts.append(await _round(log, subscriber, UNITS, burst, EVENTS))
         finally:
             worker.stop()
             await running
             following.cancel()
             await asyncio.gather(following, return_exceptions=True)
     latency = percentiles_ms(latencies)
+
+    def median(values: list[tuple[float, float]], which: int) -> int:
+        return round(statistics.median(v[which] for v in values))
+
     return {
         "figures": {
             "bet_stop_p50_ms": latency["p50_ms"],
             "bet_stop_p99_ms": latency["p99_ms"],
             "bet_stop_max_ms": latency["max_ms"],
-            "prices_per_s": round(statistics.median(throughputs)),
-            "prices_per_s_best": round(max(throughputs)),
-            "prices_per_cpu_s": round(statistics.median(per_cpu)),
+            "prices_per_s": median(drift, 0),
+            "prices_per_s_best": round(max(v[0] for v in drift)),
+            "prices_per_cpu_s": median(drift, 1),
+            "burst_prices_per_s": median(bursts, 0),
+            "burst_prices_per_cpu_s": median(bursts, 1),
         },
         "baseline": {},
         "ratio": None,
@@ -262,7 +293,7 @@ async def _bench(url: str, quick: bool) -> dict[str, Any]:
             "score_events": goals,
             "score_rate_per_s": SCORE_RATE_PER_S,
             "reprice_rounds": rounds,
-            "processor": trading.name,
+            "processors": [processors.health.name, processors.trading.name],
             "partitions": 8,
             "load_average_1m": round(os.getloadavg()[0], 2),
         },
