@@ -1,8 +1,13 @@
 """Payments: a TigerBeetle-style double-entry ledger with holds, linked chains and fraud rules.
 
-Modules: :mod:`.schemas` (stream payloads), :mod:`.results` (result codes), :mod:`.status`
+The model: :mod:`.schemas` (stream payloads), :mod:`.results` (result codes), :mod:`.status`
 (the transfer state machine), :mod:`.state` (stored state), :mod:`.ledger` (the model),
 :mod:`.decisions` (requests to decision events, per partition), :mod:`.fraud` and
-:mod:`.velocity` (rules and counters), :mod:`.invariants` (checks), :mod:`.reference` (an
-independent model for recovery tests), :mod:`.throughput` (a micro-measurement).
+:mod:`.velocity` (rules and counters), :mod:`.invariants` (full checks), :mod:`.reference`
+(an independent model for recovery tests), :mod:`.throughput` (a micro-measurement).
+
+On the platform: :mod:`.processors` (the ``payments.ledger`` processor), :mod:`.books` (each
+partition's decoded state, kept between batches), :mod:`.monitor` (invariant checks after every
+batch), :mod:`.views` (read models), :mod:`.api` and :mod:`.routes` (the HTTP API),
+:mod:`.metrics` (the invariants as gauges). See ``docs/payments.md``.
 """
