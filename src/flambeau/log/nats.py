@@ -32,13 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import partial
 from urllib.parse import SplitResult
 
@@ -47,13 +44,11 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
-from nats.js.api import DiscardPolicy, RePublish, StorageType, StreamConfig, StreamInfo
+from nats.js.api import StreamInfo
 
 from flambeau.errors import (
     BackendUnavailableError,
     InvalidEventError,
-    InvalidLogURLError,
     LogClosedError,
 )
 from flambeau.events import (
@@ -66,8 +61,21 @@ from flambeau.events import (
     utc_now,
 )
 from flambeau.log._nats_groups import CommitConflictError, Groups
+from flambeau.log._nats_options import Options, parse_options
+from flambeau.log._nats_streams import (
+    META_EPOCH,
+    META_PARTITIONS,
+    META_STREAM,
+    StreamView,
+    bounds,
+    epoch_of,
+    jetstream_name,
+    notify_subject,
+    ready,
+    stream_config,
+    subject,
+)
 from flambeau.log._nats_wire import PubAck, Publisher, Reader, Retrier, msg_id_header
-from flambeau.log._registry import reject_unknown, take_window
 from flambeau.log.base import Appended, LogBase, Offsets, StateChange, partition_for
 from flambeau.log.base import StreamInfo as LogStreamInfo
 
@@ -75,169 +83,13 @@ __all__ = ["CommitConflictError", "NatsLog", "open_backend"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT = 4222
-MIN_DUPLICATE_WINDOW_S = 0.1
 RECONNECT_WAIT_S = 1
 _LAGGING_REPLICA_PAUSES_S = (0.001, 0.005, 0.02)
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode_raw_record = msgspec.msgpack.Decoder(Record[msgspec.Raw]).decode
 _replace = msgspec.structs.replace
-_META_STREAM = "flambeau.stream"
-_META_PARTITION = "flambeau.partition"
-_META_PARTITIONS = "flambeau.partitions"
-_META_EPOCH = "flambeau.epoch"
 _NAME_IN_USE = 10058
-
-
-def subject(stream: str, partition: int) -> str:
-    """The JetStream subject of one partition: ``fb.<stream>.<partition>``."""
-    return f"fb.{stream}.{partition}"
-
-
-def jetstream_name(stream: str, partition: int) -> str:
-    """The JetStream stream holding one partition: ``FB_<stream with . as ~>_<partition>``."""
-    return f"FB_{stream.replace('.', '~')}_{partition}"
-
-
-def notify_subject(stream: str) -> str:
-    """Where stored messages of ``stream`` are republished (headers only), for waiters."""
-    return f"fbn.{stream}.*"
-
-
-@dataclass(frozen=True)
-class Options:
-    """What a ``nats://`` URL configures.
-
-    Attributes:
-        servers: Server URLs to connect to (a cluster may list several, comma-separated).
-        dedupe_window: JetStream's duplicate window for event ids (capped by ``max_age``).
-        replicas: JetStream replicas of each stream and of the KV bucket (1 to 5; 3 in a
-            cluster).
-        memory: Keep streams in memory instead of files (tests and benchmarks only).
-        timeout: Seconds a write or read may wait for the server across reconnects.
-        open_timeout: Seconds to keep retrying, with back-off, when the server is down at open.
-        creds: A NATS credentials file, for servers with authentication.
-    """
-
-    servers: list[str]
-    dedupe_window: timedelta
-    replicas: int = 1
-    memory: bool = False
-    timeout: float = 30.0
-    open_timeout: float = 10.0
-    creds: str | None = None
-
-
-def _number(options: dict[str, str], name: str, default: float, url: SplitResult) -> float:
-    raw = options.pop(name, None)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidLogURLError(
-            f"{name} must be a number of seconds, got {raw!r} in {url.geturl()!r}"
-        ) from None
-    if value <= 0:
-        raise InvalidLogURLError(f"{name} must be positive in {url.geturl()!r}")
-    return value
-
-
-def parse_options(url: SplitResult, options: dict[str, str]) -> Options:
-    """Read a ``nats://`` URL: hosts, then the options it may carry.
-
-    Raises:
-        InvalidLogURLError: a malformed host list or option, or an unknown option.
-    """
-    userinfo, _, hosts = url.netloc.rpartition("@")
-    if not hosts or url.path not in ("", "/"):
-        raise InvalidLogURLError(
-            f"a NATS log URL is nats://host:port[,host:port...][?options], got {url.geturl()!r}"
-        )
-    servers = []
-    for host in hosts.split(","):
-        name, _, port = host.partition(":")
-        if not name or (port and not port.isdigit()):
-            raise InvalidLogURLError(f"bad NATS server address {host!r} in {url.geturl()!r}")
-        auth = f"{userinfo}@" if userinfo else ""
-        servers.append(f"nats://{auth}{name}:{port or DEFAULT_PORT}")
-    window = take_window(options, url)
-    raw_replicas = options.pop("replicas", "1")
-    if not raw_replicas.isdigit() or not 1 <= int(raw_replicas) <= 5:
-        raise InvalidLogURLError(
-            f"replicas must be 1 to 5 (3 in a cluster), got {raw_replicas!r} in {url.geturl()!r}"
-        )
-    storage = options.pop("storage", "file")
-    if storage not in ("file", "memory"):
-        raise InvalidLogURLError(f"storage must be 'file' or 'memory', got {storage!r}")
-    timeout = _number(options, "timeout", 30.0, url)
-    open_timeout = _number(options, "open_timeout", 10.0, url)
-    creds = options.pop("creds", None)
-    reject_unknown(options, url)
-    return Options(
-        servers=servers,
-        dedupe_window=window,
-        replicas=int(raw_replicas),
-        memory=storage == "memory",
-        timeout=timeout,
-        open_timeout=open_timeout,
-        creds=creds,
-    )
-
-
-@dataclass(eq=False)
-class _Stream:
-    """What this process knows of one Flambeau stream."""
-
-    spec: StreamSpec
-    epoch: str
-    names: list[str]
-    subjects: list[bytes]
-    start: list[int]
-    end: list[int]
-    waiters: list[asyncio.Future[None]] = field(default_factory=list)
-    watch: Subscription | None = None
-
-    @property
-    def partitions(self) -> int:
-        return len(self.names)
-
-    def info(self) -> LogStreamInfo:
-        count = self.partitions
-        return LogStreamInfo(
-            name=self.spec.name,
-            partitions=count,
-            epoch=self.epoch,
-            start={p: self.start[p] for p in range(count)},
-            end={p: self.end[p] for p in range(count)},
-        )
-
-    def advance(self, partition: int, end: int) -> None:
-        if end > self.end[partition]:
-            self.end[partition] = end
-            self.wake()
-
-    def wake(self) -> None:
-        waiters, self.waiters = self.waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-
-
-def _epoch_of(infos: Sequence[StreamInfo]) -> str:
-    """One epoch per Flambeau stream: its partitions' epochs, combined if a partition was reset."""
-    epochs = [(info.config.metadata or {}).get(_META_EPOCH, "") for info in infos]
-    if len(set(epochs)) == 1:
-        return epochs[0]
-    return hashlib.sha256("|".join(epochs).encode()).hexdigest()[:16]
-
-
-def _bounds(info: StreamInfo) -> tuple[int, int]:
-    """(first retained offset, next offset) of a partition stream."""
-    state = info.state
-    end = state.last_seq
-    return min(max(state.first_seq - 1, 0), end), end
 
 
 class NatsLog(LogBase):
@@ -253,7 +105,7 @@ class NatsLog(LogBase):
         self._publisher = Publisher(self._nc, url, options.timeout)
         self._reader = Reader(self._nc, url, options.timeout)
         self._groups: Groups | None = None
-        self._streams: dict[str, _Stream] = {}
+        self._streams: dict[str, StreamView] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         self._closed = False
         self._resync_task: asyncio.Task[None] | None = None
@@ -372,32 +224,6 @@ class NatsLog(LogBase):
 
     # -- streams --------------------------------------------------------------------------------
 
-    def _config(self, spec: StreamSpec, partition: int, count: int, epoch: str) -> StreamConfig:
-        opts = self.options
-        window = opts.dedupe_window.total_seconds()
-        max_age = spec.max_age.total_seconds() if spec.max_age is not None else None
-        if max_age is not None:
-            window = min(window, max_age)  # JetStream requires the window to fit in max_age
-        subj = subject(spec.name, partition)
-        return StreamConfig(
-            name=jetstream_name(spec.name, partition),
-            subjects=[subj],
-            storage=StorageType.MEMORY if opts.memory else StorageType.FILE,
-            num_replicas=opts.replicas,
-            max_age=max_age,
-            max_bytes=spec.max_bytes if spec.max_bytes is not None else -1,
-            discard=DiscardPolicy.OLD,
-            duplicate_window=max(window, MIN_DUPLICATE_WINDOW_S),
-            allow_direct=True,
-            republish=RePublish(src=subj, dest=f"fbn.{spec.name}.{partition}", headers_only=True),
-            metadata={
-                _META_STREAM: spec.name,
-                _META_PARTITION: str(partition),
-                _META_PARTITIONS: str(count),
-                _META_EPOCH: epoch,
-            },
-        )
-
     async def _partition(
         self, spec: StreamSpec, partition: int, count: int, epoch: str, create: bool
     ) -> StreamInfo | None:
@@ -411,7 +237,9 @@ class NatsLog(LogBase):
                 if not create:
                     return None
             try:
-                return await self._js.add_stream(self._config(spec, partition, count, epoch))
+                return await self._js.add_stream(
+                    stream_config(spec, partition, count, epoch, self.options)
+                )
             except nats.js.errors.BadRequestError as exc:
                 if exc.err_code != _NAME_IN_USE:
                     raise
@@ -419,7 +247,7 @@ class NatsLog(LogBase):
 
         return await self._retry(f"open stream {name}", ensure)
 
-    async def _stream(self, name: str, *, create: bool) -> _Stream | None:
+    async def _stream(self, name: str, *, create: bool) -> StreamView | None:
         """This process's view of stream ``name``; ``None`` if it does not exist and not ``create``.
 
         Raises:
@@ -439,21 +267,21 @@ class NatsLog(LogBase):
             if first is None:
                 return None
             meta = first.config.metadata or {}
-            count = int(meta.get(_META_PARTITIONS, spec.partitions))
-            epoch = meta.get(_META_EPOCH, "")
+            count = int(meta.get(META_PARTITIONS, spec.partitions))
+            epoch = meta.get(META_EPOCH, "")
             rest = await asyncio.gather(
                 *(self._partition(spec, p, count, epoch, True) for p in range(1, count))
             )
             infos = [first, *(info for info in rest if info is not None)]
             await self._reconcile(spec, infos, count)
-            bounds = [_bounds(info) for info in infos]
-            stream = _Stream(
+            limits = [bounds(info) for info in infos]
+            stream = StreamView(
                 spec=spec,
-                epoch=_epoch_of(infos),
+                epoch=epoch_of(infos),
                 names=[jetstream_name(name, p) for p in range(count)],
                 subjects=[subject(name, p).encode() for p in range(count)],
-                start=[b[0] for b in bounds],
-                end=[b[1] for b in bounds],
+                start=[b[0] for b in limits],
+                end=[b[1] for b in limits],
             )
             self._streams[name] = stream
             return stream
@@ -462,7 +290,7 @@ class NatsLog(LogBase):
         """Apply a changed retention or duplicate window of the registry to existing streams."""
         for partition, info in enumerate(infos):
             meta = info.config.metadata or {}
-            wanted = self._config(spec, partition, count, meta.get(_META_EPOCH, ""))
+            wanted = stream_config(spec, partition, count, meta.get(META_EPOCH, ""), self.options)
             have = info.config
             if (
                 (have.max_age or 0) == (wanted.max_age or 0)
@@ -475,7 +303,7 @@ class NatsLog(LogBase):
                 f"update stream {wanted.name}", partial(self._js.update_stream, wanted)
             )
 
-    async def _refresh(self, stream: _Stream) -> None:
+    async def _refresh(self, stream: StreamView) -> None:
         """Re-read start, end and epoch of every partition from the server."""
 
         async def one(name: str) -> StreamInfo:
@@ -489,12 +317,12 @@ class NatsLog(LogBase):
             stream.wake()
             raise
         for partition, info in enumerate(infos):
-            start, end = _bounds(info)
+            start, end = bounds(info)
             stream.start[partition] = start
             if end < stream.end[partition]:  # purged and recreated: a new epoch follows
                 stream.end[partition] = end
             stream.advance(partition, end)
-        stream.epoch = _epoch_of(infos)
+        stream.epoch = epoch_of(infos)
 
     # -- appending ------------------------------------------------------------------------------
 
@@ -510,7 +338,7 @@ class NatsLog(LogBase):
 
     def _frames(
         self,
-        stream: _Stream,
+        stream: StreamView,
         events: Sequence[NewEvent],
         items: list[tuple[bytes, bytes, bytes]],
         where: list[int],
@@ -556,7 +384,7 @@ class NatsLog(LogBase):
 
     @staticmethod
     def _placed(
-        stream: _Stream, refs: list[int], acks: Sequence[PubAck], where: Sequence[int]
+        stream: StreamView, refs: list[int], acks: Sequence[PubAck], where: Sequence[int]
     ) -> list[Appended]:
         placed: list[Appended] = []
         for ref in refs:
@@ -618,11 +446,11 @@ class NatsLog(LogBase):
         state = await self._stream(stream, create=True)
         assert state is not None
         deadline = time.monotonic() + timeout
-        if _ready(state, after):
+        if ready(state, after):
             return True
         if state.watch is None:
             await self._watch(state)
-            if _ready(state, after):
+            if ready(state, after):
                 return True
         loop = asyncio.get_running_loop()
         while True:
@@ -635,10 +463,10 @@ class NatsLog(LogBase):
                 await asyncio.wait_for(waiter, remaining)
             except TimeoutError:
                 return False
-            if _ready(state, after):
+            if ready(state, after):
                 return True
 
-    async def _watch(self, stream: _Stream) -> None:
+    async def _watch(self, stream: StreamView) -> None:
         """Subscribe to the stream's republished headers, then catch up on what came before."""
 
         async def notified(msg: Msg) -> None:
@@ -675,7 +503,7 @@ class NatsLog(LogBase):
             page = await self._retry("list streams", partial(self._js.streams_info, offset))
             for info in page:
                 meta = info.config.metadata or {}
-                name = meta.get(_META_STREAM)
+                name = meta.get(META_STREAM)
                 if name is not None and name in self.registry:
                     names.add(name)
             offset += len(page)
@@ -790,11 +618,6 @@ class NatsLog(LogBase):
             self._resync_task.cancel()
         if not self._nc.is_closed:
             await self._nc.close()
-
-
-def _ready(stream: _Stream, after: Mapping[int, int]) -> bool:
-    end = stream.end
-    return any(0 <= p < len(end) and end[p] > offset for p, offset in after.items())
 
 
 async def open_backend(url: SplitResult, options: dict[str, str], registry: Registry) -> NatsLog:
