@@ -16,8 +16,10 @@ token is the state as of that commit. Anything else forces a reload from ``tx.st
   book, say after a crash, or after another worker processed the partition meanwhile;
 - two logs in one process run the same processor (tests): their tokens differ.
 
-The shelf keeps at most :data:`KEEP` books per (processor, partition), so books of stopped
-engines do not pile up.
+The shelf keeps one book per (processor, partition) (:data:`KEEP`): a book left behind by a
+stopped engine is dropped when the partition's next book is filed, so a long-running worker
+never holds two copies of a partition. (Two logs running the same processor in one process
+would take turns reloading: still correct, only slower.)
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ __all__ = ["KEEP", "OWN_PREFIX", "TOKEN_KEY", "Book", "Shelf"]
 OWN_PREFIX = "p/"
 """State keys of the processor itself, beside the ledger's and the fraud engine's."""
 TOKEN_KEY = OWN_PREFIX + "token"
-KEEP = 2
+KEEP = 1
 
 _encode = msgspec.msgpack.encode
 
