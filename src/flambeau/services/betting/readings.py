@@ -38,6 +38,7 @@ __all__ = [
     "OVER",
     "RUNNING",
     "Sides",
+    "has_profile",
     "match_result",
     "profile_of",
     "race_result",
@@ -65,6 +66,15 @@ NON_RUNNER_MARKS = frozenset({"DNS"})
 
 Sides = tuple[tuple[str, str], ...]
 """``(code, name)`` of each side, home first for a match."""
+
+
+def has_profile(discipline: str) -> bool:
+    """Whether units of ``discipline`` may carry markets (its sport has a pricing profile)."""
+    try:
+        profile_for(discipline)
+    except UnknownSportError:
+        return False
+    return True
 
 
 def profile_of(discipline: str, head_to_head: bool) -> SportProfile | None:

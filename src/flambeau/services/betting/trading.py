@@ -81,6 +81,7 @@ from flambeau.services.betting.readings import (
     OFFICIAL,
     OVER,
     RUNNING,
+    has_profile,
     match_result,
     profile_of,
     race_result,
@@ -115,6 +116,10 @@ ALIVE_KEY = f"producer:{LIVE_PRODUCER}"
 _TERMINAL = frozenset({MarketStatus.SETTLED, MarketStatus.CANCELLED})
 _OPEN = frozenset({MarketStatus.ACTIVE, MarketStatus.SUSPENDED, MarketStatus.HANDED_OVER})
 _PRICED_PHASES = frozenset({EventPhase.NOT_STARTED, EventPhase.LIVE})
+DIRTY_KEY = "dirty"
+"""State key of the events waiting for the next reprice, with what moved each."""
+OPEN_KEY = "open"
+"""State key of the events not yet over, in the order they opened."""
 
 
 def _goals(
@@ -197,8 +202,26 @@ class Trading:
         ``odds_change``: it traces the reprice to its goal, and makes its id unique even when
         two reprices fire in the same clock tick.
         """
-        tx.state.put(f"d/{book.event_id}", cause)
+        # One small key, not a key per event: a prefix scan would sort every key of the
+        # partition (held legs included) on each reprice.
+        dirty: dict[str, str] = tx.state.get(DIRTY_KEY, dict[str, str], {})
+        if dirty.get(book.event_id) != cause:
+            tx.state.put(DIRTY_KEY, {**dirty, book.event_id: cause})
         tx.timers.at("reprice", tx.now(), domain=TimeDomain.PROCESSING)
+
+    @staticmethod
+    def _open_events(tx: Transaction) -> list[EventBook]:
+        """The books of the events not yet over (an index key, kept by open and close)."""
+        books = (load_book(tx, event_id) for event_id in tx.state.get(OPEN_KEY, list[str], []))
+        return [book for book in books if book is not None]
+
+    @staticmethod
+    def _index(tx: Transaction, event_id: str, *, open_: bool) -> None:
+        events: list[str] = tx.state.get(OPEN_KEY, list[str], [])
+        if open_ and event_id not in events:
+            tx.state.put(OPEN_KEY, [*events, event_id])
+        elif not open_ and event_id in events:
+            tx.state.put(OPEN_KEY, [e for e in events if e != event_id])
 
     def _set_cutoff(self, tx: Transaction, book: EventBook, cause: str | None) -> EventBook:
         """(Re)arm the event-time cut-off timer; reopen changes if the estimate moved later."""
@@ -235,10 +258,11 @@ class Trading:
     def _schedule(self, record: Record[Any], data: UnitScheduleChanged, tx: Transaction) -> None:
         book = load_book(tx, data.unit)
         if book is None:
-            # Sides come with the first result snapshot (the start list); keep the times.
-            tx.state.put(
-                f"s/{data.unit}", _Schedule(start=data.start, end=data.end, status=data.status)
-            )
+            # Sides come with the first result snapshot (the start list); keep the times of
+            # units that may carry markets.
+            if has_profile(data.discipline):
+                note = _Schedule(start=data.start, end=data.end, status=data.status)
+                tx.state.put(f"s/{data.unit}", note)
             return
         book = self._times(tx, book, data.start, data.end, record)
         if data.status == CANCELLED:
@@ -331,6 +355,7 @@ class Trading:
             source=data.source,
         )
         book = book.relaid(None)
+        self._index(tx, book.event_id, open_=True)
         tx.emit(
             ODDS_STREAM,
             fixture_change(book.fixture(), FixtureChangeType.NEW, timestamp=record.time),
@@ -389,6 +414,7 @@ class Trading:
         book = self._stop(tx, book, StopReason.EVENT_STATUS, record.time, record.id)
         book, _ = book.moving(MarketStatus.DEACTIVATED, only=_OPEN)
         book = msgspec.structs.replace(book, phase=EventPhase.ENDED)
+        self._index(tx, book.event_id, open_=False)
         self._emit_odds(tx, book, record.time, record.id)
         return msgspec.structs.replace(book, stop_reason=None, announce=0)
 
@@ -474,6 +500,7 @@ class Trading:
         """The unit is cancelled: void every market not yet settled (``bet_cancel``)."""
         if book.phase is EventPhase.CANCELLED:
             return book
+        self._index(tx, book.event_id, open_=False)
         open_rows = [row for row in book.rows() if row.status not in _TERMINAL]
         tx.emit(
             ODDS_STREAM,
@@ -531,7 +558,7 @@ class Trading:
         if was_up == data.up:
             return
         tx.state.put(f"src/{data.source}", data.up)
-        for _, book in tx.state.scan("e/", EventBook):
+        for book in self._open_events(tx):
             if book.source != data.source or not book.tradeable:
                 continue
             if data.up:
@@ -545,9 +572,10 @@ class Trading:
     def _reprice(self, tx: Transaction) -> None:
         books: list[EventBook] = []
         causes: list[str | None] = []
-        for key, cause in tx.state.scan("d/", str):
-            tx.state.delete(key)
-            book = load_book(tx, key.removeprefix("d/"))
+        dirty: dict[str, str] = tx.state.get(DIRTY_KEY, dict[str, str], {})
+        tx.state.delete(DIRTY_KEY)
+        for event_id, cause in dirty.items():
+            book = load_book(tx, event_id)
             if book is not None and book.markets and book.phase in _PRICED_PHASES:
                 books.append(book)
                 causes.append(cause)
@@ -556,7 +584,7 @@ class Trading:
     def _drift(self, timer: Timer, tx: Transaction) -> None:
         live = [
             book
-            for _, book in tx.state.scan("e/", EventBook)
+            for book in self._open_events(tx)
             if book.in_play and book.profile.model is PricingModel.POISSON and not book.stop_reason
         ]
         if live:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
+
 from flambeau.events import NewEvent
 from flambeau.services.betting.config import BettingConfig
 from flambeau.services.betting.markets import MarketStatus
@@ -17,7 +19,12 @@ from flambeau.services.betting.schemas import (
     OddsChange,
     StopReason,
 )
-from flambeau.services.results.schemas import Competitor, CompetitorResult, UnitResult
+from flambeau.services.results.schemas import (
+    Competitor,
+    CompetitorResult,
+    UnitResult,
+    UnitScheduleChanged,
+)
 from flambeau.testing import Advance, Item, run
 
 from .feeds import (
@@ -259,3 +266,38 @@ def test_a_restarted_partition_emits_exactly_what_an_uninterrupted_one_does() ->
     assert kinds.count("BetStop") == 3
     assert kinds[-1] == "BetSettlement"
     assert kinds.count("OddsChange") > 20  # a drift reprice per minute of play, too
+
+
+def test_the_schedule_gives_the_times_and_a_moved_start_is_announced() -> None:
+    desk = new_desk(payments=False)
+    scheduled = UnitScheduleChanged(
+        competition="OG2024", unit=MATCH, discipline="FBL", status="scheduled",  # type: ignore[arg-type]
+        start=KICK_OFF, end=KICK_OFF + timedelta(minutes=115), version=1,
+    )  # fmt: skip
+    desk.send("results.units", scheduled, key=MATCH, time=KICK_OFF - timedelta(days=1))
+    start_list = UnitResult(
+        competition="OG2024", unit=MATCH, discipline="FBL", version=1, status="start_list",  # type: ignore[arg-type]
+        shape="head_to_head", home="FRA", away="ESP",  # type: ignore[arg-type]
+        competitors=(CompetitorResult(competitor=Competitor(code="FRA")),
+                     CompetitorResult(competitor=Competitor(code="ESP"))),
+    )  # fmt: skip
+    desk.send("results.units", start_list, key=MATCH, time=KICK_OFF - timedelta(hours=20))
+    (created,) = [e for e in desk.events("betting.odds") if isinstance(e, FixtureChange)]
+    assert created.start_time == KICK_OFF
+    later = msgspec.structs.replace(scheduled, start=KICK_OFF + timedelta(hours=2), version=2)
+    desk.send("results.units", later, key=MATCH, time=KICK_OFF - timedelta(hours=1))
+    moved = [e for e in desk.events("betting.odds") if isinstance(e, FixtureChange)][-1]
+    assert moved.change_type is FixtureChangeType.DATETIME
+    assert moved.start_time == KICK_OFF + timedelta(hours=2)
+
+
+def test_units_of_sports_without_markets_leave_no_state() -> None:
+    result = run(
+        betting_processors(BettingConfig()).trading,
+        [("results.units", NewEvent(UnitScheduleChanged(
+            competition="OG2024", unit="GARM1APPH-------------FNL-000100--", discipline="GAR",
+            status="scheduled", start=KICK_OFF,  # type: ignore[arg-type]
+        ), key="GARM1APPH-------------FNL-000100--", time=KICK_OFF))],
+    )  # fmt: skip
+    assert result.events("betting.odds") == []
+    assert all(not state for state in result.state.values())
