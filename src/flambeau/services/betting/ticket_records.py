@@ -140,6 +140,8 @@ class TicketRecord(msgspec.Struct, frozen=True, kw_only=True):
         results: How the standing legs settled so far.
         payout_cents: What the current settlement paid.
         rounds: How many times the ticket was settled (each payout is its own transfer).
+        coordinator: The key the ticket arrived under on ``betting.bets``; answers about its
+            legs come back under it, to this partition, however the producer keyed it.
     """
 
     ticket_id: str
@@ -158,6 +160,7 @@ class TicketRecord(msgspec.Struct, frozen=True, kw_only=True):
     results: dict[int, SettledOutcome] = {}
     payout_cents: int = 0
     rounds: int = 0
+    coordinator: str = ""
 
 
 class Cause(NamedTuple):

@@ -2,7 +2,9 @@
 
 :class:`Tickets` is the handler of the ``betting.tickets`` processor. It reads ``betting.bets``
 and ``betting.replies``, both keyed by ``<operator>/<customer>``, so a customer's tickets, their
-liability and every answer about them meet in one partition.
+liability and every answer about them meet in one partition. (A producer that keys tickets
+otherwise still gets answers: they come back under the key the ticket came with; only its
+changes and cash-outs must then use that key, and its customer's liability is counted per key.)
 
 A ticket, a change and a cash-out are each an *attempt* on the ticket: the ticket half sends
 one message per leg to the leg's event partition (``betting.legs``), which decides it after the
@@ -94,7 +96,7 @@ class Tickets:
                 cause = Cause(record.id, record.time)
                 match data:
                     case TicketSubmitted():
-                        self._submitted(cause, data, tx)
+                        self._submitted(cause, data, tx, record.key)
                     case TicketChange():
                         self._change(cause, data, tx)
                     case CashOutRequest():
@@ -105,7 +107,7 @@ class Tickets:
 
     # ------------------------------------------------------------------ new tickets
 
-    def _submitted(self, cause: Cause, ticket: TicketSubmitted, tx: Transaction) -> None:
+    def _submitted(self, cause: Cause, ticket: TicketSubmitted, tx: Transaction, key: str) -> None:
         if load_ticket(tx, ticket.operator, ticket.ticket_id) is not None:
             return  # the same ticket id again: the gateway answers with the first decision
         rejected = self._static_reason(ticket.jurisdiction, ticket.currency, ticket.selections)
@@ -119,6 +121,7 @@ class Tickets:
             selections=ticket.selections,
             stake_cents=ticket.stake_cents,
             request=ticket.ticket_id,
+            coordinator=key or customer_key(ticket.operator, ticket.customer_id),
         )
         if rejected is not None:
             reason, index, detail = rejected
@@ -176,7 +179,7 @@ class Tickets:
         *,
         check_cutoff: bool,
     ) -> None:
-        coordinator = customer_key(ticket.operator, ticket.customer_id)
+        coordinator = ticket.coordinator or customer_key(ticket.operator, ticket.customer_id)
         if attempt.kind is AttemptKind.CASH_OUT:
             for index, selection in enumerate(attempt.selections):
                 tx.emit(

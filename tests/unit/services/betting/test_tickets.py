@@ -23,6 +23,7 @@ from flambeau.services.betting.schemas import (
     OddsPolicy,
     ReasonCode,
     RollbackBetSettlement,
+    Selection,
     TicketAccepted,
     TicketChange,
     TicketChanged,
@@ -30,6 +31,7 @@ from flambeau.services.betting.schemas import (
     TicketRejected,
     TicketSettled,
     TicketSettlementRolledBack,
+    TicketSubmitted,
 )
 from flambeau.services.payments.schemas import CreateTransfers, TransfersDecided
 
@@ -414,3 +416,18 @@ def test_an_unsupported_currency_is_refused(currency: str) -> None:
     Match(desk).open()
     bet(desk, "t-1", [home_win(desk)], at=KICK_OFF, currency=currency)
     assert decisions(desk, "t-1")[0].reason is ReasonCode.UNSUPPORTED_CURRENCY
+
+
+def test_a_ticket_keyed_by_its_id_through_generic_ingest_is_still_decided() -> None:
+    desk = new_desk()
+    Match(desk).open()
+    leg = home_win(desk)
+    ticket = TicketSubmitted(
+        ticket_id="t-raw", operator="op-1", customer_id="c-1", jurisdiction="FR",
+        channel=Channel.INTERNET, stake_cents=700,
+        selections=(Selection(event_id=leg[0], market_id=1, outcome_id="1", odds=leg[4]),),
+    )  # fmt: skip
+    desk.send("betting.bets", ticket, key="t-raw", time=KICK_OFF)
+    (accepted,) = decisions(desk, "t-raw")
+    assert isinstance(accepted, TicketAccepted)
+    assert customer_balance(desk) == -700
