@@ -52,13 +52,13 @@ def _script(path: Path | None, day: date) -> tuple[ScriptEntry, ...]:
         raise typer.BadParameter(f"--incidents {path}: {exc}") from None
 
 
-def _start(value: str | None) -> time | None:
+def _time(option: str, value: str | None) -> time | None:
     if value is None:
         return None
     try:
         return time.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"--start must be HH:MM (Paris time), got {value!r}") from None
+        raise typer.BadParameter(f"{option} must be HH:MM (Paris time), got {value!r}") from None
 
 
 async def _run(config: DriverConfig) -> dict[str, Any]:
@@ -138,6 +138,9 @@ def register(app: typer.Typer) -> None:
         start: Annotated[
             str | None, typer.Option(help="Start at this Paris time (HH:MM) on the first day.")
         ] = None,
+        end: Annotated[
+            str | None, typer.Option(help="Stop at this Paris time (HH:MM) on the first day.")
+        ] = None,
         duration: Annotated[
             float | None, typer.Option(help="Games seconds to play (default: to the last day).")
         ] = None,
@@ -170,7 +173,8 @@ def register(app: typer.Typer) -> None:
             rate_multiplier=rate_multiplier,
             script=_script(incidents, first),
             random_incidents=random_incidents,
-            start=_start(start),
+            start=_time("--start", start),
+            end=_time("--end", end),
             duration=duration,
             last_day=last,
             status_file=status_file,

@@ -108,6 +108,7 @@ class DriverConfig:
         script: Scripted incidents (each is played on the day it falls on).
         random_incidents: Also draw one incident of each kind per day from the seed.
         start: Paris time on the first day to start at (default: the day's first action).
+        end: Paris time on the first day to stop at (with ``duration``: whichever is first).
         duration: Games seconds to play from the start (default: every day to the last).
         last_day: The last day to play.
         status_file: Where to write the status JSON every second.
@@ -126,6 +127,7 @@ class DriverConfig:
     script: tuple[ScriptEntry, ...] = ()
     random_incidents: bool = True
     start: time | None = None
+    end: time | None = None
     duration: float | None = None
     last_day: date = LAST_DAY
     status_file: Path | None = None
@@ -243,9 +245,13 @@ class Driver:
         day, start = config.day, None
         if config.start is not None:
             start = datetime.combine(day, config.start, tzinfo=PARIS).astimezone(UTC)
+        ends = []
+        if config.end is not None:
+            ends.append(datetime.combine(day, config.end, tzinfo=PARIS).astimezone(UTC))
         if config.duration is not None:
             first = start or (await self._timeline(day, None)).start
-            self._end = first + timedelta(seconds=config.duration)
+            ends.append(first + timedelta(seconds=config.duration))
+        self._end = min(ends, default=None)
         if config.state_dir is not None:
             saved = resume.load(config.state_dir, config.identity())
             if saved is not None and saved.finished:

@@ -2,7 +2,7 @@
 
 The driver saves, every second and when it stops, the Games time before which every payload
 has been answered (its *checkpoint*), together with the options that decide which payloads
-exist (seed, first day, start, duration, rate multiplier). A later run with the same options
+exist (seed, first day, start, end, duration, rate multiplier). A later run with the same options
 resumes at the checkpoint; anything sent again around it carries the same deterministic ids
 and is deduplicated by the platform. A run with other options starts from the beginning.
 """
@@ -30,6 +30,7 @@ class RunIdentity:
     start: str | None
     duration: float | None
     rate_multiplier: float
+    end: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def load(directory: Path, identity: RunIdentity) -> Progress | None:
             start=saved["start"],
             duration=saved["duration"],
             rate_multiplier=float(saved["rate_multiplier"]),
+            end=saved.get("end"),
         )
         if state.get("version") != _VERSION or same != identity:
             return None

@@ -1,0 +1,210 @@
+"""The reaction chain, seen from a subscriber: ``flambeau up`` plays an evening of the Games and
+every reaction the issue asks for happens, each traceable to the ODF message that caused it.
+
+The window (Saturday 10 August 2024, seed 3) runs from half time of the men's football bronze
+medal match at the Parc des Princes to its official result: goals early in the second half, a
+results source that goes silent during play (scripted), then the result. On the way, the men's
+3000 m steeplechase final at the Stade de France is protested just after its official result
+(scripted): its winner is disqualified, the medals move, and its settled markets are rolled
+back. (A match protest that only flips the outcome leaves the score, on which the football
+markets settle, as it was.) The simulator runs at 90 times real time with a quarter of the
+default load, and the platform declares a source down after 3 s of silence
+(``FLAMBEAU_RESULTS_SILENCE_S``) so the silence fits the compressed day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from flambeau.scenario.generators.incidents import parse_script
+from flambeau.scenario.stats import PARIS
+from flambeau.scenario.timeline import ScenarioConfig, Timeline
+from tests.integration.rehearsal.platform import Recorder, Seen, Up, eventually, start_up
+
+pytestmark = pytest.mark.timeout(420)
+
+DAY = date(2024, 8, 10)
+SEED = 3
+MATCH = "FBLMTEAM11------------FNL-000200--"
+EVENT = "FBLMTEAM11------------------------"
+VENUE = "PDP"
+RACE = "ATHM3000MSC-----------FNL-000100--"
+RACE_EVENT = "ATHM3000MSC-----------------------"
+START = "20:08"
+SPEED = 90
+SCRIPT = f"""
+[[incident]]
+at = "20:30"
+kind = "source_silence"
+source = "{VENUE}"
+seconds = 8
+
+[[incident]]
+at = "21:02"
+kind = "protest"
+unit = "{RACE}"
+"""
+RECORDED = (
+    "results.odf",
+    "results.units",
+    "results.medals",
+    "results.heard",
+    "ops.health",
+    "betting.odds",
+    "betting.signals",
+    "betting.bets",
+    "betting.legs",
+    "betting.replies",
+    "betting.decisions",
+    "payments.requests",
+    "payments.transfers",
+)
+
+
+def window_end() -> str:
+    """Two minutes after both the match's result and the race's corrected result, Paris time."""
+    script = parse_script(SCRIPT, day=DAY)
+    timeline = Timeline(ScenarioConfig(day=DAY, seed=SEED, script=script, random_incidents=False))
+    corrected = timeline.progressions[RACE].updates[-1]
+    assert corrected.action.value == "correction"
+    last = max(corrected.time, timeline.progressions[MATCH].official.time)
+    return f"{(last + timedelta(minutes=2)).astimezone(PARIS):%H:%M:%S}"
+
+
+def odf_origin(recorder: Recorder, seen: Seen) -> Seen | None:
+    """The ODF message at the root of ``seen``'s causation chain, if it is one."""
+    root = recorder.chain(seen)[-1]
+    return root if root.stream == "results.odf" else None
+
+
+def after(first: Seen, then: Seen) -> bool:
+    """``then`` follows ``first`` in their (shared) partition."""
+    return (then.stream, then.partition) == (first.stream, first.partition) and (
+        then.offset > first.offset
+    )
+
+
+@pytest.fixture(scope="module")
+def evening(tmp_path_factory: pytest.TempPathFactory) -> tuple[Up, Path]:
+    tmp = tmp_path_factory.mktemp("rehearsal")
+    (tmp / "incidents.toml").write_text(SCRIPT)
+    args = [
+        "--day", DAY.isoformat(), "--seed", str(SEED), "--start", START,
+        "--end", window_end(), "--speed", str(SPEED), "--rate-multiplier", "0.25",
+        "--no-random-incidents", "--incidents", str(tmp / "incidents.toml"),
+        "--progress-every", "5",
+    ]  # fmt: skip
+    up = start_up(tmp, args, env={"FLAMBEAU_RESULTS_SILENCE_S": "3"})
+    yield up, tmp
+    assert up.stop() == 0, up.log_tail()
+
+
+async def test_each_reaction_of_the_evening_is_seen_and_traced_to_its_odf_message(
+    evening: tuple[Up, Path],
+) -> None:
+    up, _ = evening
+    ws = up.url.replace("http", "ws", 1) + "/v1/ws"
+    recorder = Recorder(ws, up.admin_key, RECORDED)
+    stop = asyncio.Event()
+    following = asyncio.create_task(recorder.run(stop))
+    try:
+        await eventually(lambda: up.status().get("state") == "finished", "the rehearsal", 300, up)
+
+        def odds(kind: str, event: str = MATCH) -> list[Seen]:
+            return recorder.of("betting.odds", kind, event_id=event)
+
+        # A goal in the feed stops betting on the match, then the match is repriced.
+        goals = [
+            s
+            for s in recorder.of("results.units", "unit_result", unit=MATCH)
+            if s.data.get("status") == "live"
+            and any(c.get("score") for c in s.data.get("competitors", ()))
+        ]
+        await eventually(lambda: bool(odds("bet_stop")), "a bet_stop on the match", 30, up)
+        stop_on_score = [
+            s for s in odds("bet_stop")
+            if (cause := recorder.by_id.get(s.causation_id or "")) is not None
+            and cause.stream == "results.units"
+        ]  # fmt: skip
+        assert stop_on_score, f"no bet_stop caused by a unit result ({len(goals)} live scores)"
+        first_stop = stop_on_score[0]
+        assert odf_origin(recorder, first_stop) is not None
+        assert any(after(first_stop, change) for change in odds("odds_change"))
+
+        # The silent source suspends the match's markets, and its return reopens them.
+        await eventually(
+            lambda: bool(recorder.of("ops.health", "source_up", source=VENUE)), "source up", 30, up
+        )
+        down = recorder.of("ops.health", "source_down", source=VENUE)
+        assert down, "the silent results source was never declared down"
+        producer_stops = [s for s in odds("bet_stop") if s.data.get("reason") == "producer_down"]
+        assert producer_stops, "no market was suspended while the source was down"
+        assert any(after(producer_stops[0], change) for change in odds("odds_change"))
+
+        # The official result moves the medal table, settles bets and pays the winners.
+        await eventually(
+            lambda: bool(recorder.of("results.medals", "medals_awarded", event=EVENT)),
+            "the bronze medal in the medal table",
+            30,
+            up,
+        )
+        awarded = recorder.of("results.medals", "medals_awarded", event=EVENT)
+        assert odf_origin(recorder, awarded[0]) is not None
+        assert recorder.of("results.medals", "medal_count")
+        await eventually(lambda: bool(odds("bet_settlement")), "the settlement", 30, up)
+        assert odf_origin(recorder, odds("bet_settlement")[0]) is not None
+        await eventually(
+            lambda: bool(recorder.of("betting.decisions", "ticket_settled")), "settled bets", 30
+        )
+        payouts = [
+            s
+            for s in recorder.of("payments.requests", "create_transfers")
+            if any(t.get("code") == 11 for t in s.data.get("transfers", ()))
+        ]
+        assert payouts, "no bet payout reached the ledger"
+        await eventually(
+            lambda: any(
+                d.causation_id == payouts[0].id
+                for d in recorder.of("payments.transfers", "transfers_decided")
+            ),
+            "the ledger's decision on a payout",
+            30,
+        )
+
+        # The protest rolls the race's settlement back, and its medals move.
+        await eventually(
+            lambda: bool(odds("rollback_bet_settlement", RACE)), "the rollback", 30, up
+        )
+        rollback = odds("rollback_bet_settlement", RACE)[0]
+        assert odf_origin(recorder, rollback) is not None
+        assert any(after(rollback, again) for again in odds("bet_settlement", RACE))
+        await eventually(
+            lambda: any(
+                m.data.get("withdrawn")
+                for m in recorder.of("results.medals", "medals_awarded", event=RACE_EVENT)
+            ),
+            "the disqualified winner's medal withdrawn",
+            30,
+        )
+
+        # Every reaction above traces back to the ODF message that caused it.
+        derived = [
+            *odds("bet_stop"), *odds("odds_change"), *odds("bet_settlement"),
+            *odds("bet_settlement", RACE), *odds("rollback_bet_settlement", RACE),
+            *recorder.of("results.medals"),
+            *recorder.of("betting.decisions", "ticket_settled"),
+            *recorder.of("betting.decisions", "ticket_settlement_rolled_back"),
+        ]  # fmt: skip
+        untraced = [
+            (s.stream, s.type, [c.stream for c in recorder.chain(s)])
+            for s in derived
+            if s.type != "odds_change" and odf_origin(recorder, s) is None
+        ]
+        assert not untraced, untraced[:5]
+    finally:
+        stop.set()
+        await following
