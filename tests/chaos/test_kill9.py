@@ -45,7 +45,17 @@ def _sqlite(tmp: Path, name: str, request: pytest.FixtureRequest) -> str:
     return f"sqlite:///{tmp / name / 'log.db'}"
 
 
-URL_FACTORIES: dict[str, UrlFactory] = {"sqlite": _sqlite}
+def _nats(tmp: Path, name: str, request: pytest.FixtureRequest) -> str:
+    from tests.support.nats_server import NatsServer
+
+    server = NatsServer(tmp / f"nats-{name}")
+    server.store_dir.mkdir(parents=True)
+    server.start()
+    request.addfinalizer(server.stop)
+    return server.url
+
+
+URL_FACTORIES: dict[str, UrlFactory] = {"nats": _nats, "sqlite": _sqlite}
 """Backend -> a factory of fresh, separate log URLs (one per name)."""
 
 
