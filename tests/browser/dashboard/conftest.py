@@ -36,7 +36,7 @@ PHONE = {"width": 390, "height": 844}
 KEY_STORAGE = "flambeau.dashboard.key"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
