@@ -105,13 +105,16 @@ __all__ = [
     "RecordMark",
     "RecordWithdrawn",
     "RejectedDocument",
+    "ResultStatus",
     "ScheduleDocument",
     "ScheduleEntry",
+    "Shape",
     "SourceDown",
     "SourceUp",
     "Split",
     "UnitResult",
     "UnitScheduleChanged",
+    "UnitStatus",
     "VenueDaySchedule",
 ]
 
