@@ -49,13 +49,17 @@ gateway_routes: Sequence[Any] = tuple(
 
 
 def gateway_gauges(log: Log) -> list[Callable[[], list[str]]]:
-    """Scrape-time gauges the services publish (a routes module's ``metric_gauges(log)``)."""
-    return [
-        gauge
-        for module in _modules
-        if hasattr(module, "metric_gauges")
-        for gauge in module.metric_gauges(log)
-    ]
+    """Scrape-time gauges the services publish for ``/metrics``.
+
+    A service's routes module offers them either as ``metric_gauges(log)`` returning the
+    gauges, or as ``gauges``, a list of factories that each take the log.
+    """
+    found: list[Callable[[], list[str]]] = []
+    for module in _modules:
+        if hasattr(module, "metric_gauges"):
+            found.extend(module.metric_gauges(log))
+        found.extend(factory(log) for factory in getattr(module, "gauges", ()))
+    return found
 
 
 def gateway_metrics(log: Log) -> list[MetricsSource]:
