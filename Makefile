@@ -31,8 +31,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# two workers: most tests wait on sockets, subprocesses and servers rather than on the CPU
 test: lint typecheck
-	$(BIN)/python -m pytest -m "not slow" $(ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/flambeau bench all --quick --json
