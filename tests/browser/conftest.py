@@ -28,7 +28,7 @@ def _playwright_chromium(playwright: Any) -> str | None:
     return path if path and Path(path).exists() else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # a sync Playwright must not outlive its module's tests
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
