@@ -100,8 +100,21 @@ def _reply(status: int, body: Any, count: int) -> Reply:
     return Reply(status, accepted=count, ids=ids, body=body)
 
 
+class _Shared:
+    """What a client and its forks share: the stop signal and the retry count."""
+
+    def __init__(self) -> None:
+        self.stopping = asyncio.Event()
+        self.retries = 0
+
+
 class GatewayClient:
-    """HTTP requests to one gateway with one API key, retried as the module docstring says."""
+    """HTTP requests to one gateway with one API key, retried as the module docstring says.
+
+    :meth:`fork` gives another client with its own connections (and the same key, stop
+    signal and retry count): httpx's pool scans all its connections for every request, so a
+    few small pools, one per lane, cost much less than one large shared pool.
+    """
 
     def __init__(
         self,
@@ -110,13 +123,15 @@ class GatewayClient:
         *,
         timeout: float = 30.0,
         give_up_s: float = 60.0,
-        connections: int = 16,
+        connections: int = 4,
+        _shared: _Shared | None = None,
     ) -> None:
         self.base = base.rstrip("/")
         self.key = key
+        self.timeout = timeout
         self.give_up_s = give_up_s
-        self.retries = 0
-        self.stopping = asyncio.Event()
+        self._shared = _shared or _Shared()
+        self._forks: list[GatewayClient] = []
         self._http = httpx.AsyncClient(
             base_url=self.base,
             headers={"Authorization": f"Bearer {key}"},
@@ -124,13 +139,38 @@ class GatewayClient:
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
 
+    @property
+    def retries(self) -> int:
+        """Requests tried again, by this client and its forks."""
+        return self._shared.retries
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set once :meth:`stop` is called (on this client or any of its forks)."""
+        return self._shared.stopping
+
+    def fork(self, connections: int = 1) -> GatewayClient:
+        """A client with ``connections`` connections of its own, closed with this one."""
+        forked = GatewayClient(
+            self.base,
+            self.key,
+            timeout=self.timeout,
+            give_up_s=self.give_up_s,
+            connections=connections,
+            _shared=self._shared,
+        )
+        self._forks.append(forked)
+        return forked
+
     async def aclose(self) -> None:
-        """Close the connections."""
+        """Close the connections (and those of every fork)."""
+        for forked in self._forks:
+            await forked.aclose()
         await self._http.aclose()
 
     def stop(self) -> None:
         """Stop retrying: waiting requests raise :class:`Stopped`."""
-        self.stopping.set()
+        self._shared.stopping.set()
 
     async def paths(self) -> set[str]:
         """The route templates the gateway serves (from its OpenAPI document)."""
@@ -202,7 +242,7 @@ class GatewayClient:
                     wait = backoff
                 else:
                     return _reply(status, _json(response), count)
-            self.retries += 1
+            self._shared.retries += 1
             await self._sleep(wait * random.uniform(0.8, 1.2))
             backoff = min(MAX_BACKOFF_S, backoff * 2)
 

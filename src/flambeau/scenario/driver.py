@@ -34,6 +34,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,8 @@ __all__ = ["LAST_DAY", "Driver", "DriverConfig"]
 
 LAST_DAY = date(2024, 8, 11)
 """The closing day of the Olympic Games; the driver plays days up to it."""
-RESULT_LANES = 4
+RESULT_LANES = 8
+BET_CONNECTIONS = 8
 TICK_S = 1.0
 STOP_DRAIN_S = 5.0
 FINISH_DRAIN_S = 60.0
@@ -172,15 +174,25 @@ class Driver:
         self._held: dict[str, list[tuple[datetime, OdfMessage]]] = {}
         self._silent_until: dict[str, float] = {}
         self._last_heard: dict[str, float] = {}
+        # Each lane has connections of its own (see GatewayClient.fork).
+        channels, client = self.channels, self.client
         self._result_lanes = [
-            Lane(f"results-{n}", self.channels.odf, max_batch=16) for n in range(RESULT_LANES)
+            Lane(f"results-{n}", partial(channels.odf, client=client.fork()), max_batch=16)
+            for n in range(RESULT_LANES)
         ]
-        self._crowds: Lane[Envelope] = Lane("crowds", self.channels.sensors, max_batch=1000)
+        self._crowds: Lane[Envelope] = Lane(
+            "crowds", partial(channels.sensors, client=client.fork()), max_batch=1000
+        )
         self._purchases: Lane[Purchase] = Lane(
-            "purchases", self.channels.purchases, max_batch=2000, max_wait=0.1
+            "purchases",
+            partial(channels.purchases, client=client.fork()),
+            # Requests of a few hundred transfers: large enough to batch, small enough that
+            # the gateway's per-subscriber buffers of recent records stay small.
+            max_batch=500,
+            max_wait=0.1,
         )
         self._bets: Lane[tuple[TicketSubmitted, datetime]] = Lane(
-            "bets", self.channels.bets, max_batch=64
+            "bets", partial(channels.bets, client=client.fork(BET_CONNECTIONS)), max_batch=64
         )
         self._day: _Day | None = None
         self._end: datetime | None = None
