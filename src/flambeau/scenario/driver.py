@@ -63,7 +63,15 @@ from flambeau.scenario.payloads import (
     venue_configured,
 )
 from flambeau.scenario.schedule import DEFAULT_DAY, Unit
-from flambeau.scenario.stats import PARIS, Counters, Latency, RateMeter, write_status
+from flambeau.scenario.silences import Silences
+from flambeau.scenario.stats import (
+    PARIS,
+    Counters,
+    Latency,
+    RateMeter,
+    progress_line,
+    write_status,
+)
 from flambeau.scenario.timeline import (
     ActionKind,
     IncidentNote,
@@ -171,8 +179,7 @@ class Driver:
         self.behind = 0.0
         self.incidents: list[str] = []
         self._stopping = asyncio.Event()
-        self._held: dict[str, list[tuple[datetime, OdfMessage]]] = {}
-        self._silent_until: dict[str, float] = {}
+        self._silences: Silences[OdfMessage] = Silences()
         self._last_heard: dict[str, float] = {}
         # Each lane has connections of its own (see GatewayClient.fork).
         channels, client = self.channels, self.client
@@ -422,8 +429,8 @@ class Driver:
         self.print(line)
         incident = note.entry.incident
         if isinstance(incident, SourceSilence) and incident.source is not None:
-            until = asyncio.get_running_loop().time() + incident.seconds
-            self._silent_until[incident.source] = until
+            now = asyncio.get_running_loop().time()
+            self._silences.start(incident.source, incident.seconds, now)
 
     async def _odf(self, at: datetime, message: OdfMessage) -> None:
         source = message.source
@@ -433,9 +440,7 @@ class Driver:
             # earlier, they would count as a sign of life long before its keep-alives start.
             for schedule in day.schedules.pop(source):
                 await self._odf(at, schedule)
-        held = self._held.get(source)
-        if held is not None or source in self._silent_until:
-            self._held.setdefault(source, []).append((at, message))
+        if self._silences.hold(source, at, message):
             return
         self._last_heard[source] = asyncio.get_running_loop().time()
         lane = self._result_lanes[sum(source.encode()) % RESULT_LANES]
@@ -443,11 +448,7 @@ class Driver:
 
     async def _release_silences(self, *, force: bool = False) -> None:
         now = asyncio.get_running_loop().time()
-        for source, until in list(self._silent_until.items()):
-            if not force and now < until:
-                continue
-            del self._silent_until[source]
-            held = self._held.pop(source, [])
+        for source, held in self._silences.ended(now, every=force):
             if not force:
                 self.print(f"results source {source} is heard again ({len(held)} held documents)")
             for at, message in held:
@@ -458,7 +459,8 @@ class Driver:
     def checkpoint(self) -> datetime | None:
         """Games time before which everything sent has been answered."""
         pending = [at for lane in self.lanes if (at := lane.oldest_unanswered()) is not None]
-        pending += [at for held in self._held.values() for at, _ in held[:1]]
+        if (held := self._silences.oldest()) is not None:
+            pending.append(held)
         return min(pending) if pending else self.games_time
 
     def _save(self, finished: bool) -> None:
@@ -523,20 +525,7 @@ class Driver:
 
     def progress_line(self) -> str:
         """One line: Games time, rate, refusals, latency, lag behind the schedule."""
-        status = self.status()
-        parts = [
-            f"Games time {status['sim_time']} ({status['sim_day']})",
-            f"{status['events_per_s']:,.0f} events/s",
-            f"{status['sent']:,} sent",
-            f"{status['rejected']:,} rejected",
-        ]
-        if status["p99_ms"] is not None:
-            parts.append(f"p99 {status['p99_ms']:.1f} ms")
-        if status["shed"]:
-            parts.append(f"{status['shed']:,} shed")
-        if status["behind_s"] >= 1:
-            parts.append(f"behind {status['behind_s']:.0f} s")
-        return "rehearsal: " + " · ".join(parts)
+        return progress_line(self.status())
 
     def report(self) -> dict[str, Any]:
         """The final report: the status plus what each kind sent and what was refused."""

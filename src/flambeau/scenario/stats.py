@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PARIS", "Counters", "Latency", "RateMeter", "write_status"]
+__all__ = ["PARIS", "Counters", "Latency", "RateMeter", "progress_line", "write_status"]
 
 PARIS = timezone(timedelta(hours=2))
 """Games time is shown in Paris local time (CEST during the Games)."""
@@ -147,6 +147,23 @@ class Latency:
             return None
         index = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
         return values[index]
+
+
+def progress_line(status: dict[str, Any]) -> str:
+    """One line of a status: Games time, rate, refusals, latency, shedding, lag."""
+    parts = [
+        f"Games time {status['sim_time']} ({status['sim_day']})",
+        f"{status['events_per_s']:,.0f} events/s",
+        f"{status['sent']:,} sent",
+        f"{status['rejected']:,} rejected",
+    ]
+    if status.get("p99_ms") is not None:
+        parts.append(f"p99 {status['p99_ms']:.1f} ms")
+    if status.get("shed"):
+        parts.append(f"{status['shed']:,} shed")
+    if status.get("behind_s", 0) >= 1:
+        parts.append(f"behind {status['behind_s']:.0f} s")
+    return "rehearsal: " + " · ".join(parts)
 
 
 def write_status(path: Path, status: dict[str, Any]) -> None:
