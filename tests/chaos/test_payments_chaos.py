@@ -124,7 +124,7 @@ def _kill_repeatedly(url: str, tmp: Path, kills: int, rng: random.Random, note: 
     evenly spaced points of the work at the pace of the previous run. Returns how many kills
     landed with work committed before them and work left after.
     """
-    landed, progress, pace = 0, 0, 0.0
+    landed, progress, pace, backoff = 0, 0, 0.0, 1.0
     worked, moved = 0.0, 0  # over the runs killed mid-work: seconds after the first commit, work
     for attempt in range(4 * kills):
         if landed == kills:
@@ -132,7 +132,8 @@ def _kill_repeatedly(url: str, tmp: Path, kills: int, rng: random.Random, note: 
         total = asyncio.run(_progress(url))[1]
         target = total * (landed + 1) // (kills + 1)
         pause = 0.3 if not pace else min(20.0, max(0.05, (target - progress) / pace))
-        pause *= rng.uniform(0.6, 1.4)
+        # a kill that landed before any new commit (a busy machine) waits longer next time
+        pause *= rng.uniform(0.6, 1.4) * backoff
         stderr = tmp / f"worker-{attempt}.err"
         started = time.time()
         proc = _start(url, stderr)
@@ -155,6 +156,9 @@ def _kill_repeatedly(url: str, tmp: Path, kills: int, rng: random.Random, note: 
             landed += 1
             worked, moved = worked + elapsed, moved + done - progress
             pace = moved / worked
+            backoff = 1.0
+        else:
+            backoff *= 2
         progress = done
     return landed
 
