@@ -53,12 +53,14 @@ def test_memory_stays_flat_over_ten_minutes_at_600x(tmp_path: Path) -> None:
         code = up.stop()
     assert code == 0, up.log_tail()
     assert status.get("sent", 0) > 0, status
+    grown = []
     for role in ("platform", "simulator"):
         warm = [rss[role] for at, rss in samples if at >= WARM_UP_S and role in rss]
         assert warm, f"no {role} sample after warm-up"
-        baseline = warm[0]
-        peak = max(warm)
-        assert peak <= baseline * TOLERANCE, (
-            f"{role} RSS grew from {baseline / 2**20:.0f} MiB to {peak / 2**20:.0f} MiB "
-            f"after warm-up: {[round(r / 2**20) for r in warm]}"
-        )
+        baseline, peak = warm[0], max(warm)
+        if peak > baseline * TOLERANCE:
+            grown.append(
+                f"{role} RSS grew from {baseline / 2**20:.0f} MiB to {peak / 2**20:.0f} MiB "
+                f"after warm-up: {[round(r / 2**20) for r in warm[::6]]} (every 30 s)"
+            )
+    assert not grown, "; ".join(grown)
