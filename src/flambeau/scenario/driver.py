@@ -203,6 +203,8 @@ class Driver:
         )
         self._day: _Day | None = None
         self._end: datetime | None = None
+        self._resumed = False
+        self._resume_at: datetime | None = None
 
     @property
     def lanes(self) -> list[Lane[Any]]:
@@ -274,12 +276,15 @@ class Driver:
         if config.state_dir is not None:
             saved = resume.load(config.state_dir, config.identity())
             if saved is not None and saved.finished:
+                self._resumed = True
                 self.print("the rehearsal already played everything asked for; nothing to do")
                 return True
             if saved is not None:
                 day, start = saved.day, saved.checkpoint
                 shown = "the start" if start is None else f"{start.astimezone(PARIS):%H:%M:%S}"
                 self.print(f"resuming the rehearsal on {day} at {shown} (Paris time)")
+        # From here on the checkpoint reflects this run: it may be saved.
+        self.day, self._resume_at, self._resumed = day, start, True
         while day <= config.last_day:
             if self._end is not None and self._end <= _day_opens(day):
                 return True
@@ -461,10 +466,14 @@ class Driver:
         pending = [at for lane in self.lanes if (at := lane.oldest_unanswered()) is not None]
         if (held := self._silences.oldest()) is not None:
             pending.append(held)
-        return min(pending) if pending else self.games_time
+        if pending:
+            return min(pending)
+        return self.games_time or self._resume_at
 
     def _save(self, finished: bool) -> None:
-        if self.config.state_dir is None:
+        # Nothing is saved before the saved progress has been read: a run stopped (or slow to
+        # reach the gateway) before then must not overwrite the checkpoint it would resume.
+        if self.config.state_dir is None or not self._resumed:
             return
         progress = resume.Progress(self.day, self.checkpoint(), finished)
         with contextlib.suppress(OSError):

@@ -19,6 +19,7 @@ import flambeau.app as assembly
 from flambeau.events import NewEvent, default_registry
 from flambeau.log import open_log
 from flambeau.log.base import Log
+from flambeau.scenario import resume
 from flambeau.scenario.driver import Driver, DriverConfig
 from flambeau.scenario.generators.incidents import ScriptEntry, SourceSilence
 from flambeau.scenario.timeline import ActionKind, ScenarioConfig, Timeline
@@ -264,3 +265,19 @@ async def test_a_silent_source_holds_its_documents_then_delivers_them_in_order(
     )
     times = [h.generated_at for _, h in from_source if h.source == source]
     assert times == sorted(times)  # held documents went out in the order they were made
+
+
+async def test_a_run_that_never_reached_the_gateway_keeps_the_checkpoint_it_would_resume(
+    tmp_path: Path,
+) -> None:
+    base = DriverConfig(target=f"http://127.0.0.1:{free_port()}", key="fbk_0_0",
+                        state_dir=tmp_path, progress_every=0.0)  # fmt: skip
+    checkpoint = datetime(2024, 8, 4, 9, 30, tzinfo=UTC)
+    resume.save(tmp_path, base.identity(), resume.Progress(base.day, checkpoint))
+    driver = Driver(base)
+    running = asyncio.create_task(driver.run())
+    await until(lambda: driver.client.retries >= 3)
+    await asyncio.sleep(1.5)  # the status ticker has run meanwhile
+    driver.stop()
+    assert (await running)["state"] == "stopped"
+    assert resume.load(tmp_path, base.identity()) == resume.Progress(base.day, checkpoint)
