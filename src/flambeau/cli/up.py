@@ -88,6 +88,10 @@ def _status_line(total_events: int, rate: float, lag: int, data: Path) -> str:
             parts.append(f"p99 {status['p99_ms']:.1f} ms")
         if status.get("rejected"):
             parts.append(f"rejected {status['rejected']}")
+        if status.get("behind_s", 0) >= 1:
+            parts.append(f"behind {status['behind_s']:.0f} s")
+        if status.get("shed"):
+            parts.append(f"shed {status['shed']:,}")
     return " · ".join(parts)
 
 
