@@ -295,7 +295,12 @@ def create_app(
     install_redaction()
     keys = KeyStore(log)
     registry = Registry(metrics_sources)
-    hub = Hub(log, read_batch=config.read_batch, recent_records=config.recent_records)
+    hub = Hub(
+        log,
+        read_batch=config.read_batch,
+        recent_records=config.recent_records,
+        recent_bytes=config.recent_bytes,
+    )
     gateway = Gateway(
         log=log,
         config=config,

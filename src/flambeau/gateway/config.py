@@ -39,6 +39,8 @@ class GatewayConfig:
         read_batch: Records one shared partition reader takes from the log per read.
         recent_records: Recently read records each partition reader keeps encoded, so a
             subscriber that resumes a little behind is served without touching the log.
+        recent_bytes: The same ring's bound in bytes of encoded JSON (it holds about twice
+            that in memory); whichever bound is reached first drops the oldest batch.
         key_cache_s: Not used for security decisions; how often (seconds) the key store checks
             the ``admin.keys`` stream when no notification arrives (a safety net for backends
             whose other writers live in other processes).
@@ -58,6 +60,7 @@ class GatewayConfig:
     ingest_window: int = 32
     read_batch: int = 1000
     recent_records: int = 4096
+    recent_bytes: int = 1 << 20
     key_cache_s: float = 1.0
 
     def __post_init__(self) -> None:
@@ -73,6 +76,7 @@ class GatewayConfig:
             "ingest_window": self.ingest_window,
             "read_batch": self.read_batch,
             "key_cache_s": self.key_cache_s,
+            "recent_bytes": self.recent_bytes,
         }
         for name, value in positive.items():
             if value <= 0:

@@ -339,6 +339,7 @@ class PartitionReader:
         self.live: dict[Subscription, None] = {}
         self.recent: deque[Batch] = deque()
         self.recent_count = 0
+        self.recent_bytes = 0
         self.task: asyncio.Task[None] | None = None
 
     def covers(self, offset: int) -> bool:
@@ -360,13 +361,21 @@ class PartitionReader:
                     return
 
     def _remember(self, batch: Batch) -> None:
-        limit = self.hub.recent_records
-        if limit <= 0:
+        """Keep ``batch`` in the ring, dropping the oldest beyond either of the hub's limits."""
+        records, size = self.hub.recent_records, self.hub.recent_bytes
+        if records <= 0 or size <= 0:
             return
-        self.recent.append(batch)
+        recent = self.recent
+        recent.append(batch)
         self.recent_count += len(batch.offsets)
-        while self.recent_count - len(self.recent[0].offsets) >= limit:
-            self.recent_count -= len(self.recent.popleft().offsets)
+        self.recent_bytes += batch.size
+        while len(recent) > 1 and (
+            self.recent_count - len(recent[0].offsets) >= records
+            or self.recent_bytes - recent[0].size >= size
+        ):
+            oldest = recent.popleft()
+            self.recent_count -= len(oldest.offsets)
+            self.recent_bytes -= oldest.size
 
     async def run(self) -> None:
         """Read, encode and fan out until no subscriber has been left for a while."""
@@ -409,10 +418,18 @@ class PartitionReader:
 class Hub:
     """The shared readers of one gateway, and the subscriptions attached to them."""
 
-    def __init__(self, log: Log, *, read_batch: int = 1000, recent_records: int = 4096) -> None:
+    def __init__(
+        self,
+        log: Log,
+        *,
+        read_batch: int = 1000,
+        recent_records: int = 4096,
+        recent_bytes: int = 1 << 20,
+    ) -> None:
         self.log = log
         self.read_batch = read_batch
         self.recent_records = recent_records
+        self.recent_bytes = recent_bytes
         self.readers: dict[tuple[str, int], PartitionReader] = {}
         self.counts: dict[tuple[str, str], int] = {}
         self._closed = False

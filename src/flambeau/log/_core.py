@@ -13,7 +13,6 @@ a backend that fails to persist a job marks the whole log failed rather than lea
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import time
@@ -36,6 +35,7 @@ from flambeau.events import (
     StreamSpec,
     utc_now,
 )
+from flambeau.log._waiters import Waiters
 from flambeau.log.base import Appended, LogBase, Offsets, StateChange, StreamInfo
 
 DEFAULT_DEDUPE_WINDOW = timedelta(minutes=5)
@@ -69,7 +69,7 @@ class StreamState:
     epoch: str
     partitions: list[Partition]
     ids: dict[str, tuple[int, int]] = field(default_factory=dict)
-    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    waiters: Waiters = field(default_factory=Waiters)
 
     def info(self) -> StreamInfo:
         return StreamInfo(
@@ -279,10 +279,7 @@ class LogCore(LogBase):
                     if excess > self.tail_max // 4:
                         del part.tail[:excess]
                         part.base += excess
-            waiters, state.waiters = state.waiters, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            state.waiters.wake()
 
     # -- the Log interface --------------------------------------------------------------------
 
@@ -345,7 +342,6 @@ class LogCore(LogBase):
         self._check_usable()
         state = self._stream(stream, None)
         deadline = time.monotonic() + timeout
-        loop = asyncio.get_running_loop()
         while True:
             parts = state.partitions
             for index, offset in after.items():
@@ -354,11 +350,7 @@ class LogCore(LogBase):
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._closed:
                 return False
-            waiter: asyncio.Future[None] = loop.create_future()
-            state.waiters.append(waiter)
-            try:
-                await asyncio.wait_for(waiter, remaining)
-            except TimeoutError:
+            if not await state.waiters.wait(remaining):
                 return False
 
     async def info(self, stream: str) -> StreamInfo:
@@ -383,14 +375,13 @@ class LogCore(LogBase):
 
     def _wake_all(self) -> None:
         for state in self._streams.values():
-            waiters, state.waiters = state.waiters, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            state.waiters.wake()
 
     def debug_state(self) -> dict[str, Any]:
-        """Counters for metrics and tests: dedupe window size, tail sizes."""
+        """Counters for metrics and tests: dedupe window size, tail sizes, pending waits."""
+        streams = self._streams.values()
         return {
             "dedupe_ids": self._dedupe_count,
-            "tail_records": sum(len(p.tail) for s in self._streams.values() for p in s.partitions),
+            "tail_records": sum(len(p.tail) for s in streams for p in s.partitions),
+            "waiters": sum(len(s.waiters) for s in streams),
         }

@@ -7,7 +7,6 @@ readers; its metadata carries the stream's name, partition count and epoch.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from nats.js.api import DiscardPolicy, RePublish, StorageType, StreamConfig, Str
 
 from flambeau.events import StreamSpec
 from flambeau.log._nats_options import Options
+from flambeau.log._waiters import Waiters
 from flambeau.log.base import StreamInfo as LogStreamInfo
 
 MIN_DUPLICATE_WINDOW_S = 0.1
@@ -80,7 +80,7 @@ class StreamView:
     subjects: list[bytes]
     start: list[int]
     end: list[int]
-    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    waiters: Waiters = field(default_factory=Waiters)
     watch: Subscription | None = None
 
     @property
@@ -104,10 +104,7 @@ class StreamView:
             self.wake()
 
     def wake(self) -> None:
-        waiters, self.waiters = self.waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        self.waiters.wake()
 
 
 def epoch_of(infos: Sequence[StreamInfo]) -> str:

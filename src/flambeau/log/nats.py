@@ -452,16 +452,11 @@ class NatsLog(LogBase):
             await self._watch(state)
             if ready(state, after):
                 return True
-        loop = asyncio.get_running_loop()
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._closed:
                 return False
-            waiter: asyncio.Future[None] = loop.create_future()
-            state.waiters.append(waiter)
-            try:
-                await asyncio.wait_for(waiter, remaining)
-            except TimeoutError:
+            if not await state.waiters.wait(remaining):
                 return False
             if ready(state, after):
                 return True

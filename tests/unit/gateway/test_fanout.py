@@ -14,6 +14,7 @@ from flambeau.gateway.fanout import (
     Hub,
     IllegalTransitionError,
     Outbox,
+    PartitionReader,
     Subscription,
     SubState,
     transition,
@@ -94,6 +95,27 @@ async def test_catch_up_pushes_never_overflow_but_wait_for_room() -> None:
     assert not waiting.done()
     assert len(await outbox.get()) == 1
     await asyncio.wait_for(waiting, 1)
+
+
+@pytest.mark.parametrize(
+    ("records", "size", "kept"),
+    [
+        # at least the bound is kept: the oldest batch goes once the others reach it alone
+        (10, 1 << 20, [[8, 9, 10, 11], [12, 13, 14, 15], [16, 17]]),  # by records
+        (1000, 40, [[12, 13, 14, 15], [16, 17]]),  # by bytes: these two are 36 + 18 bytes
+        (1000, 1, [[16, 17]]),  # never less than the newest batch
+    ],
+)
+async def test_the_recent_ring_is_bounded_by_records_and_by_bytes(
+    records: int, size: int, kept: list[list[int]]
+) -> None:
+    async with await open_log("memory://", make_registry()) as log:
+        hub = Hub(log, recent_records=records, recent_bytes=size)
+        reader = PartitionReader(hub, "results.units", 0, 0)
+        for first in range(0, 18, 4):
+            reader._remember(batch(list(range(first, min(first + 4, 18)))))
+    assert [b.offsets for b in reader.recent] == kept
+    assert reader.recent_bytes == sum(b.size for b in reader.recent)
 
 
 async def test_one_reader_per_partition_serves_every_subscriber(log: Log) -> None:

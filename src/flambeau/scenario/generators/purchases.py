@@ -260,7 +260,7 @@ def _legit(
 
 
 class _Maker:
-    """Makes one venue's payments; caches card tokens, which are the costly part."""
+    """Makes one venue's payments."""
 
     def __init__(self, seed: int, code: str) -> None:
         place = venue(code)
@@ -271,19 +271,15 @@ class _Maker:
         self.pool = max(100, place.capacity)
         self.stands = pos_terminals(code)
         self.machines = ticket_machines(code)
-        self.cards: dict[int, tuple[str, str | None]] = {}
         self.salt = int(stable_token(seed, "cards", code), 16)
 
     def card(self, number: int) -> tuple[str, str | None]:
-        known = self.cards.get(number)
-        if known is None:
-            # An odd multiplier modulo 2**48 is a bijection: distinct cards get distinct,
-            # opaque-looking tokens without hashing each one.
-            token = f"{(number * 0x9E3779B97F4B + self.salt) % (1 << 48):012x}"
-            wallet = (number * 2654435761 + self.salt) % 100 < _WALLET_SHARE * 100
-            known = (f"card-{token}", f"dev-{token[::-1]}" if wallet else None)
-            self.cards[number] = known
-        return known
+        """The card token of the venue's ``number``-th card, and its wallet device if any."""
+        # An odd multiplier modulo 2**48 is a bijection: distinct cards get distinct,
+        # opaque-looking tokens without hashing each one (so nothing needs caching).
+        token = f"{(number * 0x9E3779B97F4B + self.salt) % (1 << 48):012x}"
+        wallet = (number * 2654435761 + self.salt) % 100 < _WALLET_SHARE * 100
+        return f"card-{token}", f"dev-{token[::-1]}" if wallet else None
 
     def minute(self, minute: datetime, index: int, counts: tuple[int, int, int]) -> list[Purchase]:
         rng = rng_for(self.seed, "purchases", self.code, index)

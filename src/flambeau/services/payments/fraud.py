@@ -17,15 +17,17 @@ counted even when refused, as card networks count declines.
 State is one key per counter, changed keys only (``f/c/<dimension>:<key>`` and
 ``f/b/<terminal>``), like the ledger's. Memory stays bounded: counters are kept in last-use
 order, and every evaluation forgets, from the oldest end, counters unused for a day (terminal
-burst counters: an hour) and any beyond ``max_keys``.
+burst counters: an hour) and any beyond ``max_keys``. A card, device or terminal counter is
+held in its stored MessagePack form (about 250 bytes with its key, against about 800 as a live
+object), since most cards are seen once or twice and only the touched ones need decoding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal, NamedTuple, TypeVar
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 
@@ -41,6 +43,7 @@ from flambeau.services.payments.state import event_time_ns
 from flambeau.services.payments.velocity import DAY, HOUR, MINUTES, BurstCounter, KeyCounters
 
 __all__ = [
+    "DEFAULT_MAX_KEYS",
     "DEFAULT_RULES",
     "CardTestingRule",
     "Dimension",
@@ -130,7 +133,9 @@ class Screening(NamedTuple):
     refused: dict[int, TransferResult]
 
 
-_V = TypeVar("_V", KeyCounters, BurstCounter)
+DEFAULT_MAX_KEYS = 50_000
+"""Counters kept per partition by default: about 16 MB of card, device and terminal counters
+(plus the terminals' burst counters), whatever the number of cards in a day."""
 
 
 class FraudEngine:
@@ -141,14 +146,15 @@ class FraudEngine:
         rules: Sequence[Rule] = DEFAULT_RULES,
         *,
         tiny_amount: int = 100,
-        max_keys: int = 1_000_000,
+        max_keys: int = DEFAULT_MAX_KEYS,
     ) -> None:
         """Build an engine with empty counters.
 
         Args:
             rules: Evaluated in this order; ids must be unique.
             tiny_amount: The largest amount (minor units) that counts as a card-testing attempt.
-            max_keys: The most counters kept; the least recently used are forgotten first.
+            max_keys: The most card, device and terminal counters kept (and, separately, the
+                most terminal burst counters); the least recently used are forgotten first.
 
         Raises:
             ValueError: two rules share an id, a card-testing window is not 1 to 60 minutes,
@@ -165,7 +171,7 @@ class FraudEngine:
         self.rules = tuple(rules)
         self.tiny_amount = tiny_amount
         self.max_keys = max_keys
-        self.counters: dict[str, KeyCounters] = {}
+        self.counters: dict[str, bytes] = {}  # encoded KeyCounters, in last-use order
         self.bursts: dict[str, BurstCounter] = {}
         self._dirty: set[str] = set()
 
@@ -189,12 +195,10 @@ class FraudEngine:
             (Dimension.terminal, context.terminal),
         ):
             if key:
-                counters = self._touch(self.counters, f"{dimension}:{key}", KeyCounters, now_s)
-                counters.add(now_s, amount)
-                keyed[dimension] = counters
+                keyed[dimension] = self._count(f"{dimension}:{key}", now_s, amount)
         burst = None
         if context.terminal and context.card and 0 < amount <= self.tiny_amount:
-            burst = self._touch(self.bursts, context.terminal, BurstCounter, now_s)
+            burst = self._touch(self.bursts, context.terminal, now_s)
             burst.add(now_s, context.card, amount)
         self._forget(now_s)
 
@@ -259,45 +263,56 @@ class FraudEngine:
 
     # -- memory and storage -----------------------------------------------------------------
 
-    def _touch(self, table: dict[str, _V], key: str, make: Callable[[], _V], now_s: int) -> _V:
-        # Re-inserting keeps each table in last-use order, so forgetting pops from the front.
+    def _count(self, key: str, now_s: int, amount: int) -> KeyCounters:
+        # Re-inserting keeps the table in last-use order, so forgetting pops from the front.
+        stored = self.counters.pop(key, None)
+        counters = KeyCounters() if stored is None else _decode_counters(stored)
+        counters.add(now_s, amount)
+        self.counters[key] = _encode(counters)
+        self._dirty.add(COUNTER_PREFIX + key)
+        return counters
+
+    def _touch(self, table: dict[str, BurstCounter], key: str, now_s: int) -> BurstCounter:
         value = table.pop(key, None)
         if value is None:
-            value = make()
+            value = BurstCounter()
         table[key] = value
-        self._dirty.add((COUNTER_PREFIX if table is self.counters else BURST_PREFIX) + key)
+        self._dirty.add(BURST_PREFIX + key)
         return value
 
     def _forget(self, now_s: int) -> None:
-        for table, prefix, horizon in (
-            (self.counters, COUNTER_PREFIX, DAY.width_s * DAY.buckets),
-            (self.bursts, BURST_PREFIX, MINUTES.width_s * MINUTES.buckets),
-        ):
-            while table:
-                key = next(iter(table))
-                if table[key].last_s > now_s - horizon and len(table) <= self.max_keys:
-                    break
-                del table[key]
-                self._dirty.add(prefix + key)
+        counters, bursts, dirty = self.counters, self.bursts, self._dirty
+        horizon = now_s - DAY.width_s * DAY.buckets
+        while counters:
+            key = next(iter(counters))
+            if len(counters) <= self.max_keys and _last_seen(counters[key]) > horizon:
+                break
+            del counters[key]
+            dirty.add(COUNTER_PREFIX + key)
+        horizon = now_s - MINUTES.width_s * MINUTES.buckets
+        while bursts:
+            key = next(iter(bursts))
+            if len(bursts) <= self.max_keys and bursts[key].last_s > horizon:
+                break
+            del bursts[key]
+            dirty.add(BURST_PREFIX + key)
 
     def changes(self) -> dict[str, bytes | None]:
         """Keys changed since the last call, MessagePack-encoded; ``None`` means forgotten."""
         out: dict[str, bytes | None] = {}
-        encode = msgspec.msgpack.encode
         for key in self._dirty:
             if key.startswith(COUNTER_PREFIX):
-                value: KeyCounters | BurstCounter | None = self.counters.get(key[4:])
+                out[key] = self.counters.get(key[4:])
             else:
-                value = self.bursts.get(key[4:])
-            out[key] = None if value is None else encode(value)
+                burst = self.bursts.get(key[4:])
+                out[key] = None if burst is None else _encode(burst)
         self._dirty = set()
         return out
 
     def to_items(self) -> dict[str, bytes]:
         """Every counter as key -> MessagePack bytes."""
-        encode = msgspec.msgpack.encode
-        items = {COUNTER_PREFIX + key: encode(value) for key, value in self.counters.items()}
-        items.update((BURST_PREFIX + key, encode(value)) for key, value in self.bursts.items())
+        items = {COUNTER_PREFIX + key: value for key, value in self.counters.items()}
+        items.update((BURST_PREFIX + key, _encode(value)) for key, value in self.bursts.items())
         return items
 
     def load(self, items: Mapping[str, bytes]) -> None:
@@ -306,19 +321,38 @@ class FraudEngine:
         Raises:
             LedgerStateError: a stored counter does not decode.
         """
-        counters: list[tuple[str, KeyCounters]] = []
+        counters: list[tuple[int, str, bytes]] = []
         bursts: list[tuple[str, BurstCounter]] = []
         try:
             for key, value in items.items():
                 if key.startswith(COUNTER_PREFIX):
-                    counters.append((key[4:], msgspec.msgpack.decode(value, type=KeyCounters)))
+                    counters.append((_decode_counters(value).last_s, key[4:], bytes(value)))
                 elif key.startswith(BURST_PREFIX):
                     bursts.append((key[4:], msgspec.msgpack.decode(value, type=BurstCounter)))
         except msgspec.DecodeError as exc:
             raise LedgerStateError(f"fraud counter does not decode: {exc}") from exc
         # Restore last-use order, which forgetting relies on.
-        counters.sort(key=lambda item: item[1].last_s)
+        counters.sort(key=lambda item: item[0])
         bursts.sort(key=lambda item: item[1].last_s)
-        self.counters = dict(counters)
+        self.counters = {key: value for _, key, value in counters}
         self.bursts = dict(bursts)
         self._dirty = set()
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode_counters = msgspec.msgpack.Decoder(KeyCounters).decode
+
+
+class _LastSeen(msgspec.Struct, array_like=True):
+    """The fields of a stored :class:`KeyCounters` up to ``last_s``, skipping the buckets."""
+
+    hour: msgspec.Raw
+    day: msgspec.Raw
+    last_s: int
+
+
+_decode_last_seen = msgspec.msgpack.Decoder(_LastSeen).decode
+
+
+def _last_seen(stored: bytes) -> int:
+    return _decode_last_seen(stored).last_s
