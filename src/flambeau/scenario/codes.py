@@ -21,6 +21,7 @@ __all__ = ["RSC_LENGTH", "Rsc", "parse_rsc", "rsc"]
 RSC_LENGTH = 34
 _WIDTHS = (3, 1, 18, 4, 8)
 _FIELD = re.compile(r"^[A-Z0-9]*$")
+_DISCIPLINE = re.compile(r"^[A-Z]{2}[A-Z0-9]$")
 _GENDERS = frozenset("MWXO-")
 
 
@@ -59,8 +60,10 @@ def rsc(discipline: str, gender: str = "", event: str = "", phase: str = "", uni
         if len(part) > width or not _FIELD.match(part):
             raise ValueError(f"RSC {name} {part!r} must be at most {width} of A-Z and 0-9")
         out.append(part.ljust(width, "-"))
-    if len(discipline) != 3:
-        raise ValueError(f"RSC discipline {discipline!r} must be three letters")
+    if not _DISCIPLINE.match(discipline):
+        raise ValueError(
+            f"RSC discipline {discipline!r} must be two letters then a letter or digit"
+        )
     if gender and gender not in _GENDERS:
         raise ValueError(f"RSC gender {gender!r} must be one of M, W, X, O")
     return "".join(out)

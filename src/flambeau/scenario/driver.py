@@ -332,8 +332,7 @@ class Driver:
             timeline,
             {unit.code: unit for unit in schedule.units},
             MedalBook(timeline.progressions.values()),
-            # A keep-alive names a discipline; pick one the results schemas accept.
-            {u.venue: u.discipline for u in reversed(schedule.units) if u.discipline.isalpha()},
+            {u.venue: u.discipline for u in reversed(schedule.units)},  # what keep-alives name
             schedules,
         )
         if not await self.channels.accounts(accounts_request(schedule)):

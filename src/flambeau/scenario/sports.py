@@ -1,6 +1,6 @@
 """The Olympic disciplines of Paris 2024 and the shape of their competitions.
 
-Each discipline carries its ODF code (three letters), its shape (a race against the clock, a
+Each discipline carries its ODF code (``SWM``, ``BK3``), its shape (a race against the clock, a
 head-to-head match, or a judged or scored performance), its typical unit durations, whether a
 draw can stand, its periods, a plausible in-play betting delay and its daily session blocks.
 
@@ -154,7 +154,7 @@ class Discipline:
     """One Olympic discipline.
 
     Attributes:
-        code: ODF discipline code, three letters.
+        code: ODF discipline code: two letters then a letter or digit (``SWM``, ``BK3``).
         name: English name.
         shape: Race, head-to-head or judged.
         scoring: How a score grows.

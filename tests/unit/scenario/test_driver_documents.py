@@ -41,7 +41,7 @@ def schedule() -> Schedule:
 
 def first_unit(schedule: Schedule, shape: Shape, *, medal: bool = False) -> Progression:
     for unit in schedule.units:
-        if unit.shape is shape and unit.discipline.isalpha() and (unit.medal or not medal):
+        if unit.shape is shape and (unit.medal or not medal):
             return progression(unit, SEED)
     raise AssertionError(f"no {shape} unit on the day")
 
@@ -87,7 +87,7 @@ def test_schedules_name_every_unit_once_and_parse(schedule: Schedule) -> None:
         assert parsed.header.document_type is DocumentType.SCHEDULE
         assert isinstance(parsed.body, ScheduleDocument)
         units.update(entry.unit for entry in parsed.body.units)
-    expected = {u.code for u in schedule.units if u.discipline.isalpha()}
+    expected = {u.code for u in schedule.units}
     assert units == expected
     assert len({m.id for m in messages}) == len(messages)
 
@@ -111,7 +111,7 @@ def medals_of(message_xml: str) -> Medallists:
 def test_medallists_follow_the_official_result_and_move_after_a_protest(
     schedule: Schedule,
 ) -> None:
-    unit = next(u for u in schedule.units if u.medal is MedalKind.ALL and u.discipline.isalpha())
+    unit = next(u for u in schedule.units if u.medal is MedalKind.ALL)
     base = progression(unit, SEED)
     protested = progression(unit, SEED, protest_at=base.official.time)
     book = MedalBook([protested])
@@ -139,7 +139,7 @@ def test_an_event_decided_by_two_matches_is_partial_until_both_are_official() ->
         schedule = build_schedule(seed=seed)
         by_event: dict[str, list[object]] = {}
         for unit in schedule.units:
-            if unit.medal in (MedalKind.GOLD, MedalKind.BRONZE) and unit.discipline.isalpha():
+            if unit.medal in (MedalKind.GOLD, MedalKind.BRONZE):
                 by_event.setdefault(event_code(unit.code), []).append(unit)
         pairs = [units for units in by_event.values() if len(units) >= 2]
         if pairs:

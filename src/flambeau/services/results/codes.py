@@ -5,7 +5,8 @@ An RSC is 34 characters in five fixed-width parts, each padded on the right with
     SWM  W  100MFR------------  FNL-  000100--
     ^3   ^1 ^18                 ^4    ^8
 
-The discipline is three letters; other parts may hold dashes of their own (judo's
+The discipline is two letters then a letter or a digit (``SWM``, ``BK3`` for 3x3 basketball,
+``RU7`` for rugby sevens); other parts may hold dashes of their own (judo's
 ``JUDM-60KG``). A code names a discipline, an event, a phase or a unit: the
 parts below its level are all padding (``SWMW100MFR------------------------`` is an event), so
 a blank part is never followed by a filled one.
@@ -44,7 +45,7 @@ ORGANISATION_CODE = r"^[A-Z][A-Z0-9]{1,9}$"
 
 _PARTS = (("discipline", 3), ("gender", 1), ("event", 18), ("phase", 4), ("unit", 8))
 _CHARSET = re.compile(r"^[A-Z0-9.\-]{34}$")
-_DISCIPLINE = re.compile(r"^[A-Z]{3}$")
+_DISCIPLINE = re.compile(r"^[A-Z]{2}[A-Z0-9]$")
 _GENDER = re.compile(r"^[A-Z\-]$")
 
 
@@ -138,7 +139,9 @@ def parse_rsc(
         start += width
     rsc = Rsc(*parts)
     if not _DISCIPLINE.match(rsc.discipline):
-        raise bad("the discipline is three letters, e.g. SWM", "discipline")
+        raise bad(
+            "the discipline is two letters then a letter or digit, e.g. SWM, BK3", "discipline"
+        )
     if not _GENDER.match(rsc.gender):
         raise bad("the gender is one letter (M, W, X, O) or '-'", "gender")
     blank: str | None = None

@@ -141,7 +141,9 @@ RscCode = Annotated[
         description="34-character ODF results system code, e.g. SWMW100MFR------------FNL-000100--",
     ),
 ]
-Discipline = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="e.g. SWM")]
+Discipline = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{2}[A-Z0-9]$", description="e.g. SWM, BK3, RU7")
+]
 Organisation = Annotated[
     str, msgspec.Meta(pattern=ORGANISATION_CODE, description="NOC or organisation, e.g. FRA")
 ]

@@ -368,7 +368,8 @@ def test_result_documents_need_a_result_status() -> None:
         ("SWM", None),  # too short
         ("swmw100mfr------------fnl-000100--", None),  # lower case
         ("SWMW100MFR------------FNL-000100-!", None),  # bad character
-        ("SW1W100MFR------------FNL-000100--", "discipline"),
+        ("S1MW100MFR------------FNL-000100--", "discipline"),  # a digit in the first two
+        ("1SMW100MFR------------FNL-000100--", "discipline"),
         ("SWM1100MFR------------FNL-000100--", "gender"),
         ("SWMW------------------FNL-000100--", "phase"),  # a phase under a blank event
         ("SWMW100MFR----------------000100--", "unit"),  # a unit under a blank phase
