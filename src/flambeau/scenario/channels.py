@@ -21,7 +21,6 @@ when the client was stopped before an answer came (the lane then keeps the batch
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +30,12 @@ from flambeau.scenario.documents import COMPETITION, OdfMessage
 from flambeau.scenario.generators.purchases import Purchase
 from flambeau.scenario.payloads import EUR_LEDGER, Envelope, purchase_transfers
 from flambeau.scenario.stats import Counters, Latency
-from flambeau.services.betting.schemas import BETS_STREAM, TicketSubmitted
+from flambeau.services.betting.schemas import (
+    BETS_STREAM,
+    TicketSubmitted,
+    bets_event_id,
+    customer_key,
+)
 from flambeau.services.payments.schemas import CreateAccounts, CreateTransfers
 from flambeau.services.results.schemas import NATIVE, DocumentType
 
@@ -60,12 +64,6 @@ def native_key(message: OdfMessage) -> str:
     if message.kind is DocumentType.KEEP_ALIVE:
         return f"{COMPETITION}/source/{message.source}"
     return f"{COMPETITION}/{message.code}"
-
-
-def bet_event_id(operator: str, ticket_id: str) -> str:
-    """The ``betting.bets`` id the bets route gives a ticket (for latency matching only)."""
-    text = "\x1f".join(("ticket", operator, ticket_id))
-    return f"bet-{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"
 
 
 @dataclass
@@ -194,11 +192,18 @@ class Channels:
         http = client or self.client
         try:
             if BETS_ROUTE not in self.paths:
+                # the same ids and keys the bets route gives them
+                ids = [bets_event_id("ticket", t.operator, t.ticket_id) for t, _ in tickets]
                 envelopes = [
-                    {"id": t.ticket_id, "key": t.ticket_id, "time": at, "data": t}
-                    for t, at in tickets
+                    {
+                        "id": event_id,
+                        "key": customer_key(t.operator, t.customer_id),
+                        "time": at,
+                        "data": t,
+                    }
+                    for event_id, (t, at) in zip(ids, tickets, strict=True)
                 ]
-                self.latency.sent(t.ticket_id for t, _ in tickets)
+                self.latency.sent(ids)
                 reply = await http.ingest(BETS_STREAM, envelopes)
                 self._count("bet", len(tickets), reply)
                 return True
@@ -224,7 +229,7 @@ class Channels:
         }
         async with gate:
             if self.operator is not None:
-                self.latency.sent([bet_event_id(self.operator, ticket.ticket_id)])
+                self.latency.sent([bets_event_id("ticket", self.operator, ticket.ticket_id)])
             reply = await http.post_json(BETS_ROUTE, body)
         if self.operator is None and isinstance(reply.body, dict) and "operator" in reply.body:
             self.operator = str(reply.body["operator"])

@@ -30,6 +30,7 @@ from flambeau.services.betting.schemas import (
     ReasonCode,
     Selection,
     SettledOutcome,
+    customer_key,
 )
 
 __all__ = [
@@ -66,11 +67,6 @@ trading partition, an operator whose clock runs ahead would close every cut-off 
 PARTITIONS = 8
 """Every stream the trading and ticket halves read has this many partitions (as
 ``results.units`` and ``betting.bets``), so what must meet lands in the same partition."""
-
-
-def customer_key(operator: str, customer_id: str) -> str:
-    """The key of a customer's tickets on ``betting.bets`` and ``betting.replies``."""
-    return f"{operator}/{customer_id}"
 
 
 def broadcast_keys(partitions: int = PARTITIONS) -> tuple[str, ...]:

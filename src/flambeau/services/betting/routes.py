@@ -26,9 +26,8 @@ returns the first decision.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -47,7 +46,6 @@ from flambeau.gateway.problems import (
     describe_validation_error,
 )
 from flambeau.processing.view import View
-from flambeau.services.betting.messages import customer_key
 from flambeau.services.betting.money import LEDGERS, ledger_of
 from flambeau.services.betting.rules import FieldProblem, selection_problems
 from flambeau.services.betting.schemas import (
@@ -66,6 +64,8 @@ from flambeau.services.betting.schemas import (
     Selections,
     TicketChange,
     TicketSubmitted,
+    bets_event_id,
+    customer_key,
 )
 from flambeau.services.betting.views import (
     EventMarkets,
@@ -207,11 +207,6 @@ def _tenant(principal: Principal, named: str | None) -> str:
     )
 
 
-def _event_id(*parts: str) -> str:
-    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
-    return f"bet-{digest}"
-
-
 def _bad_selections(problems: list[FieldProblem], prefix: str = "") -> ProblemError:
     errors = [FieldError(message=p.message, field=prefix + p.field) for p in problems]
     return ProblemError.of(
@@ -293,7 +288,7 @@ async def place_bet(
         event = NewEvent(
             ticket,
             key=customer_key(operator, body.customer_id),
-            id=_event_id("ticket", operator, body.ticket_id),
+            id=bets_event_id("ticket", operator, body.ticket_id),
             time=body.placed_at,
         )
         await gateway.log.append(BETS_STREAM, [event])
@@ -354,11 +349,13 @@ async def _submit_request(
     key = (ticket.operator, request_id)
     known = book.request_bodies.get(key)
     if known is None:
-        kind = "change" if isinstance(payload, TicketChange) else "cash_out"
+        kind: Literal["change", "cash_out"] = (
+            "change" if isinstance(payload, TicketChange) else "cash_out"
+        )
         event = NewEvent(
             payload,
             key=customer_key(ticket.operator, ticket.customer_id),
-            id=_event_id(kind, ticket.operator, request_id),
+            id=bets_event_id(kind, ticket.operator, request_id),
             time=placed_at,
         )
         await gateway.log.append(BETS_STREAM, [event])

@@ -24,6 +24,7 @@ as ``"2.5"`` fails to decode, and the decoder's error names the field.
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime, timedelta
 from typing import Annotated, Literal, TypeAlias
 
@@ -76,6 +77,8 @@ __all__ = [
     "TicketSettlementRolledBack",
     "TicketSubmitted",
     "VoidReason",
+    "bets_event_id",
+    "customer_key",
     "odds_key",
 ]
 
@@ -568,3 +571,20 @@ default_registry.register(
     partitions=8,
     description="Bet engine decisions with reason codes, cash-outs and settlements per ticket",
 )
+
+
+def customer_key(operator: str, customer_id: str) -> str:
+    """The key of a customer's tickets on ``betting.bets`` and ``betting.replies``."""
+    return f"{operator}/{customer_id}"
+
+
+def bets_event_id(
+    kind: Literal["ticket", "change", "cash_out"], operator: str, request_id: str
+) -> str:
+    """The id of the ``betting.bets`` event the bets routes append for a request.
+
+    Derived from the operator and the ticket, change or cash-out request id: a retried request
+    is one event, and a producer knows in advance which id its decisions will name as cause.
+    """
+    text = "\x1f".join((kind, operator, request_id))
+    return f"bet-{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from flambeau.services.betting.schemas import bets_event_id, customer_key
+
 from .conftest import Betting, Routes
 from .feeds import MATCH
 
@@ -99,6 +101,28 @@ async def test_wait_true_answers_with_the_decision(betting: Betting) -> None:
     assert body["status"] == "accepted"
     assert body["in_play"] is False
     assert body["potential_payout_cents"] == int(1000 * body["odds"][0])
+
+
+async def test_a_producer_knows_the_bets_event_id_its_decision_names_as_cause(
+    betting: Betting,
+) -> None:
+    headers = await betting.operator()
+    await open_match(betting, headers)
+    await betting.client.post(
+        "/v1/betting/bets", params={"wait": "true"}, json=ticket(), headers=headers
+    )
+    (placed,) = [r for p in range(8) for r in await betting.log.read("betting.bets", p, 0, 10)]
+    assert placed.id == bets_event_id("ticket", "op-1", "t-1")
+    assert placed.key == customer_key("op-1", ticket()["customer_id"])
+    by_id = {}
+    for info in await betting.log.streams():
+        for p in range(info.partitions):
+            by_id.update((r.id, r) for r in await betting.log.read(info.name, p, 0, 1000))
+    (decision,) = [r for r in by_id.values() if r.stream == "betting.decisions"]
+    cause = decision
+    while cause.causation_id is not None:  # decision <- the bet engine's messages <- the ticket
+        cause = by_id[cause.causation_id]
+    assert cause.id == placed.id
 
 
 async def test_an_in_play_bet_waits_its_delay(betting: Betting) -> None:
