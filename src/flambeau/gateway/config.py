@@ -60,7 +60,7 @@ class GatewayConfig:
     ingest_window: int = 32
     read_batch: int = 1000
     recent_records: int = 4096
-    recent_bytes: int = 1 << 20
+    recent_bytes: int = 256 << 10
     key_cache_s: float = 1.0
 
     def __post_init__(self) -> None:

@@ -424,7 +424,7 @@ class Hub:
         *,
         read_batch: int = 1000,
         recent_records: int = 4096,
-        recent_bytes: int = 1 << 20,
+        recent_bytes: int = 256 << 10,
     ) -> None:
         self.log = log
         self.read_batch = read_batch

@@ -50,7 +50,7 @@ _decode_raw_record = msgspec.msgpack.Decoder(Record[msgspec.Raw]).decode
 class Partition:
     """Loop-side state of one partition."""
 
-    __slots__ = ("assigned", "base", "end", "start", "tail")
+    __slots__ = ("assigned", "base", "end", "size", "start", "tail")
 
     def __init__(self, start: int, end: int) -> None:
         self.start = start  # first retained offset
@@ -58,6 +58,40 @@ class Partition:
         self.assigned = end  # next offset to hand out
         self.base = end  # offset of tail[0]
         self.tail: list[bytes] = []  # encoded records base .. end-1
+        self.size = 0  # bytes in the tail
+
+    def extend(self, first: int, blobs: list[bytes]) -> None:
+        """Append the encoded records ``first`` .. ``first + len(blobs) - 1`` to the tail."""
+        if not self.tail:
+            self.base = first
+        self.tail.extend(blobs)
+        self.size += sum(map(len, blobs))
+        self.end = first + len(blobs)
+
+    def drop(self, count: int) -> None:
+        """Forget the oldest ``count`` records of the tail."""
+        if count <= 0:
+            return
+        self.size -= sum(map(len, self.tail[:count]))
+        del self.tail[:count]
+        self.base += count
+
+    def trim(self, records: int, size: int) -> None:
+        """Keep about the newest ``records`` records and ``size`` bytes.
+
+        Trims only once a bound is passed by a quarter, so the cost stays amortised.
+        """
+        excess = len(self.tail) - records
+        if excess > records // 4:
+            self.drop(excess)
+        if self.size > size + size // 4:
+            over, freed, count = self.size - size, 0, 0
+            for blob in self.tail:
+                if freed >= over:
+                    break
+                freed += len(blob)
+                count += 1
+            self.drop(count)
 
 
 @dataclass(eq=False)
@@ -106,6 +140,7 @@ class LogCore(LogBase):
     """Shared loop-side log; subclasses persist jobs and read what the tail no longer holds."""
 
     tail_max: int | None = None  # records kept per partition in memory; None keeps all
+    tail_bytes: int = 1 << 62  # and bytes, when ``tail_max`` is set
 
     def __init__(
         self,
@@ -264,10 +299,7 @@ class LogCore(LogBase):
         for segment in job.segments:
             state = by_sid[segment.sid]
             part = state.partitions[segment.partition]
-            if not part.tail:
-                part.base = segment.first
-            part.tail.extend(segment.blobs)
-            part.end = segment.first + len(segment.blobs)
+            part.extend(segment.first, segment.blobs)
             touched.add(state)
         if job.group is not None:
             for stream, index, offset in job.offsets:
@@ -275,10 +307,7 @@ class LogCore(LogBase):
         for state in touched:
             if self.tail_max is not None:
                 for part in state.partitions:
-                    excess = len(part.tail) - self.tail_max
-                    if excess > self.tail_max // 4:
-                        del part.tail[:excess]
-                        part.base += excess
+                    part.trim(self.tail_max, self.tail_bytes)
             state.waiters.wake()
 
     # -- the Log interface --------------------------------------------------------------------
@@ -383,5 +412,6 @@ class LogCore(LogBase):
         return {
             "dedupe_ids": self._dedupe_count,
             "tail_records": sum(len(p.tail) for s in streams for p in s.partitions),
+            "tail_bytes": sum(p.size for s in streams for p in s.partitions),
             "waiters": sum(len(s.waiters) for s in streams),
         }

@@ -92,9 +92,7 @@ class MemoryLog(LogCore):
                         cut -= 1
                     new_start = max(new_start, cut)
                 if new_start > part.start:
-                    drop = new_start - part.base
-                    del part.tail[:drop]
-                    part.base = new_start
+                    part.drop(new_start - part.base)
                     part.start = new_start
                     first = bisect.bisect_right(offsets, new_start) - 1
                     if first > 0:

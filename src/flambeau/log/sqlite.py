@@ -6,8 +6,9 @@ Writes go through a single writer thread with group commit: every job that queue
 previous commit ran is written in the same SQLite transaction (up to ``GROUP_MAX_ROWS`` rows),
 then published on the event loop in job order. Offsets are assigned on the loop (see
 :mod:`flambeau.log._core`), so the writer only inserts. Readers see recent records from the
-in-memory tail and older ones through a small pool of read-only connections, never on the
-event loop thread.
+in-memory tail (the newest ``TAIL_RECORDS`` records and at most about ``TAIL_BYTES`` of each
+partition) and older ones through a small pool of read-only connections, never on the event
+loop thread.
 
 One process at a time: offsets are assigned in memory by the process that holds the log, so
 opening takes an exclusive lock on ``<path>.lock`` and a second process gets
@@ -41,6 +42,7 @@ from flambeau.log._registry import reject_unknown, take_window
 
 GROUP_MAX_ROWS = 20_000
 TAIL_RECORDS = 4096
+TAIL_BYTES = 512 << 10
 RETENTION_EVERY_S = 5.0
 READERS = 2
 
@@ -142,6 +144,7 @@ class SQLiteLog(LogCore):
     """The embedded log: one SQLite file, one writer thread."""
 
     tail_max = TAIL_RECORDS
+    tail_bytes = TAIL_BYTES
 
     def __init__(
         self, url: str, registry: Registry, path: Path, *, sync: str, dedupe_window: timedelta
@@ -426,9 +429,7 @@ class SQLiteLog(LogCore):
             part = state.partitions[index]
             part.start = max(part.start, cut)
             if part.base < part.start:
-                drop = min(part.start - part.base, len(part.tail))
-                del part.tail[:drop]
-                part.base += drop
+                part.drop(min(part.start - part.base, len(part.tail)))
 
     def _retention_cut(
         self, state: StreamState, part: int, start: int, end: int, now_us: int

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import Any, cast
 
+import msgspec
+
 from flambeau.events import Record
 from flambeau.log import Log
 from flambeau.processing.view import View, view_of
@@ -43,10 +45,10 @@ __all__ = [
     "ledger_view",
 ]
 
-RECENT_PER_ACCOUNT = 1_000
+RECENT_PER_ACCOUNT = 200
 """Transfers kept per account for ``GET /v1/payments/accounts/{id}/transfers``."""
 DECISIONS_KEPT = 100_000
-"""Request decisions kept for replies; older ones are forgotten first."""
+"""Request decisions kept for replies (their results only); older ones are forgotten first."""
 
 RequestDecision = AccountsDecided | TransfersDecided | RequestRejected
 
@@ -66,7 +68,8 @@ class LedgerView:
         holds: Pending transfer id -> the pending transfer.
         statuses: Pending transfer id -> its status.
         recent: Account id -> its latest transfers, oldest first.
-        decisions: Request event id -> the first decision of that request.
+        decisions: Request event id -> the first decision of that request, without the
+            accounts or transfers it created (a reply names results only).
     """
 
     def __init__(self) -> None:
@@ -100,6 +103,11 @@ class LedgerView:
         # A request appended again after the log's dedupe window keeps its first decision.
         if request_id in self.decisions:
             return
+        # What a reply needs: the results, not the accounts or transfers (kept elsewhere).
+        if isinstance(event, TransfersDecided) and event.transfers:
+            event = msgspec.structs.replace(event, transfers=[])
+        elif isinstance(event, AccountsDecided) and event.accounts:
+            event = msgspec.structs.replace(event, accounts=[])
         self.decisions[request_id] = event
         if len(self.decisions) > DECISIONS_KEPT:
             self.decisions.popitem(last=False)
