@@ -35,28 +35,39 @@ def start_gateway(data: Path) -> tuple[subprocess.Popen[str], str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    try:
+        return process, wait_until_healthy(process, data)
+    except BaseException:
+        process.kill()  # a gateway that did not come up must not outlive the test
+        process.communicate(timeout=30)
+        raise
+
+
+def wait_until_healthy(process: subprocess.Popen[str], data: Path) -> str:
     run_file = data / "gateway.json"
     deadline = time.monotonic() + 30
     while not run_file.exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline
+        assert process.poll() is None, "the gateway exited before it was up"
+        assert time.monotonic() < deadline, "no gateway.json after 30 s"
         time.sleep(0.05)
-    url = json.loads(run_file.read_text())["url"]
+    url = str(json.loads(run_file.read_text())["url"])
     while True:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
+                return url
         except httpx.TransportError:
             pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(process.communicate())
+        assert time.monotonic() < deadline, "the gateway did not answer /healthz within 30 s"
         time.sleep(0.05)
 
 
 def stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=30)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate(timeout=30)
     return process.returncode, out, err
 
 
