@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -141,3 +141,13 @@ def test_a_window_holds_what_the_whole_day_holds(day: Schedule, paid: list[Purch
 def test_a_bad_share_is_refused(day: Schedule, share: float) -> None:
     with pytest.raises(ValueError, match="fraud_share"):
         next(purchases(day, 3, fraud_share=share))
+
+
+def test_no_two_days_share_a_purchase_id() -> None:
+    # Ids are transfer ids on the ledger: one reused the next day would be refused as "exists".
+    ids = [
+        {p.id for p in purchases(build_schedule(date(2024, 8, d), 3), 3, rate_multiplier=_RATE)}
+        for d in (4, 5)
+    ]
+    assert all(ids)
+    assert not ids[0] & ids[1]

@@ -21,7 +21,7 @@ import bisect
 import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from flambeau.scenario._random import poisson, rng_for, stable_token
@@ -167,10 +167,14 @@ def purchases(
     planned = _plan_bursts(flows, counts, seed, fraud_total)
     planned += [(b.at, b.venue, b.terminal, b.cards) for b in bursts]
     fraud = sorted(
-        (p for index, burst in enumerate(planned) for p in _burst(seed, index, *burst)),
+        (
+            p
+            for index, burst in enumerate(planned)
+            for p in _burst(seed, f"{schedule.day}/{index}", *burst)
+        ),
         key=lambda p: p.time,
     )
-    legit_stream = _legit(flows, counts, seed, start, end)
+    legit_stream = _legit(flows, counts, seed, schedule.day, start, end)
     for purchase in heapq.merge(legit_stream, fraud, key=lambda p: p.time):
         if start is not None and purchase.time < start:
             continue
@@ -219,7 +223,7 @@ def _plan_bursts(
 
 
 def _burst(
-    seed: int, index: int, at: datetime, venue_code: str, terminal: str | None, cards: int
+    seed: int, index: str, at: datetime, venue_code: str, terminal: str | None, cards: int
 ) -> list[Purchase]:
     rng = rng_for(seed, "fraud-burst", index, at.isoformat(), venue_code)
     terminal = terminal or rng.choice(pos_terminals(venue_code))
@@ -239,12 +243,13 @@ def _legit(
     flows: dict[str, VenueFlow],
     counts: dict[str, list[tuple[int, int, int]]],
     seed: int,
+    day: date,
     start: datetime | None,
     end: datetime | None,
 ) -> Iterator[Purchase]:
     first = min(flow.start for flow in flows.values())
     last = max(flow.start + len(flow.arrivals) * _MINUTE for flow in flows.values())
-    makers = {code: _Maker(seed, code) for code in flows}
+    makers = {code: _Maker(seed, code, day) for code in flows}
     minute = first
     while minute < last:
         nxt = minute + _MINUTE
@@ -262,11 +267,13 @@ def _legit(
 class _Maker:
     """Makes one venue's payments."""
 
-    def __init__(self, seed: int, code: str) -> None:
+    def __init__(self, seed: int, code: str, day: date) -> None:
         place = venue(code)
         self.seed = seed
         self.code = code
-        self.run = stable_token(seed, "run", length=8)
+        self.day = day.isoformat()
+        # the day is part of every id and draw: a venue's minute 0042 comes again the next day
+        self.run = stable_token(seed, "run", self.day, length=8)
         self.transit = _TRANSIT.get(place.city, "IDFM")
         self.pool = max(100, place.capacity)
         self.stands = pos_terminals(code)
@@ -282,7 +289,7 @@ class _Maker:
         return f"card-{token}", f"dev-{token[::-1]}" if wallet else None
 
     def minute(self, minute: datetime, index: int, counts: tuple[int, int, int]) -> list[Purchase]:
-        rng = rng_for(self.seed, "purchases", self.code, index)
+        rng = rng_for(self.seed, "purchases", self.day, self.code, index)
         out = []
         n = 0
         for count, (_, mix) in zip(counts, (_ARRIVING, _INSIDE, _LEAVING), strict=True):
