@@ -8,7 +8,9 @@ only what it touched:
 - ``t/<timestamp>``: a *segment* of accepted transfers (a list of :class:`~.schemas.Transfer`,
   with their timestamps), named by the timestamp of its first transfer (19 digits, so keys sort
   in time order). Accepted transfers never change, so the transfers of one batch are written
-  as one key: a batch of 1,000 transfers writes one row, not 1,000;
+  as one key: a batch of 1,000 transfers writes one row, not 1,000. In memory a written
+  segment stays in that encoded form (see :class:`TransferBook`), so a transfer costs its id,
+  an index entry and its share of the segment's bytes, about 300 bytes in all;
 - ``h/<id>``: the :class:`~.status.TransferStatus` of a pending transfer (a hold);
 - ``r/<key>``: a request idempotency record (:class:`RequestRecord`, see :mod:`.decisions`);
 - ``clock``: the last timestamp handed out.
@@ -21,6 +23,7 @@ from stored keys.
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +37,7 @@ __all__ = [
     "AccountRecord",
     "LedgerState",
     "RequestRecord",
+    "TransferBook",
     "deadline",
     "event_time_ns",
     "is_u128",
@@ -112,13 +116,113 @@ class RequestRecord(msgspec.Struct, array_like=True, frozen=True, gc=False):
     failures: list[tuple[int, str]]
 
 
+_encode_segment = msgspec.msgpack.Encoder().encode
+_decode_segment = msgspec.msgpack.Decoder(list[Transfer]).decode
+
+
+class TransferBook(Mapping[str, Transfer]):
+    """Accepted transfers by id, most of them kept only as their segment's stored bytes.
+
+    Transfers accepted since the last :meth:`seal` are held decoded (``fresh``). Sealing
+    encodes them into one segment: from then on the book keeps the segment's bytes (the very
+    object the processor's state stores, so they are held once) and an index from each id to
+    its segment, and decodes a segment again only when one of its transfers is asked for (an
+    ``exists`` check, a post or void of an older hold), keeping the few last decoded ones.
+    """
+
+    __slots__ = ("_decoded", "fresh", "index", "segments")
+
+    DECODED_SEGMENTS = 8
+
+    def __init__(self) -> None:
+        self.fresh: dict[str, Transfer] = {}
+        self.index: dict[str, str] = {}  # transfer id -> segment name
+        self.segments: dict[str, bytes] = {}  # segment name -> encoded list[Transfer]
+        self._decoded: OrderedDict[str, dict[str, Transfer]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.fresh) + len(self.index)
+
+    def __contains__(self, transfer_id: object) -> bool:
+        return transfer_id in self.fresh or transfer_id in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.index  # in the order the segments were written
+        yield from self.fresh
+
+    def __getitem__(self, transfer_id: str) -> Transfer:
+        found = self.get(transfer_id)
+        if found is None:
+            raise KeyError(transfer_id)
+        return found
+
+    def get(self, transfer_id: str, default: Transfer | None = None) -> Transfer | None:  # type: ignore[override]
+        """The accepted transfer ``transfer_id``, or ``default``."""
+        found = self.fresh.get(transfer_id)
+        if found is not None:
+            return found
+        name = self.index.get(transfer_id)
+        if name is None:
+            return default
+        return self._segment(name)[transfer_id]
+
+    def __setitem__(self, transfer_id: str, transfer: Transfer) -> None:
+        self.fresh[transfer_id] = transfer
+
+    def __delitem__(self, transfer_id: str) -> None:
+        """Forget a transfer not sealed yet (a linked chain rolling back)."""
+        del self.fresh[transfer_id]
+
+    def values(self) -> Iterator[Transfer]:  # type: ignore[override]
+        """Every accepted transfer, oldest segment first, then the fresh ones."""
+        for name, raw in self.segments.items():
+            decoded = self._decoded.get(name)
+            yield from decoded.values() if decoded is not None else _decode_segment(raw)
+        yield from self.fresh.values()
+
+    def seal(self, ids: list[str]) -> tuple[str, bytes]:
+        """Encode the fresh transfers ``ids`` (in order) as one segment; its name and bytes."""
+        fresh = self.fresh
+        segment = [fresh.pop(transfer_id) for transfer_id in ids]
+        name = segment_key(segment[0].timestamp)
+        raw = _encode_segment(segment)
+        self.add(name, raw, segment)
+        return name, raw
+
+    def add(self, name: str, raw: bytes, transfers: list[Transfer]) -> None:
+        """Take a written segment: ``raw`` encodes ``transfers``."""
+        self.segments[name] = raw
+        index = self.index
+        for transfer in transfers:
+            index[transfer.id] = name
+
+    def encoded(self) -> dict[str, bytes]:
+        """Every segment's bytes by name, the fresh transfers as one more (not sealed)."""
+        out = dict(self.segments)
+        if self.fresh:
+            fresh = list(self.fresh.values())
+            out[segment_key(fresh[0].timestamp)] = _encode_segment(fresh)
+        return out
+
+    def _segment(self, name: str) -> dict[str, Transfer]:
+        decoded = self._decoded.get(name)
+        if decoded is None:
+            decoded = {t.id: t for t in _decode_segment(self.segments[name])}
+            self._decoded[name] = decoded
+            if len(self._decoded) > self.DECODED_SEGMENTS:
+                self._decoded.popitem(last=False)
+        else:
+            self._decoded.move_to_end(name)
+        return decoded
+
+
 class LedgerState:
     """Accounts, transfers and hold statuses of one partition, with change tracking.
 
     Attributes:
         accounts: Account id -> its mutable record.
-        transfers: Transfer id -> the accepted transfer, with its timestamp set.
-        segments: Segment key -> the ids of the transfers stored in it, in order.
+        transfers: Transfer id -> the accepted transfer, with its timestamp set (a
+            :class:`TransferBook`).
         holds: Pending transfer id -> its :class:`TransferStatus`.
         requests: Idempotency key -> :class:`RequestRecord`, oldest first.
         clock: The last timestamp handed out (nanoseconds); timestamps strictly increase.
@@ -140,14 +244,12 @@ class LedgerState:
         "dirty_transfers",
         "holds",
         "requests",
-        "segments",
         "transfers",
     )
 
     def __init__(self) -> None:
         self.accounts: dict[str, AccountRecord] = {}
-        self.transfers: dict[str, Transfer] = {}
-        self.segments: dict[str, list[str]] = {}
+        self.transfers = TransferBook()
         self.holds: dict[str, TransferStatus] = {}
         self.requests: dict[str, RequestRecord] = {}
         self.clock = 0
@@ -208,11 +310,8 @@ class LedgerState:
             account = accounts.get(key)
             out[ACCOUNT_PREFIX + key] = None if account is None else encode(account)
         if self.dirty_transfers:
-            ids = list(self.dirty_transfers)
-            segment = [transfers[key] for key in ids]
-            name = segment_key(segment[0].timestamp)
-            self.segments[name] = ids
-            out[TRANSFER_PREFIX + name] = encode(segment)
+            name, raw = transfers.seal(list(self.dirty_transfers))
+            out[TRANSFER_PREFIX + name] = raw
         for key in self.dirty_holds:
             hold = holds.get(key)
             out[HOLD_PREFIX + key] = None if hold is None else encode(hold)
@@ -233,14 +332,8 @@ class LedgerState:
         encode = msgspec.msgpack.encode
         items: dict[str, bytes] = {CLOCK_KEY: encode(self.clock)}
         items.update((ACCOUNT_PREFIX + k, encode(v)) for k, v in self.accounts.items())
-        transfers = self.transfers
-        segments = dict(self.segments)
-        if self.dirty_transfers:  # accepted since the last changes(): the next segment
-            ids = list(self.dirty_transfers)
-            segments[segment_key(transfers[ids[0]].timestamp)] = ids
         items.update(
-            (TRANSFER_PREFIX + name, encode([transfers[i] for i in ids]))
-            for name, ids in segments.items()
+            (TRANSFER_PREFIX + name, raw) for name, raw in self.transfers.encoded().items()
         )
         items.update((HOLD_PREFIX + k, encode(v)) for k, v in self.holds.items())
         items.update((REQUEST_PREFIX + k, encode(v)) for k, v in self.requests.items())
@@ -257,8 +350,7 @@ class LedgerState:
         """
         state = cls()
         account = msgspec.msgpack.Decoder(AccountRecord)
-        segment = msgspec.msgpack.Decoder(list[Transfer])
-        segments: list[tuple[str, list[Transfer]]] = []
+        segments: list[tuple[str, bytes, list[Transfer]]] = []
         hold = msgspec.msgpack.Decoder(TransferStatus)
         request = msgspec.msgpack.Decoder(RequestRecord)
         requests: list[tuple[str, RequestRecord]] = []
@@ -267,7 +359,8 @@ class LedgerState:
                 if key.startswith(ACCOUNT_PREFIX):
                     state.accounts[key[2:]] = account.decode(value)
                 elif key.startswith(TRANSFER_PREFIX):
-                    segments.append((key[2:], segment.decode(value)))
+                    raw = bytes(value)
+                    segments.append((key[2:], raw, _decode_segment(raw)))
                 elif key.startswith(HOLD_PREFIX):
                     state.holds[key[2:]] = hold.decode(value)
                 elif key.startswith(REQUEST_PREFIX):
@@ -280,9 +373,8 @@ class LedgerState:
             raise LedgerStateError(f"ledger state value does not decode: {exc}") from exc
         # Segment keys sort in time order: restore the transfers in the order they were accepted.
         segments.sort(key=lambda item: item[0])
-        for name, records in segments:
-            state.segments[name] = [record.id for record in records]
-            state.transfers.update((record.id, record) for record in records)
+        for name, raw, records in segments:
+            state.transfers.add(name, raw, records)
         # Pruning walks requests oldest first, so restore that order.
         requests.sort(key=lambda item: item[1].time)
         state.requests = dict(requests)

@@ -216,10 +216,13 @@ def test_naive_event_time_is_refused(state: LedgerState) -> None:
 def test_changes_name_only_touched_keys_then_nothing(state: LedgerState) -> None:
     apply(state, transfer(10, debit=1, credit=2), pending(11, debit=4, credit=2))
     # both transfers are stored in one segment, named by the first one's timestamp
-    segment = "t/" + segment_key(state.transfers["10"].timestamp)
+    stamp = state.transfers["10"].timestamp
+    segment = "t/" + segment_key(stamp)
     assert set(state.changes()) == {"a/1", "a/2", "a/4", segment, "h/11", "clock"}
     assert state.changes() == {}
-    assert state.segments == {segment[2:]: ["10", "11"]}
+    assert state.transfers.index == {"10": segment[2:], "11": segment[2:]}
+    assert not state.transfers.fresh  # written: kept as the segment's bytes from now on
+    assert state.transfers["11"] == pending(11, debit=4, credit=2, timestamp=stamp + 1)
 
 
 def test_stored_state_round_trips_and_keeps_working(state: LedgerState) -> None:
