@@ -15,6 +15,10 @@ opening takes an exclusive lock on ``<path>.lock`` and a second process gets
 :class:`~flambeau.errors.LogLockedError`. Run the gateway and the processors in one process
 (``flambeau up``), or move to ``nats://`` to spread them over machines.
 
+Memory is bounded: the tails (``TAIL_BYTES`` a partition), SQLite's page caches
+(``WRITER_CACHE_KIB`` for the writer, ``READER_CACHE_KIB`` for each of the ``READERS``) and the
+dedupe window (see :mod:`flambeau.log._core`).
+
 Durability: ``sync=normal`` (the default) survives a process crash and loses at most the last
 commits on power loss; ``sync=full`` fsyncs every group commit.
 """
@@ -42,7 +46,9 @@ from flambeau.log._registry import reject_unknown, take_window
 
 GROUP_MAX_ROWS = 20_000
 TAIL_RECORDS = 4096
-TAIL_BYTES = 512 << 10
+TAIL_BYTES = 256 << 10
+WRITER_CACHE_KIB = 32 << 10
+READER_CACHE_KIB = 8 << 10
 RETENTION_EVERY_S = 5.0
 READERS = 2
 
@@ -117,7 +123,9 @@ def connect(path: Path, sync: str, *, readonly: bool = False) -> sqlite3.Connect
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {_SYNC[sync]}")
     conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA cache_size = -65536")
+    # page cache, in KiB: the writer keeps the right edge of every B-tree it appends to; readers
+    # mostly fetch recent segments, which the OS page cache also holds
+    conn.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB if readonly else WRITER_CACHE_KIB}")
     if readonly:
         conn.execute("PRAGMA query_only = ON")
     return conn

@@ -38,6 +38,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from flambeau import heap
 from flambeau.scenario import resume
 from flambeau.scenario.channels import Channels
 from flambeau.scenario.client import GatewayClient, Stopped
@@ -90,6 +91,8 @@ LAST_DAY = date(2024, 8, 11)
 RESULT_LANES = 8
 BET_CONNECTIONS = 8
 TICK_S = 1.0
+TRIM_EVERY_S = 30.0
+"""How often the simulator hands the allocator's free memory back (see :mod:`flambeau.heap`)."""
 STOP_DRAIN_S = 5.0
 FINISH_DRAIN_S = 60.0
 
@@ -520,8 +523,12 @@ class Driver:
         loop = asyncio.get_running_loop()
         last_sent = 0
         next_line = loop.time() + self.config.progress_every
+        next_trim = loop.time() + TRIM_EVERY_S
         while True:
             await asyncio.sleep(TICK_S)
+            if loop.time() >= next_trim:
+                next_trim = loop.time() + TRIM_EVERY_S
+                heap.trim()
             sent = self.counters.sent
             self.rate.add(sent - last_sent)
             last_sent = sent

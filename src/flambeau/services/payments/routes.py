@@ -81,8 +81,9 @@ CHECKS = "payments.checks"
 DEFAULT_WAIT_S = 10.0
 MAX_WAIT_S = 60.0
 SYNC_S = 5.0
-ASKED_KEPT = 10_000
-"""Item ids of requests answered 202 that this gateway remembers, for their later poll."""
+ASKED_IDS_KEPT = 100_000
+"""Item ids of requests answered 202 that this gateway remembers, all requests together, for
+their later poll; the oldest requests are forgotten first."""
 
 _RESOLVING = int(TransferFlags.post_pending_transfer | TransferFlags.void_pending_transfer)
 
@@ -94,7 +95,28 @@ Limit = Annotated[
     int, QueryParameter(ge=1, le=RECENT_PER_ACCOUNT, description="Most transfers to list.")
 ]
 
-_asked: OrderedDict[str, list[str]] = OrderedDict()
+
+class _Asked:
+    """The item ids of requests answered 202, by request id, at most ``limit`` ids in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.ids: OrderedDict[str, list[str]] = OrderedDict()
+        self.count = 0
+
+    def remember(self, rid: str, ids: list[str]) -> None:
+        if rid in self.ids:
+            return
+        self.ids[rid] = ids
+        self.count += len(ids)
+        while self.count > self.limit and len(self.ids) > 1:
+            self.count -= len(self.ids.popitem(last=False)[1])
+
+    def get(self, rid: str) -> list[str]:
+        return self.ids.get(rid, [])
+
+
+_asked = _Asked(ASKED_IDS_KEPT)
 
 
 def _problems(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
@@ -213,9 +235,7 @@ async def _submit(
         await view.wait_until(lambda: rid in book.decisions, timeout)
     decision = book.decisions.get(rid)
     if decision is None:
-        _asked[rid] = ids
-        while len(_asked) > ASKED_KEPT:
-            _asked.popitem(last=False)
+        _asked.remember(rid, ids)
         pending = Pending(
             rid, payload.idempotency_key, payload.ledger, placed.partition, placed.offset
         )
@@ -307,7 +327,7 @@ async def get_request(request: Request[Any, Any, Any], rid: FromPath[str]) -> Re
         raise ProblemError.of(
             ProblemKind.NOT_FOUND, f"no decision for request {rid!r} (yet, or any more)"
         )
-    return _answer(rid, decision, _asked.get(rid, []), replayed=False)
+    return _answer(rid, decision, _asked.get(rid), replayed=False)
 
 
 @get(
