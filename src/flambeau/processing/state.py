@@ -66,12 +66,17 @@ def decode_value(raw: bytes, type: Any = None) -> Any:
     return decoder.decode(raw)
 
 
+CACHED_VALUES = 8192
+"""Decoded values a partition's store keeps (the most recently decoded or put); older ones are
+decoded again from their bytes when read."""
+
+
 class StateStore:
     """The committed state of one (processor, partition), cached in memory.
 
     Holds each key's encoded bytes (what the log has, or will have once the pending commit
-    lands) and a cache of decoded values. :meth:`take_changes` hands the keys written since the
-    last call to the runtime, for the next ``Log.commit``.
+    lands) and a cache of up to :data:`CACHED_VALUES` decoded values. :meth:`take_changes`
+    hands the keys written since the last call to the runtime, for the next ``Log.commit``.
     """
 
     def __init__(self, partition: int, stored: Mapping[str, bytes] | None = None) -> None:
@@ -90,8 +95,15 @@ class StateStore:
         if raw is None:
             return MISSING
         value = decode_value(raw, type)
-        self._cache[key] = (type, value)
+        self._remember(key, (type, value))
         return value
+
+    def _remember(self, key: str, entry: tuple[Any, Any]) -> None:
+        cache = self._cache
+        cache.pop(key, None)
+        cache[key] = entry
+        if len(cache) > CACHED_VALUES:
+            del cache[next(iter(cache))]
 
     def raw(self, key: str) -> bytes | None:
         """The encoded value of ``key``, or ``None``."""
@@ -129,7 +141,7 @@ class StateStore:
             if value is MISSING:
                 self._cache.pop(key, None)
             else:
-                self._cache[key] = (_AS_PUT, value)
+                self._remember(key, (_AS_PUT, value))
         self._changed[key] = raw
 
     def take_changes(self) -> list[StateChange]:

@@ -83,3 +83,17 @@ def test_numpy_scalars_are_stored_as_plain_numbers() -> None:
     state.put("total", np.int64(7))
     state.commit()
     assert State(StateStore(3, store.snapshot())).get("total") == 7
+
+
+def test_decoded_values_kept_are_bounded_and_the_rest_decode_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("flambeau.processing.state.CACHED_VALUES", 10)
+    store = _store(**{f"k{n}": n for n in range(50)})
+    state = State(store)
+    assert [state.get(f"k{n}") for n in range(50)] == list(range(50))
+    for n in range(50, 60):
+        state.put(f"k{n}", n)
+    state.commit()
+    assert len(store._cache) == 10
+    assert [State(store).get(f"k{n}") for n in range(60)] == list(range(60))
