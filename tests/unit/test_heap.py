@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import psutil
@@ -21,3 +22,13 @@ def test_trim_gives_back_the_pages_freed_between_survivors() -> None:
     after = process.memory_info().rss
     assert before - after > 30 * 2**20, (before, after)
     assert len(survivors) == 1563
+
+
+def test_settle_freezes_the_startup_heap_and_raises_the_thresholds() -> None:
+    # in a child: freezing is for server processes, not for the test runner's own heap
+    code = (
+        "import gc; from flambeau import heap; heap.settle(); "
+        "print(gc.get_freeze_count() > 1_000, gc.get_threshold() == heap.GC_THRESHOLDS)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True"]

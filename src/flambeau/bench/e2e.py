@@ -30,6 +30,7 @@ from typing import Any
 
 import msgspec
 
+from flambeau import heap
 from flambeau.bench._common import percentiles_ms
 from flambeau.bench.fanout import run_loop, started
 from flambeau.events import Event, Registry
@@ -104,6 +105,7 @@ def serve(directory: str, ready: Any, stop: Any) -> None:
         sock = bind("127.0.0.1", 0)
         serving = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
         await started(server)
+        heap.settle()  # as flambeau up does
         ready.put((sock.getsockname()[1], key))
         await asyncio.to_thread(stop.wait)
         server.should_exit = True

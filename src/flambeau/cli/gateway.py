@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from flambeau import heap
 from flambeau.cli._options import data_dir, log_url
 
 RUN_FILE = "gateway.json"
@@ -52,6 +53,7 @@ async def serve(
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
         run_file.write_text(json.dumps({"url": f"http://{shown}:{actual}", "pid": os.getpid()}))
         typer.echo(f"flambeau gateway on http://{shown}:{actual} (log {_safe(url)})", err=True)
+        heap.settle()
         try:
             await server.serve(sockets=[sock])
         finally:

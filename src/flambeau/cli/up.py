@@ -135,6 +135,7 @@ async def up(options: UpOptions) -> None:
                 await serving  # raises the reason it could not start
                 return
             await asyncio.sleep(0.05)
+        heap.settle()
         (options.data / RUN_FILE).write_text(json.dumps({"url": base, "pid": os.getpid()}))
         console.print(f"[bold]Flambeau is up[/]: dashboard {base}/  ·  API {base}/schema")
         console.print(

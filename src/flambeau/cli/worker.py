@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from flambeau import heap
 from flambeau.cli._options import data_dir, log_url
 
 
@@ -61,6 +62,7 @@ async def work(url: str, names: Sequence[str] | None, *, batch_size: int, drain:
             loop.add_signal_handler(sig, on_signal)
         shown = ", ".join(p.name for p in processors)
         typer.echo(f"flambeau worker: ready, running {shown} (pid {os.getpid()})", err=True)
+        heap.settle()
         await worker.run()
     finally:
         if leases is not None:
