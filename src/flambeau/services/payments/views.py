@@ -8,7 +8,8 @@ them is a source of truth:
   balance sums (recomputed from the accepted records alone, as :mod:`.reference` does, plus
   the ``closed`` flag that closing holds set), the status of every hold, the last
   :data:`RECENT_PER_ACCOUNT` transfers of each account, and the decision of each of the last
-  :data:`DECISIONS_KEPT` requests, by request event id, which is what a ``POST`` waits for.
+  :data:`DECISIONS_KEPT` requests (and at most :data:`RESULTS_KEPT` item results in all), by
+  request event id, which is what a ``POST`` waits for.
 - :class:`ChecksView` folds ``payments.checks``: the latest invariant check of each processor
   partition.
 """
@@ -39,6 +40,7 @@ from flambeau.services.payments.status import TransferStatus
 __all__ = [
     "DECISIONS_KEPT",
     "RECENT_PER_ACCOUNT",
+    "RESULTS_KEPT",
     "ChecksView",
     "LedgerView",
     "checks_view",
@@ -49,6 +51,8 @@ RECENT_PER_ACCOUNT = 200
 """Transfers kept per account for ``GET /v1/payments/accounts/{id}/transfers``."""
 DECISIONS_KEPT = 100_000
 """Request decisions kept for replies (their results only); older ones are forgotten first."""
+RESULTS_KEPT = 1_000_000
+"""Item results kept over all those decisions (a request carries up to 8,000 items)."""
 
 RequestDecision = AccountsDecided | TransfersDecided | RequestRejected
 
@@ -78,6 +82,7 @@ class LedgerView:
         self.statuses: dict[str, TransferStatus] = {}
         self.recent: dict[str, deque[Transfer]] = {}
         self.decisions: OrderedDict[str, RequestDecision] = OrderedDict()
+        self.results_kept = 0
 
     def __call__(self, record: Record[Any]) -> None:
         """Apply one decision record of ``payments.transfers``."""
@@ -108,9 +113,13 @@ class LedgerView:
             event = msgspec.structs.replace(event, transfers=[])
         elif isinstance(event, AccountsDecided) and event.accounts:
             event = msgspec.structs.replace(event, accounts=[])
-        self.decisions[request_id] = event
-        if len(self.decisions) > DECISIONS_KEPT:
-            self.decisions.popitem(last=False)
+        decisions = self.decisions
+        decisions[request_id] = event
+        self.results_kept += _results(event)
+        while len(decisions) > 1 and (
+            len(decisions) > DECISIONS_KEPT or self.results_kept > RESULTS_KEPT
+        ):
+            self.results_kept -= _results(decisions.popitem(last=False)[1])
 
     def _apply(self, t: Transfer) -> None:
         debit = self.accounts.get(t.debit_account_id)
@@ -162,6 +171,10 @@ class LedgerView:
         if transfer.flags & _PENDING:
             return self.statuses.get(transfer.id, TransferStatus.PENDING)
         return TransferStatus.VOIDED if transfer.flags & _VOID else TransferStatus.POSTED
+
+
+def _results(decision: RequestDecision) -> int:
+    return 0 if isinstance(decision, RequestRejected) else len(decision.results)
 
 
 class ChecksView:
