@@ -29,12 +29,12 @@ import pytest
 
 from flambeau.events import NewEvent
 from flambeau.log import open_log
+from tests.chaos import workers
 from tests.chaos.job import INPUT, OUTPUT, PARTITIONS, Amount, sums
 
 EVENTS = 200_000
 KEYS = 1000
 KILLS = 6
-REPO = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("FLAMBEAU_CHAOS_SEED", random.randrange(2**32)))
 
 UrlFactory = Callable[[Path, str, pytest.FixtureRequest], str]
@@ -119,25 +119,13 @@ def _start(url: str, stderr: Path) -> subprocess.Popen[bytes]:
         sys.executable, "-c", "from flambeau.cli.main import main; main()",
         "worker", "--log", url, "--import", "tests.chaos.job", "--drain",
     ]  # fmt: skip
-    with stderr.open("wb") as err:
-        return subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], stderr: Path) -> None:
-    deadline = time.monotonic() + 120
-    while b"ready" not in stderr.read_bytes():
-        if proc.poll() is not None:
-            raise AssertionError(f"worker exited early:\n{stderr.read_text()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("worker never became ready")
-        time.sleep(0.02)
+    return workers.start(command, stderr)
 
 
 def _run_to_end(url: str, stderr: Path) -> float:
     """Run a worker until it drains; return how long it processed (from ready to exit)."""
     proc = _start(url, stderr)
-    _wait_ready(proc, stderr)
+    workers.wait_ready(proc, stderr)
     began = time.monotonic()
     assert proc.wait(timeout=240) == 0, stderr.read_text()
     return time.monotonic() - began
@@ -165,7 +153,7 @@ def test_kill_9_loses_and_doubles_nothing(
             break
         stderr = tmp_path / f"chaos-{attempt}.err"
         proc = _start(chaos_url, stderr)
-        _wait_ready(proc, stderr)
+        workers.wait_ready(proc, stderr)
         time.sleep(rng.uniform(0.0, duration / (KILLS + 2)) * backoff)
         proc.send_signal(signal.SIGKILL)
         code = proc.wait(timeout=60)

@@ -41,10 +41,10 @@ from flambeau.services.payments.decisions import PaymentsState
 from flambeau.services.payments.invariants import check
 from flambeau.services.payments.reference import ReferenceModel
 from flambeau.services.payments.schemas import LedgerChecked
+from tests.chaos import workers
 from tests.chaos.payments_workload import PARTITIONS, Expected, expected, workload
 from tests.support.nats_server import NatsServer
 
-REPO = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("FLAMBEAU_CHAOS_SEED", random.randrange(2**32)))
 PROCESSOR = "payments.ledger"
 REQUESTS = "payments.requests"
@@ -93,19 +93,7 @@ def _start(url: str, stderr: Path) -> subprocess.Popen[bytes]:
     # ``flambeau worker --processors payments.ledger --drain`` without importing the other
     # services: this test runs the command's own code, and only the payments processor
     command = [sys.executable, "-c", WORKER, url, str(BATCH)]
-    with stderr.open("wb") as err:
-        return subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], stderr: Path) -> None:
-    deadline = time.monotonic() + 120
-    while b"ready" not in stderr.read_bytes():
-        if proc.poll() is not None:
-            raise AssertionError(f"worker exited early:\n{stderr.read_text()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("worker never became ready")
-        time.sleep(0.02)
+    return workers.start(command, stderr)
 
 
 def _changed(url: str, since: float, progress: int) -> bool:
@@ -137,7 +125,7 @@ def _kill_repeatedly(url: str, tmp: Path, kills: int, rng: random.Random, note: 
         stderr = tmp / f"worker-{attempt}.err"
         started = time.time()
         proc = _start(url, stderr)
-        _wait_ready(proc, stderr)
+        workers.wait_ready(proc, stderr)
         deadline = time.monotonic() + 120
         while not _changed(url, started, progress) and proc.poll() is None:
             assert time.monotonic() < deadline, f"the worker never committed {note}"
