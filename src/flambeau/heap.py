@@ -15,8 +15,10 @@ import gc
 import sys
 from collections.abc import Callable
 
-__all__ = ["GC_THRESHOLDS", "settle", "trim"]
+__all__ = ["GC_THRESHOLDS", "TRIM_EVERY_S", "settle", "trim"]
 
+TRIM_EVERY_S = 30.0
+"""How often ``flambeau up`` and ``flambeau simulate`` call :func:`trim`."""
 GC_THRESHOLDS = (5_000, 20, 100)
 """The collector's thresholds in server processes (CPython's default is 700, 10, 10)."""
 

@@ -30,8 +30,6 @@ from flambeau.cli._options import data_dir, log_url
 from flambeau.cli.gateway import RUN_FILE, run
 
 console = Console(stderr=True)
-TRIM_EVERY_S = 30.0
-"""How often the platform hands the allocator's free memory back (see :mod:`flambeau.heap`)."""
 SIM_KEY_FILE = "simulator.key"
 SIM_STATUS_FILE = "simulator.json"
 
@@ -179,7 +177,7 @@ async def _watch(
     """Print a progress line every second until asked to stop or something ends."""
     started = time.monotonic()
     last_total, last_at = None, time.monotonic()
-    next_trim = started + TRIM_EVERY_S
+    next_trim = started + heap.TRIM_EVERY_S
     with console.status("starting…") as status:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -199,7 +197,7 @@ async def _watch(
             lag = sum(row.behind for row in await worker.lag())
             status.update(_status_line(total, rate, lag, options.data))
             if now >= next_trim:
-                next_trim = now + TRIM_EVERY_S
+                next_trim = now + heap.TRIM_EVERY_S
                 heap.trim()
             if options.duration is not None and now - started >= options.duration:
                 return

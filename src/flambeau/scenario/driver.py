@@ -91,8 +91,6 @@ LAST_DAY = date(2024, 8, 11)
 RESULT_LANES = 8
 BET_CONNECTIONS = 8
 TICK_S = 1.0
-TRIM_EVERY_S = 30.0
-"""How often the simulator hands the allocator's free memory back (see :mod:`flambeau.heap`)."""
 STOP_DRAIN_S = 5.0
 FINISH_DRAIN_S = 60.0
 
@@ -523,11 +521,11 @@ class Driver:
         loop = asyncio.get_running_loop()
         last_sent = 0
         next_line = loop.time() + self.config.progress_every
-        next_trim = loop.time() + TRIM_EVERY_S
+        next_trim = loop.time() + heap.TRIM_EVERY_S
         while True:
             await asyncio.sleep(TICK_S)
             if loop.time() >= next_trim:
-                next_trim = loop.time() + TRIM_EVERY_S
+                next_trim = loop.time() + heap.TRIM_EVERY_S
                 heap.trim()
             sent = self.counters.sent
             self.rate.add(sent - last_sent)

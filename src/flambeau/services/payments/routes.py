@@ -30,7 +30,6 @@ accounts and decisions, ``read:payments.checks`` for the invariants.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -63,6 +62,7 @@ from flambeau.services.payments.api import (
     parse_transfers,
     request_id,
 )
+from flambeau.services.payments.memo import Memo
 from flambeau.services.payments.metrics import gauges
 from flambeau.services.payments.schemas import (
     CreateAccounts,
@@ -96,27 +96,7 @@ Limit = Annotated[
 ]
 
 
-class _Asked:
-    """The item ids of requests answered 202, by request id, at most ``limit`` ids in all."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.ids: OrderedDict[str, list[str]] = OrderedDict()
-        self.count = 0
-
-    def remember(self, rid: str, ids: list[str]) -> None:
-        if rid in self.ids:
-            return
-        self.ids[rid] = ids
-        self.count += len(ids)
-        while self.count > self.limit and len(self.ids) > 1:
-            self.count -= len(self.ids.popitem(last=False)[1])
-
-    def get(self, rid: str) -> list[str]:
-        return self.ids.get(rid, [])
-
-
-_asked = _Asked(ASKED_IDS_KEPT)
+_asked: Memo[list[str]] = Memo(ASKED_IDS_KEPT, ASKED_IDS_KEPT, len)
 
 
 def _problems(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
@@ -327,7 +307,7 @@ async def get_request(request: Request[Any, Any, Any], rid: FromPath[str]) -> Re
         raise ProblemError.of(
             ProblemKind.NOT_FOUND, f"no decision for request {rid!r} (yet, or any more)"
         )
-    return _answer(rid, decision, _asked.get(rid), replayed=False)
+    return _answer(rid, decision, _asked.get(rid) or [], replayed=False)
 
 
 @get(

@@ -16,7 +16,7 @@ them is a source of truth:
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from typing import Any, cast
 
 import msgspec
@@ -24,6 +24,7 @@ import msgspec
 from flambeau.events import Record
 from flambeau.log import Log
 from flambeau.processing.view import View, view_of
+from flambeau.services.payments.memo import Memo
 from flambeau.services.payments.schemas import (
     AccountFlags,
     AccountsDecided,
@@ -81,8 +82,7 @@ class LedgerView:
         self.holds: dict[str, Transfer] = {}
         self.statuses: dict[str, TransferStatus] = {}
         self.recent: dict[str, deque[Transfer]] = {}
-        self.decisions: OrderedDict[str, RequestDecision] = OrderedDict()
-        self.results_kept = 0
+        self.decisions: Memo[RequestDecision] = Memo(DECISIONS_KEPT, RESULTS_KEPT, _results)
 
     def __call__(self, record: Record[Any]) -> None:
         """Apply one decision record of ``payments.transfers``."""
@@ -113,13 +113,7 @@ class LedgerView:
             event = msgspec.structs.replace(event, transfers=[])
         elif isinstance(event, AccountsDecided) and event.accounts:
             event = msgspec.structs.replace(event, accounts=[])
-        decisions = self.decisions
-        decisions[request_id] = event
-        self.results_kept += _results(event)
-        while len(decisions) > 1 and (
-            len(decisions) > DECISIONS_KEPT or self.results_kept > RESULTS_KEPT
-        ):
-            self.results_kept -= _results(decisions.popitem(last=False)[1])
+        self.decisions.remember(request_id, event)
 
     def _apply(self, t: Transfer) -> None:
         debit = self.accounts.get(t.debit_account_id)

@@ -38,15 +38,15 @@ def test_replies_keep_results_only_and_at_most_the_results_bound(
     view = LedgerView()
     for request in range(10):
         view(decided(request, 10))
-    kept = list(view.decisions)
+    kept = list(view.decisions.values)
     assert kept == ["request-8", "request-9"]  # 20 results; a third would pass 25
-    assert view.results_kept == 20
-    assert all(not d.transfers for d in view.decisions.values())  # type: ignore[union-attr]
-    assert view.decisions["request-9"].results == [TransferResult.ok] * 10  # type: ignore[union-attr]
+    assert view.decisions.held == 20
+    assert all(not d.transfers for d in view.decisions.values.values())  # type: ignore[union-attr]
+    assert view.decisions.get("request-9").results == [TransferResult.ok] * 10  # type: ignore[union-attr]
 
 
 def test_one_decision_larger_than_the_bound_is_still_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(views, "RESULTS_KEPT", 5)
     view = LedgerView()
     view(decided(1, 10))
-    assert list(view.decisions) == ["request-1"]
+    assert list(view.decisions.values) == ["request-1"]
