@@ -24,10 +24,10 @@ object), since most cards are seen once or twice and only the touched ones need 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple, TypeVar
 
 import msgspec
 
@@ -132,6 +132,8 @@ class Screening(NamedTuple):
     alerts: list[FraudAlert]
     refused: dict[int, TransferResult]
 
+
+_V = TypeVar("_V", bytes, BurstCounter)
 
 DEFAULT_MAX_KEYS = 50_000
 """Counters kept per partition by default: about 16 MB of card, device and terminal counters
@@ -281,21 +283,10 @@ class FraudEngine:
         return value
 
     def _forget(self, now_s: int) -> None:
-        counters, bursts, dirty = self.counters, self.bursts, self._dirty
-        horizon = now_s - DAY.width_s * DAY.buckets
-        while counters:
-            key = next(iter(counters))
-            if len(counters) <= self.max_keys and _last_seen(counters[key]) > horizon:
-                break
-            del counters[key]
-            dirty.add(COUNTER_PREFIX + key)
-        horizon = now_s - MINUTES.width_s * MINUTES.buckets
-        while bursts:
-            key = next(iter(bursts))
-            if len(bursts) <= self.max_keys and bursts[key].last_s > horizon:
-                break
-            del bursts[key]
-            dirty.add(BURST_PREFIX + key)
+        _drop_oldest(self.counters, COUNTER_PREFIX, now_s - DAY.width_s * DAY.buckets,
+                     self.max_keys, _last_seen, self._dirty)  # fmt: skip
+        _drop_oldest(self.bursts, BURST_PREFIX, now_s - MINUTES.width_s * MINUTES.buckets,
+                     self.max_keys, _burst_last_seen, self._dirty)  # fmt: skip
 
     def changes(self) -> dict[str, bytes | None]:
         """Keys changed since the last call, MessagePack-encoded; ``None`` means forgotten."""
@@ -356,3 +347,25 @@ _decode_last_seen = msgspec.msgpack.Decoder(_LastSeen).decode
 
 def _last_seen(stored: bytes) -> int:
     return _decode_last_seen(stored).last_s
+
+
+def _burst_last_seen(burst: BurstCounter) -> int:
+    return burst.last_s
+
+
+def _drop_oldest(
+    table: dict[str, _V],
+    prefix: str,
+    horizon: int,
+    most: int,
+    last_seen: Callable[[_V], int],
+    dirty: set[str],
+) -> None:
+    """Forget, from the least recently used end, entries unseen since ``horizon`` and any
+    beyond ``most``; mark each forgotten key dirty under ``prefix``."""
+    while table:
+        key = next(iter(table))
+        if len(table) <= most and last_seen(table[key]) > horizon:
+            return
+        del table[key]
+        dirty.add(prefix + key)
