@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ import typer
 
 from flambeau import heap
 from flambeau.cli._options import data_dir, log_url
+from flambeau.files import write_json
 
 RUN_FILE = "gateway.json"
 
@@ -51,7 +51,7 @@ async def serve(
         server = GatewayServer(uvicorn_config(app, access_log=access_log, log_level="info"))
         run_file = data / RUN_FILE
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
-        run_file.write_text(json.dumps({"url": f"http://{shown}:{actual}", "pid": os.getpid()}))
+        write_json(run_file, {"url": f"http://{shown}:{actual}", "pid": os.getpid()})
         typer.echo(f"flambeau gateway on http://{shown}:{actual} (log {_safe(url)})", err=True)
         heap.settle()
         try:

@@ -28,6 +28,7 @@ from rich.console import Console
 from flambeau import heap
 from flambeau.cli._options import data_dir, log_url
 from flambeau.cli.gateway import RUN_FILE, run
+from flambeau.files import write_json
 
 console = Console(stderr=True)
 SIM_KEY_FILE = "simulator.key"
@@ -134,7 +135,7 @@ async def up(options: UpOptions) -> None:
                 return
             await asyncio.sleep(0.05)
         heap.settle()
-        (options.data / RUN_FILE).write_text(json.dumps({"url": base, "pid": os.getpid()}))
+        write_json(options.data / RUN_FILE, {"url": base, "pid": os.getpid()})
         console.print(f"[bold]Flambeau is up[/]: dashboard {base}/  ·  API {base}/schema")
         console.print(
             f"log {options.url}  ·  data {options.data}/  ·  "

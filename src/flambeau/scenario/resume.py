@@ -10,10 +10,11 @@ and is deduplicated by the platform. A run with other options starts from the be
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
+
+from flambeau.files import write_json
 
 __all__ = ["STATE_FILE", "Progress", "RunIdentity", "load", "save"]
 
@@ -57,10 +58,7 @@ def save(directory: Path, identity: RunIdentity, progress: Progress) -> None:
         "checkpoint": None if progress.checkpoint is None else progress.checkpoint.isoformat(),
         "finished": progress.finished,
     }
-    path = directory / STATE_FILE
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(state, indent=1, sort_keys=True))
-    os.replace(temporary, path)
+    write_json(directory / STATE_FILE, state, indent=1, sort_keys=True)
 
 
 def load(directory: Path, identity: RunIdentity) -> Progress | None:

@@ -10,8 +10,6 @@ Both maps are bounded: the oldest ids are forgotten first.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -19,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from flambeau.files import write_json
 
 __all__ = ["PARIS", "Counters", "Latency", "RateMeter", "progress_line", "write_status"]
 
@@ -168,9 +168,7 @@ def progress_line(status: dict[str, Any]) -> str:
 
 def write_status(path: Path, status: dict[str, Any]) -> None:
     """Write ``status`` as JSON to ``path`` atomically (readers never see half a file)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(status, default=_default, sort_keys=True))
-    os.replace(temporary, path)
+    write_json(path, status, default=_default, sort_keys=True)
 
 
 def _default(value: object) -> Any:

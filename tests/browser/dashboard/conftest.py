@@ -81,6 +81,16 @@ class Gateway:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        try:
+            self.url = self._wait_until_ready(ready)
+        except BaseException:
+            self.kill()  # a gateway that did not come up must not outlive its test
+            raise
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.admin_key = (self.data / "admin.key").read_text().strip()
+
+    def _wait_until_ready(self, ready: Path) -> str:
+        assert self.process is not None
         deadline = time.monotonic() + 60
         while not ready.exists():
             if self.process.poll() is not None:
@@ -88,9 +98,7 @@ class Gateway:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the gateway did not start: {self.output()}")
             time.sleep(0.05)
-        self.url = json.loads(ready.read_text())["url"]
-        self.port = int(self.url.rsplit(":", 1)[1])
-        self.admin_key = (self.data / "admin.key").read_text().strip()
+        return str(json.loads(ready.read_text())["url"])
 
     def output(self) -> str:
         path = self.data / "gateway.log"
@@ -99,7 +107,8 @@ class Gateway:
     def kill(self) -> None:
         """``kill -9``: every connection drops at once, nothing is told to anyone."""
         assert self.process is not None
-        self.process.kill()
+        if self.process.poll() is None:
+            self.process.kill()
         self.process.wait(timeout=30)
 
     def stop(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ import flambeau.services.crowds.schemas
 import flambeau.services.payments.schemas
 import flambeau.services.results.schemas  # noqa: F401  (each import registers its streams)
 from flambeau.events import default_registry
+from flambeau.files import write_json
 from flambeau.gateway import GatewayConfig, create_app
 from flambeau.gateway.dashboard import dashboard_routes
 from flambeau.gateway.keys import register_keys_stream
@@ -66,7 +66,7 @@ async def serve(data: Path, port: int) -> None:
         while not server.started and not task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         ready = {"url": f"http://127.0.0.1:{sock.getsockname()[1]}", "pid": os.getpid()}
-        (data / READY_FILE).write_text(json.dumps(ready))
+        write_json(data / READY_FILE, ready)
         await task
     finally:
         await log.aclose()
