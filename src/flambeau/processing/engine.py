@@ -88,7 +88,7 @@ class PartitionEngine:
         self.partition = partition
         self.registry = registry
         self.clock = clock
-        self.store = StateStore(partition, stored)
+        self.store = StateStore(partition, stored, cold=processor.cold)
         mark = self.store.lookup(WATERMARK_KEY, int)
         self.watermark: int = NO_TIME if not isinstance(mark, int) else mark
         self.timer_table = TimerTable(self.store)
@@ -101,6 +101,10 @@ class PartitionEngine:
         self._out: list[tuple[str, NewEvent]] = []
         self._counts: dict[str, int] = {}
         self._staged: list[tuple[Window, npt.NDArray[Any], list[str], npt.NDArray[Any]]] = []
+
+    def close(self) -> None:
+        """Free what the partition holds outside memory (its cold state's spill file)."""
+        self.store.close()
 
     # -- helpers for transactions ----------------------------------------------------------------
 

@@ -49,13 +49,21 @@ class Processor:
             group and the prefix of its side streams ``<name>.late`` and ``<name>.dead``.
         inputs: The streams it reads; several streams must have the same partition count.
         registry: Where its side streams are registered (the process-wide one by default).
+        cold: State key prefixes whose values stay on local disk, not in memory, while a worker
+            owns a partition (see :mod:`.state`): for state that grows with history and is
+            read rarely.
 
     Raises:
-        ProcessorConfigError: the name or the inputs are malformed.
+        ProcessorConfigError: the name, the inputs or a cold prefix is malformed.
     """
 
     def __init__(
-        self, name: str, inputs: Sequence[str], *, registry: Registry = default_registry
+        self,
+        name: str,
+        inputs: Sequence[str],
+        *,
+        registry: Registry = default_registry,
+        cold: Sequence[str] = (),
     ) -> None:
         if not PROCESSOR_NAME.match(name):
             raise ProcessorConfigError(
@@ -65,8 +73,14 @@ class Processor:
             raise ProcessorConfigError(f"processor {name!r} needs a list of input streams")
         if len(set(inputs)) != len(inputs):
             raise ProcessorConfigError(f"processor {name!r} lists an input stream twice")
+        if isinstance(cold, str) or any(not p or p.startswith("~") for p in cold):
+            raise ProcessorConfigError(
+                f"processor {name!r}: cold prefixes must be a list of non-empty prefixes "
+                f"not starting with '~' (the runtime's own keys), got {cold!r}"
+            )
         self.name = name
         self.inputs: tuple[str, ...] = tuple(inputs)
+        self.cold: tuple[str, ...] = tuple(cold)
         self.handler: BatchHandler | None = None
         self.timer_handler: TimerHandler | None = None
         self.windows: list[Window] = []

@@ -152,6 +152,15 @@ class PartitionTask:
         engine = PartitionEngine(
             processor, partition, stored, registry=log.registry, clock=worker.clock
         )
+        del stored  # the engine has it now, cold values on disk
+        try:
+            await self._loop(engine)
+        finally:
+            engine.close()  # a commit in flight holds its own copy of what it writes
+
+    async def _loop(self, engine: PartitionEngine) -> None:
+        worker, processor, partition = self.worker, self.processor, self.partition
+        log = worker.log
         if self._stop.is_set():
             return
         self.state = transition(self.state, TaskState.RUNNING)

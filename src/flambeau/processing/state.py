@@ -9,12 +9,17 @@ inside the handler, where the runtime can isolate it) and only changed keys are 
 the batch's commit.
 
 Keys starting with ``~`` belong to the runtime (watermark, timers, window accumulators).
+
+Keys under a processor's *cold* prefixes (``Processor(..., cold=...)``) are kept on local disk
+in a :class:`~flambeau.processing.spill.Spill` rather than in memory: reading one is a disk
+read, and their decoded values are never cached. They suit values written once and read
+rarely, such as the payments ledger's segments of accepted transfers.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final, TypeVar, overload
 
 import msgspec
@@ -22,6 +27,7 @@ import numpy as np
 
 from flambeau.log import StateChange
 from flambeau.processing.errors import ReservedStateKeyError
+from flambeau.processing.spill import Spill
 
 __all__ = ["State", "StateStore"]
 
@@ -72,19 +78,33 @@ decoded again from their bytes when read."""
 
 
 class StateStore:
-    """The committed state of one (processor, partition), cached in memory.
+    """The committed state of one (processor, partition).
 
     Holds each key's encoded bytes (what the log has, or will have once the pending commit
-    lands) and a cache of up to :data:`CACHED_VALUES` decoded values. :meth:`take_changes`
-    hands the keys written since the last call to the runtime, for the next ``Log.commit``.
+    lands): in memory, or in the spill file for keys under a ``cold`` prefix; and a cache of
+    up to :data:`CACHED_VALUES` decoded values (never cold ones). :meth:`take_changes` hands
+    the keys written since the last call to the runtime, for the next ``Log.commit``.
     """
 
-    def __init__(self, partition: int, stored: Mapping[str, bytes] | None = None) -> None:
+    def __init__(
+        self,
+        partition: int,
+        stored: Mapping[str, bytes] | None = None,
+        *,
+        cold: tuple[str, ...] = (),
+    ) -> None:
         self.partition = partition
-        self._raw: dict[str, bytes] = dict(stored or {})
+        self.cold = cold
+        self._raw: dict[str, bytes] = {}
+        self._spill = Spill()
         self._cache: dict[str, tuple[Any, Any]] = {}
         self._sorted: list[str] | None = None
         self._changed: dict[str, bytes | None] = {}
+        for key, raw in (stored or {}).items():
+            if cold and key.startswith(cold):
+                self._spill.put(key, raw)
+            else:
+                self._raw[key] = raw
 
     def lookup(self, key: str, type: Any = None) -> Any:
         """The value of ``key`` (decoded as ``type``), or ``MISSING``."""
@@ -93,7 +113,8 @@ class StateStore:
             return cached[1]
         raw = self._raw.get(key)
         if raw is None:
-            return MISSING
+            raw = self._spill.get(key) if self._spill.places else None
+            return MISSING if raw is None else decode_value(raw, type)
         value = decode_value(raw, type)
         self._remember(key, (type, value))
         return value
@@ -106,19 +127,29 @@ class StateStore:
             del cache[next(iter(cache))]
 
     def raw(self, key: str) -> bytes | None:
-        """The encoded value of ``key``, or ``None``."""
-        return self._raw.get(key)
+        """The encoded value of ``key``, or ``None`` (a disk read for a cold key)."""
+        raw = self._raw.get(key)
+        return raw if raw is not None else self._spill.get(key)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._raw
+        return key in self._raw or key in self._spill
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._raw) + len(self._spill)
+
+    @property
+    def cold_bytes(self) -> int:
+        """The bytes of the cold values, which are on disk."""
+        return self._spill.live
+
+    def close(self) -> None:
+        """Free the spill file now rather than when the store is collected."""
+        self._spill.close()
 
     def keys_with_prefix(self, prefix: str) -> list[str]:
         """The keys starting with ``prefix``, sorted."""
         if self._sorted is None:
-            self._sorted = sorted(self._raw)
+            self._sorted = sorted([*self._raw, *self._spill.places])
         keys = self._sorted
         if not prefix:
             return list(keys)
@@ -130,7 +161,14 @@ class StateStore:
 
     def write(self, key: str, raw: bytes | None, value: Any = MISSING) -> None:
         """Record a committed change (``raw=None`` deletes); ``value`` is the decoded form."""
-        if raw is None:
+        if self.cold and key.startswith(self.cold):
+            if (key in self._spill) == (raw is None):
+                self._sorted = None  # a key added or removed
+            if raw is None:
+                self._spill.delete(key)
+            else:
+                self._spill.put(key, raw)
+        elif raw is None:
             if self._raw.pop(key, None) is not None:
                 self._sorted = None
             self._cache.pop(key, None)
@@ -151,8 +189,13 @@ class StateStore:
         return [StateChange(partition, key, raw) for key, raw in changed.items()]
 
     def snapshot(self) -> dict[str, bytes]:
-        """A copy of every key's encoded value."""
-        return dict(self._raw)
+        """A copy of every key's encoded value, cold ones read back from disk."""
+        out = dict(self._raw)
+        for key in self._spill.places:
+            raw = self._spill.get(key)
+            assert raw is not None
+            out[key] = raw
+        return out
 
 
 class State:
@@ -185,6 +228,19 @@ class State:
             return decode_value(raw, type) if value is MISSING else value
         value = self._store.lookup(key, type)
         return default if value is MISSING else value
+
+    def committed(self) -> Callable[[str], bytes | None]:
+        """A function reading a key's encoded value as last committed (not this transaction's
+        writes): for a cache a handler keeps between batches, valid until the next batch."""
+        return self._store.raw
+
+    def stored(self, skip: tuple[str, ...] = ()) -> Mapping[str, bytes]:
+        """The committed keys (but the runtime's and those starting with ``skip``) and their
+        encoded values, each read when asked: for a handler rebuilding its own structures
+        without holding all of a partition's cold values at once."""
+        store = self._store
+        keys = [k for k in store.keys_with_prefix("") if not k.startswith((RESERVED, *skip))]
+        return _Stored(keys, store)
 
     def __contains__(self, key: object) -> bool:
         changed = self._changes.get(key)  # type: ignore[call-overload]
@@ -242,6 +298,26 @@ class State:
                 value, raw = change  # type: ignore[misc]
                 store.write(key, raw, value)
         self._changes.clear()
+
+
+class _Stored(Mapping[str, bytes]):
+    __slots__ = ("_keys", "_store")
+
+    def __init__(self, keys: list[str], store: StateStore) -> None:
+        self._keys = keys
+        self._store = store
+
+    def __getitem__(self, key: str) -> bytes:
+        raw = self._store.raw(key)
+        if raw is None:
+            raise KeyError(key)
+        return raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def _check_key(key: str) -> None:

@@ -79,7 +79,10 @@ class Shelf:
         token = tx.state.get(TOKEN_KEY, bytes)
         slot = self._books.get((tx.processor, tx.partition))
         book = None if token is None or slot is None else slot.pop(token, None)
-        return book if book is not None else self._load(tx)
+        if book is None:
+            return self._load(tx)
+        book.state.ledger.transfers.read = tx.state.committed()  # this engine's store
+        return book
 
     def file(self, tx: Transaction, book: Book) -> None:
         """Keep ``book`` under a fresh token, written to ``tx.state`` with the batch."""
@@ -92,8 +95,8 @@ class Shelf:
 
     def _load(self, tx: Transaction) -> Book:
         self.loads += 1
-        # tx.state hands out decoded values; the ledger's loader takes the stored bytes
-        items = {key: _encode(value) for key, value in tx.state.scan() if key[:2] != OWN_PREFIX}
-        state = PaymentsState.load(items, self.rules)
+        state = PaymentsState.load(
+            tx.state.stored(skip=(OWN_PREFIX,)), self.rules, read=tx.state.committed()
+        )
         monitor = Monitor(tx.partition)
         return Book(state, monitor, monitor.start(state.ledger))

@@ -42,7 +42,12 @@ from flambeau.services.payments.schemas import (
     TransfersDecided,
     TransfersExpired,
 )
-from flambeau.services.payments.state import LedgerState, RequestRecord, event_time_ns
+from flambeau.services.payments.state import (
+    LedgerState,
+    Reader,
+    RequestRecord,
+    event_time_ns,
+)
 
 __all__ = [
     "KEY_REUSED",
@@ -216,16 +221,20 @@ class PaymentsState:
 
     @classmethod
     def load(
-        cls, items: Mapping[str, bytes], rules: Sequence[Rule] = DEFAULT_RULES
+        cls,
+        items: Mapping[str, bytes],
+        rules: Sequence[Rule] = DEFAULT_RULES,
+        read: Reader | None = None,
     ) -> PaymentsState:
-        """Rebuild a partition from its committed state keys.
+        """Rebuild a partition from its committed state keys (see
+        :meth:`.LedgerState.from_items` for ``read``).
 
         Raises:
             LedgerStateError: a key is unknown or a value does not decode.
         """
         fraud = FraudEngine(rules)
         fraud.load(items)
-        return cls(LedgerState.from_items(items), fraud)
+        return cls(LedgerState.from_items(items, read), fraud)
 
     def handle(self, request: CreateAccounts | CreateTransfers, now: datetime) -> Decisions:
         """Decide one request of ``payments.requests`` at its event time ``now``."""

@@ -315,11 +315,12 @@ class FraudEngine:
         counters: list[tuple[int, str, bytes]] = []
         bursts: list[tuple[str, BurstCounter]] = []
         try:
-            for key, value in items.items():
+            for key in items:  # values read only for our keys (the others may be on disk)
                 if key.startswith(COUNTER_PREFIX):
+                    value = items[key]
                     counters.append((_decode_counters(value).last_s, key[4:], bytes(value)))
                 elif key.startswith(BURST_PREFIX):
-                    bursts.append((key[4:], msgspec.msgpack.decode(value, type=BurstCounter)))
+                    bursts.append((key[4:], msgspec.msgpack.decode(items[key], type=BurstCounter)))
         except msgspec.DecodeError as exc:
             raise LedgerStateError(f"fraud counter does not decode: {exc}") from exc
         # Restore last-use order, which forgetting relies on.

@@ -219,6 +219,8 @@ def apply_transfers(
     last = count - 1
     accounts = state.accounts
     stored = state.transfers
+    fresh = stored.fresh
+    sealed = stored.maybe_sealed([t.id for t in transfers])
     dirty_accounts = state.dirty_accounts
     dirty_transfers = state.dirty_transfers
     keep = records.append
@@ -236,7 +238,8 @@ def apply_transfers(
                 and cr is not None
                 and dr is not cr
                 and amount > 0
-                and tid not in stored
+                and not sealed[index]
+                and tid not in fresh
                 and len(tid) < 39
                 and tid.isdigit()
                 and tid.isascii()
@@ -260,7 +263,7 @@ def apply_transfers(
                     dr.debits_posted += amount
                     cr.credits_posted += amount
                     record = _replace(transfer, timestamp=base + index)
-                    stored[tid] = record
+                    fresh[tid] = record
                     keep(record)
                     dirty_transfers[tid] = None
                     dirty_accounts.add(dr.id)

@@ -21,7 +21,9 @@ After the batch it writes the changed state keys and emits one
 State, decisions, alerts, checks and the input offset commit atomically (SQLite) or
 effectively once (NATS), so a crash at any point neither loses nor repeats a decision.
 
-The partition's decoded state stays in memory between batches (see :mod:`.books`).
+The partition's decoded state stays in memory between batches (see :mod:`.books`), except the
+accepted transfers: their segments (``t/`` keys) are cold state, on the worker's disk, and the
+book keeps an index of their ids (see :class:`~.state.TransferBook`).
 Settlement hooks need nothing special: a bet stake, a payout or a venue purchase is a
 :class:`~.schemas.CreateTransfers` on ``payments.requests`` like any other.
 """
@@ -33,6 +35,7 @@ from typing import Any
 from flambeau.processing import Batch, Processor, Transaction, default_processors
 from flambeau.services.payments.books import Shelf
 from flambeau.services.payments.schemas import CreateAccounts, CreateTransfers
+from flambeau.services.payments.state import TRANSFER_PREFIX
 
 __all__ = ["ALERTS", "CHECKS", "DECISIONS", "LEDGER", "REQUESTS", "ledger", "shelf"]
 
@@ -42,7 +45,7 @@ ALERTS = "payments.alerts"
 CHECKS = "payments.checks"
 LEDGER = "payments.ledger"
 
-ledger = default_processors.register(Processor(LEDGER, inputs=[REQUESTS]))
+ledger = default_processors.register(Processor(LEDGER, inputs=[REQUESTS], cold=[TRANSFER_PREFIX]))
 shelf = Shelf()
 """The books of this process's ledger partitions."""
 

@@ -8,9 +8,9 @@ only what it touched:
 - ``t/<timestamp>``: a *segment* of accepted transfers (a list of :class:`~.schemas.Transfer`,
   with their timestamps), named by the timestamp of its first transfer (19 digits, so keys sort
   in time order). Accepted transfers never change, so the transfers of one batch are written
-  as one key: a batch of 1,000 transfers writes one row, not 1,000. In memory a written
-  segment stays in that encoded form (see :class:`TransferBook`), so a transfer costs its id,
-  an index entry and its share of the segment's bytes, about 300 bytes in all;
+  as one key: a batch of 1,000 transfers writes one row, not 1,000. The ledger processor
+  declares ``t/`` cold, so written segments are on the worker's disk; in memory a transfer
+  costs one :class:`~.ids.IdIndex` entry, 24 to 48 bytes (see :class:`TransferBook`);
 - ``h/<id>``: the :class:`~.status.TransferStatus` of a pending transfer (a hold);
 - ``r/<key>``: a request idempotency record (:class:`RequestRecord`, see :mod:`.decisions`);
 - ``clock``: the last timestamp handed out.
@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from flambeau.services.payments.errors import LedgerStateError
+from flambeau.services.payments.ids import IdIndex
 from flambeau.services.payments.schemas import AMOUNT_MAX, U128_MAX, Account, Transfer
 from flambeau.services.payments.status import TransferStatus
 
@@ -120,35 +121,45 @@ _encode_segment = msgspec.msgpack.Encoder().encode
 _decode_segment = msgspec.msgpack.Decoder(list[Transfer]).decode
 
 
+Reader = Callable[[str], bytes | None]
+"""Reads a stored state key's bytes (the processor's committed state: cold keys are on disk)."""
+
+
 class TransferBook(Mapping[str, Transfer]):
-    """Accepted transfers by id, most of them kept only as their segment's stored bytes.
+    """Accepted transfers by id; only the unsealed ones and a few segments are in memory.
 
     Transfers accepted since the last :meth:`seal` are held decoded (``fresh``). Sealing
-    encodes them into one segment: from then on the book keeps the segment's bytes (the very
-    object the processor's state stores, so they are held once) and an index from each id to
-    its segment, and decodes a segment again only when one of its transfers is asked for (an
-    ``exists`` check, a post or void of an older hold), keeping the few last decoded ones.
+    encodes them into one segment, which the processor stores under ``t/<name>``; from then on
+    the book keeps only an :class:`~.ids.IdIndex` entry for each id (about 24 bytes) and the
+    segment's name, and reads the segment back through :attr:`read` when one of its transfers
+    is asked for (an ``exists`` check, a post or void of an older hold), keeping the last few
+    decoded. In a processor, ``t/`` keys are cold state, so the segments are on disk.
+
+    Without a reader (a ledger used on its own, as in tests) the book keeps the segments'
+    bytes itself.
     """
 
-    __slots__ = ("_decoded", "fresh", "index", "segments")
+    __slots__ = ("_decoded", "_kept", "fresh", "index", "names", "read")
 
     DECODED_SEGMENTS = 8
 
-    def __init__(self) -> None:
+    def __init__(self, read: Reader | None = None) -> None:
         self.fresh: dict[str, Transfer] = {}
-        self.index: dict[str, str] = {}  # transfer id -> segment name
-        self.segments: dict[str, bytes] = {}  # segment name -> encoded list[Transfer]
+        self.index = IdIndex()  # transfer id -> position of its segment in ``names``
+        self.names: list[str] = []  # segment names, in the order they were written
+        self._kept: dict[str, bytes] | None = None if read is not None else {}
+        self.read: Reader = read if read is not None else self._read_kept
         self._decoded: OrderedDict[str, dict[str, Transfer]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.fresh) + len(self.index)
 
     def __contains__(self, transfer_id: object) -> bool:
-        return transfer_id in self.fresh or transfer_id in self.index
+        return isinstance(transfer_id, str) and self.get(transfer_id) is not None
 
     def __iter__(self) -> Iterator[str]:
-        yield from self.index  # in the order the segments were written
-        yield from self.fresh
+        for transfer in self.values():
+            yield transfer.id
 
     def __getitem__(self, transfer_id: str) -> Transfer:
         found = self.get(transfer_id)
@@ -161,10 +172,16 @@ class TransferBook(Mapping[str, Transfer]):
         found = self.fresh.get(transfer_id)
         if found is not None:
             return found
-        name = self.index.get(transfer_id)
-        if name is None:
-            return default
-        return self._segment(name)[transfer_id]
+        for position in self.index.candidates(transfer_id):
+            found = self._segment(self.names[position]).get(transfer_id)
+            if found is not None:
+                return found
+        return default
+
+    def maybe_sealed(self, ids: list[str]) -> list[bool]:
+        """For each of ``ids``, whether a sealed transfer may have it (one index probe for the
+        whole batch; ``False`` is certain, ``True`` means :meth:`get` must tell)."""
+        return self.index.maybe_many(ids)
 
     def __setitem__(self, transfer_id: str, transfer: Transfer) -> None:
         self.fresh[transfer_id] = transfer
@@ -174,46 +191,70 @@ class TransferBook(Mapping[str, Transfer]):
         del self.fresh[transfer_id]
 
     def values(self) -> Iterator[Transfer]:  # type: ignore[override]
-        """Every accepted transfer, oldest segment first, then the fresh ones."""
-        for name, raw in self.segments.items():
+        """Every accepted transfer, oldest segment first, then the fresh ones (a full scan,
+        reading every segment)."""
+        for name in self.names:
             decoded = self._decoded.get(name)
-            yield from decoded.values() if decoded is not None else _decode_segment(raw)
+            yield from decoded.values() if decoded is not None else self._load(name)
         yield from self.fresh.values()
 
     def seal(self, ids: list[str]) -> tuple[str, bytes]:
-        """Encode the fresh transfers ``ids`` (in order) as one segment; its name and bytes."""
+        """Encode the fresh transfers ``ids`` (in order) as one segment; its name and bytes.
+
+        The caller stores the bytes under ``t/<name>``, where :attr:`read` finds them.
+        """
         fresh = self.fresh
         segment = [fresh.pop(transfer_id) for transfer_id in ids]
         name = segment_key(segment[0].timestamp)
         raw = _encode_segment(segment)
-        self.add(name, raw, segment)
+        self.add(name, raw, [t.id for t in segment])
+        self._remember(name, {t.id: t for t in segment})  # read back until the commit lands
         return name, raw
 
-    def add(self, name: str, raw: bytes, transfers: list[Transfer]) -> None:
-        """Take a written segment: ``raw`` encodes ``transfers``."""
-        self.segments[name] = raw
-        index = self.index
-        for transfer in transfers:
-            index[transfer.id] = name
+    def add(self, name: str, raw: bytes, ids: list[str]) -> None:
+        """Take a stored segment: ``raw`` encodes the transfers ``ids`` (kept only when the
+        book has no reader)."""
+        if self._kept is not None:
+            self._kept[name] = raw
+        self.index.add(ids, len(self.names))
+        self.names.append(name)
 
     def encoded(self) -> dict[str, bytes]:
         """Every segment's bytes by name, the fresh transfers as one more (not sealed)."""
-        out = dict(self.segments)
+        out: dict[str, bytes] = {}
+        for name in self.names:
+            raw = self.read(TRANSFER_PREFIX + name)
+            if raw is None:
+                raise LedgerStateError(f"segment {name} of accepted transfers is not stored")
+            out[name] = raw
         if self.fresh:
             fresh = list(self.fresh.values())
             out[segment_key(fresh[0].timestamp)] = _encode_segment(fresh)
         return out
 
+    def _read_kept(self, key: str) -> bytes | None:
+        assert self._kept is not None
+        return self._kept.get(key[len(TRANSFER_PREFIX) :])
+
+    def _load(self, name: str) -> list[Transfer]:
+        raw = self.read(TRANSFER_PREFIX + name)
+        if raw is None:
+            raise LedgerStateError(f"segment {name} of accepted transfers is not stored")
+        return _decode_segment(raw)
+
     def _segment(self, name: str) -> dict[str, Transfer]:
         decoded = self._decoded.get(name)
         if decoded is None:
-            decoded = {t.id: t for t in _decode_segment(self.segments[name])}
-            self._decoded[name] = decoded
-            if len(self._decoded) > self.DECODED_SEGMENTS:
-                self._decoded.popitem(last=False)
+            decoded = {t.id: t for t in self._load(name)}
+            self._remember(name, decoded)
         else:
             self._decoded.move_to_end(name)
         return decoded
+
+    def _remember(self, name: str, decoded: dict[str, Transfer]) -> None:
+        self._decoded[name] = decoded
+        if len(self._decoded) > self.DECODED_SEGMENTS:
+            self._decoded.popitem(last=False)
 
 
 class LedgerState:
@@ -247,9 +288,9 @@ class LedgerState:
         "transfers",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, read: Reader | None = None) -> None:
         self.accounts: dict[str, AccountRecord] = {}
-        self.transfers = TransferBook()
+        self.transfers = TransferBook(read)
         self.holds: dict[str, TransferStatus] = {}
         self.requests: dict[str, RequestRecord] = {}
         self.clock = 0
@@ -340,17 +381,19 @@ class LedgerState:
         return items
 
     @classmethod
-    def from_items(cls, items: Mapping[str, bytes]) -> LedgerState:
+    def from_items(cls, items: Mapping[str, bytes], read: Reader | None = None) -> LedgerState:
         """Rebuild a state from stored keys, such as a processor's committed state.
 
-        Keys of the fraud engine (``f/...``) are skipped.
+        Keys of the fraud engine (``f/...``) are skipped. With ``read``, segments of transfers
+        are read again through it when needed (``items`` may then read each value lazily: one
+        segment at a time is decoded); without it, the book keeps their bytes.
 
         Raises:
             LedgerStateError: a key has an unknown prefix or a value does not decode.
         """
-        state = cls()
+        state = cls(read)
         account = msgspec.msgpack.Decoder(AccountRecord)
-        segments: list[tuple[str, bytes, list[Transfer]]] = []
+        segments: list[tuple[str, bytes, list[str]]] = []
         hold = msgspec.msgpack.Decoder(TransferStatus)
         request = msgspec.msgpack.Decoder(RequestRecord)
         requests: list[tuple[str, RequestRecord]] = []
@@ -360,7 +403,9 @@ class LedgerState:
                     state.accounts[key[2:]] = account.decode(value)
                 elif key.startswith(TRANSFER_PREFIX):
                     raw = bytes(value)
-                    segments.append((key[2:], raw, _decode_segment(raw)))
+                    ids = [t.id for t in _decode_segment(raw)]
+                    # with a reader the bytes are read again when needed: none held meanwhile
+                    segments.append((key[2:], b"" if read is not None else raw, ids))
                 elif key.startswith(HOLD_PREFIX):
                     state.holds[key[2:]] = hold.decode(value)
                 elif key.startswith(REQUEST_PREFIX):
@@ -373,8 +418,8 @@ class LedgerState:
             raise LedgerStateError(f"ledger state value does not decode: {exc}") from exc
         # Segment keys sort in time order: restore the transfers in the order they were accepted.
         segments.sort(key=lambda item: item[0])
-        for name, raw, records in segments:
-            state.transfers.add(name, raw, records)
+        for name, raw, ids in segments:
+            state.transfers.add(name, raw, ids)
         # Pruning walks requests oldest first, so restore that order.
         requests.sort(key=lambda item: item[1].time)
         state.requests = dict(requests)

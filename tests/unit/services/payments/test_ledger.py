@@ -220,8 +220,10 @@ def test_changes_name_only_touched_keys_then_nothing(state: LedgerState) -> None
     segment = "t/" + segment_key(stamp)
     assert set(state.changes()) == {"a/1", "a/2", "a/4", segment, "h/11", "clock"}
     assert state.changes() == {}
-    assert state.transfers.index == {"10": segment[2:], "11": segment[2:]}
-    assert not state.transfers.fresh  # written: kept as the segment's bytes from now on
+    book = state.transfers
+    assert book.names == [segment[2:]]
+    assert book.index.candidates("10") == book.index.candidates("11") == [0]
+    assert not book.fresh  # written: only the segment's name and an index entry from now on
     assert state.transfers["11"] == pending(11, debit=4, credit=2, timestamp=stamp + 1)
 
 
