@@ -39,7 +39,7 @@ bench: $(STAMP)
 	$(BIN)/flambeau bench all --quick --json
 
 soak: $(STAMP)
-	$(BIN)/python -m pytest -m slow $(ARGS)
+	$(BIN)/python -m pytest -m slow -rP $(ARGS)
 
 dashboard-data: $(STAMP)
 	$(BIN)/python scripts/dashboard_data.py

@@ -65,9 +65,13 @@ def test_memory_stays_flat_over_ten_minutes_at_600x(tmp_path: Path) -> None:
         warm = [rss[role] for at, rss in samples if at >= WARM_UP_S and role in rss]
         assert warm, f"no {role} sample after warm-up"
         baseline, peak = warm[0], max(warm)
+        series = [round(r / 2**20) for r in warm[::6]]
+        print(
+            f"{role}: RSS after warm-up {series} MiB (every 30 s), peak/first {peak / baseline:.3f}"
+        )
         if peak > baseline * TOLERANCE:
             grown.append(
                 f"{role} RSS grew from {baseline / 2**20:.0f} MiB to {peak / 2**20:.0f} MiB "
-                f"after warm-up: {[round(r / 2**20) for r in warm[::6]]} (every 30 s)"
+                f"after warm-up: {series} (every 30 s)"
             )
     assert not grown, "; ".join(grown)

@@ -68,6 +68,7 @@ from flambeau.services.betting.schemas import (
     customer_key,
 )
 from flambeau.services.betting.views import (
+    TICKETS_KEPT,
     EventMarkets,
     RequestOutcome,
     TicketView,
@@ -329,7 +330,9 @@ async def _own_ticket(
         found = next((t for (_, tid), t in book.tickets.items() if tid == ticket_id), None)
     if found is None:
         raise ProblemError.of(
-            ProblemKind.NOT_FOUND, f"operator {tenant!r} has no ticket {ticket_id!r}"
+            ProblemKind.NOT_FOUND,
+            f"operator {tenant!r} has no ticket {ticket_id!r} among the last "
+            f"{TICKETS_KEPT:,} this gateway keeps (older ones: the betting.decisions stream)",
         )
     return found
 

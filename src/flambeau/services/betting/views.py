@@ -8,6 +8,10 @@ any gateway from the log:
 - :class:`TicketBook` folds ``betting.bets`` and ``betting.decisions``: each ticket as
   submitted (to tell a retry from a conflicting reuse of its id) and as decided since, per
   operator, plus the outcome of each change and cash-out request.
+
+The ticket book is bounded: it keeps the last :data:`TICKETS_KEPT` tickets and the last
+:data:`REQUESTS_KEPT` change and cash-out requests (the oldest are forgotten first; the
+streams keep them all, and the tickets processor still knows every ticket it decided).
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ from flambeau.services.betting.schemas import (
 )
 
 __all__ = [
+    "REQUESTS_KEPT",
+    "TICKETS_KEPT",
     "EventMarkets",
     "MarketBoard",
     "MarketView",
@@ -240,6 +246,22 @@ class RequestOutcome(msgspec.Struct, frozen=True, kw_only=True):
     offer_cents: int | None = None
 
 
+TICKETS_KEPT = 100_000
+"""Tickets the book keeps (about 1 KB each), the oldest submitted forgotten first."""
+REQUESTS_KEPT = 100_000
+"""Change and cash-out requests the book keeps, the oldest forgotten first."""
+EARLY_KEPT = 10_000
+"""Tickets with decisions folded before the ticket itself (the two streams are followed apart)."""
+
+
+def _forget_oldest(table: dict[Any, Any], kept: int, *others: dict[Any, Any]) -> None:
+    while len(table) > kept:
+        key = next(iter(table))
+        del table[key]
+        for other in others:
+            other.pop(key, None)
+
+
 class TicketBook:
     """The fold of ``betting.bets`` and ``betting.decisions``, by operator and ticket id."""
 
@@ -268,6 +290,7 @@ class TicketBook:
                     selections=data.selections,
                     submitted_at=record.time,
                 )
+                _forget_oldest(self.tickets, TICKETS_KEPT, self.submitted)
                 for early in self._early.pop(key, []):
                     self._decision(early, early.data)
             case TicketChange():
@@ -286,12 +309,14 @@ class TicketBook:
             self.requests.setdefault(
                 key, RequestOutcome(request_id=request_id, ticket_id=ticket_id)
             )
+            _forget_oldest(self.request_bodies, REQUESTS_KEPT, self.requests)
 
     def _decision(self, record: Record[Any], data: Any) -> None:
         key = (data.operator, data.ticket_id)
         ticket = self.tickets.get(key)
         if ticket is None:
             self._early.setdefault(key, []).append(record)
+            _forget_oldest(self._early, EARLY_KEPT)
             return
         changes: dict[str, Any] = {}
         match data:
@@ -359,6 +384,7 @@ class TicketBook:
             known, status=status, reason=reason, detail=detail, amount_cents=amount,
             offer_cents=offer,
         )  # fmt: skip
+        _forget_oldest(self.requests, REQUESTS_KEPT)
 
 
 def _board_of(view: View, kind: type[Any]) -> Any:

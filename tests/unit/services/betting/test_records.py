@@ -7,20 +7,24 @@ from datetime import UTC, datetime
 import pytest
 
 from flambeau.events import Record
+from flambeau.services.betting import views
 from flambeau.services.betting.markets import MarketStatus
 from flambeau.services.betting.money import account_id, transfer_request
 from flambeau.services.betting.schemas import (
     BetSettlement,
     BetStop,
+    CashOutRequest,
     Channel,
     OddsChange,
     OddsMarket,
     OddsOutcome,
+    ReasonCode,
     Selection,
     SettledMarket,
     SettledOutcome,
     TicketAccepted,
     TicketOutcome,
+    TicketRejected,
     TicketSettled,
     TicketSubmitted,
 )
@@ -123,6 +127,38 @@ def test_a_decision_folded_before_its_ticket_is_kept_until_the_ticket_arrives() 
     assert shown.status == "settled"
     assert shown.payout_cents == 1000
     assert shown.history == ("ticket_accepted", "ticket_settled")
+
+
+def test_the_ticket_book_forgets_its_oldest_tickets_and_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(views, "TICKETS_KEPT", 3)
+    monkeypatch.setattr(views, "REQUESTS_KEPT", 2)
+    monkeypatch.setattr(views, "EARLY_KEPT", 2)
+    book = TicketBook()
+    for n in range(5):
+        book(record("betting.bets", ticket(f"t-{n}"), n))
+    assert list(book.tickets) == list(book.submitted) == [("op-1", f"t-{n}") for n in (2, 3, 4)]
+    for n in range(4):
+        change = CashOutRequest(
+            request_id=f"c-{n}", ticket_id="t-4", operator="op-1", customer_id="c-1"
+        )
+        book(record("betting.bets", change, 10 + n))
+    assert list(book.request_bodies) == list(book.requests) == [("op-1", "c-2"), ("op-1", "c-3")]
+    for n in range(4):  # decisions whose tickets never come
+        rejected = TicketRejected(
+            ticket_id=f"lost-{n}", operator="op-1", customer_id="c-1",
+            reason=ReasonCode.MARKET_SUSPENDED,
+        )  # fmt: skip
+        book(record("betting.decisions", rejected, 20 + n))
+    assert len(book._early) == 2
+    # what is kept still folds: the newest ticket is decided
+    accepted = TicketAccepted(
+        ticket_id="t-4", operator="op-1", customer_id="c-1", stake_cents=500, odds=(2.0,),
+        potential_payout_cents=1000,
+    )  # fmt: skip
+    book(record("betting.decisions", accepted, 30))
+    assert book.tickets[("op-1", "t-4")].status == "accepted"
 
 
 def test_the_market_board_follows_stops_prices_and_settlements() -> None:
