@@ -44,6 +44,7 @@ from flambeau.services.betting.messages import (
     broadcast_keys,
 )
 from flambeau.services.betting.schemas import BETS_STREAM
+from flambeau.services.betting.ticket_records import TICKET_PREFIX
 from flambeau.services.betting.tickets import Tickets
 from flambeau.services.betting.trading import Trading
 from flambeau.services.results.schemas import (
@@ -101,7 +102,10 @@ def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcess
     trader = Trading(config, PARTITIONS)
     trading.on_batch(trader.on_batch)
     trading.on_timer(trader.on_timer)
-    tickets = Processor("betting.tickets", inputs=[BETS_STREAM, REPLIES_STREAM])
+    # every ticket stays in state for its settlement and any rollback: on disk, not in memory
+    tickets = Processor(
+        "betting.tickets", inputs=[BETS_STREAM, REPLIES_STREAM], cold=[TICKET_PREFIX]
+    )
     desk = Tickets(config)
     tickets.on_batch(desk.on_batch)
     return BettingProcessors(health, trading, tickets)

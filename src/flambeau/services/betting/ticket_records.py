@@ -32,6 +32,7 @@ from flambeau.services.betting.schemas import (
 )
 
 __all__ = [
+    "TICKET_PREFIX",
     "Attempt",
     "AttemptKind",
     "Cause",
@@ -174,9 +175,13 @@ class Cause(NamedTuple):
     at: datetime
 
 
+TICKET_PREFIX = "t/"
+"""The state keys of tickets (cold state: see :mod:`flambeau.processing.state`)."""
+
+
 def ticket_key(operator: str, ticket_id: str) -> str:
     """The state key of a ticket."""
-    return f"t/{operator}\x1f{ticket_id}"
+    return f"{TICKET_PREFIX}{operator}\x1f{ticket_id}"
 
 
 def _liability_key(operator: str, customer_id: str) -> str:
