@@ -10,8 +10,8 @@ five-minute dedupe window (every event id of the last five minutes), and SQLite'
 the log tails and the fan-out rings fill meanwhile. After it, resident memory may not grow by
 more than 20%.
 
-Marked ``slow``: ``make soak`` runs it, ``make test`` does not (nor CI, until it passes: see
-docs/rehearsal.md).
+Marked ``slow``: ``make soak`` runs it (CI calls it after ``make test``), ``make test`` does
+not. It prints the RSS series it judged (``make soak`` shows it: ``-rP``).
 """
 
 from __future__ import annotations
