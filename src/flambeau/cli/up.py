@@ -121,7 +121,7 @@ async def up(options: UpOptions) -> None:
         shown = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host  # noqa: S104
         base = f"http://{shown}:{port}"
         server = GatewayServer(uvicorn_config(app))
-        worker = Worker(log, list(default_processors))
+        worker = Worker(log, list(default_processors), spill_dir=options.data)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -23,7 +23,14 @@ from flambeau import heap
 from flambeau.cli._options import data_dir, log_url
 
 
-async def work(url: str, names: Sequence[str] | None, *, batch_size: int, drain: bool) -> None:
+async def work(
+    url: str,
+    names: Sequence[str] | None,
+    *,
+    batch_size: int,
+    drain: bool,
+    spill_dir: Path | None = None,
+) -> None:
     """Open the log, run the processors until a signal (or, draining, until caught up)."""
     from flambeau.log import open_log
     from flambeau.processing import Worker, default_processors
@@ -45,7 +52,13 @@ async def work(url: str, names: Sequence[str] | None, *, batch_size: int, drain:
         lost = (CommitConflictError,)
     try:
         worker = Worker(
-            log, processors, assignment=leases, batch_size=batch_size, drain=drain, lost=lost
+            log,
+            processors,
+            assignment=leases,
+            batch_size=batch_size,
+            drain=drain,
+            lost=lost,
+            spill_dir=spill_dir,
         )
         loop = asyncio.get_running_loop()
         signals = 0
@@ -109,10 +122,11 @@ def register(app: typer.Typer) -> None:
         for module in imports or []:
             importlib.import_module(module)
         names = [n.strip() for n in processors.split(",") if n.strip()] if processors else None
-        url = log_url(log, data_dir(data))
+        directory = data_dir(data)
+        url = log_url(log, directory)
         from flambeau.processing import UnknownProcessorError
 
         try:
-            asyncio.run(work(url, names, batch_size=batch_size, drain=drain))
+            asyncio.run(work(url, names, batch_size=batch_size, drain=drain, spill_dir=directory))
         except UnknownProcessorError as exc:
             raise typer.BadParameter(str(exc), param_hint="--processors") from None

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -81,6 +82,7 @@ class PartitionEngine:
         *,
         registry: Registry,
         clock: Clock,
+        spill_dir: Path | None = None,
     ) -> None:
         if processor.handler is None:
             processor.partitions(registry)  # raises with a clear message
@@ -88,7 +90,7 @@ class PartitionEngine:
         self.partition = partition
         self.registry = registry
         self.clock = clock
-        self.store = StateStore(partition, stored, cold=processor.cold)
+        self.store = StateStore(partition, stored, cold=processor.cold, spill_dir=spill_dir)
         mark = self.store.lookup(WATERMARK_KEY, int)
         self.watermark: int = NO_TIME if not isinstance(mark, int) else mark
         self.timer_table = TimerTable(self.store)

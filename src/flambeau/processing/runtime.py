@@ -25,6 +25,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from enum import Enum
+from pathlib import Path
 from typing import NamedTuple
 
 from flambeau.log import Log
@@ -150,7 +151,12 @@ class PartitionTask:
             committed = await log.committed(processor.name, stream)
             self.positions[stream] = committed.get(partition, 0)
         engine = PartitionEngine(
-            processor, partition, stored, registry=log.registry, clock=worker.clock
+            processor,
+            partition,
+            stored,
+            registry=log.registry,
+            clock=worker.clock,
+            spill_dir=worker.spill_dir,
         )
         del stored  # the engine has it now, cold values on disk
         try:
@@ -249,6 +255,8 @@ class Worker:
             conflict on a distributed log): the partition task ends, and is reloaded from the
             log after ``idle_wait`` if the assignment still grants it. Other errors stop the
             worker.
+        spill_dir: Where partitions keep their cold state (see :mod:`.spill`); ``$TMPDIR``
+            by default.
     """
 
     def __init__(
@@ -263,6 +271,7 @@ class Worker:
         drain: bool = False,
         idle_wait: float = 1.0,
         lost: tuple[type[BaseException], ...] = (),
+        spill_dir: Path | None = None,
     ) -> None:
         if batch_size < 1 or max_in_flight < 1:
             raise ValueError("batch_size and max_in_flight must be at least 1")
@@ -277,6 +286,7 @@ class Worker:
         self.drain = drain
         self.idle_wait = idle_wait
         self.lost = lost
+        self.spill_dir = spill_dir
         self._restarts = 0
         self.in_flight = asyncio.Semaphore(max_in_flight)
         self.tasks: dict[tuple[str, int], PartitionTask] = {}

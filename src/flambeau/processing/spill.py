@@ -5,7 +5,9 @@ that are written once and read rarely, such as the payments ledger's segments of
 transfers. The log keeps them like any other state; in the worker, :class:`Spill` holds their
 bytes on local disk, and the state store keeps only each key's position in the file. Reading a
 cold value is one ``pread``; the file is unlinked from the moment it is created, so nothing is
-left behind when the process ends, however it ends.
+left behind when the process ends, however it ends. It is made in the directory the worker is
+given (``flambeau up`` and ``flambeau worker`` give the data directory), else in ``$TMPDIR``;
+where that is a tmpfs, cold values are in memory after all.
 
 A value overwritten or deleted leaves dead bytes behind; once they outweigh the live ones (and
 :data:`COMPACT_AFTER` bytes), the live values are copied to a new file and the old one closed.
@@ -17,6 +19,7 @@ import os
 import tempfile
 import weakref
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import IO
 
 __all__ = ["COMPACT_AFTER", "Spill"]
@@ -28,9 +31,10 @@ COMPACT_AFTER = 64 * 1024 * 1024
 class Spill:
     """Values by key in a temporary file; the file is created at the first :meth:`put`."""
 
-    __slots__ = ("__weakref__", "_closer", "_end", "_file", "dead", "live", "places")
+    __slots__ = ("__weakref__", "_closer", "_end", "_file", "dead", "directory", "live", "places")
 
-    def __init__(self) -> None:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
         self.places: MutableMapping[str, tuple[int, int]] = {}  # key -> (offset, length)
         self._file: IO[bytes] | None = None
         self._closer: weakref.finalize[[], Spill] | None = None
@@ -83,7 +87,7 @@ class Spill:
         self._closer = None
 
     def _open(self) -> IO[bytes]:
-        file = tempfile.TemporaryFile(prefix="flambeau-state-", buffering=0)  # noqa: SIM115 (closed below)
+        file = tempfile.TemporaryFile(prefix="flambeau-state-", dir=self.directory, buffering=0)  # noqa: SIM115 (closed below)
         self._file = file
         # closed with the store that owns it, even when nobody calls close()
         self._closer = weakref.finalize(self, file.close)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, Final, TypeVar, overload
 
 import msgspec
@@ -92,11 +93,12 @@ class StateStore:
         stored: Mapping[str, bytes] | None = None,
         *,
         cold: tuple[str, ...] = (),
+        spill_dir: Path | None = None,
     ) -> None:
         self.partition = partition
         self.cold = cold
         self._raw: dict[str, bytes] = {}
-        self._spill = Spill()
+        self._spill = Spill(spill_dir)
         self._cache: dict[str, tuple[Any, Any]] = {}
         self._sorted: list[str] | None = None
         self._changed: dict[str, bytes | None] = {}

@@ -128,3 +128,14 @@ async def test_cold_state_survives_a_restart_through_the_log(tmp_path: Path) -> 
         stored = await log.load_state("bank.seen", 0)
     assert msgspec.msgpack.decode(stored["distinct"]) == 50
     assert sum(key.startswith("seen/") for key in stored) == 50
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+def test_the_file_is_made_in_the_directory_given(tmp_path: Path) -> None:
+    spill = Spill(tmp_path)
+    spill.put("k", b"v")
+    assert spill._file is not None
+    where = os.readlink(f"/proc/self/fd/{spill._file.fileno()}")
+    assert where.startswith(f"{tmp_path}/")  # (O_TMPFILE: no name at all)
+    assert where.endswith("(deleted)")
+    spill.close()
