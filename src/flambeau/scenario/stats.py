@@ -5,13 +5,15 @@ driver sends an event it notes the wall time against the event's id; when an eve
 a subscription whose ``causation_id`` names a noted id, the time between the two is one sample.
 The derived event's id inherits the original send time, so a reaction two hops away (an ODF
 message, its unit result, then the bet stop it causes) is measured from the first send too.
-Both maps are bounded: the oldest ids are forgotten first.
+Both maps are bounded: the oldest ids are forgotten first. The ids are kept in two generations
+of plain dicts: when the newer fills, the older is dropped whole (smaller than an ordered map,
+and nothing to do per id to forget it).
 """
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -107,35 +109,45 @@ class Latency:
 
     def __init__(self, max_ids: int = 200_000, max_samples: int = 20_000) -> None:
         self.max_ids = max_ids
-        self._origins: OrderedDict[str, float] = OrderedDict()
+        # at most ``max_ids`` ids, at least the newest half of them
+        self._generation = max(1, max_ids // 2)
+        self._young: dict[str, float] = {}
+        self._old: dict[str, float] = {}
         self._samples: deque[tuple[float, float]] = deque(maxlen=max_samples)
         self.matched = 0
 
     def sent(self, ids: Iterable[str], at: float | None = None) -> None:
         """Note that the events ``ids`` were sent at ``at`` (monotonic seconds)."""
         moment = time.monotonic() if at is None else at
-        origins = self._origins
         for event_id in ids:
-            origins[event_id] = moment
-        while len(origins) > self.max_ids:
-            origins.popitem(last=False)
+            self._note(event_id, moment)
 
     def alias(self, event_id: str, known: str) -> None:
         """``event_id`` stands for ``known`` (a reply named the id the platform stored)."""
-        origin = self._origins.get(known)
+        origin = self._origin(known)
         if origin is not None:
-            self._origins[event_id] = origin
+            self._note(event_id, origin)
+
+    def _note(self, event_id: str, origin: float) -> None:
+        young = self._young
+        young[event_id] = origin
+        if len(young) >= self._generation:
+            self._old, self._young = young, {}
+
+    def _origin(self, event_id: str) -> float | None:
+        origin = self._young.get(event_id)
+        return origin if origin is not None else self._old.get(event_id)
 
     def observe(self, event_id: str, causation_id: str | None, at: float | None = None) -> bool:
         """A derived event arrived; record a sample if its cause was sent by us."""
         if causation_id is None:
             return False
-        origin = self._origins.get(causation_id)
+        origin = self._origin(causation_id)
         if origin is None:
             return False
         moment = time.monotonic() if at is None else at
         self._samples.append((moment, (moment - origin) * 1000.0))
-        self._origins[event_id] = origin
+        self._note(event_id, origin)
         self.matched += 1
         return True
 

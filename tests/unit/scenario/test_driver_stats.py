@@ -39,6 +39,16 @@ def test_old_samples_leave_the_window_and_ids_are_bounded() -> None:
     assert latency.percentile(0.99, window=30.0, now=100.0) is None
 
 
+def test_at_most_max_ids_are_kept_and_always_the_newest_half() -> None:
+    latency = Latency(max_ids=4)
+    sent = [f"e{n}" for n in range(11)]
+    for n, event_id in enumerate(sent):
+        latency.sent([event_id], at=float(n))
+        kept = [e for e in sent if latency._origin(e) is not None]
+        assert len(kept) <= 4
+        assert sent[max(0, n - 1) : n + 1] == kept[-2:] or kept == sent[: n + 1]
+
+
 @given(st.lists(st.floats(min_value=0, max_value=10_000), min_size=1, max_size=200))
 def test_percentiles_are_ordered_and_within_the_samples(values: list[float]) -> None:
     latency = Latency()
