@@ -27,8 +27,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import msgspec
-
 from flambeau.processing import Transaction
 from flambeau.services.payments.decisions import PaymentsState
 from flambeau.services.payments.fraud import DEFAULT_RULES, Rule
@@ -41,8 +39,6 @@ OWN_PREFIX = "p/"
 """State keys of the processor itself, beside the ledger's and the fraud engine's."""
 TOKEN_KEY = OWN_PREFIX + "token"
 KEEP = 1
-
-_encode = msgspec.msgpack.encode
 
 
 class Book:
