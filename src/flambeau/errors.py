@@ -31,6 +31,10 @@ class StreamConflictError(FlambeauError):
     """A stream is registered twice with different definitions."""
 
 
+class StreamWriterConflictError(FlambeauError):
+    """A stream is declared with a writer of another kind or service than the one it has."""
+
+
 class SchemaMismatchError(FlambeauError):
     """An event's payload is not one of the types its stream accepts."""
 

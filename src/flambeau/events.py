@@ -14,6 +14,7 @@ Evolution rules, as msgspec's: a new field gets a default; a field is never rety
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import re
@@ -29,6 +30,7 @@ from flambeau.errors import (
     InvalidStreamNameError,
     SchemaMismatchError,
     StreamConflictError,
+    StreamWriterConflictError,
     UnknownStreamError,
 )
 
@@ -38,6 +40,7 @@ __all__ = [
     "Record",
     "Registry",
     "StreamSpec",
+    "Writer",
     "default_registry",
     "new_event_id",
     "utc_now",
@@ -124,6 +127,98 @@ def check_envelope(event: NewEvent) -> None:
         raise InvalidEventError(f"event key is longer than {MAX_KEY_BYTES} bytes")
 
 
+class Writer(msgspec.Struct, frozen=True):
+    """Who writes a stream, when something other than producers does.
+
+    A stream with a writer refuses the gateway's generic ingest for every key, admin included:
+    only the platform writes what the platform derives.
+
+    Attributes:
+        kind: ``"processor"`` (processors that list it in ``outputs``), ``"route"`` (a service's
+            HTTP routes or adapters append to it) or ``"gateway"`` (the gateway itself).
+        routes: The HTTP routes that append to it (``"POST /v1/adapters/odf"``): where a producer
+            sends what it would have posted to the stream.
+        processors: The processors that emit to it. A route-written stream may also have some:
+            a service's request stream that another service's processor submits to.
+        inputs: The streams those processors read, so a refusal can point a producer at them.
+    """
+
+    kind: str
+    routes: tuple[str, ...] = ()
+    processors: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    takes_processors: bool = False
+
+    @classmethod
+    def route(cls, *routes: str, takes_processors: bool = False) -> Writer:
+        """A stream appended to by a service's ``routes`` (``"POST /v1/..."``).
+
+        ``takes_processors`` lets processors declare it as an output too: a service's request
+        stream that another service's processor submits to, as its routes do.
+        """
+        return cls("route", routes=routes, takes_processors=takes_processors)
+
+    @classmethod
+    def gateway(cls, *routes: str) -> Writer:
+        """A stream the gateway itself writes, through ``routes``."""
+        return cls("gateway", routes=routes)
+
+    @classmethod
+    def processor(cls, name: str, inputs: tuple[str, ...] = ()) -> Writer:
+        """A stream processor ``name`` emits to, computed from ``inputs``."""
+        return cls("processor", processors=(name,), inputs=inputs)
+
+    def describe(self) -> str:
+        """Who writes, in words: ``"processor results.medal-table"``, ``"the gateway"``..."""
+        if self.kind == "gateway":
+            return "the gateway"
+        if self.kind == "route":
+            also = f" (and processor {', '.join(self.processors)})" if self.processors else ""
+            return "route " + " and ".join(self.routes) + also
+        plural = "processors " if len(self.processors) > 1 else "processor "
+        return plural + ", ".join(self.processors)
+
+    def merged(self, other: Writer, stream: str) -> Writer:
+        """This writer and ``other`` as one, for ``stream``.
+
+        Several processors of one service may write a stream (each emits its own facts), and
+        processors may join a route-written stream declared ``takes_processors``. Anything
+        else is a conflict: a second service, a second set of routes, or the gateway's stream.
+
+        Raises:
+            StreamWriterConflictError: the writers cannot share ``stream``.
+        """
+        if self == other:
+            return self
+        kinds = {self.kind, other.kind}
+        if kinds == {"processor"}:
+            services = {_service(n) for n in (*self.processors, *other.processors)}
+            allowed = len(services) == 1
+        else:
+            routed = self if self.kind == "route" else other
+            allowed = kinds == {"route", "processor"} and routed.takes_processors
+        if not allowed:
+            raise StreamWriterConflictError(
+                f"stream {stream!r} is written by {self.describe()}; "
+                f"{other.describe()} cannot write it too"
+            )
+        return Writer(
+            "route" if "route" in kinds else "processor",
+            routes=_union(self.routes, other.routes),
+            processors=_union(self.processors, other.processors),
+            inputs=_union(self.inputs, other.inputs),
+            takes_processors=self.takes_processors or other.takes_processors,
+        )
+
+
+def _service(processor: str) -> str:
+    return processor.split(".", 1)[0]
+
+
+def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*first, *second)))
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     """A registered stream.
@@ -136,7 +231,9 @@ class StreamSpec:
         max_bytes: Retention by size, per partition; ``None`` means unbounded.
         public: Readable without an API key.
         description: One line for ``GET /v1/streams`` and the docs.
-        derived: Written by its service's processors only; producers' ingest is refused.
+        writer: Who writes it (:class:`Writer`); ``None`` when producers do, through the
+            gateway's generic ingest. Set at registration for routes and the gateway, and by
+            each :class:`~flambeau.processing.Processor` for the streams in its ``outputs``.
     """
 
     name: str
@@ -146,7 +243,7 @@ class StreamSpec:
     max_bytes: int | None = None
     public: bool = False
     description: str = ""
-    derived: bool = False
+    writer: Writer | None = field(default=None, compare=False)
     types: frozenset[type[Event]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -169,15 +266,20 @@ class Registry:
 
     def __init__(self) -> None:
         self._specs: dict[str, StreamSpec] = {}
+        self._writers: dict[str, Writer] = {}
         self._msgpack: dict[str, msgspec.msgpack.Decoder[Any]] = {}
         self._json: dict[str, msgspec.json.Decoder[Any]] = {}
 
     def register(self, name: str, schema: Any, **options: Any) -> StreamSpec:
         """Register a stream; registering the same definition twice is allowed.
 
+        ``options`` are :class:`StreamSpec`'s fields; ``writer=`` declares who writes it (see
+        :meth:`declare_writer`).
+
         Raises:
             InvalidStreamNameError: ``name`` is not ``<domain>.<noun>``.
             StreamConflictError: ``name`` is already registered with another definition.
+            StreamWriterConflictError: ``writer`` conflicts with the stream's writer.
         """
         if not STREAM_NAME.match(name):
             raise InvalidStreamNameError(
@@ -190,8 +292,26 @@ class Registry:
         known = self._specs.get(name)
         if known is not None and known != spec:
             raise StreamConflictError(f"stream {name!r} is already registered differently")
+        if spec.writer is not None:
+            self._writers[name] = self._merge_writer(name, spec.writer)
+        spec = dataclasses.replace(spec, writer=self._writers.get(name))
         self._specs[name] = spec
         return spec
+
+    def declare_writer(self, name: str, writer: Writer) -> None:
+        """Record that ``writer`` writes stream ``name`` (registered now or later).
+
+        Raises:
+            StreamWriterConflictError: the stream already has a writer ``writer`` cannot join.
+        """
+        merged = self._writers[name] = self._merge_writer(name, writer)
+        known = self._specs.get(name)
+        if known is not None:
+            self._specs[name] = dataclasses.replace(known, writer=merged)
+
+    def _merge_writer(self, name: str, writer: Writer) -> Writer:
+        known = self._writers.get(name)
+        return writer if known is None else known.merged(writer, name)
 
     def spec(self, name: str) -> StreamSpec:
         """The spec of ``name``.

@@ -28,7 +28,7 @@ class Running(Event, tag="running", frozen=True):
 default_registry.register(INPUT, Amount, partitions=PARTITIONS)
 default_registry.register(OUTPUT, Running, partitions=PARTITIONS)
 
-sums = default_processors.register(Processor("chaos.sums", inputs=[INPUT]))
+sums = default_processors.register(Processor("chaos.sums", inputs=[INPUT], outputs=[OUTPUT]))
 
 
 @sums.on_batch

@@ -8,7 +8,7 @@ from typing import Any
 from flambeau.processing import Batch, Processor, Transaction, default_processors
 from tests.chaos.job import INPUT, OUTPUT, Running
 
-slow = default_processors.register(Processor("chaos.slow", inputs=[INPUT]))
+slow = default_processors.register(Processor("chaos.slow", inputs=[INPUT], outputs=[OUTPUT]))
 
 
 @slow.on_batch

@@ -45,7 +45,9 @@ def test_results_are_placed_as_the_log_would_place_them() -> None:
 
 def test_a_processor_with_several_inputs_needs_stream_event_pairs() -> None:
     registry = make_registry()
-    processor = Processor("bank.both", inputs=["bank.deposits", "bank.notes"], registry=registry)
+    processor = Processor(
+        "bank.both", inputs=["bank.deposits", "bank.notes"], outputs=[], registry=registry
+    )
     processor.on_batch(lambda batch, tx: None)
     with pytest.raises(ValueError, match="give each event as a"):
         run(processor, [Deposit(amount=1)], registry=registry)
@@ -60,7 +62,7 @@ def test_events_without_time_take_the_clock_time() -> None:
     registry = make_registry()
     clock = ManualClock(T0)
     seen: list[datetime] = []
-    processor = Processor("bank.times", inputs=["bank.deposits"], registry=registry)
+    processor = Processor("bank.times", inputs=["bank.deposits"], outputs=[], registry=registry)
 
     @processor.on_batch
     def apply(batch: Batch[Any], tx: Transaction) -> None:

@@ -89,7 +89,7 @@ def serve(directory: str, ready: Any, stop: Any) -> None:
 
         logging.getLogger("flambeau").setLevel(logging.WARNING)
         reg = registry()
-        forward = Processor("bench.forward", inputs=[INPUT], registry=reg)
+        forward = Processor("bench.forward", inputs=[INPUT], outputs=[OUTPUT], registry=reg)
 
         @forward.on_batch
         def relay(batch: Batch[Ping], tx: Transaction) -> None:

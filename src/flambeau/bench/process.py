@@ -55,7 +55,7 @@ def _rows(count: int, keys: int) -> list[tuple[str, float, datetime]]:
 
 
 def _processor(registry: Registry) -> Processor:
-    processor = Processor("bench.window-sums", inputs=[INPUT], registry=registry)
+    processor = Processor("bench.window-sums", inputs=[INPUT], outputs=[OUTPUT], registry=registry)
     window = processor.window(
         "minute",
         Tumbling(WINDOW),

@@ -166,7 +166,7 @@ def revoke(
     data: DataOpt = None,
 ) -> None:
     """Revoke a key; gateways refuse it from then on."""
-    from flambeau.gateway.keys import UnknownKeyError
+    from flambeau.gateway.keys import LastAdminKeyError, UnknownKeyError
 
     target = _Target(gateway, admin_key, log, data)
     if target.gateway:
@@ -182,7 +182,7 @@ def revoke(
 
         try:
             record = asyncio.run(direct())
-        except UnknownKeyError as exc:
+        except (UnknownKeyError, LastAdminKeyError) as exc:
             raise typer.BadParameter(str(exc), param_hint="KEY_ID") from None
     _print_record(record)
 

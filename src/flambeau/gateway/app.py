@@ -37,6 +37,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from flambeau.events import Writer
 from flambeau.gateway.auth import Access, install_redaction
 from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.context import Gateway, gateway_of
@@ -57,7 +58,11 @@ VERSION = "0.1.0"
 
 
 class StreamSummary(msgspec.Struct, frozen=True):
-    """A stream as ``GET /v1/streams`` lists it (offsets keyed by partition number)."""
+    """A stream as ``GET /v1/streams`` lists it (offsets keyed by partition number).
+
+    ``writer`` is who writes it (a processor, a service's routes, or the gateway); ``null``
+    when producers do, through ``POST /v1/streams/{name}/events``.
+    """
 
     name: str
     partitions: int
@@ -66,6 +71,7 @@ class StreamSummary(msgspec.Struct, frozen=True):
     end: dict[int, int]
     public: bool
     description: str
+    writer: Writer | None
 
 
 class KeyInfo(msgspec.Struct, frozen=True):
@@ -171,6 +177,7 @@ async def list_streams(request: Request[Any, Any, Any]) -> list[StreamSummary]:
                 info.end,
                 access.is_public(spec.name),
                 spec.description,
+                spec.writer,
             )
         )
     return out
@@ -198,6 +205,7 @@ async def describe_stream(request: Request[Any, Any, Any], stream: FromPath[str]
         info.end,
         gateway.access.is_public(stream),
         spec.description,
+        spec.writer,
     )
 
 
@@ -230,10 +238,15 @@ async def create_key(request: Request[Any, Any, Any], data: JSONBody[NewKeyReque
     status_code=200,
     summary="Revoke an API key",
     tags=["keys"],
-    responses=_problems(*_AUTH_PROBLEMS, (404, "No such key")),
+    responses=_problems(
+        *_AUTH_PROBLEMS, (404, "No such key"), (409, "The last active admin key (last-admin-key)")
+    ),
 )
 async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> KeyInfo:
-    """Revoke a key (admin only); every gateway refuses it once it reads the revocation."""
+    """Revoke a key (admin only); every gateway refuses it once it reads the revocation.
+
+    The last active admin key is never revoked (409 ``last-admin-key``).
+    """
     gateway = gateway_of(request)
     gateway.access.require_admin(gateway.principal(request))
     return _key_info(await gateway.keys.revoke(key_id))

@@ -7,6 +7,10 @@ parameter (browsers' ``EventSource`` and ``WebSocket`` cannot set headers). A ke
 - ``write:<pattern>``: append to matching streams;
 - ``admin``: everything, including managing keys.
 
+No pattern matches ``admin.keys``: only an admin key reads it, and nobody appends to it but the
+gateway's own key routes (``POST /v1/keys``, ``DELETE /v1/keys/{id}``), so ``write:*`` can never
+grant itself a key.
+
 A request without a key is anonymous: it may read the public streams (by default those the
 registry marks ``public=True``). A request with a key that is unknown, malformed or revoked is
 refused with 401 on every route, even public ones, so a misconfigured client finds out at once
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from flambeau.events import Registry
-from flambeau.gateway.keys import KeyStore
+from flambeau.gateway.keys import KEYS_STREAM, KeyStore
 from flambeau.gateway.problems import ProblemError, ProblemKind
 
 __all__ = ["Access", "Principal", "RedactKeys", "install_redaction"]
@@ -57,9 +61,14 @@ class Principal:
         return "admin" in self.scopes
 
     def grants(self, action: str, stream: str) -> bool:
-        """Whether a scope grants ``action`` (``read`` or ``write``) on ``stream``."""
+        """Whether a scope grants ``action`` (``read`` or ``write``) on ``stream``.
+
+        ``admin.keys`` is granted by the ``admin`` scope only, never by a pattern.
+        """
         if self.admin:
             return True
+        if stream == KEYS_STREAM:
+            return False
         prefix = f"{action}:"
         return any(
             scope.startswith(prefix) and fnmatchcase(stream, scope[len(prefix) :])

@@ -10,6 +10,11 @@ window is acknowledged as ``duplicate`` and not stored twice; an id is generated
 returned). ``key`` picks the partition and keeps per-key order. ``time`` must carry a timezone
 and is stored in UTC. Unknown envelope fields are refused, so a typo cannot pass unnoticed.
 
+Only streams without a writer take this ingest (see :class:`~flambeau.events.Writer`): a
+stream a processor derives, a service's route appends to, or the gateway keeps (``admin.keys``)
+is refused for every key, admin included, with a 403 ``derived-stream`` problem naming the
+writer and where to send instead.
+
 A batch is validated event by event. By default the valid events are appended and each invalid
 one is reported by index and field; with ``atomic=true`` a single invalid event rejects the
 batch and nothing is written. A reply in which nothing was written is a 422 problem; otherwise
@@ -33,7 +38,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIMediaType, Operation, RequestBody
 from litestar.params import FromPath, QueryParameter
 
-from flambeau.events import MAX_ID_BYTES, MAX_KEY_BYTES, NewEvent, Registry, new_event_id
+from flambeau.events import MAX_ID_BYTES, MAX_KEY_BYTES, NewEvent, Registry, Writer, new_event_id
 from flambeau.gateway.auth import Principal
 from flambeau.gateway.context import Gateway, gateway_of, message_bytes
 from flambeau.gateway.problems import (
@@ -52,6 +57,7 @@ __all__ = [
     "decode_events",
     "ingest",
     "ingest_routes",
+    "refuse_written",
     "request_body_schema",
     "split_body",
 ]
@@ -219,6 +225,37 @@ def decode_events(
     return events, errors
 
 
+def refuse_written(registry: Registry, stream: str) -> None:
+    """Raise the ``derived-stream`` problem if ``stream`` has a writer.
+
+    Raises:
+        ProblemError: 403 naming the writer and where a producer should send instead.
+        UnknownStreamError: the stream is not registered (answered 404).
+    """
+    writer = registry.spec(stream).writer
+    if writer is None:
+        return
+    if writer.kind == "processor":
+        sources = ", ".join(_source(registry, name) for name in writer.inputs)
+        instead = f"send what it is derived from instead: {sources}" if sources else ""
+    else:
+        instead = "use " + " or ".join(writer.routes) + " instead"
+    raise ProblemError.of(
+        ProblemKind.DERIVED_STREAM,
+        f"stream {stream!r} is written by {writer.describe()} only, and refuses every key's "
+        f"writes through the generic ingest; {instead}",
+    )
+
+
+def _source(registry: Registry, stream: str) -> str:
+    writer: Writer | None = registry.spec(stream).writer if stream in registry else None
+    if writer is None:
+        return f"{stream} (POST /v1/streams/{stream}/events)"
+    if writer.kind == "processor":
+        return f"{stream} (itself derived)"
+    return f"{stream} ({' or '.join(writer.routes)})"
+
+
 async def ingest(
     gateway: Gateway,
     principal: Principal,
@@ -231,17 +268,12 @@ async def ingest(
     """Authorize, limit, validate and append a batch; return the outcome of each event.
 
     Raises:
-        ProblemError: 401/403 without write access, 413 for too many events, 429 over the
-            rate, 422 when nothing could be written.
+        ProblemError: 401/403 without write access, 403 for a stream with a writer, 413 for
+            too many events, 429 over the rate, 422 when nothing could be written.
         UnknownStreamError: the stream is not registered (answered 404).
     """
     gateway.access.require(principal, "write", stream)
-    if gateway.log.registry.spec(stream).derived:
-        raise ProblemError.of(
-            ProblemKind.DERIVED_STREAM,
-            f"stream {stream!r} is written by its service's processors only; "
-            "post to the service's adapter or API instead",
-        )
+    refuse_written(gateway.log.registry, stream)
     codec = codec_for(gateway.log.registry, stream)
     limit = gateway.config.max_batch_events
     if len(items) > limit:
@@ -280,10 +312,10 @@ def _media_type(request: Request[Any, Any, Any]) -> str:
 def request_body_schema(registry: Registry) -> tuple[dict[str, Any], dict[str, Any]]:
     """The OpenAPI request body schema of ingest, and its components, from the msgspec schemas.
 
-    The body is one envelope or an array of envelopes of any registered stream (the path names
-    which one); each stream's envelope has its tagged payload union under ``data``.
+    The body is one envelope or an array of envelopes of any stream without a writer (the path
+    names which one); each stream's envelope has its tagged payload union under ``data``.
     """
-    specs = [spec for spec in registry if spec.name != "admin.keys"]
+    specs = [spec for spec in registry if spec.writer is None]
     envelopes = [codec_for(registry, spec.name).envelope for spec in specs]
     if not envelopes:
         return {"type": "object", "required": ["data"]}, {}
@@ -320,7 +352,7 @@ def ingest_routes(
         for status, description in (
             (400, "Malformed body or parameter"),
             (401, "Missing or invalid API key"),
-            (403, "The key has no write scope for this stream"),
+            (403, "The key has no write scope for this stream, or the stream has a writer"),
             (404, "Unknown stream"),
             (413, "Body too large or too many events"),
             (415, "Unsupported content type"),
@@ -362,6 +394,7 @@ def ingest_routes(
                 "or application/x-ndjson",
             )
         gateway.access.require(principal, "write", stream)
+        refuse_written(gateway.log.registry, stream)
         body = await request.body()
         items = split_body(body, ndjson)
         whole = body if not ndjson and len(items) > 1 else None

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flambeau.errors import FlambeauError, LogClosedError
-from flambeau.events import Event, NewEvent, Registry, default_registry, utc_now
+from flambeau.events import Event, NewEvent, Registry, Writer, default_registry, utc_now
 from flambeau.log.base import Log
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "KeyRecord",
     "KeyRevoked",
     "KeyStore",
+    "LastAdminKeyError",
     "UnknownKeyError",
     "hash_key",
     "register_keys_stream",
@@ -62,6 +63,10 @@ class UnknownKeyError(FlambeauError):
     """No API key has the given id."""
 
 
+class LastAdminKeyError(FlambeauError):
+    """Revoking this key would leave no active admin key: nobody could manage keys again."""
+
+
 class KeyCreated(Event, frozen=True, tag="key_created"):
     """A key was granted: its id, tenant, scopes and the SHA-256 of its text."""
 
@@ -81,7 +86,8 @@ class KeyRevoked(Event, frozen=True, tag="key_revoked"):
 
 
 def register_keys_stream(registry: Registry) -> None:
-    """Register ``admin.keys`` (one partition, never public) in ``registry``.
+    """Register ``admin.keys`` (one partition, never public, written by the gateway's key
+    routes only) in ``registry``.
 
     Do it before opening a log with ``registry``: the SQLite backend serves only the streams
     its registry knows at open time.
@@ -92,6 +98,7 @@ def register_keys_stream(registry: Registry) -> None:
         partitions=1,
         public=False,
         description="API keys granted and revoked (hashes only); read by every gateway",
+        writer=Writer.gateway("POST /v1/keys", "DELETE /v1/keys/{key_id}"),
     )
 
 
@@ -263,11 +270,21 @@ class KeyStore:
 
         Raises:
             UnknownKeyError: no key has that id.
+            LastAdminKeyError: it is the last active admin key (create another admin key
+                first; otherwise nobody could manage keys until the next restart).
         """
         await self.refresh()
         record = self.get(key_id)
         if record.revoked:
             return record
+        if "admin" in record.scopes and not any(
+            "admin" in other.scopes and not other.revoked and other.key_id != key_id
+            for other in self._keys.values()
+        ):
+            raise LastAdminKeyError(
+                f"API key {key_id} is the last active admin key; create another admin key "
+                "before revoking it"
+            )
         event = KeyRevoked(key_id=key_id, revoked_at=utc_now())
         await self._log.append(KEYS_STREAM, [NewEvent(event, key=key_id, id=f"revoked:{key_id}")])
         self._apply(event)

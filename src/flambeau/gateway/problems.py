@@ -20,7 +20,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from flambeau import errors
-from flambeau.gateway.keys import InvalidScopeError, UnknownKeyError
+from flambeau.gateway.keys import InvalidScopeError, LastAdminKeyError, UnknownKeyError
 
 __all__ = [
     "ERROR_KINDS",
@@ -77,6 +77,7 @@ class ProblemKind(Enum):
     UNKNOWN_STREAM = ("unknown-stream", 404, "No such stream")
     METHOD_NOT_ALLOWED = ("method-not-allowed", 405, "Method not allowed")
     CONFLICT = ("conflict", 409, "The request conflicts with the current state")
+    LAST_ADMIN_KEY = ("last-admin-key", 409, "The last active admin key cannot be revoked")
     BODY_TOO_LARGE = ("body-too-large", 413, "The request body is too large")
     BATCH_TOO_LARGE = ("batch-too-large", 413, "Too many events in one batch")
     UNSUPPORTED_MEDIA_TYPE = ("unsupported-media-type", 415, "Unsupported content type")
@@ -140,6 +141,7 @@ ERROR_KINDS: dict[type[errors.FlambeauError], ProblemKind] = {
     errors.UnknownBackendError: ProblemKind.INTERNAL,
     errors.InvalidLogURLError: ProblemKind.INTERNAL,
     UnknownKeyError: ProblemKind.NOT_FOUND,
+    LastAdminKeyError: ProblemKind.LAST_ADMIN_KEY,
     InvalidScopeError: ProblemKind.BAD_REQUEST,
 }
 """How each deliberate error class is answered; subclasses inherit their base's kind."""

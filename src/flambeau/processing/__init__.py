@@ -7,6 +7,7 @@ from flambeau.processing.engine import PartitionEngine, Step
 from flambeau.processing.errors import (
     ProcessorConfigError,
     ReservedStateKeyError,
+    UndeclaredOutputError,
     UnknownProcessorError,
 )
 from flambeau.processing.processor import (
@@ -62,6 +63,7 @@ __all__ = [
     "Timers",
     "Transaction",
     "Tumbling",
+    "UndeclaredOutputError",
     "UnknownProcessorError",
     "Window",
     "WindowResult",

@@ -34,6 +34,7 @@ from flambeau.processing._time import NO_TIME, from_us, to_us
 from flambeau.processing._windowing import Pending, Rows, WindowState
 from flambeau.processing.batch import Batch, BulkDecoder
 from flambeau.processing.clock import Clock
+from flambeau.processing.errors import UndeclaredOutputError
 from flambeau.processing.processor import Processor
 from flambeau.processing.sidestreams import DeadLetter, LateEvent
 from flambeau.processing.state import State, StateStore
@@ -122,13 +123,15 @@ class PartitionEngine:
         return prefix
 
     def stream_types(self, stream: str) -> frozenset[type[Event]]:
-        """The payload types ``stream`` accepts.
+        """The payload types ``stream`` accepts, as an output of this processor.
 
         Raises:
+            UndeclaredOutputError: ``stream`` is not among the processor's outputs.
             UnknownStreamError: ``stream`` is not registered.
         """
         types = self._types.get(stream)
         if types is None:
+            self.processor.check_output(stream)
             types = self._types[stream] = self.registry.spec(stream).types
         return types
 
@@ -189,6 +192,8 @@ class PartitionEngine:
         tx = Transaction(self, batch=segment)
         try:
             handler(segment, tx)
+        except UndeclaredOutputError:
+            raise  # a defect of the processor's definition, not of an event: stop at once
         except Exception as exc:
             return exc
         return tx
@@ -414,6 +419,8 @@ class PartitionEngine:
         tx = Transaction(self, timer=timer)
         try:
             handler(timer, tx)
+        except UndeclaredOutputError:
+            raise  # a defect of the processor's definition, not of a timer: stop at once
         except Exception as exc:
             letter = DeadLetter(
                 processor=self.processor.name,

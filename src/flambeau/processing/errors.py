@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from flambeau.errors import FlambeauError
 
-__all__ = ["ProcessorConfigError", "ReservedStateKeyError", "UnknownProcessorError"]
+__all__ = [
+    "ProcessorConfigError",
+    "ReservedStateKeyError",
+    "UndeclaredOutputError",
+    "UnknownProcessorError",
+]
 
 
 class ProcessorConfigError(FlambeauError):
@@ -21,3 +26,7 @@ class UnknownProcessorError(FlambeauError):
 
 class ReservedStateKeyError(FlambeauError):
     """A handler used a state key starting with ``~``, which the runtime keeps for itself."""
+
+
+class UndeclaredOutputError(FlambeauError):
+    """A handler emitted to a stream its processor does not list in ``outputs``."""

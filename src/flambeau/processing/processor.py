@@ -4,13 +4,20 @@ A :class:`Processor` reads one or more co-partitioned input streams, keeps keyed
 partition, and emits events. Its batch handler receives consecutive records of one
 (stream, partition) at a time::
 
-    medals = Processor("results.medals", inputs=["results.medallists"])
+    medals = Processor(
+        "results.medals", inputs=["results.medallists"], outputs=["results.medals"]
+    )
 
     @medals.on_batch
     def apply(batch: Batch[Medallist], tx: Transaction) -> None:
         for record in batch:
             ...
             tx.emit("results.medals", MedalTableChanged(...), key=..., causation_id=record.id)
+
+A processor declares every stream it emits to in ``outputs``: the registry then records it as
+that stream's writer, so the gateway's generic ingest refuses the stream (nobody else may forge
+what a processor derives), and an emit to any other stream raises
+:class:`~flambeau.processing.errors.UndeclaredOutputError`. Its side streams are declared for it.
 
 Processors are registered in a :class:`ProcessorRegistry` (``default_processors`` for the
 ``flambeau worker`` command) and run by :class:`~flambeau.processing.runtime.Worker`, or with no
@@ -24,9 +31,14 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
-from flambeau.events import Registry, default_registry
+from flambeau.errors import StreamWriterConflictError
+from flambeau.events import Registry, Writer, default_registry
 from flambeau.processing.batch import Batch
-from flambeau.processing.errors import ProcessorConfigError, UnknownProcessorError
+from flambeau.processing.errors import (
+    ProcessorConfigError,
+    UndeclaredOutputError,
+    UnknownProcessorError,
+)
 from flambeau.processing.sidestreams import register_side_streams
 from flambeau.processing.timers import Timer
 from flambeau.processing.transaction import Transaction
@@ -48,13 +60,17 @@ class Processor:
         name: Dotted lower-case name, for example ``"results.medals"``; also its consumer
             group and the prefix of its side streams ``<name>.late`` and ``<name>.dead``.
         inputs: The streams it reads; several streams must have the same partition count.
+        outputs: Every stream it emits to (its windows' outputs included); it becomes their
+            writer, and an emit to any other stream raises
+            :class:`~flambeau.processing.errors.UndeclaredOutputError`.
         registry: Where its side streams are registered (the process-wide one by default).
         cold: State key prefixes whose values stay on local disk, not in memory, while a worker
             owns a partition (see :mod:`.state`): for state that grows with history and is
             read rarely.
 
     Raises:
-        ProcessorConfigError: the name, the inputs or a cold prefix is malformed.
+        ProcessorConfigError: the name, the inputs, the outputs or a cold prefix is malformed,
+            or an output already has a writer this processor cannot join.
     """
 
     def __init__(
@@ -62,6 +78,7 @@ class Processor:
         name: str,
         inputs: Sequence[str],
         *,
+        outputs: Sequence[str],
         registry: Registry = default_registry,
         cold: Sequence[str] = (),
     ) -> None:
@@ -73,6 +90,7 @@ class Processor:
             raise ProcessorConfigError(f"processor {name!r} needs a list of input streams")
         if len(set(inputs)) != len(inputs):
             raise ProcessorConfigError(f"processor {name!r} lists an input stream twice")
+        _check_outputs(name, outputs)
         if isinstance(cold, str) or any(not p or p.startswith("~") for p in cold):
             raise ProcessorConfigError(
                 f"processor {name!r}: cold prefixes must be a list of non-empty prefixes "
@@ -80,14 +98,47 @@ class Processor:
             )
         self.name = name
         self.inputs: tuple[str, ...] = tuple(inputs)
+        self.outputs: tuple[str, ...] = tuple(outputs)
         self.cold: tuple[str, ...] = tuple(cold)
         self.handler: BatchHandler | None = None
         self.timer_handler: TimerHandler | None = None
         self.windows: list[Window] = []
-        self.late_stream, self.dead_stream = register_side_streams(registry, name)
+        self.late_stream, self.dead_stream = self.declare(registry)
+        self.writes: frozenset[str] = frozenset((*self.outputs, self.late_stream, self.dead_stream))
 
     def __repr__(self) -> str:
-        return f"Processor({self.name!r}, inputs={list(self.inputs)!r})"
+        return (
+            f"Processor({self.name!r}, inputs={list(self.inputs)!r}, "
+            f"outputs={list(self.outputs)!r})"
+        )
+
+    def declare(self, registry: Registry) -> tuple[str, str]:
+        """Register its side streams and record it as the writer of its outputs in ``registry``;
+        return the side streams' names.
+
+        Raises:
+            ProcessorConfigError: an output already has a writer this processor cannot join.
+        """
+        writer = Writer.processor(self.name, self.inputs)
+        try:
+            for stream in self.outputs:
+                registry.declare_writer(stream, writer)
+            return register_side_streams(registry, self.name, self.inputs)
+        except StreamWriterConflictError as exc:
+            raise ProcessorConfigError(f"processor {self.name!r}: {exc}") from None
+
+    def check_output(self, stream: str) -> None:
+        """Raise unless the processor may emit to ``stream``.
+
+        Raises:
+            UndeclaredOutputError: ``stream`` is neither in ``outputs`` nor a side stream.
+        """
+        if stream not in self.writes:
+            declared = ", ".join(self.outputs) or "none"
+            raise UndeclaredOutputError(
+                f"processor {self.name!r} emitted to stream {stream!r}, which is not among its "
+                f"declared outputs ({declared}); add it to Processor(..., outputs=[...])"
+            )
 
     def on_batch(self, handler: BatchHandler) -> BatchHandler:
         """Decorator: the function called with each batch and its transaction.
@@ -136,11 +187,17 @@ class Processor:
             dtype: ``int`` (exact, for money in minor units) or ``float`` values.
 
         Raises:
-            ProcessorConfigError: the name is malformed or taken.
+            ProcessorConfigError: the name is malformed or taken, or ``output`` is not among
+                the processor's ``outputs``.
             ValueError: a parameter is out of range.
         """
         if not WINDOW_NAME.match(name):
             raise ProcessorConfigError(f"window name {name!r} must be lower case, like 'minute'")
+        if output not in self.outputs:
+            raise ProcessorConfigError(
+                f"window {name!r} of processor {self.name!r} emits to {output!r}, which is not "
+                f"among the processor's outputs ({', '.join(self.outputs) or 'none'})"
+            )
         if any(w.name == name for w in self.windows):
             raise ProcessorConfigError(f"processor {self.name!r} already has a window {name!r}")
         window = Window(
@@ -158,11 +215,13 @@ class Processor:
         return window
 
     def partitions(self, registry: Registry) -> int:
-        """The partition count shared by every input, checked against ``registry``.
+        """The partition count shared by every input, checked against ``registry`` (where its
+        side streams are registered and its outputs' writer recorded, as in :meth:`declare`).
 
         Raises:
-            UnknownStreamError: an input is not registered.
-            ProcessorConfigError: no batch handler, or the inputs are not co-partitioned.
+            UnknownStreamError: an input or an output is not registered.
+            ProcessorConfigError: no batch handler, the inputs are not co-partitioned, or an
+                output has another writer.
         """
         if self.handler is None:
             raise ProcessorConfigError(f"processor {self.name!r} has no on_batch handler")
@@ -173,8 +232,25 @@ class Processor:
                 f"processor {self.name!r} reads streams with different partition counts "
                 f"({shown}); inputs must be co-partitioned"
             )
-        register_side_streams(registry, self.name)
+        self.declare(registry)
+        for stream in self.outputs:
+            registry.spec(stream)
         return next(iter(counts.values()))
+
+
+def _check_outputs(name: str, outputs: Sequence[str]) -> None:
+    if isinstance(outputs, str):
+        raise ProcessorConfigError(
+            f"processor {name!r}: outputs must be a list of stream names, got {outputs!r}"
+        )
+    if len(set(outputs)) != len(outputs):
+        raise ProcessorConfigError(f"processor {name!r} lists an output stream twice")
+    side = {f"{name}.late", f"{name}.dead"}.intersection(outputs)
+    if side:
+        raise ProcessorConfigError(
+            f"processor {name!r}: {', '.join(sorted(side))} is declared by the runtime; "
+            "leave it out of outputs"
+        )
 
 
 class ProcessorRegistry:

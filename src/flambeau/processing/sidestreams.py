@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flambeau.events import Event, Registry
+from flambeau.events import Event, Registry, Writer
 
 __all__ = ["DeadLetter", "LateEvent", "register_side_streams"]
 
@@ -68,19 +68,25 @@ class DeadLetter(Event, tag="dead_letter", frozen=True):
     payload: bytes
 
 
-def register_side_streams(registry: Registry, processor: str) -> tuple[str, str]:
-    """Register ``<processor>.late`` and ``<processor>.dead``; return their names."""
+def register_side_streams(
+    registry: Registry, processor: str, inputs: tuple[str, ...] = ()
+) -> tuple[str, str]:
+    """Register ``<processor>.late`` and ``<processor>.dead``, written by ``processor`` (which
+    reads ``inputs``); return their names."""
     late, dead = f"{processor}.late", f"{processor}.dead"
+    writer = Writer.processor(processor, inputs)
     registry.register(
         late,
         LateEvent,
         partitions=SIDE_PARTITIONS,
         description=f"events too late for every window of processor {processor}",
+        writer=writer,
     )
     registry.register(
         dead,
         DeadLetter,
         partitions=SIDE_PARTITIONS,
         description=f"events processor {processor} failed on, with the error",
+        writer=writer,
     )
     return late, dead

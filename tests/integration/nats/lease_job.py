@@ -32,7 +32,7 @@ class Running(Event, tag="running", frozen=True):
 REGISTRY.register(INPUT, Amount, partitions=PARTITIONS)
 REGISTRY.register(OUTPUT, Running, partitions=PARTITIONS)
 
-sums = Processor("lease.sums", inputs=[INPUT], registry=REGISTRY)
+sums = Processor("lease.sums", inputs=[INPUT], outputs=[OUTPUT], registry=REGISTRY)
 
 
 @sums.on_batch

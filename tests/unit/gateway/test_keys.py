@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from flambeau.events import NewEvent, utc_now
 from flambeau.gateway.keys import (
     ADMIN_KEY_FILE,
     KEYS_STREAM,
     InvalidScopeError,
+    KeyRevoked,
     KeyStore,
+    LastAdminKeyError,
     UnknownKeyError,
     hash_key,
     validate_scope,
@@ -105,11 +108,30 @@ async def test_a_saved_admin_key_is_registered_again_on_a_fresh_log(tmp_path: Pa
         await fresh.aclose()
 
 
+async def test_the_last_active_admin_key_is_not_revoked(log: Log, tmp_path: Path) -> None:
+    store = KeyStore(log)
+    first = store.verify(await store.ensure_admin_key(tmp_path) or "")
+    assert first is not None
+    with pytest.raises(LastAdminKeyError, match=f"API key {first.key_id} is the last active"):
+        await store.revoke(first.key_id)
+    assert not store.get(first.key_id).revoked
+    _, second = await store.create("ops", ["admin"])
+    assert (await store.revoke(first.key_id)).revoked
+    with pytest.raises(LastAdminKeyError):
+        await store.revoke(second.key_id)
+    _, reader = await store.create("ops", ["read:*"])
+    assert (await store.revoke(reader.key_id)).revoked  # the rule is about admin keys only
+
+
 async def test_a_revoked_saved_admin_key_is_replaced(log: Log, tmp_path: Path) -> None:
     store = KeyStore(log)
     old = await store.ensure_admin_key(tmp_path)
     assert old is not None
-    await store.revoke(store.verify(old).key_id)  # type: ignore[union-attr]
+    # Every admin key revoked: only a log written before the last-admin rule (or two gateways
+    # revoking two admin keys at once) holds that; the next start must still recover.
+    old_id = store.verify(old).key_id  # type: ignore[union-attr]
+    gone = KeyRevoked(key_id=old_id, revoked_at=utc_now())
+    await log.append(KEYS_STREAM, [NewEvent(gone, key=old_id, id=f"revoked:{old_id}")])
     new = await store.ensure_admin_key(tmp_path)
     assert new is not None
     assert new != old

@@ -11,7 +11,9 @@ from tests.unit.processing.schemas import Balance, Deposit
 default_registry.register("cli.deposits", Deposit, partitions=2)
 default_registry.register("cli.balances", Balance, partitions=2)
 
-ledger = default_processors.register(Processor("cli.ledger", inputs=["cli.deposits"]))
+ledger = default_processors.register(
+    Processor("cli.ledger", inputs=["cli.deposits"], outputs=["cli.balances"])
+)
 
 
 @ledger.on_batch

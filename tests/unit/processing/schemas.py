@@ -34,7 +34,9 @@ def make_registry(partitions: int = 2) -> Registry:
 
 def balances(registry: Registry, *, poison: int | None = None) -> Processor:
     """Running balance per account; raises on deposits of ``poison``."""
-    processor = Processor("bank.ledger", inputs=["bank.deposits"], registry=registry)
+    processor = Processor(
+        "bank.ledger", inputs=["bank.deposits"], outputs=["bank.balances"], registry=registry
+    )
 
     @processor.on_batch
     def apply(batch: Batch[Any], tx: Transaction) -> None:

@@ -81,7 +81,7 @@ def test_a_poison_event_goes_to_dead_letters_and_the_rest_of_its_batch_commits()
 
 def test_a_handler_that_always_fails_never_stalls_the_partition() -> None:
     registry = make_registry()
-    processor = Processor("bank.broken", inputs=["bank.deposits"], registry=registry)
+    processor = Processor("bank.broken", inputs=["bank.deposits"], outputs=[], registry=registry)
 
     @processor.on_batch
     def fail(batch: Batch[Any], tx: Transaction) -> None:
@@ -95,7 +95,12 @@ def test_a_handler_that_always_fails_never_stalls_the_partition() -> None:
 
 def test_emitting_the_wrong_type_is_a_dead_letter_naming_the_stream() -> None:
     registry = make_registry(partitions=1)
-    processor = Processor("bank.wrong", inputs=["bank.deposits"], registry=registry)
+    processor = Processor(
+        "bank.wrong",
+        inputs=["bank.deposits"],
+        outputs=["bank.balances", "bank.notes"],
+        registry=registry,
+    )
 
     @processor.on_batch
     def apply(batch: Batch[Any], tx: Transaction) -> None:
@@ -115,7 +120,9 @@ def test_emitting_the_wrong_type_is_a_dead_letter_naming_the_stream() -> None:
 
 def test_co_partitioned_inputs_share_state_per_partition() -> None:
     registry = make_registry(partitions=2)
-    processor = Processor("bank.audit", inputs=["bank.deposits", "bank.notes"], registry=registry)
+    processor = Processor(
+        "bank.audit", inputs=["bank.deposits", "bank.notes"], outputs=[], registry=registry
+    )
 
     @processor.on_batch
     def apply(batch: Batch[Any], tx: Transaction) -> None:
@@ -135,7 +142,9 @@ def test_co_partitioned_inputs_share_state_per_partition() -> None:
 def test_inputs_with_different_partition_counts_are_refused() -> None:
     registry = make_registry(partitions=2)
     registry.register("bank.other", Note, partitions=3)
-    processor = Processor("bank.mixed", inputs=["bank.deposits", "bank.other"], registry=registry)
+    processor = Processor(
+        "bank.mixed", inputs=["bank.deposits", "bank.other"], outputs=[], registry=registry
+    )
     processor.on_batch(lambda batch, tx: None)
     with pytest.raises(ProcessorConfigError, match="co-partitioned"):
         run(processor, [], registry=registry)
@@ -151,12 +160,12 @@ def test_inputs_with_different_partition_counts_are_refused() -> None:
 )
 def test_malformed_processors_are_refused(name: str, inputs: list[str], message: str) -> None:
     with pytest.raises(ProcessorConfigError, match=message):
-        Processor(name, inputs=inputs, registry=make_registry())
+        Processor(name, inputs=inputs, outputs=[], registry=make_registry())
 
 
 def test_a_processor_without_a_handler_cannot_run() -> None:
     registry = make_registry()
-    processor = Processor("bank.idle", inputs=["bank.deposits"], registry=registry)
+    processor = Processor("bank.idle", inputs=["bank.deposits"], outputs=[], registry=registry)
     with pytest.raises(ProcessorConfigError, match="no on_batch handler"):
         run(processor, [], registry=registry)
     processor.on_batch(lambda batch, tx: None)

@@ -114,7 +114,9 @@ async def test_a_static_assignment_runs_only_its_partitions() -> None:
 async def test_processing_time_timers_fire_in_a_running_worker() -> None:
     registry = make_registry()
     registry.register("bank.reminders", Note, partitions=2)
-    processor = Processor("bank.remind", inputs=["bank.deposits"], registry=registry)
+    processor = Processor(
+        "bank.remind", inputs=["bank.deposits"], outputs=["bank.reminders"], registry=registry
+    )
 
     @processor.on_batch
     def apply(batch: Batch[Any], tx: Transaction) -> None:
@@ -205,7 +207,9 @@ async def test_a_failing_log_stops_the_worker_with_its_error() -> None:
 async def test_misconfigured_processors_fail_before_running() -> None:
     registry = make_registry()
     registry.register("bank.odd", Note, partitions=3)
-    processor = Processor("bank.odd-one", inputs=["bank.deposits", "bank.odd"], registry=registry)
+    processor = Processor(
+        "bank.odd-one", inputs=["bank.deposits", "bank.odd"], outputs=[], registry=registry
+    )
     processor.on_batch(lambda batch, tx: None)
     async with await open_log("memory://", registry) as log:
         with pytest.raises(ProcessorConfigError, match="co-partitioned"):

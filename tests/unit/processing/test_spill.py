@@ -86,15 +86,17 @@ def test_cold_keys_stay_out_of_memory_and_read_like_the_others() -> None:
 
 def test_cold_prefixes_are_checked() -> None:
     with pytest.raises(ProcessorConfigError, match="cold prefixes"):
-        Processor("x.y", inputs=["s"], cold=("~t/",))
+        Processor("x.y", inputs=["s"], outputs=[], cold=("~t/",))
     with pytest.raises(ProcessorConfigError, match="cold prefixes"):
-        Processor("x.y", inputs=["s"], cold="t/")
-    assert Processor("x.y", inputs=["s"], cold=["t/", "x/"]).cold == ("t/", "x/")
+        Processor("x.y", inputs=["s"], outputs=[], cold="t/")
+    assert Processor("x.y", inputs=["s"], outputs=[], cold=["t/", "x/"]).cold == ("t/", "x/")
 
 
 def _first_seen(registry: Registry) -> Processor:
     """Counts the distinct note texts, remembering each under a cold key."""
-    processor = Processor("bank.seen", inputs=["bank.notes"], registry=registry, cold=("seen/",))
+    processor = Processor(
+        "bank.seen", inputs=["bank.notes"], outputs=[], registry=registry, cold=("seen/",)
+    )
 
     @processor.on_batch
     def count(batch: Batch[Any], tx: Transaction) -> None:

@@ -46,7 +46,9 @@ def _book(registry: Registry, *, explode: bool = False) -> Processor:
     """Accepts bets on a market until 5 minutes before its end (an event-time timer)."""
     registry.register("bets.events", Open | Bet, partitions=1)
     registry.register("bets.decisions", Decision | Closed, partitions=1)
-    book = Processor("bets.book", inputs=["bets.events"], registry=registry)
+    book = Processor(
+        "bets.book", inputs=["bets.events"], outputs=["bets.decisions"], registry=registry
+    )
 
     @book.on_batch
     def apply(batch: Batch[Any], tx: Transaction) -> None:
@@ -127,7 +129,9 @@ def test_a_failing_timer_handler_is_a_dead_letter_and_the_timer_is_gone() -> Non
 def _reminder(registry: Registry) -> Processor:
     registry.register("todo.items", Bet, partitions=1)
     registry.register("todo.reminders", Closed, partitions=1)
-    processor = Processor("todo.remind", inputs=["todo.items"], registry=registry)
+    processor = Processor(
+        "todo.remind", inputs=["todo.items"], outputs=["todo.reminders"], registry=registry
+    )
 
     @processor.on_batch
     def apply(batch: Batch[Any], tx: Transaction) -> None:
@@ -166,7 +170,7 @@ def test_processing_time_timers_fire_when_the_clock_reaches_them() -> None:
 def test_setting_a_timer_without_a_timer_handler_is_an_error_in_the_handler() -> None:
     registry = Registry()
     registry.register("todo.items", Bet, partitions=1)
-    processor = Processor("todo.nohandler", inputs=["todo.items"], registry=registry)
+    processor = Processor("todo.nohandler", inputs=["todo.items"], outputs=[], registry=registry)
 
     @processor.on_batch
     def apply(batch: Batch[Any], tx: Transaction) -> None:
@@ -179,7 +183,7 @@ def test_setting_a_timer_without_a_timer_handler_is_an_error_in_the_handler() ->
 def test_a_timer_reads_back_and_moves() -> None:
     registry = Registry()
     registry.register("todo.items", Bet, partitions=1)
-    processor = Processor("todo.read", inputs=["todo.items"], registry=registry)
+    processor = Processor("todo.read", inputs=["todo.items"], outputs=[], registry=registry)
     seen: list[Any] = []
 
     @processor.on_batch
@@ -211,7 +215,7 @@ def _ticker(registry: Registry) -> Processor:
     """Sets event-time timers (some already due) and reports what it has seen fire."""
     registry.register("tick.in", Tick, partitions=1)
     registry.register("tick.out", Seen | Closed, partitions=1)
-    processor = Processor("tick.proc", inputs=["tick.in"], registry=registry)
+    processor = Processor("tick.proc", inputs=["tick.in"], outputs=["tick.out"], registry=registry)
 
     @processor.on_batch
     def apply(batch: Batch[Any], tx: Transaction) -> None:

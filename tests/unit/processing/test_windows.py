@@ -49,7 +49,7 @@ def _processor(spec: WindowSpec, grace: int, agg: Any, emit: str) -> tuple[Proce
     registry = Registry()
     registry.register("w.in", Num, partitions=1)
     registry.register("w.out", Result, partitions=1)
-    processor = Processor("w.proc", inputs=["w.in"], registry=registry)
+    processor = Processor("w.proc", inputs=["w.in"], outputs=["w.out"], registry=registry)
     window = processor.window(
         "win", spec, grace=timedelta(seconds=grace), agg=agg, emit=emit,
         output="w.out", to_event=_to_result, dtype=int,
@@ -200,7 +200,7 @@ def test_float_windows_sum_floats() -> None:
     registry = Registry()
     registry.register("w.in", Num, partitions=1)
     registry.register("w.out", Result, partitions=1)
-    processor = Processor("w.proc", inputs=["w.in"], registry=registry)
+    processor = Processor("w.proc", inputs=["w.in"], outputs=["w.out"], registry=registry)
     window = processor.window(
         "win", Tumbling(timedelta(seconds=10)), grace=timedelta(0), agg="mean",
         output="w.out", to_event=_to_result,
@@ -226,6 +226,6 @@ def test_float_windows_sum_floats() -> None:
     ],
 )
 def test_bad_window_specs_are_refused(spec: WindowSpec, message: str) -> None:
-    processor = Processor("w.bad", inputs=["w.in"], registry=Registry())
+    processor = Processor("w.bad", inputs=["w.in"], outputs=["w.out"], registry=Registry())
     with pytest.raises(ValueError, match=message):
         processor.window("win", spec, grace=timedelta(0), output="w.out", to_event=_to_result)

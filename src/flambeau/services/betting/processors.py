@@ -43,7 +43,8 @@ from flambeau.services.betting.messages import (
     SourceSignal,
     broadcast_keys,
 )
-from flambeau.services.betting.schemas import BETS_STREAM
+from flambeau.services.betting.money import PAYMENTS_STREAM
+from flambeau.services.betting.schemas import BETS_STREAM, DECISIONS_STREAM, ODDS_STREAM
 from flambeau.services.betting.ticket_records import TICKET_PREFIX
 from flambeau.services.betting.tickets import Tickets
 from flambeau.services.betting.trading import Trading
@@ -96,15 +97,22 @@ def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcess
 
     Tests and benchmarks build their own; the module registers one set with the defaults.
     """
-    health = Processor("betting.health", inputs=[HEALTH])
+    health = Processor("betting.health", inputs=[HEALTH], outputs=[SIGNALS_STREAM])
     health.on_batch(_fan_out)
-    trading = Processor("betting.trading", inputs=[UNITS, SIGNALS_STREAM, LEGS_STREAM])
+    trading = Processor(
+        "betting.trading",
+        inputs=[UNITS, SIGNALS_STREAM, LEGS_STREAM],
+        outputs=[ODDS_STREAM, REPLIES_STREAM],
+    )
     trader = Trading(config, PARTITIONS)
     trading.on_batch(trader.on_batch)
     trading.on_timer(trader.on_timer)
     # every ticket stays in state for its settlement and any rollback: on disk, not in memory
     tickets = Processor(
-        "betting.tickets", inputs=[BETS_STREAM, REPLIES_STREAM], cold=[TICKET_PREFIX]
+        "betting.tickets",
+        inputs=[BETS_STREAM, REPLIES_STREAM],
+        outputs=[DECISIONS_STREAM, LEGS_STREAM, PAYMENTS_STREAM],
+        cold=[TICKET_PREFIX],
     )
     desk = Tickets(config)
     tickets.on_batch(desk.on_batch)

@@ -30,7 +30,7 @@ from typing import Annotated, Literal, TypeAlias
 
 import msgspec
 
-from flambeau.events import Event, default_registry
+from flambeau.events import Event, Writer, default_registry
 from flambeau.services.betting.margins import MAX_ODDS
 from flambeau.services.betting.markets import MarketStatus
 
@@ -564,6 +564,11 @@ default_registry.register(
     BetMessage,
     partitions=8,
     description="Tickets, ticket changes and cash-out requests from operators",
+    writer=Writer.route(
+        "POST /v1/betting/bets",
+        "POST /v1/betting/tickets/{ticket_id}/changes",
+        "POST /v1/betting/tickets/{ticket_id}/cash-out",
+    ),
 )
 default_registry.register(
     DECISIONS_STREAM,

@@ -61,7 +61,7 @@ def state_key(venue: str) -> str:
     return f"v/{venue}"
 
 
-occupancy = Processor("crowds.occupancy", inputs=[SENSORS])
+occupancy = Processor("crowds.occupancy", inputs=[SENSORS], outputs=[VENUES])
 default_processors.register(occupancy)
 
 

@@ -45,7 +45,11 @@ ALERTS = "payments.alerts"
 CHECKS = "payments.checks"
 LEDGER = "payments.ledger"
 
-ledger = default_processors.register(Processor(LEDGER, inputs=[REQUESTS], cold=[TRANSFER_PREFIX]))
+ledger = default_processors.register(
+    Processor(
+        LEDGER, inputs=[REQUESTS], outputs=[DECISIONS, ALERTS, CHECKS], cold=[TRANSFER_PREFIX]
+    )
+)
 shelf = Shelf()
 """The books of this process's ledger partitions."""
 

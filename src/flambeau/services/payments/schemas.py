@@ -35,7 +35,7 @@ from typing import Annotated
 
 import msgspec
 
-from flambeau.events import Event, default_registry
+from flambeau.events import Event, Writer, default_registry
 from flambeau.services.payments.results import AccountResult, TransferResult
 
 __all__ = [
@@ -319,6 +319,10 @@ default_registry.register(
     CreateAccounts | CreateTransfers,
     partitions=8,
     description="Account and transfer requests, keyed by ledger id",
+    # the routes check a request before it is appended; betting's processor submits its own
+    writer=Writer.route(
+        "POST /v1/payments/accounts", "POST /v1/payments/transfers", takes_processors=True
+    ),
 )
 default_registry.register(
     "payments.transfers",

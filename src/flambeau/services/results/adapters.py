@@ -51,7 +51,15 @@ from flambeau.services.results.errors import (
     UnsafeXmlError,
 )
 from flambeau.services.results.odf import parse
-from flambeau.services.results.schemas import NATIVE, ODF, REJECTED, Feed, RejectedDocument
+from flambeau.services.results.schemas import (
+    NATIVE,
+    NATIVE_ROUTE,
+    ODF,
+    ODF_ROUTE,
+    REJECTED,
+    Feed,
+    RejectedDocument,
+)
 
 __all__ = [
     "AUTH_PROBLEMS",
@@ -213,7 +221,7 @@ def _odf_problem(error: OdfError, letter_id: str) -> ProblemError:
 
 
 @post(
-    "/v1/adapters/odf",
+    ODF_ROUTE,
     status_code=200,
     request_max_body_size=MAX_ODF_BYTES,
     operation_class=_OdfOperation,
@@ -268,7 +276,7 @@ async def post_odf(request: Request[Any, Any, Any]) -> OdfAccepted:
 
 
 @post(
-    "/v1/results/documents",
+    NATIVE_ROUTE,
     status_code=200,
     request_max_body_size=MAX_NATIVE_BYTES,
     operation_class=_NativeOperation,

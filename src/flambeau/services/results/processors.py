@@ -55,9 +55,15 @@ from flambeau.services.results.outcomes import Step, Verdict
 from flambeau.services.results.schedule import ScheduleState, apply_schedule, schedule_state_key
 from flambeau.services.results.schemas import (
     AUDIT,
+    HEALTH,
     HEARD,
+    MEDALS,
     NATIVE,
     ODF,
+    RECORDS,
+    SCHEDULE,
+    TEST,
+    UNITS,
     DocumentIgnored,
     DocumentType,
     IgnoredReason,
@@ -168,7 +174,7 @@ def _ignore(
 
 RESULT_TYPES = frozenset({DocumentType.RESULT, DocumentType.CURRENT})
 
-unit_state = Processor("results.unit-state", inputs=INPUTS)
+unit_state = Processor("results.unit-state", inputs=INPUTS, outputs=[UNITS, RECORDS, TEST, AUDIT])
 
 
 @unit_state.on_batch
@@ -194,7 +200,9 @@ def _unit_results(batch: Batch[Any], tx: Transaction) -> None:
 
 SCHEDULE_TYPES = frozenset({DocumentType.SCHEDULE, DocumentType.SCHEDULE_UPDATE})
 
-schedule_state = Processor("results.schedule-state", inputs=INPUTS)
+schedule_state = Processor(
+    "results.schedule-state", inputs=INPUTS, outputs=[UNITS, SCHEDULE, TEST, AUDIT]
+)
 
 
 @schedule_state.on_batch
@@ -222,7 +230,7 @@ def _schedules(batch: Batch[Any], tx: Transaction) -> None:
 
 MEDALLIST_TYPES = frozenset({DocumentType.MEDALLISTS, DocumentType.MEDALS})
 
-medal_table = Processor("results.medal-table", inputs=INPUTS)
+medal_table = Processor("results.medal-table", inputs=INPUTS, outputs=[MEDALS, TEST, AUDIT])
 
 
 @medal_table.on_batch
@@ -285,7 +293,7 @@ def signs_processor(
     record's stored header is trusted here (parsing every large document again only to read its
     ``Source`` would double the parsing cost); the adapter parsed it on the way in.
     """
-    processor = Processor(name, inputs=INPUTS)
+    processor = Processor(name, inputs=INPUTS, outputs=[HEARD])
     interval_us = interval // timedelta(microseconds=1)
 
     @processor.on_batch
@@ -325,7 +333,7 @@ def liveness_processor(policy: LivenessPolicy, *, name: str = "results.liveness"
     the deadline's timer reports the source down. Both emit with the causing record's id
     (the ``results.heard`` record, whose own causation id is the document's).
     """
-    processor = Processor(name, inputs=[HEARD])
+    processor = Processor(name, inputs=[HEARD], outputs=[HEALTH, TEST])
 
     def arm(tx: Transaction, key: str, health: SourceHealth, cause: str | None) -> None:
         if health.status is SourceStatus.UP:

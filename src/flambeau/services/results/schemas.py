@@ -52,7 +52,7 @@ from typing import Annotated
 
 import msgspec
 
-from flambeau.events import Event, default_registry
+from flambeau.events import Event, Writer, default_registry
 from flambeau.services.results.codes import (
     COMPETITION_CODE,
     ORGANISATION_CODE,
@@ -69,7 +69,9 @@ __all__ = [
     "HEARD",
     "MEDALS",
     "NATIVE",
+    "NATIVE_ROUTE",
     "ODF",
+    "ODF_ROUTE",
     "PUBLIC_STREAMS",
     "RECORDS",
     "REJECTED",
@@ -129,6 +131,10 @@ NATIVE = "results.native"
 HEARD = "results.heard"
 AUDIT = "results.audit"
 REJECTED = "results.rejected"
+ODF_ROUTE = "/v1/adapters/odf"
+"""Where an ODF XML message is posted; it is appended to ``results.odf``."""
+NATIVE_ROUTE = "/v1/results/documents"
+"""Where native JSON documents are posted; they are appended to ``results.native``."""
 PUBLIC_STREAMS = frozenset({UNITS, SCHEDULE, MEDALS, RECORDS})
 
 CompetitionCode = Annotated[
@@ -684,7 +690,11 @@ _RECORDS = RecordFlagged | RecordWithdrawn
 _HEALTH = KeepAlive | SourceDown | SourceUp
 
 default_registry.register(
-    ODF, OdfDocument, partitions=8, description="raw ODF documents, kept for replay"
+    ODF,
+    OdfDocument,
+    partitions=8,
+    description="raw ODF documents, kept for replay",
+    writer=Writer.route(f"POST {ODF_ROUTE}"),
 )
 default_registry.register(
     UNITS, _UNITS, partitions=8, public=True, description="unit results and schedule status"
@@ -716,6 +726,7 @@ default_registry.register(
     UnitResult | ScheduleDocument | Medallists | KeepAlive,
     partitions=8,
     description="native JSON results documents, read like results.odf",
+    writer=Writer.route(f"POST {NATIVE_ROUTE}"),
 )
 default_registry.register(
     HEARD, KeepAlive, partitions=4, description="signs of life of each source, keyed by source"
@@ -732,4 +743,5 @@ default_registry.register(
     partitions=1,
     max_age=timedelta(days=7),
     description="request bodies the results adapters refused, kept for inspection",
+    writer=Writer.route(f"POST {ODF_ROUTE}", f"POST {NATIVE_ROUTE}"),
 )
