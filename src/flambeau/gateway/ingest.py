@@ -53,6 +53,7 @@ from flambeau.gateway.problems import (
 __all__ = [
     "IngestReply",
     "Placement",
+    "authorize_ingest",
     "codec_for",
     "decode_events",
     "ingest",
@@ -225,6 +226,22 @@ def decode_events(
     return events, errors
 
 
+def authorize_ingest(gateway: Gateway, principal: Principal, stream: str) -> None:
+    """Raise unless ``principal`` may append to ``stream`` through the generic ingest.
+
+    An anonymous caller is answered 401 first; any key is then refused a stream with a writer
+    (whatever its scopes, so the answer names the way in), then a stream its scopes do not grant.
+
+    Raises:
+        ProblemError: 401 anonymous, 403 ``derived-stream`` or ``forbidden``.
+        UnknownStreamError: the stream is not registered (answered 404).
+    """
+    if principal.anonymous:
+        gateway.access.require(principal, "write", stream)
+    refuse_written(gateway.log.registry, stream)
+    gateway.access.require(principal, "write", stream)
+
+
 def refuse_written(registry: Registry, stream: str) -> None:
     """Raise the ``derived-stream`` problem if ``stream`` has a writer.
 
@@ -272,8 +289,7 @@ async def ingest(
             too many events, 429 over the rate, 422 when nothing could be written.
         UnknownStreamError: the stream is not registered (answered 404).
     """
-    gateway.access.require(principal, "write", stream)
-    refuse_written(gateway.log.registry, stream)
+    authorize_ingest(gateway, principal, stream)
     codec = codec_for(gateway.log.registry, stream)
     limit = gateway.config.max_batch_events
     if len(items) > limit:
@@ -393,8 +409,7 @@ def ingest_routes(
                 f"Content-Type {media!r} is not accepted; use application/json "
                 "or application/x-ndjson",
             )
-        gateway.access.require(principal, "write", stream)
-        refuse_written(gateway.log.registry, stream)
+        authorize_ingest(gateway, principal, stream)
         body = await request.body()
         items = split_body(body, ndjson)
         whole = body if not ndjson and len(items) > 1 else None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
+from flambeau.events import Writer
 from flambeau.gateway import GatewayConfig
 from flambeau.log import open_log
 from flambeau.log.base import Log
+from flambeau.processing import Processor
 from tests.unit.gateway.schemas import Score, make_registry, score
 from tests.unit.gateway.served import Served, serve
 
@@ -175,14 +178,63 @@ async def test_limits_on_body_size_batch_size_and_rate(log: Log, tmp_path: Path)
     assert limited.json()["retry_after"] > 0
 
 
-async def test_derived_stream_refuses_producer_ingest_even_for_admin(tmp_path: Path) -> None:
+async def test_streams_with_a_writer_refuse_ingest_for_every_key_and_name_the_way_in(
+    tmp_path: Path,
+) -> None:
     registry = make_registry()
-    registry.register("results.derived", Score, partitions=2, derived=True)
+    registry.register("results.derived", Score, partitions=2)
+    registry.register("results.routed", Score, partitions=2, writer=Writer.route("POST /v1/x"))
+    deriver = Processor(
+        "results.deriver", inputs=["results.units"], outputs=["results.derived"], registry=registry
+    )
     async with await open_log("memory://", registry) as log, serve(log, tmp_path) as running:
-        async with running.client(running.admin_key) as client:
-            reply = await client.post("/v1/streams/results.derived/events", json=score("SWM-1", 3))
-        assert reply.status_code == 403
-        assert reply.headers["content-type"].startswith("application/problem+json")
-        assert reply.json()["type"].endswith("derived-stream")
-        assert "processors only" in reply.json()["detail"]
-        assert (await log.info("results.derived")).end == {0: 0, 1: 0}
+        writer = await running.key("write:*", "read:*")
+        replies = {}
+        for name, key in (("admin", running.admin_key), ("write:*", writer)):
+            async with running.client(key) as client:
+                for stream in ("results.derived", deriver.dead_stream, "results.routed"):
+                    path = f"/v1/streams/{stream}/events"
+                    replies[name, stream] = await client.post(path, json=score("SWM-1", 3))
+                ndjson = await client.post(
+                    "/v1/streams/results.derived/events",
+                    content=json.dumps(score("SWM-1", 3)).encode() + b"\n",
+                    headers={"Content-Type": "application/x-ndjson"},
+                )
+                assert ndjson.status_code == 403
+            async with running.ws("/v1/ingest", key=key) as ws:
+                message = {"stream": "results.derived", "ref": 1, "events": [score("SWM-1", 3)]}
+                await ws.send(json.dumps(message))
+                ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert ack["op"] == "error"
+            assert ack["problem"]["type"].endswith("derived-stream")
+        for reply in replies.values():
+            assert reply.status_code == 403
+            assert reply.headers["content-type"].startswith("application/problem+json")
+            assert reply.json()["type"] == "urn:flambeau:problem:derived-stream"
+        derived = replies["admin", "results.derived"].json()["detail"]
+        assert "written by processor results.deriver only" in derived
+        assert "results.units (POST /v1/streams/results.units/events)" in derived
+        routed = replies["write:*", "results.routed"].json()["detail"]
+        assert "written by route POST /v1/x only" in routed
+        assert "use POST /v1/x instead" in routed
+        for stream in ("results.derived", "results.routed"):
+            assert set((await log.info(stream)).end.values()) == {0}
+        async with running.client(writer) as client:  # producers' streams still take writes
+            assert (await client.post(PATH, json=score("SWM-1", 3))).status_code == 200
+
+
+async def test_stream_listings_show_each_writer(tmp_path: Path) -> None:
+    registry = make_registry()
+    registry.register("results.routed", Score, partitions=2, writer=Writer.route("POST /v1/x"))
+    async with (
+        await open_log("memory://", registry) as log,
+        serve(log, tmp_path) as running,
+        running.client(running.admin_key) as client,
+    ):
+        listed = {s["name"]: s["writer"] for s in (await client.get("/v1/streams")).json()}
+        one = (await client.get("/v1/streams/results.routed")).json()
+    assert listed["results.units"] is None
+    assert listed["admin.keys"]["kind"] == "gateway"
+    assert listed["admin.keys"]["routes"] == ["POST /v1/keys", "DELETE /v1/keys/{key_id}"]
+    assert one["writer"]["kind"] == "route"
+    assert one["writer"]["routes"] == ["POST /v1/x"]

@@ -106,6 +106,29 @@ async def test_keys_api_creates_lists_and_revokes(served: Served) -> None:
         assert (await client.get("/v1/streams/results.units")).status_code == 401
 
 
+async def test_the_last_active_admin_key_cannot_be_revoked(served: Served) -> None:
+    admin_id = served.admin_key.split("_")[1]
+    async with served.client(served.admin_key) as admin:
+        last = await admin.delete(f"/v1/keys/{admin_id}")
+        still = await admin.get("/v1/keys")
+        second = (await admin.post("/v1/keys", json={"tenant": "ops", "scopes": ["admin"]})).json()
+    assert last.status_code == 409
+    assert last.headers["content-type"].startswith("application/problem+json")
+    assert last.json()["type"] == "urn:flambeau:problem:last-admin-key"
+    assert admin_id in last.json()["detail"]
+    assert still.status_code == 200
+    # with a second admin key, the first may go; then the second is the last one
+    async with served.client(second["key"]) as other:
+        first_gone = await other.delete(f"/v1/keys/{admin_id}")
+        second_kept = await other.delete(f"/v1/keys/{second['info']['key_id']}")
+        assert (await other.get("/v1/keys")).status_code == 200
+    assert first_gone.status_code == 200
+    assert first_gone.json()["revoked_at"] is not None
+    assert second_kept.status_code == 409
+    async with served.client(served.admin_key) as admin:
+        assert (await admin.get("/v1/keys")).status_code == 401
+
+
 async def test_service_routes_plug_in_and_use_the_gateway_auth(log: Log, tmp_path: Path) -> None:
     @get("/v1/odds/latest")
     async def latest(request: Request) -> dict[str, int]:  # type: ignore[type-arg]
