@@ -1,17 +1,21 @@
 """How each kind of payload reaches the platform, and what its answer counts as.
 
-The driver asks the gateway which routes it serves (its OpenAPI document) and picks, per kind,
-the service's own route when it is there and the gateway's generic ingest otherwise:
+Each kind goes where the platform takes it. A stream that a service's route appends to refuses
+the gateway's generic ingest (only the service writes it), so those kinds always use the route;
+only the sensors' stream, which producers write, goes through the generic ingest:
 
-=============  ====================================  =========================================
-payload        service route                         otherwise (generic ingest)
-=============  ====================================  =========================================
-ODF documents  ``POST /v1/adapters/odf``, one each   ``results.native`` (native JSON)
-purchases      ``POST /v1/payments/transfers``       ``payments.requests`` (keyed by ledger)
-accounts       ``POST /v1/payments/accounts``        ``payments.requests``
-bets           ``POST /v1/betting/bets``, one each   ``betting.bets`` (keyed by ticket)
-crowds         (none)                                ``crowds.sensors`` (keyed by venue)
-=============  ====================================  =========================================
+=============  ==========================================  ==================================
+payload        way in                                      stream written
+=============  ==========================================  ==================================
+ODF documents  ``POST /v1/adapters/odf``, one each         ``results.odf``
+purchases      ``POST /v1/payments/transfers``             ``payments.requests`` (by ledger)
+accounts       ``POST /v1/payments/accounts``              ``payments.requests``
+bets           ``POST /v1/betting/bets``, one each         ``betting.bets`` (by customer)
+crowds         ``POST /v1/streams/crowds.sensors/events``  ``crowds.sensors`` (by venue)
+=============  ==========================================  ==================================
+
+The driver reads the routes the gateway serves (its OpenAPI document); the report marks a route
+the gateway does not serve, whose sends are then counted as rejected (404).
 
 Every sender notes its ids with :class:`~flambeau.scenario.stats.Latency` before the request
 and counts the answer in :class:`~flambeau.scenario.stats.Counters`. It returns ``False`` only
@@ -26,44 +30,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flambeau.scenario.client import GatewayClient, Reply, Stopped
-from flambeau.scenario.documents import COMPETITION, OdfMessage
+from flambeau.scenario.documents import OdfMessage
 from flambeau.scenario.generators.purchases import Purchase
-from flambeau.scenario.payloads import EUR_LEDGER, Envelope, purchase_transfers
+from flambeau.scenario.payloads import Envelope, purchase_transfers
 from flambeau.scenario.stats import Counters, Latency
-from flambeau.services.betting.schemas import (
-    BETS_STREAM,
-    TicketSubmitted,
-    bets_event_id,
-    customer_key,
-)
+from flambeau.services.betting.schemas import TicketSubmitted, bets_event_id
 from flambeau.services.payments.schemas import CreateAccounts, CreateTransfers
-from flambeau.services.results.schemas import NATIVE, DocumentType
+from flambeau.services.results.schemas import ODF_ROUTE, DocumentType
 
-__all__ = ["Channels", "native_key"]
+__all__ = ["Channels"]
 
-ODF_ROUTE = "/v1/adapters/odf"
+SENSORS_STREAM = "crowds.sensors"
 TRANSFERS_ROUTE = "/v1/payments/transfers"
 ACCOUNTS_ROUTE = "/v1/payments/accounts"
 BETS_ROUTE = "/v1/betting/bets"
-PAYMENTS_STREAM = "payments.requests"
 BET_CONCURRENCY = 8
 """Tickets of one batch posted at once (the bets route takes one ticket per request)."""
-
-
-def native_key(message: OdfMessage) -> str:
-    """The ``results.native`` key of a document, as the results service keys its ODF form.
-
-    Medallists share the competition's key, a discipline's schedule its discipline's, a
-    keep-alive its source's; anything else its document code. Only used when the ODF adapter
-    is not served.
-    """
-    if message.kind is DocumentType.MEDALLISTS:
-        return COMPETITION
-    if message.kind is DocumentType.SCHEDULE:
-        return f"{COMPETITION}/{message.code[:3]}"
-    if message.kind is DocumentType.KEEP_ALIVE:
-        return f"{COMPETITION}/source/{message.source}"
-    return f"{COMPETITION}/{message.code}"
 
 
 @dataclass
@@ -78,15 +60,13 @@ class Channels:
     problems: list[str] = field(default_factory=list)
 
     def describe(self) -> dict[str, str]:
-        """Which way each kind goes, for the report."""
-        return {
-            "results": ODF_ROUTE if ODF_ROUTE in self.paths else f"ingest {NATIVE}",
-            "purchases": TRANSFERS_ROUTE
-            if TRANSFERS_ROUTE in self.paths
-            else f"ingest {PAYMENTS_STREAM}",
-            "bets": BETS_ROUTE if BETS_ROUTE in self.paths else f"ingest {BETS_STREAM}",
-            "crowds": "ingest crowds.sensors",
+        """Which way each kind goes, for the report (a route the gateway lacks is marked)."""
+        routes = {"results": ODF_ROUTE, "purchases": TRANSFERS_ROUTE, "bets": BETS_ROUTE}
+        shown = {
+            kind: route if route in self.paths else f"{route} (not served)"
+            for kind, route in routes.items()
         }
+        return {**shown, "crowds": f"ingest {SENSORS_STREAM}"}
 
     def _count(self, kind: str, sent: int, reply: Reply) -> None:
         counters = self.counters
@@ -102,23 +82,14 @@ class Channels:
         """Send ODF documents of one source, in order (on ``client``, else the main one)."""
         http = client or self.client
         try:
-            if ODF_ROUTE in self.paths:
-                for message in messages:
-                    self.latency.sent([message.id])
-                    reply = await http.request(
-                        "POST", ODF_ROUTE, content=message.xml, content_type="application/xml"
-                    )
-                    for stored in reply.ids:
-                        self.latency.alias(stored, message.id)
-                    self._count(_kind(message), 1, reply)
-                return True
-            envelopes = [
-                {"id": m.id, "key": native_key(m), "time": m.time, "data": m.native}
-                for m in messages
-            ]
-            self.latency.sent(m.id for m in messages)
-            reply = await http.ingest(NATIVE, envelopes)
-            self._count("result", len(messages), reply)
+            for message in messages:
+                self.latency.sent([message.id])
+                reply = await http.request(
+                    "POST", ODF_ROUTE, content=message.xml, content_type="application/xml"
+                )
+                for stored in reply.ids:
+                    self.latency.alias(stored, message.id)
+                self._count(_kind(message), 1, reply)
             return True
         except Stopped:
             return False
@@ -126,17 +97,12 @@ class Channels:
     async def accounts(self, request: CreateAccounts) -> bool:
         """Create the rehearsal's ledger accounts (an identical repeat answers ``exists``)."""
         try:
-            if ACCOUNTS_ROUTE in self.paths:
-                body = {"ledger": request.ledger, "accounts": request.accounts}
-                reply = await self.client.post_json(
-                    f"{ACCOUNTS_ROUTE}?wait=false",
-                    body,
-                    headers={"Idempotency-Key": request.idempotency_key},
-                )
-            else:
-                envelope = {"id": request.idempotency_key, "key": str(request.ledger),
-                            "data": request}  # fmt: skip
-                reply = await self.client.ingest(PAYMENTS_STREAM, [envelope])
+            body = {"ledger": request.ledger, "accounts": request.accounts}
+            reply = await self.client.post_json(
+                f"{ACCOUNTS_ROUTE}?wait=false",
+                body,
+                headers={"Idempotency-Key": request.idempotency_key},
+            )
         except Stopped:
             return False
         self._count("accounts", 1, reply)
@@ -151,24 +117,19 @@ class Channels:
         request: CreateTransfers = purchase_transfers(purchases, f"{first.id}+{len(purchases)}")
         self.latency.sent([request.idempotency_key])
         try:
-            if TRANSFERS_ROUTE in self.paths:
-                # Answered at once (202): the ledger's decisions are counted from
-                # payments.transfers by the watch, so a busy ledger does not slow the terminals.
-                body = {
-                    "ledger": request.ledger,
-                    "transfers": request.transfers,
-                    "contexts": request.contexts,
-                    "origin": request.origin,
-                }
-                reply = await http.post_json(
-                    f"{TRANSFERS_ROUTE}?wait=false",
-                    body,
-                    headers={"Idempotency-Key": request.idempotency_key},
-                )
-            else:
-                envelope = {"id": request.idempotency_key, "key": str(EUR_LEDGER),
-                            "time": first.time, "data": request}  # fmt: skip
-                reply = await http.ingest(PAYMENTS_STREAM, [envelope])
+            # Answered at once (202): the ledger's decisions are counted from
+            # payments.transfers by the watch, so a busy ledger does not slow the terminals.
+            body = {
+                "ledger": request.ledger,
+                "transfers": request.transfers,
+                "contexts": request.contexts,
+                "origin": request.origin,
+            }
+            reply = await http.post_json(
+                f"{TRANSFERS_ROUTE}?wait=false",
+                body,
+                headers={"Idempotency-Key": request.idempotency_key},
+            )
         except Stopped:
             return False
         for stored in reply.ids:
@@ -191,22 +152,6 @@ class Channels:
         """Send tickets (each with its placement time); one request each on the bets route."""
         http = client or self.client
         try:
-            if BETS_ROUTE not in self.paths:
-                # the same ids and keys the bets route gives them
-                ids = [bets_event_id("ticket", t.operator, t.ticket_id) for t, _ in tickets]
-                envelopes = [
-                    {
-                        "id": event_id,
-                        "key": customer_key(t.operator, t.customer_id),
-                        "time": at,
-                        "data": t,
-                    }
-                    for event_id, (t, at) in zip(ids, tickets, strict=True)
-                ]
-                self.latency.sent(ids)
-                reply = await http.ingest(BETS_STREAM, envelopes)
-                self._count("bet", len(tickets), reply)
-                return True
             gate = asyncio.Semaphore(BET_CONCURRENCY)
             await asyncio.gather(*(self._bet(http, t, at, gate) for t, at in tickets))
             return True
