@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,9 +30,15 @@ from flambeau.cli._options import data_dir, log_url
 from flambeau.cli.gateway import RUN_FILE, run
 from flambeau.files import write_json
 
+if TYPE_CHECKING:
+    from flambeau.gateway.keys import KeyStore
+
 console = Console(stderr=True)
 SIM_KEY_FILE = "simulator.key"
 SIM_STATUS_FILE = "simulator.json"
+OPERATOR_KEY_FILE = "operator.key"
+OPERATOR_SCOPES = ("read:*",)
+"""The operator dashboard's key: reads every stream (``admin.keys`` aside), writes none."""
 
 
 @dataclass(frozen=True)
@@ -48,22 +54,30 @@ class UpOptions:
     duration: float | None
 
 
-async def _simulator_key(app_state: Any, data: Path) -> str:
-    """The rehearsal's own API key: created once (write on every stream), kept mode 0600."""
-    path = data / SIM_KEY_FILE
-    keys = app_state.gateway.keys
-    if path.exists():
-        key = path.read_text().strip()
-        if keys.verify(key) is not None:
-            return key
-    created: tuple[str, Any] = await keys.create(
-        "rehearsal", ("write:*", "read:*"), "the rehearsal simulator"
+async def _simulator_key(keys: KeyStore, data: Path) -> str:
+    """The rehearsal's own API key: created once (write on every stream), kept mode 0600.
+
+    ``write:*`` reaches only the streams producers write: every stream a processor, a route
+    or the gateway writes refuses the generic ingest, so the rehearsal posts to the routes.
+    """
+    key, _ = await keys.ensure_saved_key(
+        data / SIM_KEY_FILE, "rehearsal", ("write:*", "read:*"), "the rehearsal simulator"
     )
-    key = created[0]
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
     return key
+
+
+async def _operator_key(keys: KeyStore, data: Path) -> str:
+    """The dashboard's read-only key (``read:*`` only): created once, kept mode 0600."""
+    key, _ = await keys.ensure_saved_key(
+        data / OPERATOR_KEY_FILE, "operator", OPERATOR_SCOPES, "the operator dashboard (read-only)"
+    )
+    return key
+
+
+def dashboard_url(base: str, key: str) -> str:
+    """The dashboard's address carrying ``key`` in the fragment, which the page reads, keeps
+    and removes from the address bar; a fragment is never sent to the server (nor logged)."""
+    return f"{base}/#key={key}"
 
 
 def _start_simulator(
@@ -135,14 +149,18 @@ async def up(options: UpOptions) -> None:
                 return
             await asyncio.sleep(0.05)
         heap.settle()
+        keys = app.state.gateway.keys
+        operator = await _operator_key(keys, options.data)
         write_json(options.data / RUN_FILE, {"url": base, "pid": os.getpid()})
-        console.print(f"[bold]Flambeau is up[/]: dashboard {base}/  ·  API {base}/schema")
+        console.print(f"[bold]Flambeau is up[/]  ·  API {base}/schema")
+        # soft_wrap: the URL stays on one line, so a terminal can open it as a link
+        console.print(f"dashboard (read-only key): {dashboard_url(base, operator)}", soft_wrap=True)
         console.print(
-            f"log {options.url}  ·  data {options.data}/  ·  "
-            f"admin key in {options.data / 'admin.key'}"
+            f"log {options.url}  ·  data {options.data}/  ·  admin key in "
+            f"{options.data / 'admin.key'}  ·  dashboard key in {options.data / OPERATOR_KEY_FILE}"
         )
         if options.simulate:
-            await _simulator_key(app.state, options.data)
+            await _simulator_key(keys, options.data)
             simulator = _start_simulator(
                 base, options.data / SIM_KEY_FILE, options.data, options.sim_args
             )

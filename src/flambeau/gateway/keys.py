@@ -290,6 +290,30 @@ class KeyStore:
         self._apply(event)
         return self._keys[key_id]
 
+    async def ensure_saved_key(
+        self, path: Path, tenant: str, scopes: tuple[str, ...], description: str
+    ) -> tuple[str, bool]:
+        """The key saved in ``path`` if it is active with exactly ``scopes``; otherwise a new
+        key for ``tenant`` with ``scopes``, saved there with mode 0600. Returns the key and
+        whether this call created it.
+
+        For the keys the platform gives its own tools (the rehearsal, the operator dashboard):
+        created once, reused on the next start, replaced if revoked or if the file holds any
+        other key.
+
+        Raises:
+            InvalidScopeError: a scope is malformed.
+        """
+        await self.refresh()
+        saved = _read_key_file(path)
+        if saved is not None:
+            record = self.verify(saved)
+            if record is not None and not record.revoked and record.scopes == scopes:
+                return saved, False
+        key, _ = await self.create(tenant, scopes, description)
+        _write_key_file(path, key)
+        return key, True
+
     async def ensure_admin_key(self, data_dir: Path) -> str | None:
         """Make sure an admin key exists; return its text if this call created it.
 

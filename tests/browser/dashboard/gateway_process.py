@@ -1,7 +1,10 @@
 """A gateway for the dashboard tests, run as its own process so a test can kill it outright.
 
 It serves the services' streams over an SQLite log in ``--data``, the dashboard at ``/`` (unless
-the gateway already mounts it), and writes ``ready.json`` with its URL once it is listening::
+the gateway already mounts it), and writes ``ready.json`` with its URL once it is listening.
+The streams the platform derives refuse the generic ingest, and no processor runs here, so
+``POST /test/streams/{stream}/events`` (admin key) stands in for their writers: it appends what
+a processor or a service route would have. The real gateway has no such route::
 
     python -m tests.browser.dashboard.gateway_process --data DIR --port 0
 """
@@ -18,6 +21,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from litestar import Request, post
+from litestar.params import FromPath
+
 import flambeau.services.betting.schemas
 import flambeau.services.crowds.schemas
 import flambeau.services.payments.schemas
@@ -25,8 +31,11 @@ import flambeau.services.results.schemas  # noqa: F401  (each import registers i
 from flambeau.events import default_registry
 from flambeau.files import write_json
 from flambeau.gateway import GatewayConfig, create_app
+from flambeau.gateway.context import gateway_of
 from flambeau.gateway.dashboard import dashboard_routes
+from flambeau.gateway.ingest import IngestReply, Placement, codec_for, decode_events, split_body
 from flambeau.gateway.keys import register_keys_stream
+from flambeau.gateway.problems import ProblemError, ProblemKind
 from flambeau.gateway.server import GatewayServer, bind, uvicorn_config
 from flambeau.log import open_log
 
@@ -46,6 +55,27 @@ def load_assembly() -> ModuleType | None:
         return None
 
 
+@post("/test/streams/{stream:str}/events", status_code=200)
+async def write_as_its_writer(
+    request: Request[Any, Any, Any], stream: FromPath[str]
+) -> IngestReply:
+    """Append events to ``stream`` as its writer would (tests only; admin key)."""
+    gateway = gateway_of(request)
+    gateway.access.require_admin(gateway.principal(request))
+    body = await request.body()
+    items = split_body(body, ndjson=False)
+    codec = codec_for(gateway.log.registry, stream)
+    events, errors = decode_events(codec, items, body if len(items) > 1 else None)
+    if errors:
+        raise ProblemError.of(ProblemKind.INVALID_EVENTS, f"{len(errors)} invalid", errors)
+    placed = await gateway.log.append(stream, [event for _, event in events])
+    results = [
+        Placement(index, event.id or "", where.partition, where.offset, where.duplicate)
+        for (index, event), where in zip(events, placed, strict=True)
+    ]
+    return IngestReply(len(placed), 0, 0, results, [])
+
+
 async def serve(data: Path, port: int) -> None:
     # Every stream is registered before the log opens: the SQLite log only loads the streams
     # registered by then, and would try to create the others a second time after a restart.
@@ -53,7 +83,10 @@ async def serve(data: Path, port: int) -> None:
     register_keys_stream(default_registry)
     log = await open_log(f"sqlite:///{data / 'log.db'}")
     try:
-        routes: Sequence[Any] = assembly.gateway_routes if assembly else ()
+        routes: Sequence[Any] = (
+            *(assembly.gateway_routes if assembly else ()),
+            write_as_its_writer,
+        )
         sources: Sequence[Any] = assembly.gateway_metrics(log) if assembly else ()
         app = create_app(log, GatewayConfig(data_dir=data), routers=routes, metrics_sources=sources)
         if not any(route.path == "/" for route in app.routes):

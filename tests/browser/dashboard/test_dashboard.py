@@ -1,7 +1,9 @@
 """The operations dashboard in headless Chromium, against a real gateway process.
 
-Events are POSTed through the HTTP API with a write key, exactly as producers send them; the
-page reads with a read-only key, as an operations room would.
+Events are POSTed over HTTP: to producers' streams through the generic ingest with a write
+key, as producers send them, and to the streams the platform derives through the test gateway's
+stand-in for their writers (``Gateway.post``). The page reads with a read-only key, as an
+operations room would, or with the one ``flambeau up`` prints in the dashboard's address.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from flambeau.cli.up import dashboard_url
 from tests.browser.dashboard import events as ev
 from tests.browser.dashboard.conftest import (
+    KEY_STORAGE,
     PHONE,
     Gateway,
     Watched,
@@ -283,6 +287,33 @@ def test_a_read_only_key_entered_once_is_kept(watched: Watched, gateway: Gateway
 
     page.reload()
     expect(page.locator("#connection")).to_have_text("Live", timeout=WAIT)
+    expect(page.locator("#key-state")).to_have_text(f"Using key fbk_{key_id}")
+    expect(page.locator(f"article[data-event='{match}']")).to_be_visible(timeout=WAIT)
+
+
+def test_the_key_in_the_printed_address_is_kept_and_leaves_the_address(
+    watched: Watched, gateway: Gateway
+) -> None:
+    match = "sr:match:8"
+    gateway.post(
+        "betting.odds",
+        [
+            ev.fixture_change(match, "basketball", ["France", "Canada"]),
+            ev.odds_change(match, {"1": 1.5, "2": 9.0, "3": 2.6}),
+        ],
+    )
+    key = gateway.read_key()
+    page = watched.page
+    page.goto(dashboard_url(gateway.url, key))  # the address flambeau up prints
+    expect(page.locator("#connection")).to_have_text("Live", timeout=WAIT)
+    key_id = key.split("_")[1]
+    expect(page.locator("#key-state")).to_have_text(f"Using key fbk_{key_id}")
+    expect(page.locator(f"article[data-event='{match}']")).to_be_visible(timeout=WAIT)
+    assert page.evaluate("location.hash") == ""
+    assert key not in page.url  # not left in the address bar, nor in its history entry
+    assert page.evaluate(f"localStorage.getItem({json.dumps(KEY_STORAGE)})") == key
+
+    page.reload()
     expect(page.locator("#key-state")).to_have_text(f"Using key fbk_{key_id}")
     expect(page.locator(f"article[data-event='{match}']")).to_be_visible(timeout=WAIT)
 

@@ -39,6 +39,7 @@ class Rehearsal:
     url: str
     admin_key: str
     process: subprocess.Popen[bytes]
+    output: Path
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def rehearsal(tmp_path: Path) -> Iterator[Rehearsal]:
             assert time.monotonic() < deadline, f"flambeau up did not start: {log}"
             time.sleep(0.1)
         url = json.loads(run_file.read_text())["url"]
-        yield Rehearsal(url, (data / "admin.key").read_text().strip(), process)
+        yield Rehearsal(url, (data / "admin.key").read_text().strip(), process, tmp_path / "up.log")
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -81,15 +82,18 @@ def dashboard_path(url: str) -> str:
     return "/static/dashboard/index.html"
 
 
-def read_key(rehearsal: Rehearsal) -> str:
-    response = httpx.post(
-        f"{rehearsal.url}/v1/keys",
-        json={"tenant": "ops-room", "scopes": ["read:*"], "description": "dashboard test"},
-        headers={"Authorization": f"Bearer {rehearsal.admin_key}"},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["key"])
+def printed_dashboard_url(rehearsal: Rehearsal) -> str:
+    """The dashboard address ``flambeau up`` printed, with its read-only key: what a newcomer
+    opens, copying no key by hand."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = re.search(
+            r"(http://\S+/#key=fbk_\S+)", rehearsal.output.read_text(errors="replace")
+        )
+        if found:
+            return found.group(1)
+        time.sleep(0.1)
+    raise AssertionError("flambeau up printed no dashboard address with a key")
 
 
 SCORES_PER_UNIT = """
@@ -123,11 +127,13 @@ def test_the_dashboard_follows_the_rehearsal(browser: Any, rehearsal: Rehearsal)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    key = read_key(rehearsal)
-    page.add_init_script(f"window.localStorage.setItem('flambeau.dashboard.key', {key!r})")
+    address = printed_dashboard_url(rehearsal)
+    assert address.startswith(rehearsal.url + "/#key=")
+    assert dashboard_path(rehearsal.url) == "/"
     try:
-        page.goto(rehearsal.url + dashboard_path(rehearsal.url))
+        page.goto(address)
         expect(page.locator("#connection")).to_have_text("Live", timeout=30_000)
+        expect(page.locator("#key-state")).to_contain_text("Using key fbk_")
 
         # the medal table fills in from the medals the processors derive
         expect(page.locator("#medals tbody tr").first).to_be_visible(timeout=WAIT)
@@ -146,6 +152,12 @@ def test_the_dashboard_follows_the_rehearsal(browser: Any, rehearsal: Rehearsal)
         )
         expect(page.locator("#stream-rates tbody tr[data-stream]").first).to_be_visible()
         expect(page.locator("#sources li.source").first).to_be_visible(timeout=WAIT)
+
+        # payments (a read-only key's stream): card payments accepted at the venues
+        page.wait_for_function(
+            "/[1-9]/.test(document.querySelector('[data-stat=amount]')?.textContent ?? '')",
+            timeout=WAIT,
+        )
 
         desktop = save_screenshot(page, "dashboard-rehearsal-desktop.png")
         if os.environ.get("FLAMBEAU_UPDATE_SCREENSHOT") == "1":

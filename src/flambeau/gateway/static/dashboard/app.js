@@ -315,10 +315,23 @@ function wireViews() {
   scheduler.add("chart", createChartView({ svg: $("chart"), desc: $("chart-svg-desc") }, { health }), { every: 1000 });
 }
 
+/**
+ * A key handed over in the address's fragment (`#key=fbk_...`, as `flambeau up` prints it):
+ * checked and kept like a typed one, then removed from the address bar and history. A fragment
+ * never reaches the server, so the key is in no request line and no log.
+ */
+async function adoptKeyFromAddress() {
+  const handed = new URLSearchParams(location.hash.slice(1)).get("key");
+  if (!handed) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  if (handed !== key) await useKey(handed);
+}
+
 async function start() {
   wireViews();
   wireKeyForm();
   showKeyState();
+  await adoptKeyFromAddress();
   try {
     await poll();
   } catch (error) {
