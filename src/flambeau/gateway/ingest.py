@@ -329,17 +329,23 @@ def request_body_schema(registry: Registry) -> tuple[dict[str, Any], dict[str, A
     """The OpenAPI request body schema of ingest, and its components, from the msgspec schemas.
 
     The body is one envelope or an array of envelopes of any stream without a writer (the path
-    names which one); each stream's envelope has its tagged payload union under ``data``.
+    names which one); each stream's envelope has its tagged payload union under ``data``. The
+    components describe every stream's payloads but the gateway's own (``admin.keys``): what a
+    subscriber receives, and what services' routes take, is documented too.
     """
-    specs = [spec for spec in registry if spec.writer is None]
+    specs = [spec for spec in registry if spec.writer is None or spec.writer.kind != "gateway"]
     envelopes = [codec_for(registry, spec.name).envelope for spec in specs]
     if not envelopes:
         return {"type": "object", "required": ["data"]}, {}
     refs, components = msgspec.json.schema_components(
         envelopes, ref_template="#/components/schemas/events.{name}"
     )
-    one = {"oneOf": refs} if len(refs) > 1 else refs[0]
-    body = {"oneOf": [one, {"type": "array", "items": one}]}
+    open_refs = [ref for spec, ref in zip(specs, refs, strict=True) if spec.writer is None]
+    if not open_refs:
+        body: dict[str, Any] = {"type": "object", "required": ["data"]}
+    else:
+        one = {"oneOf": open_refs} if len(open_refs) > 1 else open_refs[0]
+        body = {"oneOf": [one, {"type": "array", "items": one}]}
     return body, {f"events.{name}": schema for name, schema in components.items()}
 
 
