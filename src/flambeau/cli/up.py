@@ -155,9 +155,10 @@ async def up(options: UpOptions) -> None:
         console.print(f"[bold]Flambeau is up[/]  ·  API {base}/schema")
         # soft_wrap: the URL stays on one line, so a terminal can open it as a link
         console.print(f"dashboard (read-only key): {dashboard_url(base, operator)}", soft_wrap=True)
+        console.print(f"log {options.url}  ·  data {options.data}/")
         console.print(
-            f"log {options.url}  ·  data {options.data}/  ·  admin key in "
-            f"{options.data / 'admin.key'}  ·  dashboard key in {options.data / OPERATOR_KEY_FILE}"
+            f"keys: admin in {options.data / 'admin.key'}  ·  "
+            f"dashboard in {options.data / OPERATOR_KEY_FILE}"
         )
         if options.simulate:
             await _simulator_key(keys, options.data)
