@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar, Union, get_args, get_origin
+from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
 import msgspec
 
@@ -141,9 +141,10 @@ class Writer(msgspec.Struct, frozen=True):
         processors: The processors that emit to it. A route-written stream may also have some:
             a service's request stream that another service's processor submits to.
         inputs: The streams those processors read, so a refusal can point a producer at them.
+        takes_processors: A route-written stream that processors may declare as an output too.
     """
 
-    kind: str
+    kind: Literal["processor", "route", "gateway"]
     routes: tuple[str, ...] = ()
     processors: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()

@@ -72,7 +72,7 @@ class ProblemKind(Enum):
     MALFORMED_BODY = ("malformed-body", 400, "The body is not valid JSON or NDJSON")
     UNAUTHORIZED = ("unauthorized", 401, "A valid API key is required")
     FORBIDDEN = ("forbidden", 403, "The API key does not grant this")
-    DERIVED_STREAM = ("derived-stream", 403, "The stream is written by its service only")
+    DERIVED_STREAM = ("derived-stream", 403, "The stream is written by the platform only")
     NOT_FOUND = ("not-found", 404, "No such resource")
     UNKNOWN_STREAM = ("unknown-stream", 404, "No such stream")
     METHOD_NOT_ALLOWED = ("method-not-allowed", 405, "Method not allowed")
