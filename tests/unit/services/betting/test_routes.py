@@ -304,6 +304,73 @@ async def test_a_change_needs_something_to_change(betting: Betting) -> None:
     assert reply.json()["errors"][0]["field"] == "selections"
 
 
+# ------------------------------------------------------------------------------ customers
+
+
+async def test_a_customer_shows_its_wallet_account_and_balance(betting: Betting) -> None:
+    headers = await betting.operator(fund=None)
+    deposited = await betting.deposit(headers, "c-9", 2500)
+    reply = await betting.client.get("/v1/betting/customers/c-9", headers=headers)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["account_id"] == deposited["account_id"]
+    assert (body["ledger"], body["currency"], body["operator"]) == (978, "EUR", "op-1")
+    assert (body["balance_cents"], body["held_cents"], body["available_cents"]) == (2500, 0, 2500)
+    await betting.deposit(headers, "c-9", 500, deposit_id="second")
+    again = await betting.client.get("/v1/betting/customers/c-9", headers=headers)
+    assert again.json()["balance_cents"] == 3000
+
+
+async def test_a_customer_without_a_wallet_is_a_404_problem(betting: Betting) -> None:
+    acme = await betting.operator()  # funds op-1's c-1
+    rival = await betting.operator("op-2", fund=None)
+    for path, headers in [
+        ("/v1/betting/customers/nobody", acme),
+        ("/v1/betting/customers/c-1", rival),  # another operator's customer
+        ("/v1/betting/customers/c-1?currency=GBP", acme),  # no wallet in that currency
+    ]:
+        reply = await betting.client.get(path, headers=headers)
+        assert reply.status_code == 404, path
+        assert reply.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_deposit_id_reused_for_another_amount_is_a_409(betting: Betting) -> None:
+    headers = await betting.operator()
+    same = await betting.deposit(headers, "c-1", 1_000_000)  # the same deposit again
+    assert same["result"] == "ok"
+    reply = await betting.client.post(
+        "/v1/betting/customers/c-1/deposits",
+        json={"deposit_id": "funds", "amount_cents": 5},
+        headers=headers,
+    )
+    assert reply.status_code == 409
+    assert reply.json()["errors"] == [
+        {"message": "already used for another request", "field": "deposit_id"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"deposit_id": "d", "amount_cents": 0}, "amount_cents"),
+        ({"deposit_id": "d", "amount_cents": 10**11 + 1}, "amount_cents"),
+        ({"deposit_id": "d", "amount_cents": 10.5}, "amount_cents"),
+        ({"deposit_id": "d", "amount_cents": 100, "currency": "XTS"}, "currency"),
+        ({"amount_cents": 100}, "deposit_id"),
+    ],
+)
+async def test_bad_deposits_get_a_400_naming_the_field(
+    betting: Betting, body: dict[str, Any], field: str
+) -> None:
+    headers = await betting.operator(fund=None)
+    reply = await betting.client.post(
+        "/v1/betting/customers/c-1/deposits", json=body, headers=headers
+    )
+    assert reply.status_code == 400, reply.text
+    assert field in [error["field"] for error in reply.json()["errors"]]
+    assert await betting.log.end_offsets("betting.bets") == dict.fromkeys(range(8), 0)
+
+
 # ------------------------------------------------------------------------------ auth
 
 ROUTES = [
