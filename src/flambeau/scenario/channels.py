@@ -9,9 +9,14 @@ payload        service route                         otherwise (generic ingest)
 ODF documents  ``POST /v1/adapters/odf``, one each   ``results.native`` (native JSON)
 purchases      ``POST /v1/payments/transfers``       ``payments.requests`` (keyed by ledger)
 accounts       ``POST /v1/payments/accounts``        ``payments.requests``
-bets           ``POST /v1/betting/bets``, one each   ``betting.bets`` (keyed by ticket)
+bets           ``POST /v1/betting/bets``, one each   ``betting.bets`` (keyed by customer)
+deposits       ``POST .../customers/{id}/deposits``  ``betting.bets`` (keyed by customer)
 crowds         (none)                                ``crowds.sensors`` (keyed by venue)
 =============  ====================================  =========================================
+
+A bettor's wallet may not go below zero, so each bettor's first bet (per currency) is preceded
+by a deposit (:func:`~flambeau.scenario.payloads.funding`), sent on the same key, so it reaches
+the ledger before the stake.
 
 Every sender notes its ids with :class:`~flambeau.scenario.stats.Latency` before the request
 and counts the answer in :class:`~flambeau.scenario.stats.Counters`. It returns ``False`` only
@@ -24,11 +29,13 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from urllib.parse import quote
 
 from flambeau.scenario.client import GatewayClient, Reply, Stopped
 from flambeau.scenario.documents import COMPETITION, OdfMessage
 from flambeau.scenario.generators.purchases import Purchase
-from flambeau.scenario.payloads import EUR_LEDGER, Envelope, purchase_transfers
+from flambeau.scenario.payloads import EUR_LEDGER, Envelope, funding, purchase_transfers
 from flambeau.scenario.stats import Counters, Latency
 from flambeau.services.betting.schemas import (
     BETS_STREAM,
@@ -45,6 +52,7 @@ ODF_ROUTE = "/v1/adapters/odf"
 TRANSFERS_ROUTE = "/v1/payments/transfers"
 ACCOUNTS_ROUTE = "/v1/payments/accounts"
 BETS_ROUTE = "/v1/betting/bets"
+DEPOSITS_ROUTE = "/v1/betting/customers/{customer_id}/deposits"
 PAYMENTS_STREAM = "payments.requests"
 BET_CONCURRENCY = 8
 """Tickets of one batch posted at once (the bets route takes one ticket per request)."""
@@ -76,6 +84,8 @@ class Channels:
     latency: Latency
     operator: str | None = None
     problems: list[str] = field(default_factory=list)
+    funded: set[tuple[str, str]] = field(default_factory=set)
+    """Bettors (customer, currency) whose wallet was funded (at most the scenario's bettors)."""
 
     def describe(self) -> dict[str, str]:
         """Which way each kind goes, for the report."""
@@ -204,7 +214,7 @@ class Channels:
                     for event_id, (t, at) in zip(ids, tickets, strict=True)
                 ]
                 self.latency.sent(ids)
-                reply = await http.ingest(BETS_STREAM, envelopes)
+                reply = await http.ingest(BETS_STREAM, self._fund_first(tickets) + envelopes)
                 self._count("bet", len(tickets), reply)
                 return True
             gate = asyncio.Semaphore(BET_CONCURRENCY)
@@ -228,12 +238,44 @@ class Channels:
             "placed_at": at,
         }
         async with gate:
+            await self._deposit(http, ticket)
             if self.operator is not None:
                 self.latency.sent([bets_event_id("ticket", self.operator, ticket.ticket_id)])
             reply = await http.post_json(BETS_ROUTE, body)
         if self.operator is None and isinstance(reply.body, dict) and "operator" in reply.body:
             self.operator = str(reply.body["operator"])
         self._count("bet", 1, reply)
+
+    def _fund_first(self, tickets: list[tuple[TicketSubmitted, datetime]]) -> list[Any]:
+        """Deposit envelopes for the bettors of ``tickets`` not funded yet (ingest path)."""
+        envelopes: list[Any] = []
+        for t, at in tickets:
+            if (t.customer_id, t.currency) in self.funded:
+                continue
+            self.funded.add((t.customer_id, t.currency))
+            deposit = funding(t)
+            event_id = bets_event_id(
+                "deposit", t.operator, f"{t.customer_id}\x1f{deposit.deposit_id}"
+            )
+            key = customer_key(t.operator, t.customer_id)
+            envelopes.append({"id": event_id, "key": key, "time": at, "data": deposit})
+        return envelopes
+
+    async def _deposit(self, http: GatewayClient, ticket: TicketSubmitted) -> None:
+        """Fund the bettor's wallet before its first bet (the route appends it at once)."""
+        if (ticket.customer_id, ticket.currency) in self.funded:
+            return
+        if DEPOSITS_ROUTE not in self.paths:
+            return  # a gateway without wallets: bets go as they are
+        self.funded.add((ticket.customer_id, ticket.currency))
+        deposit = funding(ticket)
+        body = {"deposit_id": deposit.deposit_id, "amount_cents": deposit.amount_cents,
+                "currency": deposit.currency}  # fmt: skip
+        path = DEPOSITS_ROUTE.replace("{customer_id}", quote(ticket.customer_id, safe=""))
+        reply = await http.post_json(path, body)
+        self._count("deposit", 1, reply)
+        if not (reply.accepted or reply.duplicates):
+            self.funded.discard((ticket.customer_id, ticket.currency))
 
     async def sensors(
         self, envelopes: Sequence[Envelope], client: GatewayClient | None = None
