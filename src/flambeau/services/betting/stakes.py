@@ -45,12 +45,11 @@ from flambeau.services.betting.money import (
 )
 from flambeau.services.betting.schemas import CustomerDeposit
 from flambeau.services.betting.ticket_records import Cause, TicketRecord
-from flambeau.services.payments.results import TransferResult
 from flambeau.services.payments.schemas import RequestRejected, TransferCode, TransfersDecided
 
 __all__ = ["COLLECTED", "deposit", "hold_stake", "relay", "resolve_stake", "stake_owner"]
 
-COLLECTED = frozenset({TransferResult.ok, TransferResult.exists})
+COLLECTED = frozenset({"ok", "exists"})
 """Results that mean the hold stands (``exists``: the same hold was made by an earlier try)."""
 _KEYS = broadcast_keys(PARTITIONS)
 
@@ -70,7 +69,8 @@ def relay(batch: Batch[Any], tx: Transaction) -> None:
         elif len(data.results) != 1:
             continue  # a hold request carries exactly one transfer
         else:
-            result, collected = str(data.results[0]), data.results[0] in COLLECTED
+            result = str(data.results[0])
+            collected = result in COLLECTED
         tx.emit(
             REPLIES_STREAM,
             StakeDecided(hold_id=hold_id, collected=collected, result=result),
