@@ -44,7 +44,9 @@ from flambeau.gateway.problems import (
 )
 from flambeau.processing.view import View
 from flambeau.services.betting import customer_routes
+from flambeau.services.betting.config import DEFAULT_CONFIG
 from flambeau.services.betting.money import LEDGERS, ledger_of
+from flambeau.services.betting.offers import MAX_EVENTS, Offers, offers_for
 from flambeau.services.betting.rules import FieldProblem, selection_problems
 from flambeau.services.betting.schemas import (
     BETS_STREAM,
@@ -379,25 +381,54 @@ async def cash_out(
 
 @get(
     "/v1/betting/markets",
-    summary="Markets of an event",
+    summary="Markets of an event, or what a jurisdiction may bet",
     tags=["betting"],
-    responses=_problems(*_AUTH, (404, "No markets for this event"), (429, "Rate limit")),
+    responses=_problems(
+        (400, "No event nor jurisdiction, or an unknown jurisdiction or channel"),
+        *_AUTH,
+        (404, "No markets for this event"),
+        (429, "Rate limit"),
+    ),
 )
 async def markets(
     request: Request[Any, Any, Any],
-    event: Annotated[str, QueryParameter(description="The event id (the unit's RSC).")],
-) -> EventMarkets:
-    """Every market of the event: status, odds and fair probabilities per outcome."""
+    event: Annotated[
+        str | None, QueryParameter(description="The event id (the unit's RSC).")
+    ] = None,
+    jurisdiction: Annotated[
+        str | None, QueryParameter(description="Only what this jurisdiction allows (FR, GB...).")
+    ] = None,
+    channel: Annotated[
+        str, QueryParameter(description="internet, mobile, retail, phone (online: internet).")
+    ] = "internet",
+    limit: Annotated[
+        int, QueryParameter(ge=1, le=MAX_EVENTS, description="Events listed without event=.")
+    ] = 100,
+) -> EventMarkets | Offers:
+    """An event's markets (status, odds, fair probabilities), or, with ``jurisdiction``, only
+    those a customer there may bet on through ``channel``, for one event or every event."""
     gateway = gateway_of(request)
     gateway.authorize(request, "read", ODDS_STREAM)
     view, board = market_board(gateway.log)
-    found = board.events.get(event)
-    if found is None:
-        await view.sync(SYNC_TIMEOUT_S)
+    if event is None and jurisdiction is None:
+        raise ProblemError.of(
+            ProblemKind.BAD_REQUEST,
+            "name an event, a jurisdiction, or both",
+            [FieldError(message="required without jurisdiction", field="event")],
+        )
+    found = None
+    if event is not None:
         found = board.events.get(event)
-    if found is None:
-        raise ProblemError.of(ProblemKind.NOT_FOUND, f"no markets for event {event!r}")
-    return found
+        if found is None:
+            await view.sync(SYNC_TIMEOUT_S)
+            found = board.events.get(event)
+        if found is None:
+            raise ProblemError.of(ProblemKind.NOT_FOUND, f"no markets for event {event!r}")
+        if jurisdiction is None:
+            return found
+    assert jurisdiction is not None
+    events = [found] if found is not None else list(board.events.values())[:limit]
+    return offers_for(DEFAULT_CONFIG.jurisdictions, jurisdiction, channel, events)
 
 
 routes = [place_bet, read_ticket, change_ticket, cash_out, markets, *customer_routes.routes]

@@ -8,9 +8,8 @@
 ``betting.bets``
     What operators submit: tickets, changes, cash-outs, deposits. Keyed by operator/customer.
 ``betting.decisions``
-    What the bet engine decided: accepted or rejected (with a :class:`ReasonCode`), changes,
-    cash-outs, settlements and their rollbacks. Keyed by ticket id, so a ticket's history reads
-    back in order.
+    What the bet engine decided (refusals name a :class:`ReasonCode`): tickets, changes,
+    cash-outs, settlements, rollbacks. Keyed by ticket id: a ticket's history reads in order.
 
 Every struct here opts out of the garbage collector (``gc=False``): each is an immutable tree
 of scalars and tuples (never part of a cycle), and a busy feed makes tens of thousands a second,
@@ -435,6 +434,7 @@ class ReasonCode(enum.Enum):
     LIABILITY_EXCEEDED = "liability_exceeded"
     JURISDICTION_FORBIDS_IN_PLAY = "jurisdiction_forbids_in_play"
     JURISDICTION_FORBIDS_MARKET = "jurisdiction_forbids_market"
+    JURISDICTION_FORBIDS_CASH_OUT = "jurisdiction_forbids_cash_out"
     UNKNOWN_JURISDICTION = "unknown_jurisdiction"
     UNSUPPORTED_CURRENCY = "unsupported_currency"
     PRODUCER_DOWN = "producer_down"

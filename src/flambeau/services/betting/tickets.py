@@ -239,6 +239,10 @@ class Tickets:
         ticket, reason, detail = self._open_or_refuse(tx, request.operator, request.ticket_id)
         if ticket is not None and reason is None and ticket.customer_id != request.customer_id:
             reason, detail = ReasonCode.TICKET_NOT_FOUND, "not this customer's ticket"
+        rules = None if ticket is None else self.config.jurisdictions.get(ticket.jurisdiction)
+        if reason is None and rules is not None and not rules.cash_out:
+            reason = ReasonCode.JURISDICTION_FORBIDS_CASH_OUT
+            detail = f"cash-out is not allowed in {rules.code}"
         if ticket is None or reason is not None:
             emit_decision(
                 tx,

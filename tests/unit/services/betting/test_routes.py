@@ -304,6 +304,49 @@ async def test_a_change_needs_something_to_change(betting: Betting) -> None:
     assert reply.json()["errors"][0]["field"] == "selections"
 
 
+async def test_offers_per_jurisdiction_and_channel(betting: Betting) -> None:
+    headers = await betting.operator(fund=None)
+    await open_match(betting, headers)
+    offers = {}
+    for code in ("FR", "GB"):
+        reply = await betting.client.get(
+            "/v1/betting/markets",
+            params={"jurisdiction": code, "channel": "online"},
+            headers=headers,
+        )
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        assert (body["jurisdiction"], body["channel"], body["cash_out_allowed"]) == (
+            code, "internet", True,
+        )  # fmt: skip
+        (event,) = body["events"]
+        offers[code] = {m["id"] for m in event["markets"]}
+    assert offers["GB"] - offers["FR"] == {16}  # France lists no two-way handicap
+    one = await betting.client.get(
+        "/v1/betting/markets", params={"event": MATCH, "jurisdiction": "FR"}, headers=headers
+    )
+    assert {m["id"] for m in one.json()["events"][0]["markets"]} == offers["FR"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "event"),
+        ({"jurisdiction": "XX"}, "jurisdiction"),
+        ({"jurisdiction": "FR", "channel": "pigeon"}, "channel"),
+    ],
+)
+async def test_bad_offer_queries_get_a_400_naming_the_field(
+    bare_routes: Routes, params: dict[str, str], field: str
+) -> None:
+    key = await bare_routes.key("read:betting.odds")
+    reply = await bare_routes.client.get(
+        "/v1/betting/markets", params=params, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["errors"][0]["field"] == field
+
+
 # ------------------------------------------------------------------------------ customers
 
 
