@@ -6,7 +6,7 @@ then. :func:`evaluate_ticket` runs every rule in a fixed order, so a ticket that
 several rules always gets the same reason:
 
 1. the jurisdiction is known; no two selections on one event;
-2. per selection: the market and outcome exist; the jurisdiction allows this market, and
+2. per selection: the market and outcome exist; the jurisdiction allows its sport and market, and
    allows it in play on this channel; the producer is up; the market is ACTIVE; the outcome
    is bettable; the odds satisfy the ticket's odds policy;
 3. the customer's and each market's liability stay within their limits.
