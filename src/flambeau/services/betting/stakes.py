@@ -44,7 +44,7 @@ from flambeau.services.betting.money import (
     transfer_request,
 )
 from flambeau.services.betting.schemas import CustomerDeposit
-from flambeau.services.betting.ticket_records import Cause, TicketRecord
+from flambeau.services.betting.ticket_records import Attempt, Cause, TicketRecord
 from flambeau.services.payments.schemas import RequestRejected, TransferCode, TransfersDecided
 
 __all__ = ["COLLECTED", "deposit", "hold_stake", "relay", "resolve_stake", "stake_owner"]
@@ -108,17 +108,19 @@ def _owner_key(hold_id: str) -> str:
 
 
 def hold_stake(
-    tx: Transaction, ticket: TicketRecord, request: str, amount: int, cause: Cause
+    tx: Transaction, ticket: TicketRecord, attempt: Attempt, amount: int, cause: Cause
 ) -> str:
-    """Ask the ledger to hold ``amount`` cents of ``ticket``'s customer for attempt ``request``.
+    """Ask the ledger to hold ``amount`` cents of ``ticket``'s customer for ``attempt``.
 
-    Returns the hold id; the ledger's decision comes back as a :class:`StakeDecided`.
+    The hold's id derives from the ticket and the attempt (its kind and id), so no two
+    attempts share one. Returns it; the ledger's decision comes back as a
+    :class:`StakeDecided`.
     """
     ledger = _ledger(ticket.currency)
     _open_accounts(tx, ledger, ticket.operator, ticket.customer_id, cause)
     held = hold_request(
         ledger,
-        purpose=(ticket.operator, ticket.ticket_id, "stake", request),
+        purpose=(ticket.operator, ticket.ticket_id, "stake", attempt.kind.value, attempt.request),
         operator=ticket.operator,
         customer_id=ticket.customer_id,
         amount_cents=amount,

@@ -149,7 +149,7 @@ class Tickets:
             stake_cents=ticket.stake_cents,
             policy=ticket.odds_policy,
         )
-        hold_id = hold_stake(tx, record_, ticket.ticket_id, ticket.stake_cents, cause)
+        hold_id = hold_stake(tx, record_, attempt, ticket.stake_cents, cause)
         attempt = msgspec.structs.replace(attempt, hold_id=hold_id)
         record_ = msgspec.structs.replace(record_, pending=attempt)
         save_ticket(tx, record_)
@@ -229,7 +229,7 @@ class Tickets:
         )
         raised = attempt.stake_cents - ticket.stake_cents
         if raised > 0:  # the difference is held like a new stake
-            hold_id = hold_stake(tx, ticket, change.change_id, raised, cause)
+            hold_id = hold_stake(tx, ticket, attempt, raised, cause)
             attempt = msgspec.structs.replace(attempt, hold_id=hold_id)
         ticket = msgspec.structs.replace(ticket, pending=attempt)
         save_ticket(tx, ticket)

@@ -187,3 +187,15 @@ def test_the_relay_forwards_only_decisions_on_holds_to_the_tickets_partition() -
     latest = stake_replies(desk)[-1].data
     assert (latest.collected, latest.result) == (False, "idempotency_key_reused")
     assert [type(d) for d in decisions(desk, "t-1")] == [TicketAccepted]  # no ticket waits
+
+
+def test_a_change_named_like_its_ticket_holds_its_own_stake() -> None:
+    desk = new_desk()
+    Match(desk).open()
+    deposit(desk, 1500)
+    bet(desk, "t-1", [(MATCH, 1, "", "1", offered(desk, 1, "", "1"))], at=minute(-30),
+        funds=None)  # fmt: skip
+    change(desk, "t-1", 1400, -20)  # the change id is the ticket id
+    (changed,) = [d for d in decisions(desk, "t-1") if isinstance(d, TicketChanged)]
+    assert changed.stake_cents == 1400
+    assert wallet(desk) == (100, 0)  # 10.00, then 4.00 more: a second hold, not the first
