@@ -11,11 +11,16 @@ ODF documents  ``POST /v1/adapters/odf``, one each         ``results.odf``
 purchases      ``POST /v1/payments/transfers``             ``payments.requests`` (by ledger)
 accounts       ``POST /v1/payments/accounts``              ``payments.requests``
 bets           ``POST /v1/betting/bets``, one each         ``betting.bets`` (by customer)
+deposits       ``POST .../customers/{id}/deposits``        ``betting.bets`` (by customer)
 crowds         ``POST /v1/streams/crowds.sensors/events``  ``crowds.sensors`` (by venue)
 =============  ==========================================  ==================================
 
 The driver reads the routes the gateway serves (its OpenAPI document); the report marks a route
 the gateway does not serve, whose sends are then counted as rejected (404).
+
+A bettor's wallet may not go below zero, so each bettor's first bet (per currency) is preceded
+by a deposit (:func:`~flambeau.scenario.payloads.funding`), sent on the same key, so it reaches
+the ledger before the stake.
 
 Every sender notes its ids with :class:`~flambeau.scenario.stats.Latency` before the request
 and counts the answer in :class:`~flambeau.scenario.stats.Counters`. It returns ``False`` only
@@ -28,11 +33,12 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import quote
 
 from flambeau.scenario.client import GatewayClient, Reply, Stopped
 from flambeau.scenario.documents import OdfMessage
 from flambeau.scenario.generators.purchases import Purchase
-from flambeau.scenario.payloads import Envelope, purchase_transfers
+from flambeau.scenario.payloads import Envelope, funding, purchase_transfers
 from flambeau.scenario.stats import Counters, Latency
 from flambeau.services.betting.schemas import TicketSubmitted, bets_event_id
 from flambeau.services.payments.schemas import CreateAccounts, CreateTransfers
@@ -44,6 +50,7 @@ SENSORS_STREAM = "crowds.sensors"
 TRANSFERS_ROUTE = "/v1/payments/transfers"
 ACCOUNTS_ROUTE = "/v1/payments/accounts"
 BETS_ROUTE = "/v1/betting/bets"
+DEPOSITS_ROUTE = "/v1/betting/customers/{customer_id}/deposits"
 BET_CONCURRENCY = 8
 """Tickets of one batch posted at once (the bets route takes one ticket per request)."""
 
@@ -58,6 +65,8 @@ class Channels:
     latency: Latency
     operator: str | None = None
     problems: list[str] = field(default_factory=list)
+    funded: set[tuple[str, str]] = field(default_factory=set)
+    """Bettors (customer, currency) whose wallet was funded (at most the scenario's bettors)."""
 
     def describe(self) -> dict[str, str]:
         """Which way each kind goes, for the report (a route the gateway lacks is marked)."""
@@ -173,12 +182,29 @@ class Channels:
             "placed_at": at,
         }
         async with gate:
+            await self._deposit(http, ticket)
             if self.operator is not None:
                 self.latency.sent([bets_event_id("ticket", self.operator, ticket.ticket_id)])
             reply = await http.post_json(BETS_ROUTE, body)
         if self.operator is None and isinstance(reply.body, dict) and "operator" in reply.body:
             self.operator = str(reply.body["operator"])
         self._count("bet", 1, reply)
+
+    async def _deposit(self, http: GatewayClient, ticket: TicketSubmitted) -> None:
+        """Fund the bettor's wallet before its first bet (the route appends it at once)."""
+        if (ticket.customer_id, ticket.currency) in self.funded:
+            return
+        if DEPOSITS_ROUTE not in self.paths:
+            return  # a gateway without wallets: bets go as they are
+        self.funded.add((ticket.customer_id, ticket.currency))
+        deposit = funding(ticket)
+        body = {"deposit_id": deposit.deposit_id, "amount_cents": deposit.amount_cents,
+                "currency": deposit.currency}  # fmt: skip
+        path = DEPOSITS_ROUTE.replace("{customer_id}", quote(ticket.customer_id, safe=""))
+        reply = await http.post_json(path, body)
+        self._count("deposit", 1, reply)
+        if not (reply.accepted or reply.duplicates):
+            self.funded.discard((ticket.customer_id, ticket.currency))
 
     async def sensors(
         self, envelopes: Sequence[Envelope], client: GatewayClient | None = None

@@ -28,6 +28,7 @@ from flambeau.scenario.schedule import Schedule
 from flambeau.scenario.venues import venue
 from flambeau.services.betting.schemas import (
     Channel,
+    CustomerDeposit,
     OddsPolicy,
     Selection,
     TicketSubmitted,
@@ -48,8 +49,10 @@ from flambeau.services.payments.schemas import (
 __all__ = [
     "ACQUIRER",
     "EUR_LEDGER",
+    "WALLET_FUNDS",
     "Envelope",
     "accounts_request",
+    "funding",
     "merchants",
     "purchase_transfers",
     "sensor_envelope",
@@ -59,6 +62,9 @@ __all__ = [
 ]
 
 EUR_LEDGER = 978
+WALLET_FUNDS = 1_000_000
+"""What each bettor deposits in its betting wallet before its first bet, in minor units: a
+wallet may not go below zero, and this covers many of the largest stakes (2,500.00)."""
 """Ledgers are numbered by ISO 4217 currency (as the betting service numbers them)."""
 ACQUIRER = "ACQUIRER-P2024"
 """The card acquirer's clearing account: debited by every card payment it settles."""
@@ -179,6 +185,17 @@ def sensor_envelope(reading: GateCount | AreaDensity) -> Envelope:
         )
         ident = f"area-{reading.area}-{stamp}"
     return Envelope(CROWD_SENSORS, ident, reading.venue, reading.time, data)
+
+
+def funding(ticket: TicketSubmitted) -> CustomerDeposit:
+    """The deposit that funds the wallet of ``ticket``'s bettor, once per bettor and currency."""
+    return CustomerDeposit(
+        deposit_id=f"rehearsal-funds-{ticket.currency}",
+        operator=ticket.operator,
+        customer_id=ticket.customer_id,
+        amount_cents=WALLET_FUNDS,
+        currency=ticket.currency,
+    )
 
 
 def ticket(bet: BetPlacement, selection: Selection) -> TicketSubmitted:

@@ -22,9 +22,11 @@ from flambeau.log.base import Log
 from flambeau.scenario import resume
 from flambeau.scenario.driver import Driver, DriverConfig
 from flambeau.scenario.generators.incidents import ScriptEntry, SourceSilence
+from flambeau.scenario.payloads import WALLET_FUNDS
 from flambeau.scenario.timeline import ActionKind, ScenarioConfig, Timeline
 from flambeau.services.betting.markets import MarketStatus
 from flambeau.services.betting.schemas import (
+    CustomerDeposit,
     OddsChange,
     OddsMarket,
     OddsOutcome,
@@ -148,9 +150,18 @@ async def test_bets_are_placed_at_the_odds_last_seen_on_the_odds_stream(
     key = await served.key("write:*", "read:*", tenant="rehearsal")
     report = await Driver(config(served, key, tmp_path)).run()
 
-    tickets = [data for _, data in await records(log, "betting.bets")]
+    placed = await records(log, "betting.bets")
+    tickets = [data for _, data in placed if isinstance(data, TicketSubmitted)]
     assert tickets
-    assert all(isinstance(t, TicketSubmitted) for t in tickets)
+    # Each bettor's wallet is funded once, by a deposit ahead of its first bet in its partition.
+    first: dict[str, Any] = {}
+    for _, data in sorted(placed, key=lambda pair: (pair[0].partition, pair[0].offset)):
+        first.setdefault(data.customer_id, data)
+    assert all(isinstance(data, CustomerDeposit) for data in first.values())
+    deposits = [data for _, data in placed if isinstance(data, CustomerDeposit)]
+    assert sorted(d.customer_id for d in deposits) == sorted(first)
+    assert {d.amount_cents for d in deposits} == {WALLET_FUNDS}
+    assert len(deposits) + len(tickets) == len(placed)
     for ticket in tickets:
         (selection,) = ticket.selections
         assert selection.event_id == TENNIS

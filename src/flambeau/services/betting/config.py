@@ -7,13 +7,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 
+from flambeau.services.betting.jurisdictions import JURISDICTIONS, Jurisdiction
 from flambeau.services.betting.margins import MarginMethod
-from flambeau.services.betting.rules import (
-    CHANGE_CUTOFF,
-    EXAMPLE_JURISDICTIONS,
-    Jurisdiction,
-    LiabilityLimits,
-)
+from flambeau.services.betting.rules import CHANGE_CUTOFF, LiabilityLimits
 
 __all__ = ["DEFAULT_CONFIG", "DEFAULT_LIMITS", "BettingConfig"]
 
@@ -31,7 +27,8 @@ class BettingConfig:
         cash_out_margin: The share kept from a ticket's fair value when it is cashed out.
         delays: Live delays by canonical sport name, replacing the sport profiles' defaults.
         limits: Liability limits per customer and per market, in cents.
-        jurisdictions: The jurisdictions tickets may come from, by code.
+        jurisdictions: The jurisdictions tickets may come from, by code (default: the table
+            of :mod:`.jurisdictions`); both the decisions and the offers listed follow it.
         cutoff: How long before the (estimated) end changes and cash-outs close.
         alive_every: Interval of the ``alive`` heartbeat on ``betting.odds`` (processing time).
         drift_every: Interval, in event time, of the repricing of live matches as time runs
@@ -43,7 +40,7 @@ class BettingConfig:
     cash_out_margin: float = 0.05
     delays: Mapping[str, timedelta] = field(default_factory=dict)
     limits: LiabilityLimits = DEFAULT_LIMITS
-    jurisdictions: Mapping[str, Jurisdiction] = field(default_factory=lambda: EXAMPLE_JURISDICTIONS)
+    jurisdictions: Mapping[str, Jurisdiction] = field(default_factory=lambda: JURISDICTIONS)
     cutoff: timedelta = CHANGE_CUTOFF
     alive_every: timedelta = timedelta(seconds=10)
     drift_every: timedelta = timedelta(seconds=60)

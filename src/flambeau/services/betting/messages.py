@@ -11,7 +11,10 @@ A ticket may have legs on events that live in different partitions, so the ticke
 leg's event partition (``betting.legs``, keyed by event id) and collects the answers
 (``betting.replies``, keyed by the ticket's customer). ``ops.health`` has 4 partitions keyed by
 source, which cannot line up with 8 event partitions, so a small processor copies each source
-status change to every partition of ``betting.signals`` (:func:`broadcast_keys`).
+status change to every partition of ``betting.signals`` (:func:`broadcast_keys`). The payments
+ledger's decisions on stake holds (``payments.transfers``, keyed by ledger) come back the same
+way: ``betting.stakes`` relays each to the ticket's partition of ``betting.replies``
+(:class:`StakeDecided`).
 
 None of these streams is public; operators read ``betting.odds`` and ``betting.decisions``.
 """
@@ -51,6 +54,7 @@ __all__ = [
     "ReplyMessage",
     "SignalMessage",
     "SourceSignal",
+    "StakeDecided",
     "broadcast_keys",
     "customer_key",
 ]
@@ -214,7 +218,21 @@ class LegSettlementRolledBack(
     event_id: Id
 
 
-ReplyMessage: TypeAlias = LegDecided | QuoteReply | LegSettled | LegSettlementRolledBack
+class StakeDecided(Event, tag="stake_decided", frozen=True, kw_only=True, gc=False):
+    """The payments ledger's decision on a stake hold, relayed to the ticket's partition.
+
+    ``result`` is the ledger's result code (``ok``, ``exceeds_credits``...), or the reason a
+    whole request was refused; ``collected`` is whether the hold stands.
+    """
+
+    hold_id: str
+    collected: bool
+    result: str
+
+
+ReplyMessage: TypeAlias = (
+    LegDecided | QuoteReply | LegSettled | LegSettlementRolledBack | StakeDecided
+)
 
 
 default_registry.register(
@@ -233,5 +251,5 @@ default_registry.register(
     REPLIES_STREAM,
     ReplyMessage,
     partitions=PARTITIONS,
-    description="Internal: leg verdicts, quotes and settlements, keyed by customer",
+    description="Internal: leg verdicts, quotes, settlements and stake holds, keyed by customer",
 )

@@ -2,7 +2,8 @@
 
 Each leg's event partition reports its leg settled (a cancelled event settles it void), or its
 settlement rolled back. When every leg of a ticket's standing attempt has settled, the payout
-(stake included, exact to the cent) goes from the operator's book to the customer; a rolled-back
+(stake included, exact to the cent) goes from the operator's book to the customer (a ticket is
+open only once its stake was collected, see :mod:`.stakes`); a rolled-back
 leg takes that payout back exactly, and the next settlement pays again, each as its own
 transfer on ``payments.requests`` (see :mod:`.money`).
 """
@@ -12,13 +13,8 @@ from __future__ import annotations
 import msgspec
 
 from flambeau.processing import Transaction
-from flambeau.services.betting.messages import LegSettled, LegSettlementRolledBack, customer_key
-from flambeau.services.betting.money import (
-    PAYMENTS_STREAM,
-    accounts_request,
-    ledger_of,
-    transfer_request,
-)
+from flambeau.services.betting.messages import LegSettled, LegSettlementRolledBack
+from flambeau.services.betting.money import PAYMENTS_STREAM, ledger_of, transfer_request
 from flambeau.services.betting.schemas import (
     TicketOutcome,
     TicketSettled,
@@ -167,7 +163,6 @@ class Payouts:
         *,
         to_customer: bool,
         cause: Cause,
-        open_accounts: bool = False,
     ) -> None:
         """Move ``amount`` cents between the operator's book and ``ticket``'s customer.
 
@@ -179,23 +174,10 @@ class Payouts:
             code: Why the money moves.
             to_customer: Credit the customer (payouts, refunds) or debit them (stakes).
             cause: The input the transfer answers.
-            open_accounts: Ask the ledger for the customer's accounts first (once per
-                customer and currency; the ledger answers ``exists`` after that anyway).
         """
         ledger = ledger_of(ticket.currency)
         assert ledger is not None, f"currency {ticket.currency} was accepted without a ledger"
         key = str(ledger)
-        if open_accounts:
-            opened = f"a/{ledger}/{customer_key(ticket.operator, ticket.customer_id)}"
-            if opened not in tx.state:
-                tx.state.put(opened, True)
-                tx.emit(
-                    PAYMENTS_STREAM,
-                    accounts_request(ledger, ticket.operator, ticket.customer_id),
-                    key=key,
-                    causation_id=cause.id,
-                    time=cause.at,
-                )
         tx.emit(
             PAYMENTS_STREAM,
             transfer_request(

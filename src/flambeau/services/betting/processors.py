@@ -1,6 +1,6 @@
 """The betting service's processors, registered in ``default_processors``.
 
-Three processors, and the partitions they read (every input of a processor must have the same
+Four processors, and the partitions they read (every input of a processor must have the same
 partition count and key what must meet the same way):
 
 =====================  ==========================================  ==========================
@@ -13,6 +13,7 @@ processor              inputs (partitions, key)                    emits
 ``betting.tickets``    ``betting.bets`` (8, operator/customer),    ``betting.decisions``,
                        ``betting.replies`` (8, operator/customer)  ``betting.legs``,
                                                                    ``payments.requests``
+``betting.stakes``     ``payments.transfers`` (8, ledger)          ``betting.replies``
 =====================  ==========================================  ==========================
 
 The event id of a market is its unit's RSC, so a unit's snapshots and the legs bet on it meet
@@ -21,7 +22,9 @@ the 8 event partitions, and a source feeds events in every one of them, so ``bet
 copies each up/down change, and each keep-alive (which moves the partitions' clock on while the
 feed is quiet), to every partition of ``betting.signals``. ``results.schedule``
 (4 partitions, keyed by day and venue) is not read: the same schedule facts arrive per unit
-as ``unit_schedule`` on ``results.units``, already keyed by unit.
+as ``unit_schedule`` on ``results.units``, already keyed by unit. The ledger's decisions on
+``payments.transfers`` are keyed by ledger, not by customer, so ``betting.stakes`` relays those
+on stake holds to the ticket's partition of ``betting.replies`` (see :mod:`.stakes`).
 
 See :mod:`.trading` and :mod:`.tickets` for what each half does, and :mod:`.messages` for
 the internal streams.
@@ -45,6 +48,7 @@ from flambeau.services.betting.messages import (
 )
 from flambeau.services.betting.money import PAYMENTS_STREAM
 from flambeau.services.betting.schemas import BETS_STREAM, DECISIONS_STREAM, ODDS_STREAM
+from flambeau.services.betting.stakes import relay
 from flambeau.services.betting.ticket_records import TICKET_PREFIX
 from flambeau.services.betting.tickets import Tickets
 from flambeau.services.betting.trading import Trading
@@ -59,13 +63,17 @@ from flambeau.services.results.schemas import (
 
 __all__ = ["PROCESSORS", "BettingProcessors", "betting_processors"]
 
+PAYMENT_DECISIONS = "payments.transfers"
+"""The payments ledger's decisions (registered by :mod:`flambeau.services.payments.schemas`)."""
+
 
 class BettingProcessors(NamedTuple):
-    """The three processors of one configuration of the service."""
+    """The four processors of one configuration of the service."""
 
     health: Processor
     trading: Processor
     tickets: Processor
+    stakes: Processor
 
 
 def _fan_out(batch: Batch[Any], tx: Transaction) -> None:
@@ -116,7 +124,9 @@ def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcess
     )
     desk = Tickets(config)
     tickets.on_batch(desk.on_batch)
-    return BettingProcessors(health, trading, tickets)
+    stakes = Processor("betting.stakes", inputs=[PAYMENT_DECISIONS], outputs=[REPLIES_STREAM])
+    stakes.on_batch(relay)
+    return BettingProcessors(health, trading, tickets, stakes)
 
 
 PROCESSORS = betting_processors()

@@ -27,12 +27,11 @@ returns the first decision.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent
@@ -40,13 +39,14 @@ from flambeau.gateway.auth import Principal
 from flambeau.gateway.context import gateway_of
 from flambeau.gateway.problems import (
     FieldError,
-    Problem,
     ProblemError,
     ProblemKind,
-    describe_validation_error,
 )
 from flambeau.processing.view import View
+from flambeau.services.betting import customer_routes
+from flambeau.services.betting.config import DEFAULT_CONFIG
 from flambeau.services.betting.money import LEDGERS, ledger_of
+from flambeau.services.betting.offers import MAX_EVENTS, Offers, offers_for
 from flambeau.services.betting.rules import FieldProblem, selection_problems
 from flambeau.services.betting.schemas import (
     BETS_STREAM,
@@ -75,16 +75,18 @@ from flambeau.services.betting.views import (
     market_board,
     ticket_book,
 )
+from flambeau.services.betting.web import AUTH_PROBLEMS as _AUTH
+from flambeau.services.betting.web import MAX_BODY_BYTES, SYNC_TIMEOUT_S, WAIT_TIMEOUT_S
+from flambeau.services.betting.web import WRITE_PROBLEMS as _WRITE_PROBLEMS
+from flambeau.services.betting.web import conflict as _conflict
+from flambeau.services.betting.web import decode as _decode
+from flambeau.services.betting.web import operation as _operation
+from flambeau.services.betting.web import problems as _problems
+from flambeau.services.betting.web import tenant as _tenant
 
 __all__ = ["CashOutBody", "ChangeBody", "TicketBody", "routes"]
 
-WAIT_TIMEOUT_S = 20.0
-"""How long ``?wait=true`` waits for a decision (longer than any live delay) before a 202."""
-SYNC_TIMEOUT_S = 5.0
-MAX_BODY_BYTES = 64 * 1024
-
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
-T = TypeVar("T")
 
 
 class TicketBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -135,79 +137,6 @@ class CashOutBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     placed_at: Moment | None = None
 
 
-def _inline(schema: Any, defs: dict[str, Any]) -> Any:
-    """``schema`` with every ``#/$defs/...`` reference replaced by its definition."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline(item, defs) for item in schema]
-    return schema
-
-
-def _operation(body: type[Any]) -> type[Operation]:
-    """An OpenAPI operation whose JSON request body is ``body``'s msgspec schema."""
-    schema = msgspec.json.schema(body)
-    inlined = _inline(schema, schema.get("$defs", {}))
-
-    class BodyOperation(Operation):
-        def __post_init__(self) -> None:
-            media = OpenAPIMediaType(schema=inlined)
-            self.request_body = RequestBody(content={"application/json": media}, required=True)
-
-    return BodyOperation
-
-
-def _problems(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(Problem, description=text, media_type="application/problem+json")
-        for status, text in pairs
-    }
-
-
-_AUTH = ((401, "Missing or invalid API key"), (403, "Not allowed for this key"))
-_WRITE_PROBLEMS = _problems(
-    (400, "Malformed body: each bad field is named"),
-    *_AUTH,
-    (404, "No such ticket"),
-    (409, "The id was used for another request"),
-    (413, "Body too large"),
-    (429, "Rate limit reached"),
-)
-
-
-async def _decode(request: Request[Any, Any, Any], body_type: type[T]) -> T:
-    """Decode a JSON body strictly (no ``"2.5"`` for a number); 400 names the field."""
-    raw = await request.body()
-    try:
-        return msgspec.json.decode(raw, type=body_type)
-    except msgspec.ValidationError as error:
-        field, message = describe_validation_error(error)
-        raise ProblemError.of(
-            ProblemKind.BAD_REQUEST, message, [FieldError(message=message, field=field)]
-        ) from None
-    except msgspec.DecodeError as error:
-        raise ProblemError.of(ProblemKind.MALFORMED_BODY, str(error)) from None
-
-
-def _tenant(principal: Principal, named: str | None) -> str:
-    """The operator a request acts for: the key's tenant (an admin may name another)."""
-    tenant = principal.tenant
-    if tenant is None:  # pragma: no cover - authorize() refuses anonymous writes first
-        raise ProblemError.of(ProblemKind.UNAUTHORIZED, "betting routes need an API key")
-    if named is None or named == tenant:
-        return tenant
-    if principal.admin:
-        return named
-    raise ProblemError.of(
-        ProblemKind.FORBIDDEN,
-        f"API key {principal.key_id} acts for operator {tenant!r}, not {named!r}",
-        [FieldError(message=f"must be {tenant!r} or absent", field="operator")],
-    )
-
-
 def _bad_selections(problems: list[FieldProblem], prefix: str = "") -> ProblemError:
     errors = [FieldError(message=p.message, field=prefix + p.field) for p in problems]
     return ProblemError.of(
@@ -225,14 +154,6 @@ async def _check_selections(
         problems = selection_problems(selections, board.markets_of)
     if problems:
         raise _bad_selections(problems)
-
-
-def _conflict(what: str, identifier: str, field: str) -> ProblemError:
-    return ProblemError.of(
-        ProblemKind.CONFLICT,
-        f"{what} {identifier!r} was already submitted with other content",
-        [FieldError(message="already used for another request", field=field)],
-    )
 
 
 async def _wait(view: View, done: Any, wait: bool) -> None:
@@ -460,26 +381,55 @@ async def cash_out(
 
 @get(
     "/v1/betting/markets",
-    summary="Markets of an event",
+    summary="Markets of an event, or what a jurisdiction may bet",
     tags=["betting"],
-    responses=_problems(*_AUTH, (404, "No markets for this event"), (429, "Rate limit")),
+    responses=_problems(
+        (400, "No event nor jurisdiction, or an unknown jurisdiction or channel"),
+        *_AUTH,
+        (404, "No markets for this event"),
+        (429, "Rate limit"),
+    ),
 )
 async def markets(
     request: Request[Any, Any, Any],
-    event: Annotated[str, QueryParameter(description="The event id (the unit's RSC).")],
-) -> EventMarkets:
-    """Every market of the event: status, odds and fair probabilities per outcome."""
+    event: Annotated[
+        str | None, QueryParameter(description="The event id (the unit's RSC).")
+    ] = None,
+    jurisdiction: Annotated[
+        str | None, QueryParameter(description="Only what this jurisdiction allows (FR, GB...).")
+    ] = None,
+    channel: Annotated[
+        str, QueryParameter(description="internet, mobile, retail, phone (online: internet).")
+    ] = "internet",
+    limit: Annotated[
+        int, QueryParameter(ge=1, le=MAX_EVENTS, description="Events listed without event=.")
+    ] = 100,
+) -> EventMarkets | Offers:
+    """An event's markets (status, odds, fair probabilities), or, with ``jurisdiction``, only
+    those a customer there may bet on through ``channel``, for one event or every event."""
     gateway = gateway_of(request)
     gateway.authorize(request, "read", ODDS_STREAM)
     view, board = market_board(gateway.log)
-    found = board.events.get(event)
-    if found is None:
-        await view.sync(SYNC_TIMEOUT_S)
+    if event is None and jurisdiction is None:
+        raise ProblemError.of(
+            ProblemKind.BAD_REQUEST,
+            "name an event, a jurisdiction, or both",
+            [FieldError(message="required without jurisdiction", field="event")],
+        )
+    found = None
+    if event is not None:
         found = board.events.get(event)
-    if found is None:
-        raise ProblemError.of(ProblemKind.NOT_FOUND, f"no markets for event {event!r}")
-    return found
+        if found is None:
+            await view.sync(SYNC_TIMEOUT_S)
+            found = board.events.get(event)
+        if found is None:
+            raise ProblemError.of(ProblemKind.NOT_FOUND, f"no markets for event {event!r}")
+        if jurisdiction is None:
+            return found
+    assert jurisdiction is not None
+    events = [found] if found is not None else list(board.events.values())[:limit]
+    return offers_for(DEFAULT_CONFIG.jurisdictions, jurisdiction, channel, events)
 
 
-routes = [place_bet, read_ticket, change_ticket, cash_out, markets]
+routes = [place_bet, read_ticket, change_ticket, cash_out, markets, *customer_routes.routes]
 """The betting service's route handlers, for the gateway."""

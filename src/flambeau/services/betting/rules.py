@@ -6,7 +6,7 @@ then. :func:`evaluate_ticket` runs every rule in a fixed order, so a ticket that
 several rules always gets the same reason:
 
 1. the jurisdiction is known; no two selections on one event;
-2. per selection: the market and outcome exist; the jurisdiction allows this market, and
+2. per selection: the market and outcome exist; the jurisdiction allows its sport and market, and
    allows it in play on this channel; the producer is up; the market is ACTIVE; the outcome
    is bettable; the odds satisfy the ticket's odds policy;
 3. the customer's and each market's liability stay within their limits.
@@ -23,10 +23,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
-from types import MappingProxyType
 
 from flambeau.services.betting.fixtures import Fixture, LiveState
-from flambeau.services.betting.markets import Market, MarketKey, MarketKind, MarketStatus
+from flambeau.services.betting.jurisdictions import (
+    JURISDICTIONS,
+    Jurisdiction,
+    check_jurisdiction,
+)
+from flambeau.services.betting.markets import Market, MarketKey, MarketStatus
 from flambeau.services.betting.pricing import cash_out_value
 from flambeau.services.betting.schemas import (
     Channel,
@@ -64,68 +68,8 @@ __all__ = [
 
 CHANGE_CUTOFF = timedelta(minutes=5)
 """Changes and cash-outs close this long before the (estimated) end of the event."""
-
-
-# ----------------------------------------------------------------------------- jurisdiction
-
-
-@dataclass(frozen=True)
-class Jurisdiction:
-    """What one jurisdiction allows.
-
-    Attributes:
-        code: ISO 3166 code, as on tickets (``"AU"``, ``"US-NJ"``).
-        in_play: Whether in-play betting is allowed at all.
-        in_play_channels: When set, in-play bets are allowed only through these channels.
-        forbidden_markets: Market kinds no one may bet on here, in play or not.
-        in_play_markets: When set, the only market kinds allowed in play.
-    """
-
-    code: str
-    in_play: bool = True
-    in_play_channels: frozenset[Channel] | None = None
-    forbidden_markets: frozenset[MarketKind] = frozenset()
-    in_play_markets: frozenset[MarketKind] | None = None
-
-    def allows_in_play(self, channel: Channel) -> bool:
-        """Whether an in-play bet through ``channel`` is allowed."""
-        if not self.in_play:
-            return False
-        return self.in_play_channels is None or channel in self.in_play_channels
-
-
-EXAMPLE_JURISDICTIONS: MappingProxyType[str, Jurisdiction] = MappingProxyType(
-    {
-        # Interactive Gambling Act 2001: no online in-play betting; "click-to-call" was banned
-        # in 2016, so only a bet placed in a shop may be in play.
-        "AU": Jurisdiction("AU", in_play_channels=frozenset({Channel.RETAIL})),
-        # Germany's 2021 State Treaty: in play, only the final result and the next goal.
-        "DE": Jurisdiction(
-            "DE",
-            in_play_markets=frozenset(
-                {MarketKind.MATCH_1X2, MarketKind.MATCH_WINNER, MarketKind.NEXT_GOAL}
-            ),
-        ),
-        "FR": Jurisdiction("FR"),
-        "GB": Jurisdiction("GB"),
-        "US-NJ": Jurisdiction("US-NJ"),
-    }
-)
-"""An illustrative table for demos and tests; operators configure their own."""
-
-
-def check_jurisdiction(
-    jurisdiction: Jurisdiction, kind: MarketKind, *, in_play: bool, channel: Channel
-) -> ReasonCode | None:
-    """Whether ``jurisdiction`` lets a customer bet on a market of ``kind`` now."""
-    if kind in jurisdiction.forbidden_markets:
-        return ReasonCode.JURISDICTION_FORBIDS_MARKET
-    if in_play and not jurisdiction.allows_in_play(channel):
-        return ReasonCode.JURISDICTION_FORBIDS_IN_PLAY
-    allowed = jurisdiction.in_play_markets
-    if in_play and allowed is not None and kind not in allowed:
-        return ReasonCode.JURISDICTION_FORBIDS_MARKET
-    return None
+EXAMPLE_JURISDICTIONS = JURISDICTIONS
+"""The default jurisdiction table (:mod:`.jurisdictions`), under its former name."""
 
 
 # ------------------------------------------------------------------------------ live delay
@@ -332,7 +276,7 @@ def evaluate_leg(
             f"market {key} has no outcome {selection.outcome_id!r}",
         )
     reason = check_jurisdiction(
-        jurisdiction, quote.market.kind, in_play=quote.in_play, channel=channel
+        jurisdiction, quote.market.kind, in_play=quote.in_play, channel=channel, sport=quote.sport
     )
     if reason is not None:
         return Verdict(reason, index, f"not allowed in {jurisdiction.code}")

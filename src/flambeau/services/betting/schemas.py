@@ -6,19 +6,16 @@
     ``fixture_change`` and ``alive``. Keyed by event id (``alive`` by producer), 8 partitions,
     so one event's messages keep their order. Operators read it; it is not public.
 ``betting.bets``
-    What operators submit: tickets, changes to tickets, cash-out requests. Keyed by ticket id.
+    What operators submit: tickets, changes, cash-outs, deposits. Keyed by operator/customer.
 ``betting.decisions``
-    What the bet engine decided: accepted or rejected (with a :class:`ReasonCode`), changes,
-    cash-outs, settlements and their rollbacks. Keyed by ticket id, so a ticket's history reads
-    back in order.
+    What the bet engine decided (refusals name a :class:`ReasonCode`): tickets, changes,
+    cash-outs, settlements, rollbacks. Keyed by ticket id: a ticket's history reads in order.
 
 Every struct here opts out of the garbage collector (``gc=False``): each is an immutable tree
-of scalars and tuples, so none can be part of a reference cycle, and a busy feed makes tens of
-thousands of them a second; tracked, they would trigger collections whose pauses land on the
-bet-stop latency.
+of scalars and tuples (never part of a cycle), and a busy feed makes tens of thousands a second,
+whose collections would land on the bet-stop latency.
 
-Money is integer cents. Odds are decimal numbers, never strings; a ticket whose odds arrive
-as ``"2.5"`` fails to decode, and the decoder's error names the field.
+Money is integer cents; odds are numbers, never strings (``"2.5"`` fails to decode, naming it).
 """
 
 from __future__ import annotations
@@ -51,6 +48,7 @@ __all__ = [
     "CashOutRequest",
     "ChangeRejected",
     "Channel",
+    "CustomerDeposit",
     "DecisionMessage",
     "EventPhase",
     "EventStatus",
@@ -410,7 +408,17 @@ class CashOutRequest(Event, tag="cash_out_request", frozen=True, kw_only=True, g
     min_amount_cents: Cents | None = None
 
 
-BetMessage: TypeAlias = TicketSubmitted | TicketChange | CashOutRequest
+class CustomerDeposit(Event, tag="customer_deposit", frozen=True, kw_only=True, gc=False):
+    """Money the operator received from a customer, credited to the customer's wallet."""
+
+    deposit_id: Id
+    operator: Id
+    customer_id: Id
+    amount_cents: PositiveCents
+    currency: Currency = "EUR"
+
+
+BetMessage: TypeAlias = TicketSubmitted | TicketChange | CashOutRequest | CustomerDeposit
 
 
 # -------------------------------------------------------------------- betting.decisions
@@ -426,6 +434,7 @@ class ReasonCode(enum.Enum):
     LIABILITY_EXCEEDED = "liability_exceeded"
     JURISDICTION_FORBIDS_IN_PLAY = "jurisdiction_forbids_in_play"
     JURISDICTION_FORBIDS_MARKET = "jurisdiction_forbids_market"
+    JURISDICTION_FORBIDS_CASH_OUT = "jurisdiction_forbids_cash_out"
     UNKNOWN_JURISDICTION = "unknown_jurisdiction"
     UNSUPPORTED_CURRENCY = "unsupported_currency"
     PRODUCER_DOWN = "producer_down"
@@ -438,6 +447,7 @@ class ReasonCode(enum.Enum):
     TICKET_NOT_OPEN = "ticket_not_open"
     SELECTION_LOST = "selection_lost"
     CASH_OUT_BELOW_MINIMUM = "cash_out_below_minimum"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
 
 
 class TicketAccepted(Event, tag="ticket_accepted", frozen=True, kw_only=True, gc=False):
@@ -563,11 +573,12 @@ default_registry.register(
     BETS_STREAM,
     BetMessage,
     partitions=8,
-    description="Tickets, ticket changes and cash-out requests from operators",
+    description="Tickets, ticket changes, cash-out requests and deposits from operators",
     writer=Writer.route(
         "POST /v1/betting/bets",
         "POST /v1/betting/tickets/{ticket_id}/changes",
         "POST /v1/betting/tickets/{ticket_id}/cash-out",
+        "POST /v1/betting/customers/{customer_id}/deposits",
     ),
 )
 default_registry.register(
@@ -584,11 +595,11 @@ def customer_key(operator: str, customer_id: str) -> str:
 
 
 def bets_event_id(
-    kind: Literal["ticket", "change", "cash_out"], operator: str, request_id: str
+    kind: Literal["ticket", "change", "cash_out", "deposit"], operator: str, request_id: str
 ) -> str:
     """The id of the ``betting.bets`` event the bets routes append for a request.
 
-    Derived from the operator and the ticket, change or cash-out request id: a retried request
+    Derived from the operator and the ticket, change, cash-out or deposit id: a retried request
     is one event, and a producer knows in advance which id its decisions will name as cause.
     """
     text = "\x1f".join((kind, operator, request_id))

@@ -8,8 +8,9 @@ Ticket states (every move goes through :func:`transition`)::
     REJECTED
 
 State keys, in the ticket processor's partition: ``t/<operator>\x1f<ticket>`` (a
-:class:`TicketRecord`), ``c/<operator>/<customer>`` (the customer's open liability, cents) and
-``a/<ledger>/<operator>/<customer>`` (the customer's ledger accounts were asked for).
+:class:`TicketRecord`), ``c/<operator>/<customer>`` (the customer's open liability, cents),
+``a/<ledger>/<operator>/<customer>`` (the customer's ledger accounts were asked for) and
+``s/<hold id>`` (the ticket whose stake hold awaits the ledger's decision, see :mod:`.stakes`).
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ class Attempt(msgspec.Struct, frozen=True, kw_only=True):
         min_amount_cents: A cash-out's least acceptable amount.
         answers: Answers so far, by leg.
         settled: Legs that settled before the attempt was decided.
+        hold_id: The stake hold asked of the ledger (a ticket's stake, a change's increase).
+        collected: Whether the ledger accepted the hold; ``None`` until it has decided.
+        funds: The ledger's result code for the hold (``exceeds_credits``...).
     """
 
     kind: AttemptKind
@@ -128,6 +132,15 @@ class Attempt(msgspec.Struct, frozen=True, kw_only=True):
     min_amount_cents: int | None = None
     answers: dict[int, LegAnswer] = {}
     settled: dict[int, SettledOutcome] = {}
+    hold_id: str = ""
+    collected: bool | None = None
+    funds: str = ""
+
+    def complete(self) -> bool:
+        """Whether every leg has answered and the ledger has decided the hold, if any."""
+        return len(self.answers) == len(self.selections) and (
+            not self.hold_id or self.collected is not None
+        )
 
 
 class TicketRecord(msgspec.Struct, frozen=True, kw_only=True):

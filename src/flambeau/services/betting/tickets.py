@@ -8,10 +8,13 @@ changes and cash-outs must then use that key, and its customer's liability is co
 
 A ticket, a change and a cash-out are each an *attempt* on the ticket: the ticket half sends
 one message per leg to the leg's event partition (``betting.legs``), which decides it after the
-live delay (or quotes it, for a cash-out) and answers on ``betting.replies``. Once every leg has
-answered, the attempt is decided: the first refused leg (by position) gives the reason; else
-the customer's liability is checked; then the decision goes to ``betting.decisions`` and the
-money to ``payments.requests``. Legs accepted for an attempt that fails are released.
+live delay (or quotes it, for a cash-out) and answers on ``betting.replies``. A ticket, and a
+change that raises the stake, also ask the payments ledger to hold the stake on the customer's
+wallet (:mod:`.stakes`). Once every leg has answered and the ledger has decided the hold, the
+attempt is decided: the first refused leg (by position) gives the reason; else a refused hold
+(``insufficient_funds``); else the customer's liability is checked. The decision goes to
+``betting.decisions``; the hold is posted if the bet stands and voided if not. Legs accepted for
+an attempt that fails are released.
 
 The ticket's state machine and stored record are in :mod:`.ticket_records`; settlement and
 money in :mod:`.payouts`.
@@ -25,21 +28,16 @@ import msgspec
 
 from flambeau.processing import Batch, Transaction
 from flambeau.services.betting.config import BettingConfig
+from flambeau.services.betting.leg_requests import ask_legs, release_legs
 from flambeau.services.betting.messages import (
-    LEGS_STREAM,
-    UNTIMED,
-    LegCheck,
     LegDecided,
-    LegRelease,
     LegSettled,
     LegSettlementRolledBack,
     QuoteReply,
-    QuoteRequest,
+    StakeDecided,
     customer_key,
 )
-from flambeau.services.betting.money import (
-    ledger_of,
-)
+from flambeau.services.betting.money import ledger_of
 from flambeau.services.betting.payouts import Payouts
 from flambeau.services.betting.pricing import cash_out_value
 from flambeau.services.betting.rules import (
@@ -53,6 +51,7 @@ from flambeau.services.betting.schemas import (
     CashOutRejected,
     CashOutRequest,
     ChangeRejected,
+    CustomerDeposit,
     ReasonCode,
     Selection,
     TicketAccepted,
@@ -61,6 +60,7 @@ from flambeau.services.betting.schemas import (
     TicketRejected,
     TicketSubmitted,
 )
+from flambeau.services.betting.stakes import deposit, hold_stake, resolve_stake, stake_owner
 from flambeau.services.betting.ticket_records import (
     Attempt,
     AttemptKind,
@@ -101,6 +101,8 @@ class Tickets:
                         self._change(cause, data, tx)
                     case CashOutRequest():
                         self._cash_out(cause, data, tx)
+                    case CustomerDeposit():
+                        deposit(tx, data, cause)
             else:
                 # Replies carry no time of their own; what they decide happens now.
                 self._reply(Cause(record.id, tx.now()), data, tx)
@@ -147,9 +149,11 @@ class Tickets:
             stake_cents=ticket.stake_cents,
             policy=ticket.odds_policy,
         )
+        hold_id = hold_stake(tx, record_, attempt, ticket.stake_cents, cause)
+        attempt = msgspec.structs.replace(attempt, hold_id=hold_id)
         record_ = msgspec.structs.replace(record_, pending=attempt)
         save_ticket(tx, record_)
-        self._ask_legs(tx, record_, attempt, cause, check_cutoff=False)
+        ask_legs(tx, record_, attempt, cause, check_cutoff=False)
 
     def _static_reason(
         self, jurisdiction: str, currency: str, selections: tuple[Selection, ...]
@@ -169,60 +173,6 @@ class Tickets:
                 )
             events.add(selection.event_id)
         return None
-
-    def _ask_legs(
-        self,
-        tx: Transaction,
-        ticket: TicketRecord,
-        attempt: Attempt,
-        cause: Cause,
-        *,
-        check_cutoff: bool,
-    ) -> None:
-        coordinator = ticket.coordinator or customer_key(ticket.operator, ticket.customer_id)
-        if attempt.kind is AttemptKind.CASH_OUT:
-            for index, selection in enumerate(attempt.selections):
-                tx.emit(
-                    LEGS_STREAM,
-                    QuoteRequest(
-                        request=attempt.request,
-                        ticket_id=ticket.ticket_id,
-                        operator=ticket.operator,
-                        customer_id=ticket.customer_id,
-                        coordinator=coordinator,
-                        index=index,
-                        selection=selection,
-                    ),
-                    key=selection.event_id,
-                    causation_id=cause.id,
-                    time=UNTIMED,
-                )
-            return
-        liability = ticket_liability_cents(
-            attempt.stake_cents, [s.odds for s in attempt.selections]
-        )
-        for index, selection in enumerate(attempt.selections):
-            tx.emit(
-                LEGS_STREAM,
-                LegCheck(
-                    request=attempt.request,
-                    ticket_id=ticket.ticket_id,
-                    operator=ticket.operator,
-                    customer_id=ticket.customer_id,
-                    coordinator=coordinator,
-                    index=index,
-                    legs=len(attempt.selections),
-                    selection=selection,
-                    jurisdiction=ticket.jurisdiction,
-                    channel=ticket.channel,
-                    policy=attempt.policy,
-                    liability_cents=liability,
-                    check_cutoff=check_cutoff,
-                ),
-                key=selection.event_id,
-                causation_id=cause.id,
-                time=UNTIMED,
-            )
 
     # ------------------------------------------------------------------ changes, cash-outs
 
@@ -277,14 +227,22 @@ class Tickets:
             stake_cents=change.stake_cents or ticket.stake_cents,
             policy=change.odds_policy,
         )
+        raised = attempt.stake_cents - ticket.stake_cents
+        if raised > 0:  # the difference is held like a new stake
+            hold_id = hold_stake(tx, ticket, attempt, raised, cause)
+            attempt = msgspec.structs.replace(attempt, hold_id=hold_id)
         ticket = msgspec.structs.replace(ticket, pending=attempt)
         save_ticket(tx, ticket)
-        self._ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
+        ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
 
     def _cash_out(self, cause: Cause, request: CashOutRequest, tx: Transaction) -> None:
         ticket, reason, detail = self._open_or_refuse(tx, request.operator, request.ticket_id)
         if ticket is not None and reason is None and ticket.customer_id != request.customer_id:
             reason, detail = ReasonCode.TICKET_NOT_FOUND, "not this customer's ticket"
+        rules = None if ticket is None else self.config.jurisdictions.get(ticket.jurisdiction)
+        if reason is None and rules is not None and not rules.cash_out:
+            reason = ReasonCode.JURISDICTION_FORBIDS_CASH_OUT
+            detail = f"cash-out is not allowed in {rules.code}"
         if ticket is None or reason is not None:
             emit_decision(
                 tx,
@@ -309,11 +267,14 @@ class Tickets:
         )
         ticket = msgspec.structs.replace(ticket, pending=attempt)
         save_ticket(tx, ticket)
-        self._ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
+        ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
 
     # ------------------------------------------------------------------ answers
 
     def _reply(self, cause: Cause, data: Any, tx: Transaction) -> None:
+        if isinstance(data, StakeDecided):
+            self._stake_decided(tx, data, cause)
+            return
         ticket = load_ticket(tx, data.operator, data.ticket_id)
         if ticket is None:
             return
@@ -350,9 +311,27 @@ class Tickets:
         if attempt is None or attempt.request != request or index in attempt.answers:
             return  # an answer to an attempt already decided
         attempt = msgspec.structs.replace(attempt, answers={**attempt.answers, index: answer})
-        ticket = msgspec.structs.replace(ticket, pending=attempt)
-        if len(attempt.answers) < len(attempt.selections):
-            save_ticket(tx, ticket)
+        self._progress(tx, ticket, attempt, cause)
+
+    def _stake_decided(self, tx: Transaction, data: StakeDecided, cause: Cause) -> None:
+        owner = stake_owner(tx, data.hold_id)
+        ticket = None if owner is None else load_ticket(tx, *owner)
+        if ticket is None:
+            return  # a decision relayed again: the first one was used
+        attempt = ticket.pending
+        if attempt is None or attempt.hold_id != data.hold_id:  # pragma: no cover - defensive
+            if data.collected:  # no attempt waits for it: never keep the money held
+                resolve_stake(tx, ticket, data.hold_id, post=False, cause=cause)
+            return
+        attempt = msgspec.structs.replace(attempt, collected=data.collected, funds=data.result)
+        self._progress(tx, ticket, attempt, cause)
+
+    def _progress(
+        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
+    ) -> None:
+        """Keep ``attempt``; decide it once its legs and its stake hold have all answered."""
+        if not attempt.complete():
+            save_ticket(tx, msgspec.structs.replace(ticket, pending=attempt))
             return
         ticket = msgspec.structs.replace(ticket, pending=None)
         match attempt.kind:
@@ -371,33 +350,6 @@ class Tickets:
                 return index, answer
         return None
 
-    def _release(
-        self,
-        tx: Transaction,
-        ticket: TicketRecord,
-        attempt_request: str,
-        selections: tuple[Selection, ...],
-        answers: dict[int, LegAnswer] | None,
-        cause: Cause,
-    ) -> None:
-        """Release the legs an attempt holds (those accepted, when ``answers`` is given)."""
-        for index, selection in enumerate(selections):
-            if answers is not None and answers[index].reason is not None:
-                continue
-            tx.emit(
-                LEGS_STREAM,
-                LegRelease(
-                    request=attempt_request,
-                    ticket_id=ticket.ticket_id,
-                    operator=ticket.operator,
-                    index=index,
-                    event_id=selection.event_id,
-                ),
-                key=selection.event_id,
-                causation_id=cause.id,
-                time=UNTIMED,
-            )
-
     def _liability_refusal(self, tx: Transaction, ticket: TicketRecord, added: int) -> str | None:
         current = customer_liability(tx, ticket.operator, ticket.customer_id)
         breached = check_liability(self.config.limits, added_cents=added, customer_cents=current)
@@ -405,20 +357,44 @@ class Tickets:
             return None
         return f"customer liability would reach {current + added} cents"
 
+    def _verdict(
+        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt
+    ) -> tuple[ReasonCode | None, str, int | None, tuple[float, ...], int]:
+        """Why ``attempt`` is refused (reason, detail, leg), its odds and its liability.
+
+        In order: the first refused leg, the stake hold the ledger refused, the customer's
+        liability limit (counting the ticket's current liability as released, for a change).
+        """
+        refusal = self._refusal(attempt)
+        odds = tuple(attempt.answers[i].odds for i in range(len(attempt.selections)))
+        if refusal is not None:
+            index, answer = refusal
+            return answer.reason, answer.detail, index, odds, 0
+        if attempt.collected is False:
+            change = attempt.kind is AttemptKind.CHANGE
+            held = attempt.stake_cents - (ticket.stake_cents if change else 0)
+            detail = f"the wallet could not cover {held} cents ({attempt.funds})"
+            return ReasonCode.INSUFFICIENT_FUNDS, detail, None, odds, 0
+        liability = ticket_liability_cents(attempt.stake_cents, odds)
+        over = self._liability_refusal(tx, ticket, liability - ticket.liability_cents)
+        if over is not None:
+            return ReasonCode.LIABILITY_EXCEEDED, over, None, odds, 0
+        return None, "", None, odds, liability
+
+    def _refused(
+        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
+    ) -> None:
+        """Undo what a refused attempt holds: its accepted legs and its stake hold."""
+        release_legs(tx, ticket, attempt.request, attempt.selections, attempt.answers, cause)
+        if attempt.collected:
+            resolve_stake(tx, ticket, attempt.hold_id, post=False, cause=cause)
+
     def _decide_ticket(
         self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
     ) -> None:
-        refusal = self._refusal(attempt)
-        odds = tuple(attempt.answers[i].odds for i in range(len(attempt.selections)))
-        liability = ticket_liability_cents(attempt.stake_cents, odds) if refusal is None else 0
-        detail = "" if refusal is None else refusal[1].detail
-        reason: ReasonCode | None = None if refusal is None else refusal[1].reason
-        if refusal is None:
-            over = self._liability_refusal(tx, ticket, liability)
-            if over is not None:
-                reason, detail = ReasonCode.LIABILITY_EXCEEDED, over
+        reason, detail, selection, odds, liability = self._verdict(tx, ticket, attempt)
         if reason is not None:
-            self._release(tx, ticket, attempt.request, attempt.selections, attempt.answers, cause)
+            self._refused(tx, ticket, attempt, cause)
             save_ticket(
                 tx,
                 msgspec.structs.replace(
@@ -432,7 +408,7 @@ class Tickets:
                     operator=ticket.operator,
                     customer_id=ticket.customer_id,
                     reason=reason,
-                    selection=None if refusal is None else refusal[0],
+                    selection=selection,
                     detail=detail,
                 ),
                 ticket.ticket_id,
@@ -463,32 +439,15 @@ class Tickets:
             ticket.ticket_id,
             cause,
         )
-        self.payouts.pay(
-            tx,
-            ticket,
-            ("stake", ticket.request),
-            ticket.stake_cents,
-            TransferCode.bet_stake,
-            to_customer=False,
-            cause=cause,
-            open_accounts=True,
-        )
+        resolve_stake(tx, ticket, attempt.hold_id, post=True, cause=cause)
         self.payouts.maybe_settle(tx, ticket, cause)
 
     def _decide_change(
         self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
     ) -> None:
-        refusal = self._refusal(attempt)
-        odds = tuple(attempt.answers[i].odds for i in range(len(attempt.selections)))
-        liability = ticket_liability_cents(attempt.stake_cents, odds) if refusal is None else 0
-        reason = None if refusal is None else refusal[1].reason
-        detail = "" if refusal is None else refusal[1].detail
-        if refusal is None:
-            over = self._liability_refusal(tx, ticket, liability - ticket.liability_cents)
-            if over is not None:
-                reason, detail = ReasonCode.LIABILITY_EXCEEDED, over
+        reason, detail, _, odds, liability = self._verdict(tx, ticket, attempt)
         if reason is not None:
-            self._release(tx, ticket, attempt.request, attempt.selections, attempt.answers, cause)
+            self._refused(tx, ticket, attempt, cause)
             save_ticket(tx, ticket)
             emit_decision(
                 tx,
@@ -504,7 +463,7 @@ class Tickets:
                 cause,
             )
             return
-        self._release(tx, ticket, ticket.request, ticket.selections, None, cause)
+        release_legs(tx, ticket, ticket.request, ticket.selections, None, cause)
         difference = attempt.stake_cents - ticket.stake_cents
         add_liability(tx, ticket, liability - ticket.liability_cents)
         ticket = msgspec.structs.replace(
@@ -531,16 +490,8 @@ class Tickets:
             ticket.ticket_id,
             cause,
         )
-        if difference > 0:
-            self.payouts.pay(
-                tx,
-                ticket,
-                ("stake", attempt.request),
-                difference,
-                TransferCode.bet_stake,
-                to_customer=False,
-                cause=cause,
-            )
+        if attempt.hold_id:
+            resolve_stake(tx, ticket, attempt.hold_id, post=True, cause=cause)
         elif difference < 0:
             self.payouts.pay(
                 tx,
@@ -589,7 +540,7 @@ class Tickets:
             )
             return
         assert offer is not None
-        self._release(tx, ticket, ticket.request, ticket.selections, None, cause)
+        release_legs(tx, ticket, ticket.request, ticket.selections, None, cause)
         add_liability(tx, ticket, -ticket.liability_cents)
         ticket = msgspec.structs.replace(
             ticket,

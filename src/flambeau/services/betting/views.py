@@ -7,7 +7,8 @@ any gateway from the log:
   probabilities, as the feed last said (``bet_stop`` suspends, settlements settle);
 - :class:`TicketBook` folds ``betting.bets`` and ``betting.decisions``: each ticket as
   submitted (to tell a retry from a conflicting reuse of its id) and as decided since, per
-  operator, plus the outcome of each change and cash-out request.
+  operator, plus the outcome of each change and cash-out request, and each deposit as
+  submitted (to tell a retry from a conflicting reuse of its id).
 
 The ticket book is bounded: it keeps the last :data:`TICKETS_KEPT` tickets and the last
 :data:`REQUESTS_KEPT` change and cash-out requests (the oldest are forgotten first; the
@@ -37,6 +38,7 @@ from flambeau.services.betting.schemas import (
     CashOutRejected,
     CashOutRequest,
     ChangeRejected,
+    CustomerDeposit,
     EventStatus,
     FixtureChange,
     OddsChange,
@@ -249,7 +251,8 @@ class RequestOutcome(msgspec.Struct, frozen=True, kw_only=True):
 TICKETS_KEPT = 100_000
 """Tickets the book keeps (about 1 KB each), the oldest submitted forgotten first."""
 REQUESTS_KEPT = 100_000
-"""Change and cash-out requests the book keeps, the oldest forgotten first."""
+"""Change and cash-out requests (and, apart, deposits) the book keeps, the oldest forgotten
+first."""
 EARLY_KEPT = 10_000
 """Tickets with decisions folded before the ticket itself (the two streams are followed apart)."""
 
@@ -270,6 +273,7 @@ class TicketBook:
         self.request_bodies: dict[tuple[str, str], TicketChange | CashOutRequest] = {}
         self.tickets: dict[tuple[str, str], TicketView] = {}
         self.requests: dict[tuple[str, str], RequestOutcome] = {}
+        self.deposits: dict[tuple[str, str, str], CustomerDeposit] = {}
         # Decisions folded before their ticket: the view follows each stream on its own task.
         self._early: dict[tuple[str, str], list[Record[Any]]] = {}
 
@@ -297,6 +301,9 @@ class TicketBook:
                 self._request(data.operator, data.change_id, data.ticket_id, data)
             case CashOutRequest():
                 self._request(data.operator, data.request_id, data.ticket_id, data)
+            case CustomerDeposit():
+                self.deposits.setdefault((data.operator, data.customer_id, data.deposit_id), data)
+                _forget_oldest(self.deposits, REQUESTS_KEPT)
             case _:
                 self._decision(record, data)
 

@@ -53,10 +53,28 @@ class Betting:
         await self.served.gateway.keys.revoke(record.key_id)
         return str(text)
 
-    async def operator(self, tenant: str = "op-1") -> dict[str, str]:
-        """Headers of an operator key: place bets, read decisions and odds."""
+    async def operator(self, tenant: str = "op-1", *, fund: str | None = "c-1") -> dict[str, str]:
+        """Headers of an operator key (place bets, read decisions and odds); its customer
+        ``fund`` gets a wallet holding 10,000.00 EUR first, unless ``fund`` is None."""
         key = await self.key("write:betting.bets", "read:betting.*", tenant=tenant)
-        return {"Authorization": f"Bearer {key}"}
+        headers = {"Authorization": f"Bearer {key}"}
+        if fund is not None:
+            await self.deposit(headers, fund, 1_000_000)
+        return headers
+
+    async def deposit(
+        self, headers: dict[str, str], customer: str, cents: int, deposit_id: str = "funds"
+    ) -> Any:
+        """Deposit ``cents`` into the customer's wallet and wait for the ledger's answer."""
+        reply = await self.client.post(
+            f"/v1/betting/customers/{customer}/deposits",
+            params={"wait": "true"},
+            json={"deposit_id": deposit_id, "amount_cents": cents},
+            headers=headers,
+        )
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["result"] == "ok", reply.text
+        return reply.json()
 
     async def unit(self, version: int, status: str, score: tuple[int, int] | None = None,
                    **fields: Any) -> None:  # fmt: skip

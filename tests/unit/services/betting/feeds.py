@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,12 +13,15 @@ from flambeau.services.betting.messages import customer_key
 from flambeau.services.betting.processors import betting_processors
 from flambeau.services.betting.schemas import (
     Channel,
+    CustomerDeposit,
     OddsChange,
     OddsPolicy,
     Selection,
     TicketSubmitted,
+    bets_event_id,
 )
 from flambeau.services.payments.processors import ledger
+from flambeau.services.payments.schemas import TransferCode, TransferFlags, TransfersDecided
 from flambeau.services.results.schemas import (
     Competitor,
     CompetitorResult,
@@ -183,6 +187,53 @@ def offered(
     raise AssertionError(f"no odds for {market_id} {specifiers} {outcome}")
 
 
+FUNDS = 10_000_000
+"""What :func:`bet` deposits in a customer's wallet before its first ticket, unless told."""
+
+
+def deposit(
+    desk: Desk,
+    cents: int,
+    *,
+    customer: str = "c-1",
+    operator: str = "op-1",
+    currency: str = "EUR",
+    deposit_id: str = "funds",
+    at: datetime = KICK_OFF,
+) -> None:
+    """Deposit ``cents`` in the customer's wallet (once per deposit id: the desk drops repeats)."""
+    event = CustomerDeposit(
+        deposit_id=deposit_id,
+        operator=operator,
+        customer_id=customer,
+        amount_cents=cents,
+        currency=currency,
+    )
+    desk.send(
+        "betting.bets",
+        event,
+        key=customer_key(operator, customer),
+        time=at,
+        event_id=bets_event_id("deposit", operator, f"{customer}\x1f{deposit_id}"),
+    )
+
+
+def net_balances(desk: Desk) -> dict[str, int]:
+    """Net balance (credits - debits) of every account from the ledger's own decisions, leaving
+    deposits out: what betting moved. Holds count once posted; every result must be ``ok``."""
+    skipped = int(TransferFlags.pending | TransferFlags.void_pending_transfer)
+    out: dict[str, int] = defaultdict(int)
+    for decided in desk.events("payments.transfers"):
+        if isinstance(decided, TransfersDecided):
+            assert set(decided.results) == {"ok"}, decided.results
+            for transfer in decided.transfers:
+                if transfer.flags & skipped or transfer.code == TransferCode.top_up:
+                    continue
+                out[transfer.credit_account_id] += transfer.amount
+                out[transfer.debit_account_id] -= transfer.amount
+    return dict(out)
+
+
 def bet(
     desk: Desk,
     ticket_id: str,
@@ -196,8 +247,14 @@ def bet(
     at: datetime,
     operator: str = "op-1",
     currency: str = "EUR",
+    funds: int | None = FUNDS,
 ) -> TicketSubmitted:
-    """Submit a ticket as the route would: keyed by operator and customer."""
+    """Submit a ticket as the route would: keyed by operator and customer.
+
+    The customer's wallet first gets ``funds`` (once per customer), unless ``funds`` is None.
+    """
+    if funds is not None:
+        deposit(desk, funds, customer=customer, operator=operator, currency=currency, at=at)
     ticket = TicketSubmitted(
         ticket_id=ticket_id,
         operator=operator,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flambeau.services.betting.money import account_id
-from flambeau.services.payments.schemas import TransfersDecided
 
-from .feeds import MATCH, Match, bet, minute, new_desk, offered
+from .feeds import MATCH, Match, bet, minute, net_balances, new_desk, offered
 from .harness import Desk
 
 EUR = 978
@@ -20,14 +18,7 @@ scores = st.tuples(st.integers(0, 3), st.integers(0, 3))
 
 
 def balances(desk: Desk) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for decided in desk.events("payments.transfers"):
-        if isinstance(decided, TransfersDecided):
-            assert set(decided.results) == {"ok"}
-            for transfer in decided.transfers:
-                out[transfer.credit_account_id] += transfer.amount
-                out[transfer.debit_account_id] -= transfer.amount
-    return out
+    return net_balances(desk)
 
 
 def winner(score: tuple[int, int]) -> str:

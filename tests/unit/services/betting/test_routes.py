@@ -111,7 +111,8 @@ async def test_a_producer_knows_the_bets_event_id_its_decision_names_as_cause(
     await betting.client.post(
         "/v1/betting/bets", params={"wait": "true"}, json=ticket(), headers=headers
     )
-    (placed,) = [r for p in range(8) for r in await betting.log.read("betting.bets", p, 0, 10)]
+    bets = [r for p in range(8) for r in await betting.log.read("betting.bets", p, 0, 10)]
+    (placed,) = [r for r in bets if r.id != bets_event_id("deposit", "op-1", "c-1\x1ffunds")]
     assert placed.id == bets_event_id("ticket", "op-1", "t-1")
     assert placed.key == customer_key("op-1", ticket()["customer_id"])
     by_id = {}
@@ -184,7 +185,7 @@ async def test_a_ticket_id_reused_with_other_content_is_a_409(betting: Betting) 
 async def test_bad_tickets_get_a_400_naming_the_field(
     betting: Betting, changes: dict[str, Any], field: str
 ) -> None:
-    headers = await betting.operator()
+    headers = await betting.operator(fund=None)
     await open_match(betting, headers)
     reply = await betting.client.post("/v1/betting/bets", json=ticket(**changes), headers=headers)
     assert reply.status_code == 400, reply.text
@@ -303,6 +304,116 @@ async def test_a_change_needs_something_to_change(betting: Betting) -> None:
     assert reply.json()["errors"][0]["field"] == "selections"
 
 
+async def test_offers_per_jurisdiction_and_channel(betting: Betting) -> None:
+    headers = await betting.operator(fund=None)
+    await open_match(betting, headers)
+    offers = {}
+    for code in ("FR", "GB"):
+        reply = await betting.client.get(
+            "/v1/betting/markets",
+            params={"jurisdiction": code, "channel": "online"},
+            headers=headers,
+        )
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        assert (body["jurisdiction"], body["channel"], body["cash_out_allowed"]) == (
+            code, "internet", True,
+        )  # fmt: skip
+        (event,) = body["events"]
+        offers[code] = {m["id"] for m in event["markets"]}
+    assert offers["GB"] - offers["FR"] == {16}  # France lists no two-way handicap
+    one = await betting.client.get(
+        "/v1/betting/markets", params={"event": MATCH, "jurisdiction": "FR"}, headers=headers
+    )
+    assert {m["id"] for m in one.json()["events"][0]["markets"]} == offers["FR"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "event"),
+        ({"jurisdiction": "XX"}, "jurisdiction"),
+        ({"jurisdiction": "FR", "channel": "pigeon"}, "channel"),
+    ],
+)
+async def test_bad_offer_queries_get_a_400_naming_the_field(
+    bare_routes: Routes, params: dict[str, str], field: str
+) -> None:
+    key = await bare_routes.key("read:betting.odds")
+    reply = await bare_routes.client.get(
+        "/v1/betting/markets", params=params, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["errors"][0]["field"] == field
+
+
+# ------------------------------------------------------------------------------ customers
+
+
+async def test_a_customer_shows_its_wallet_account_and_balance(betting: Betting) -> None:
+    headers = await betting.operator(fund=None)
+    deposited = await betting.deposit(headers, "c-9", 2500)
+    reply = await betting.client.get("/v1/betting/customers/c-9", headers=headers)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["account_id"] == deposited["account_id"]
+    assert (body["ledger"], body["currency"], body["operator"]) == (978, "EUR", "op-1")
+    assert (body["balance_cents"], body["held_cents"], body["available_cents"]) == (2500, 0, 2500)
+    await betting.deposit(headers, "c-9", 500, deposit_id="second")
+    again = await betting.client.get("/v1/betting/customers/c-9", headers=headers)
+    assert again.json()["balance_cents"] == 3000
+
+
+async def test_a_customer_without_a_wallet_is_a_404_problem(betting: Betting) -> None:
+    acme = await betting.operator()  # funds op-1's c-1
+    rival = await betting.operator("op-2", fund=None)
+    for path, headers in [
+        ("/v1/betting/customers/nobody", acme),
+        ("/v1/betting/customers/c-1", rival),  # another operator's customer
+        ("/v1/betting/customers/c-1?currency=GBP", acme),  # no wallet in that currency
+    ]:
+        reply = await betting.client.get(path, headers=headers)
+        assert reply.status_code == 404, path
+        assert reply.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_deposit_id_reused_for_another_amount_is_a_409(betting: Betting) -> None:
+    headers = await betting.operator()
+    same = await betting.deposit(headers, "c-1", 1_000_000)  # the same deposit again
+    assert same["result"] == "ok"
+    reply = await betting.client.post(
+        "/v1/betting/customers/c-1/deposits",
+        json={"deposit_id": "funds", "amount_cents": 5},
+        headers=headers,
+    )
+    assert reply.status_code == 409
+    assert reply.json()["errors"] == [
+        {"message": "already used for another request", "field": "deposit_id"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"deposit_id": "d", "amount_cents": 0}, "amount_cents"),
+        ({"deposit_id": "d", "amount_cents": 10**11 + 1}, "amount_cents"),
+        ({"deposit_id": "d", "amount_cents": 10.5}, "amount_cents"),
+        ({"deposit_id": "d", "amount_cents": 100, "currency": "XTS"}, "currency"),
+        ({"amount_cents": 100}, "deposit_id"),
+    ],
+)
+async def test_bad_deposits_get_a_400_naming_the_field(
+    betting: Betting, body: dict[str, Any], field: str
+) -> None:
+    headers = await betting.operator(fund=None)
+    reply = await betting.client.post(
+        "/v1/betting/customers/c-1/deposits", json=body, headers=headers
+    )
+    assert reply.status_code == 400, reply.text
+    assert field in [error["field"] for error in reply.json()["errors"]]
+    assert await betting.log.end_offsets("betting.bets") == dict.fromkeys(range(8), 0)
+
+
 # ------------------------------------------------------------------------------ auth
 
 ROUTES = [
@@ -311,6 +422,8 @@ ROUTES = [
     ("POST", "/v1/betting/tickets/t-1/changes", "write:betting.bets"),
     ("POST", "/v1/betting/tickets/t-1/cash-out", "write:betting.bets"),
     ("GET", "/v1/betting/markets?event=x", "read:betting.odds"),
+    ("GET", "/v1/betting/customers/c-1", "read:betting.decisions"),
+    ("POST", "/v1/betting/customers/c-1/deposits", "write:betting.bets"),
 ]
 OTHER_SCOPE = "read:results.units"
 

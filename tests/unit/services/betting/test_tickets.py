@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import replace
 from datetime import timedelta
 
@@ -33,7 +32,7 @@ from flambeau.services.betting.schemas import (
     TicketSettlementRolledBack,
     TicketSubmitted,
 )
-from flambeau.services.payments.schemas import CreateTransfers, TransfersDecided
+from flambeau.services.payments.schemas import CreateTransfers
 
 from .feeds import (
     FINAL_WHISTLE,
@@ -44,8 +43,10 @@ from .feeds import (
     Match,
     bet,
     decisions,
+    deposit,
     latest_odds,
     minute,
+    net_balances,
     new_desk,
     offered,
     source,
@@ -68,15 +69,7 @@ def home_win(desk: Desk, unit: str = MATCH) -> tuple[str, int, str, str, float]:
 
 
 def balances(desk: Desk) -> dict[str, int]:
-    """Net balance (credits - debits) of every account, from the ledger's own decisions."""
-    out: dict[str, int] = defaultdict(int)
-    for decided in desk.events("payments.transfers"):
-        if isinstance(decided, TransfersDecided):
-            assert set(decided.results) == {"ok"}, decided.results
-            for transfer in decided.transfers:
-                out[transfer.credit_account_id] += transfer.amount
-                out[transfer.debit_account_id] -= transfer.amount
-    return dict(out)
+    return net_balances(desk)
 
 
 def customer_balance(desk: Desk, customer: str = "c-1") -> int:
@@ -427,6 +420,7 @@ def test_a_ticket_keyed_by_its_id_through_generic_ingest_is_still_decided() -> N
         channel=Channel.INTERNET, stake_cents=700,
         selections=(Selection(event_id=leg[0], market_id=1, outcome_id="1", odds=leg[4]),),
     )  # fmt: skip
+    deposit(desk, 10_000)
     desk.send("betting.bets", ticket, key="t-raw", time=KICK_OFF)
     (accepted,) = decisions(desk, "t-raw")
     assert isinstance(accepted, TicketAccepted)

@@ -1,0 +1,228 @@
+"""HTTP routes of customers' wallets: where a customer's money is, and deposits into it.
+
+=====================================================  ===========================  ============
+route                                                  scope                        answers
+=====================================================  ===========================  ============
+``GET /v1/betting/customers/{id}[?currency=EUR]``      read ``betting.decisions``   the wallet
+``POST /v1/betting/customers/{id}/deposits[?wait=]``   write ``betting.bets``       the deposit
+=====================================================  ===========================  ============
+
+A customer's wallet is an account of the payments ledger of its currency, opened by the betting
+service before the customer's first deposit or ticket, with ``debits_must_not_exceed_credits``:
+a stake the wallet cannot cover is refused ``insufficient_funds``. The ``GET`` answers the
+wallet's ledger account id (for the payments routes) and its balance, from the payments
+ledger's own decisions (:mod:`.wallets`); a customer without a wallet in that currency is a 404.
+A deposit (money the operator received from the customer) goes through ``betting.bets``, so it
+reaches the ledger before any later ticket of the same customer.
+
+The operator is the API key's tenant (an admin key may name another in ``operator``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, QueryParameter
+
+from flambeau.events import NewEvent
+from flambeau.gateway.context import gateway_of
+from flambeau.gateway.problems import FieldError, ProblemError, ProblemKind
+from flambeau.services.betting.money import (
+    LEDGERS,
+    account_id,
+    ledger_of,
+    transfer_id,
+)
+from flambeau.services.betting.schemas import (
+    BETS_STREAM,
+    DECISIONS_STREAM,
+    Currency,
+    CustomerDeposit,
+    Id,
+    bets_event_id,
+    customer_key,
+)
+from flambeau.services.betting.views import ticket_book
+from flambeau.services.betting.wallets import wallet_book
+from flambeau.services.betting.web import (
+    AUTH_PROBLEMS,
+    MAX_BODY_BYTES,
+    SYNC_TIMEOUT_S,
+    WAIT_TIMEOUT_S,
+    WRITE_PROBLEMS,
+    conflict,
+    decode,
+    operation,
+    problems,
+    tenant,
+)
+
+__all__ = ["MAX_DEPOSIT_CENTS", "CustomerView", "DepositBody", "DepositView", "routes"]
+
+MAX_DEPOSIT_CENTS = 10**11
+"""The largest single deposit, in minor units (a billion units of the currency)."""
+
+
+class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
+    """A customer's wallet: its ledger account and what it holds, in minor units."""
+
+    customer_id: str
+    operator: str
+    currency: str
+    ledger: int
+    account_id: str
+    balance_cents: int
+    held_cents: int
+    available_cents: int
+
+
+class DepositBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A deposit: ``deposit_id`` is the operator's idempotency id (per customer)."""
+
+    deposit_id: Id
+    amount_cents: Annotated[int, msgspec.Meta(gt=0, le=MAX_DEPOSIT_CENTS)]
+    currency: Currency = "EUR"
+    operator: Id | None = None
+
+
+class DepositView(msgspec.Struct, frozen=True, kw_only=True):
+    """A deposit and the ledger's result (``pending`` until it has decided)."""
+
+    deposit_id: str
+    customer_id: str
+    operator: str
+    currency: str
+    amount_cents: int
+    account_id: str
+    transfer_id: str
+    result: str = "pending"
+
+
+def _ledger(currency: str) -> int:
+    ledger = ledger_of(currency)
+    if ledger is None:
+        raise ProblemError.of(
+            ProblemKind.BAD_REQUEST,
+            f"currency {currency} is not supported",
+            [FieldError(message=f"one of {sorted(LEDGERS)}", field="currency")],
+        )
+    return ledger
+
+
+@get(
+    "/v1/betting/customers/{customer_id:str}",
+    summary="A customer's wallet",
+    tags=["betting"],
+    responses=problems(
+        (400, "Unsupported currency"),
+        *AUTH_PROBLEMS,
+        (404, "No wallet for this customer in this currency"),
+        (429, "Rate limit"),
+    ),
+)
+async def read_customer(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    currency: Annotated[str, QueryParameter(description="ISO 4217 currency.")] = "EUR",
+    operator: Annotated[str | None, QueryParameter(description="Admin keys only.")] = None,
+) -> CustomerView:
+    """The customer's wallet account id in the payments ledger, and its balance."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "read", DECISIONS_STREAM)
+    owner = tenant(principal, operator)
+    ledger = _ledger(currency)
+    account = account_id(ledger, owner, customer_id)
+    view, book = wallet_book(gateway.log)
+    wallet = book.wallets.get(account)
+    if wallet is None:
+        await view.sync(SYNC_TIMEOUT_S)
+        wallet = book.wallets.get(account)
+    if wallet is None:
+        raise ProblemError.of(
+            ProblemKind.NOT_FOUND,
+            f"operator {owner!r} has no customer {customer_id!r} with a {currency} wallet: "
+            "a wallet opens with the customer's first deposit or ticket",
+        )
+    return CustomerView(
+        customer_id=customer_id,
+        operator=owner,
+        currency=currency,
+        ledger=ledger,
+        account_id=account,
+        balance_cents=wallet.balance,
+        held_cents=wallet.debits_pending,
+        available_cents=wallet.available,
+    )
+
+
+@post(
+    "/v1/betting/customers/{customer_id:str}/deposits",
+    status_code=200,
+    operation_class=operation(DepositBody),
+    request_max_body_size=MAX_BODY_BYTES,
+    summary="Deposit into a customer's wallet",
+    tags=["betting"],
+    responses={202: ResponseSpec(DepositView, description="Submitted, not decided yet")}
+    | WRITE_PROBLEMS,
+)
+async def deposit(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    wait: Annotated[bool, QueryParameter(description="Wait for the ledger.")] = False,
+) -> Response[DepositView]:
+    """Credit the customer's wallet (opening it first); 200 once the ledger decided it."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "write", BETS_STREAM)
+    body = await decode(request, DepositBody)
+    owner = tenant(principal, body.operator)
+    ledger = _ledger(body.currency)
+    if not 0 < len(customer_id) <= 128:
+        raise ProblemError.of(
+            ProblemKind.BAD_REQUEST,
+            f"customer id of {len(customer_id)} characters",
+            [FieldError(message="1 to 128 characters", field="customer_id")],
+        )
+    event = CustomerDeposit(
+        deposit_id=body.deposit_id,
+        operator=owner,
+        customer_id=customer_id,
+        amount_cents=body.amount_cents,
+        currency=body.currency,
+    )
+    tickets, book_of_bets = ticket_book(gateway.log)
+    known_key = (owner, customer_id, body.deposit_id)
+    if known_key not in book_of_bets.deposits:
+        await tickets.sync(SYNC_TIMEOUT_S)
+    known = book_of_bets.deposits.get(known_key)
+    if known is None:
+        appended = NewEvent(
+            event,
+            key=customer_key(owner, customer_id),
+            id=bets_event_id("deposit", owner, f"{customer_id}\x1f{body.deposit_id}"),
+        )
+        await gateway.log.append(BETS_STREAM, [appended])
+    elif known != event:
+        raise conflict("deposit", body.deposit_id, "deposit_id")
+    made = transfer_id(ledger, owner, "deposit", customer_id, body.deposit_id)
+    view, book = wallet_book(gateway.log)
+    key = f"betting:{made}"
+    await view.wait_until(lambda: key in book.outcomes, WAIT_TIMEOUT_S if wait else 0.0)
+    result = book.outcomes.get(key, "pending")
+    shown = DepositView(
+        deposit_id=body.deposit_id,
+        customer_id=customer_id,
+        operator=owner,
+        currency=body.currency,
+        amount_cents=body.amount_cents,
+        account_id=account_id(ledger, owner, customer_id),
+        transfer_id=made,
+        result=result,
+    )
+    return Response(shown, status_code=202 if result == "pending" else 200)
+
+
+routes = [read_customer, deposit]
+"""The customers' wallet routes, for the gateway."""
