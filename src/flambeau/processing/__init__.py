@@ -17,6 +17,7 @@ from flambeau.processing.processor import (
     TimerHandler,
     default_processors,
 )
+from flambeau.processing.relay import broadcast_keys, relay
 from flambeau.processing.runtime import Lag, Worker, processor_lag
 from flambeau.processing.sidestreams import DeadLetter, LateEvent
 from flambeau.processing.state import State
@@ -69,7 +70,9 @@ __all__ = [
     "WindowResult",
     "WindowSpec",
     "Worker",
+    "broadcast_keys",
     "default_processors",
     "output_id",
     "processor_lag",
+    "relay",
 ]

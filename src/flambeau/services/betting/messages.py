@@ -10,11 +10,11 @@ The service runs two co-partitioned halves (see ``processors``):
 A ticket may have legs on events that live in different partitions, so the ticket half asks each
 leg's event partition (``betting.legs``, keyed by event id) and collects the answers
 (``betting.replies``, keyed by the ticket's customer). ``ops.health`` has 4 partitions keyed by
-source, which cannot line up with 8 event partitions, so a small processor copies each source
-status change to every partition of ``betting.signals`` (:func:`broadcast_keys`). The payments
+source, which cannot line up with 8 event partitions, so a relay (:func:`flambeau.processing.relay`)
+copies each source status change to every partition of ``betting.signals``. The payments
 ledger's decisions on stake holds (``payments.transfers``, keyed by ledger) come back the same
 way: ``betting.stakes`` relays each to the ticket's partition of ``betting.replies``
-(:class:`StakeDecided`).
+(:class:`StakeDecided`), keyed by one of :func:`~flambeau.processing.broadcast_keys`.
 
 None of these streams is public; operators read ``betting.odds`` and ``betting.decisions``.
 """
@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TypeAlias
 
 from flambeau.events import Event, default_registry
-from flambeau.log import partition_for
+from flambeau.processing import broadcast_keys  # the core relay's keys, one per partition
 from flambeau.services.betting.schemas import (
     Channel,
     Id,
@@ -71,17 +71,6 @@ trading partition, an operator whose clock runs ahead would close every cut-off 
 PARTITIONS = 8
 """Every stream the trading and ticket halves read has this many partitions (as
 ``results.units`` and ``betting.bets``), so what must meet lands in the same partition."""
-
-
-def broadcast_keys(partitions: int = PARTITIONS) -> tuple[str, ...]:
-    """One key per partition, ``keys[p]`` hashing to partition ``p``: a copy per key reaches all."""
-    found: dict[int, str] = {}
-    number = 0
-    while len(found) < partitions:
-        key = f"all/{number}"
-        found.setdefault(partition_for(key, partitions), key)
-        number += 1
-    return tuple(found[p] for p in range(partitions))
 
 
 # --------------------------------------------------------------------------- betting.signals

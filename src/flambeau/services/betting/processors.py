@@ -18,9 +18,10 @@ processor              inputs (partitions, key)                    emits
 
 The event id of a market is its unit's RSC, so a unit's snapshots and the legs bet on it meet
 in one trading partition. ``ops.health`` (4 partitions, keyed by source) cannot line up with
-the 8 event partitions, and a source feeds events in every one of them, so ``betting.health``
-copies each up/down change, and each keep-alive (which moves the partitions' clock on while the
-feed is quiet), to every partition of ``betting.signals``. ``results.schedule``
+the 8 event partitions, and a source feeds events in every one of them, so the relay
+``betting.health`` (:func:`flambeau.processing.relay`) copies each up/down change of a results
+feed, and each of its keep-alives (which move the partitions' clock on while the feed is
+quiet), to every partition of ``betting.signals``. ``results.schedule``
 (4 partitions, keyed by day and venue) is not read: the same schedule facts arrive per unit
 as ``unit_schedule`` on ``results.units``, already keyed by unit. The ledger's decisions on
 ``payments.transfers`` are keyed by ledger, not by customer, so ``betting.stakes`` relays those
@@ -32,9 +33,11 @@ the internal streams.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from flambeau.processing import Batch, Processor, Transaction, default_processors
+from flambeau.events import Record
+from flambeau.processing import Processor, default_processors, relay
 from flambeau.services.betting.config import DEFAULT_CONFIG, BettingConfig
 from flambeau.services.betting.messages import (
     LEGS_STREAM,
@@ -44,11 +47,10 @@ from flambeau.services.betting.messages import (
     FeedTick,
     SignalMessage,
     SourceSignal,
-    broadcast_keys,
 )
 from flambeau.services.betting.money import PAYMENTS_STREAM
 from flambeau.services.betting.schemas import BETS_STREAM, DECISIONS_STREAM, ODDS_STREAM
-from flambeau.services.betting.stakes import relay
+from flambeau.services.betting.stakes import stake_decided, stake_key
 from flambeau.services.betting.ticket_records import TICKET_PREFIX
 from flambeau.services.betting.tickets import Tickets
 from flambeau.services.betting.trading import Trading
@@ -76,28 +78,23 @@ class BettingProcessors(NamedTuple):
     stakes: Processor
 
 
-def _fan_out(batch: Batch[Any], tx: Transaction) -> None:
-    keys = broadcast_keys(PARTITIONS)
-    for record in batch:
-        data = record.data
-        if data.feed is not Feed.PRODUCTION:
-            continue
-        signal: SignalMessage
-        match data:
-            case KeepAlive():
-                signal, at = FeedTick(source=data.source, at=data.seen_at), data.seen_at
-            case SourceUp():
-                signal, at = (
-                    SourceSignal(source=data.source, up=True, at=data.seen_at),
-                    data.seen_at,
-                )
-            case SourceDown():
-                at = data.detected_at
-                signal = SourceSignal(source=data.source, up=False, at=at)
-            case _:
-                continue
-        for key in keys:
-            tx.emit(SIGNALS_STREAM, signal, key=key, causation_id=record.id, time=at)
+def _signal(record: Record[Any]) -> SignalMessage | None:
+    """What the trading partitions hear of an ``ops.health`` event: results feeds only."""
+    data = record.data
+    if data.feed is not Feed.PRODUCTION:
+        return None
+    match data:
+        case KeepAlive():
+            return FeedTick(source=data.source, at=data.seen_at)
+        case SourceUp():
+            return SourceSignal(source=data.source, up=True, at=data.seen_at)
+        case SourceDown():
+            return SourceSignal(source=data.source, up=False, at=data.detected_at)
+    return None
+
+
+def _signal_time(signal: SignalMessage) -> datetime:
+    return signal.at
 
 
 def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcessors:
@@ -105,8 +102,15 @@ def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcess
 
     Tests and benchmarks build their own; the module registers one set with the defaults.
     """
-    health = Processor("betting.health", inputs=[HEALTH], outputs=[SIGNALS_STREAM])
-    health.on_batch(_fan_out)
+    health = relay(
+        "betting.health",
+        source=HEALTH,
+        target=SIGNALS_STREAM,
+        every_partition=True,
+        convert=_signal,
+        time=_signal_time,
+        processors=None,
+    )
     trading = Processor(
         "betting.trading",
         inputs=[UNITS, SIGNALS_STREAM, LEGS_STREAM],
@@ -124,8 +128,14 @@ def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcess
     )
     desk = Tickets(config)
     tickets.on_batch(desk.on_batch)
-    stakes = Processor("betting.stakes", inputs=[PAYMENT_DECISIONS], outputs=[REPLIES_STREAM])
-    stakes.on_batch(relay)
+    stakes = relay(
+        "betting.stakes",
+        source=PAYMENT_DECISIONS,
+        target=REPLIES_STREAM,
+        key=stake_key,
+        convert=stake_decided,
+        processors=None,
+    )
     return BettingProcessors(health, trading, tickets, stakes)
 
 

@@ -11,27 +11,25 @@ is decided once every leg has answered *and* the ledger has decided the hold:
   a void can resolve it, and the post cannot fail).
 
 The ledger decides on ``payments.transfers``, keyed by ledger, while tickets live in the
-partition of their customer. :func:`relay` (the ``betting.stakes`` processor) reads the
-ledger's decisions, keeps those on stake holds, whose idempotency key names the ticket
-partition (:func:`~.money.hold_route`), and sends each there on ``betting.replies`` as a
-:class:`~.messages.StakeDecided`, keyed by a key of that partition
-(:func:`~.messages.broadcast_keys`). The ticket partition finds the ticket from the hold id
-(state key ``s/<hold id>``, deleted once the hold is decided).
-
-This relay is a plain processor of the service; a core relay primitive can replace it without
-changing the messages.
+partition of their customer. The ``betting.stakes`` relay (:func:`flambeau.processing.relay`)
+reads the ledger's decisions, keeps those on stake holds, whose idempotency key names the
+ticket partition (:func:`~.money.hold_route`), and sends each there on ``betting.replies`` as
+a :class:`~.messages.StakeDecided` (:func:`stake_decided`), keyed by a key of that partition
+(:func:`stake_key`, one of :func:`~flambeau.processing.broadcast_keys`). The ticket partition
+finds the ticket from the hold id (state key ``s/<hold id>``, deleted once the hold is
+decided). Its event ids are those of the hand-written processor it replaced (same name, input
+and output index), so a replay over an older log is deduplicated.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flambeau.processing import Batch, Transaction
+from flambeau.events import Record
+from flambeau.processing import Transaction, broadcast_keys
 from flambeau.services.betting.messages import (
     PARTITIONS,
-    REPLIES_STREAM,
     StakeDecided,
-    broadcast_keys,
     customer_key,
 )
 from flambeau.services.betting.money import (
@@ -47,37 +45,50 @@ from flambeau.services.betting.schemas import CustomerDeposit
 from flambeau.services.betting.ticket_records import Attempt, Cause, TicketRecord
 from flambeau.services.payments.schemas import RequestRejected, TransferCode, TransfersDecided
 
-__all__ = ["COLLECTED", "deposit", "hold_stake", "relay", "resolve_stake", "stake_owner"]
+__all__ = [
+    "COLLECTED",
+    "deposit",
+    "hold_stake",
+    "resolve_stake",
+    "stake_decided",
+    "stake_key",
+    "stake_owner",
+]
 
 COLLECTED = frozenset({"ok", "exists"})
 """Results that mean the hold stands (``exists``: the same hold was made by an earlier try)."""
 _KEYS = broadcast_keys(PARTITIONS)
 
 
-def relay(batch: Batch[Any], tx: Transaction) -> None:
-    """Send the ledger's decisions on stake holds to the tickets' partitions."""
-    for record in batch:
-        data = record.data
-        if not isinstance(data, TransfersDecided | RequestRejected):
-            continue
-        route = hold_route(data.idempotency_key)
-        if route is None or not 0 <= route[0] < PARTITIONS:
-            continue
-        partition, hold_id = route
-        if isinstance(data, RequestRejected):
-            result, collected = data.reason, False
-        elif len(data.results) != 1:
-            continue  # a hold request carries exactly one transfer
-        else:
-            result = str(data.results[0])
-            collected = result in COLLECTED
-        tx.emit(
-            REPLIES_STREAM,
-            StakeDecided(hold_id=hold_id, collected=collected, result=result),
-            key=_KEYS[partition],
-            causation_id=record.id,
-            time=record.time,
-        )
+def _decided(record: Record[Any]) -> tuple[int, StakeDecided] | None:
+    """The ticket partition and the decision of a ledger record on a stake hold, if it is one."""
+    data = record.data
+    if not isinstance(data, TransfersDecided | RequestRejected):
+        return None
+    route = hold_route(data.idempotency_key)
+    if route is None or not 0 <= route[0] < PARTITIONS:
+        return None
+    partition, hold_id = route
+    if isinstance(data, RequestRejected):
+        result, collected = data.reason, False
+    elif len(data.results) != 1:
+        return None  # a hold request carries exactly one transfer
+    else:
+        result = str(data.results[0])
+        collected = result in COLLECTED
+    return partition, StakeDecided(hold_id=hold_id, collected=collected, result=result)
+
+
+def stake_key(record: Record[Any]) -> str | None:
+    """Where a ledger record on a stake hold goes: a key of its ticket's partition."""
+    decided = _decided(record)
+    return None if decided is None else _KEYS[decided[0]]
+
+
+def stake_decided(record: Record[Any]) -> StakeDecided | None:
+    """What the ticket partition hears of a ledger record on a stake hold."""
+    decided = _decided(record)
+    return None if decided is None else decided[1]
 
 
 def _ledger(currency: str) -> int:

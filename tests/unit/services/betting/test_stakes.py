@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flambeau.events import Record
+from flambeau.processing import output_id
 from flambeau.services.betting.messages import StakeDecided
 from flambeau.services.betting.money import account_id, hold_request
 from flambeau.services.betting.schemas import (
@@ -179,6 +180,9 @@ def test_the_relay_forwards_only_decisions_on_holds_to_the_tickets_partition() -
     ticket_partition = [r for r in desk.records("betting.bets")][-1].partition
     assert stake.partition == ticket_partition
     assert stake.data.collected
+    # the ids of the hand-written relay it replaced: a replay over an older log dedupes
+    assert stake.causation_id is not None
+    assert stake.id == output_id("betting.stakes", "payments.transfers", stake.causation_id, 0)
     # A hold request refused whole (its key reused for other content) is a refused stake.
     held = hold_request(EUR, purpose=("x",), operator="op-1", customer_id="c-1",
                         amount_cents=1, partition=ticket_partition)  # fmt: skip
