@@ -24,6 +24,7 @@ SERVICES: tuple[str, ...] = (
     "flambeau.services.payments",
     "flambeau.services.betting",
     "flambeau.services.crowds",
+    "flambeau.services.ops",
 )
 """The service packages. Each has ``schemas`` (its streams) and may have ``processors``
 (registering its processors) and ``routes`` (a module whose ``routes`` lists its handlers)."""

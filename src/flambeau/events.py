@@ -142,6 +142,8 @@ class Writer(msgspec.Struct, frozen=True):
             a service's request stream that another service's processor submits to.
         inputs: The streams those processors read, so a refusal can point a producer at them.
         takes_processors: A route-written stream that processors may declare as an output too.
+        shared: The processors, of any services, the stream's owner lets write it (a contract
+            several services publish on, such as ``ops.health``); empty: one service's only.
     """
 
     kind: Literal["processor", "route", "gateway"]
@@ -149,6 +151,7 @@ class Writer(msgspec.Struct, frozen=True):
     processors: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
     takes_processors: bool = False
+    shared: tuple[str, ...] = ()
 
     @classmethod
     def route(cls, *routes: str, takes_processors: bool = False) -> Writer:
@@ -169,6 +172,15 @@ class Writer(msgspec.Struct, frozen=True):
         """A stream processor ``name`` emits to, computed from ``inputs``."""
         return cls("processor", processors=(name,), inputs=inputs)
 
+    @classmethod
+    def shared_by(cls, *processors: str) -> Writer:
+        """A stream that exactly these ``processors`` may write, whatever their services.
+
+        The stream's owner declares it when registering a contract several services publish on
+        (``ops.health``: each service's liveness processor); any other processor is refused.
+        """
+        return cls("processor", shared=processors)
+
     def describe(self) -> str:
         """Who writes, in words: ``"processor results.medal-table"``, ``"the gateway"``..."""
         if self.kind == "gateway":
@@ -176,15 +188,18 @@ class Writer(msgspec.Struct, frozen=True):
         if self.kind == "route":
             also = f" (and processor {', '.join(self.processors)})" if self.processors else ""
             return "route " + " and ".join(self.routes) + also
-        plural = "processors " if len(self.processors) > 1 else "processor "
-        return plural + ", ".join(self.processors)
+        names = self.processors or self.shared
+        plural = "processors " if len(names) > 1 else "processor "
+        return plural + ", ".join(names)
 
     def merged(self, other: Writer, stream: str) -> Writer:
         """This writer and ``other`` as one, for ``stream``.
 
-        Several processors of one service may write a stream (each emits its own facts), and
-        processors may join a route-written stream declared ``takes_processors``. Anything
-        else is a conflict: a second service, a second set of routes, or the gateway's stream.
+        Several processors of one service may write a stream (each emits its own facts), the
+        processors its owner named (:meth:`shared_by`) may write it whatever their services,
+        and processors may join a route-written stream declared ``takes_processors``. Anything
+        else is a conflict: a second service, a processor the owner did not name, a second set
+        of routes, or the gateway's stream.
 
         Raises:
             StreamWriterConflictError: the writers cannot share ``stream``.
@@ -193,8 +208,12 @@ class Writer(msgspec.Struct, frozen=True):
             return self
         kinds = {self.kind, other.kind}
         if kinds == {"processor"}:
-            services = {_service(n) for n in (*self.processors, *other.processors)}
-            allowed = len(services) == 1
+            names = (*self.processors, *other.processors)
+            shared = {*self.shared, *other.shared}
+            if shared:
+                allowed = all(name in shared for name in names)
+            else:
+                allowed = len({_service(name) for name in names}) == 1
         else:
             routed = self if self.kind == "route" else other
             allowed = kinds == {"route", "processor"} and routed.takes_processors
@@ -209,6 +228,7 @@ class Writer(msgspec.Struct, frozen=True):
             processors=_union(self.processors, other.processors),
             inputs=_union(self.inputs, other.inputs),
             takes_processors=self.takes_processors or other.takes_processors,
+            shared=_union(self.shared, other.shared),
         )
 
 

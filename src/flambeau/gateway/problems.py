@@ -18,13 +18,16 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
 from flambeau import errors
 from flambeau.gateway.keys import InvalidScopeError, LastAdminKeyError, UnknownKeyError
 
 __all__ = [
+    "AUTH_PROBLEMS",
     "ERROR_KINDS",
     "PROBLEM_JSON",
+    "RATE_PROBLEM",
     "FieldError",
     "Problem",
     "ProblemError",
@@ -33,6 +36,7 @@ __all__ = [
     "exception_handlers",
     "problem_for_exception",
     "problem_response",
+    "problem_specs",
     "status_for_exception",
 ]
 
@@ -283,3 +287,16 @@ def _handle(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
 def exception_handlers() -> dict[type[Exception] | int, Any]:
     """The exception handlers to install on the app: every error becomes problem+json."""
     return {Exception: _handle, HTTPException: _handle, ProblemError: _handle}
+
+
+AUTH_PROBLEMS = ((401, "Missing or invalid API key"), (403, "Not allowed for this key"))
+"""The (status, description) of a route's authentication problems, for :func:`problem_specs`."""
+RATE_PROBLEM = (429, "Rate limit reached; see Retry-After")
+
+
+def problem_specs(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
+    """OpenAPI ``responses`` for a route: a problem+json reply per (status, description)."""
+    return {
+        status: ResponseSpec(Problem, description=text, media_type=PROBLEM_JSON)
+        for status, text in pairs
+    }

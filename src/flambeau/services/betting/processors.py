@@ -54,14 +54,15 @@ from flambeau.services.betting.stakes import stake_decided, stake_key
 from flambeau.services.betting.ticket_records import TICKET_PREFIX
 from flambeau.services.betting.tickets import Tickets
 from flambeau.services.betting.trading import Trading
-from flambeau.services.results.schemas import (
+from flambeau.services.ops.schemas import (
     HEALTH,
-    UNITS,
     Feed,
     KeepAlive,
     SourceDown,
+    SourceKind,
     SourceUp,
 )
+from flambeau.services.results.schemas import UNITS
 
 __all__ = ["PROCESSORS", "BettingProcessors", "betting_processors"]
 
@@ -81,7 +82,7 @@ class BettingProcessors(NamedTuple):
 def _signal(record: Record[Any]) -> SignalMessage | None:
     """What the trading partitions hear of an ``ops.health`` event: results feeds only."""
     data = record.data
-    if data.feed is not Feed.PRODUCTION:
+    if data.feed is not Feed.PRODUCTION or data.kind is not SourceKind.RESULTS_FEED:
         return None
     match data:
         case KeepAlive():

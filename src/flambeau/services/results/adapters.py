@@ -23,7 +23,6 @@ from typing import Any
 
 import msgspec
 from litestar import Request, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIType,
@@ -37,11 +36,14 @@ from flambeau.gateway.auth import Principal
 from flambeau.gateway.context import Gateway, gateway_of
 from flambeau.gateway.ingest import IngestReply, Placement, split_body
 from flambeau.gateway.problems import (
+    AUTH_PROBLEMS,
+    RATE_PROBLEM,
     FieldError,
     Problem,
     ProblemError,
     ProblemKind,
     describe_validation_error,
+    problem_specs,
 )
 from flambeau.services.results.documents import NativeBody, native_event, odf_event
 from flambeau.services.results.errors import (
@@ -141,17 +143,6 @@ class _NativeOperation(Operation):
             content={"application/json": OpenAPIMediaType(schema=schema)},  # type: ignore[arg-type]
             required=True,
         )
-
-
-def problem_specs(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(Problem, description=text, media_type="application/problem+json")
-        for status, text in pairs
-    }
-
-
-AUTH_PROBLEMS = ((401, "Missing or invalid API key"), (403, "Not allowed for this key"))
-RATE_PROBLEM = (429, "Rate limit reached; see Retry-After")
 
 
 def _media_type(request: Request[Any, Any, Any]) -> str:

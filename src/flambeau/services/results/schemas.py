@@ -27,7 +27,8 @@ Streams:
 - ``results.records`` (public, 2): :class:`RecordFlagged` and :class:`RecordWithdrawn`, keyed
   by unit RSC.
 - ``ops.health`` (private, 4): :class:`KeepAlive`, :class:`SourceDown`, :class:`SourceUp`,
-  keyed by source.
+  keyed by source. The ops service's contract (:mod:`flambeau.services.ops.schemas`) defines
+  these events and the stream, shared by every kind of source; they are re-exported here.
 - ``results.test`` (private, 4): everything the above would carry, for test feeds
   (``FeedFlag="T"``), which never reach a public stream.
 - ``results.native`` (private, 8): native documents, keyed as ``results.odf`` keys the same
@@ -53,6 +54,7 @@ from typing import Annotated
 import msgspec
 
 from flambeau.events import Event, Writer, default_registry
+from flambeau.services.ops.schemas import HEALTH, Feed, KeepAlive, SourceDown, SourceUp
 from flambeau.services.results.codes import (
     COMPETITION_CODE,
     ORGANISATION_CODE,
@@ -125,7 +127,6 @@ UNITS = "results.units"
 SCHEDULE = "results.schedule"
 MEDALS = "results.medals"
 RECORDS = "results.records"
-HEALTH = "ops.health"
 TEST = "results.test"
 NATIVE = "results.native"
 HEARD = "results.heard"
@@ -163,13 +164,6 @@ Position = Annotated[int, msgspec.Meta(ge=1)]
 Moment = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 with a zone")]
 Text = Annotated[str, msgspec.Meta(max_length=256)]
 LongText = Annotated[str, msgspec.Meta(max_length=4096)]
-
-
-class Feed(StrEnum):
-    """ODF ``FeedFlag``: production data, or a test feed that never reaches public streams."""
-
-    PRODUCTION = "production"
-    TEST = "test"
 
 
 class DocumentType(StrEnum):
@@ -544,37 +538,6 @@ class RecordWithdrawn(Event, frozen=True, kw_only=True, tag="record_withdrawn"):
     feed: Feed = Feed.PRODUCTION
 
 
-class KeepAlive(Event, frozen=True, kw_only=True, tag="keep_alive"):
-    """A source was heard from at ``seen_at``.
-
-    Parsed from an ODF ``DT_KA``; on ``results.heard`` and ``ops.health`` any document the
-    source sent counts, and ``seen_at`` is when Flambeau received it.
-    """
-
-    source: Text
-    seen_at: Moment
-    feed: Feed = Feed.PRODUCTION
-
-
-class SourceDown(Event, frozen=True, kw_only=True, tag="source_down"):
-    """A source has been silent longer than the configured threshold."""
-
-    source: Text
-    last_seen: Moment
-    detected_at: Moment
-    silence_ms: Count
-    feed: Feed = Feed.PRODUCTION
-
-
-class SourceUp(Event, frozen=True, kw_only=True, tag="source_up"):
-    """A source is heard from: for the first time, or again after being down."""
-
-    source: Text
-    seen_at: Moment
-    down_since: Moment | None = None
-    feed: Feed = Feed.PRODUCTION
-
-
 class OdfHeader(_Part, frozen=True, kw_only=True):
     """The ``<OdfBody>`` attributes of a document, parsed."""
 
@@ -711,9 +674,6 @@ default_registry.register(
 )
 default_registry.register(
     RECORDS, _RECORDS, partitions=2, public=True, description="records flagged by results"
-)
-default_registry.register(
-    HEALTH, _HEALTH, partitions=4, description="source liveness: keep-alives, down, up"
 )
 default_registry.register(
     TEST,

@@ -25,6 +25,7 @@ from flambeau.events import Record
 from flambeau.gateway.metrics import gauge_lines
 from flambeau.log import Log
 from flambeau.processing.view import View, view_of
+from flambeau.services.ops.schemas import SourceKind
 from flambeau.services.results.medals import Tally, standings
 from flambeau.services.results.schemas import (
     AUDIT,
@@ -161,6 +162,10 @@ class OperationsFold:
 
     def __call__(self, record: Record[Any]) -> None:
         match record.data:
+            case KeepAlive() | SourceUp() | SourceDown() as health if (
+                health.kind is not SourceKind.RESULTS_FEED
+            ):
+                pass  # another kind of source (see GET /v1/ops/sources)
             case KeepAlive(source=source, seen_at=seen_at):
                 known = self.sources.get(source)
                 if known is not None and seen_at > known.last_seen:
