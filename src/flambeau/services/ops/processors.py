@@ -12,7 +12,8 @@ A source's signs come from streams keyed by something else (gate counts by venue
 whatever key the producer chose, so relays (:func:`flambeau.processing.relay`) re-key each one
 by source onto ``ops.signs``, keeping the time Flambeau received it (``seen_at``), so a
 source's clock skew never makes it look down. An implicit sign is relayed at most once per
-source, input partition and :data:`SIGN_INTERVAL`; heartbeats are all relayed (a failure
+source, input partition and :data:`SIGN_INTERVAL` (or the watch's interval, when shorter);
+heartbeats are all relayed (a failure
 report must not wait). ``ops.liveness`` folds the signs with :func:`~.liveness.observe` and
 arms a processing-time timer per source at the end of its allowed silence; when it fires,
 :func:`~.liveness.check` emits ``source_down``.
@@ -130,7 +131,8 @@ def watch_relay(watch: Watch, *, register: bool = True) -> Processor:
         target=SIGNS,
         key=key,
         convert=sign,
-        throttle=SIGN_INTERVAL,
+        # never longer than the silence allowed: the first sign after a down is always relayed
+        throttle=min(SIGN_INTERVAL, watch.interval),
         processors=default_processors if register else None,
     )
 

@@ -19,6 +19,7 @@ from flambeau.services.betting.schemas import (
     OddsChange,
     StopReason,
 )
+from flambeau.services.ops.schemas import Feed, KeepAlive, SourceDown, SourceKind
 from flambeau.services.results.schemas import (
     Competitor,
     CompetitorResult,
@@ -132,6 +133,23 @@ def test_a_source_down_stops_its_events_until_it_comes_back() -> None:
     source(desk, True, minute(12))
     back = latest_odds(desk)
     assert MarketStatus.ACTIVE in statuses(back)
+
+
+def test_only_results_feeds_reach_the_trading_partitions() -> None:
+    """Another kind of source on ops.health (a gate counter) neither stops nor clocks markets."""
+    at = KICK_OFF + timedelta(minutes=10)
+    gate = {"kind": SourceKind.GATE_COUNTER, "venue": "STA"}
+    health = [
+        SourceDown(source="STA/G1", last_seen=at, detected_at=at, silence_ms=1, **gate),
+        KeepAlive(source="STA/G2", seen_at=at, **gate),
+        SourceDown(source="TIMING", last_seen=at, detected_at=at, silence_ms=1),
+        KeepAlive(source="TIMING", seen_at=at, feed=Feed.TEST),
+    ]
+    out = run(betting_processors().health, [NewEvent(e, key=e.source) for e in health])
+
+    signals = out.records("betting.signals")
+    assert {(r.data.source, r.data.up, r.time) for r in signals} == {("TIMING", False, at)}
+    assert sorted(r.partition for r in signals) == list(range(8))  # one copy per partition
 
 
 def test_alive_goes_out_every_ten_seconds_of_processing_time() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from flambeau.events import Event, NewEvent
+from flambeau.services.ops.schemas import SourceKind
 from flambeau.services.results.codes import Shape
 from flambeau.services.results.schemas import (
     AUDIT,
@@ -181,6 +182,9 @@ async def test_sources_and_ignored_documents_are_shown_and_published_as_metrics(
     )
     await append(gateway, HEALTH, SourceUp(source="SWMXSWIMOG2024", seen_at=T0))
     await append(gateway, HEALTH, SourceUp(source="FBLXPARCOG2024", seen_at=T0), down)
+    # another kind of source on ops.health is for GET /v1/ops/sources, not the results one
+    gate = SourceUp(source="STA/STA-G01", seen_at=T0, kind=SourceKind.GATE_COUNTER)
+    await append(gateway, HEALTH, gate)
     stale = DocumentIgnored(
         processor="results.unit-state",
         reason=IgnoredReason.STALE,
