@@ -4,7 +4,8 @@ Importing it registers every service's streams (in :data:`flambeau.events.defaul
 and processors (in :data:`flambeau.processing.default_processors`). The gateway and the worker
 take what they need from here: ``gateway_routes`` for the HTTP routes of the services and
 ``gateway_metrics(log)`` for the lag rows on ``/metrics``. Nothing below this module imports a
-service; services never import each other.
+service. A service imports nothing of another but its published contract (its ``schemas``, and
+the modules its package names in ``PUBLIC``): see CONTRIBUTING.md, "Service boundaries".
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ SERVICES: tuple[str, ...] = (
     "flambeau.services.crowds",
     "flambeau.services.ops",
 )
-"""The service packages. Each has ``schemas`` (its streams) and may have ``processors``
-(registering its processors) and ``routes`` (a module whose ``routes`` lists its handlers)."""
+"""The service packages. Each has ``schemas`` (its streams), names its published modules in
+``PUBLIC``, and may have ``processors`` (registering its processors) and ``routes`` (a module
+whose ``routes`` lists its handlers)."""
 
 PARTS = ("schemas", "processors", "routes")
 

@@ -8,3 +8,7 @@ Pure parts: ``sports`` and ``fixtures`` (inputs), ``markets`` (catalogue and sta
 ``book`` and ``legs`` (per event), ``tickets`` with ``ticket_records`` and ``payouts`` (per
 customer). Queries: ``views`` and ``routes``. Settings: ``config``.
 """
+
+PUBLIC = ("schemas",)
+"""The published contract (see CONTRIBUTING.md): the public ``betting.*`` payloads only;
+``messages`` is the service's own."""

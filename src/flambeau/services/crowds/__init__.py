@@ -4,3 +4,6 @@ Modules: :mod:`.schemas` (stream payloads), :mod:`.levels` (Fruin levels and the
 state machine), :mod:`.processors` (the occupancy processor), :mod:`.views` and
 :mod:`.routes` (``GET /v1/crowds/venues``).
 """
+
+PUBLIC = ("schemas",)
+"""The published contract (see CONTRIBUTING.md): only the stream payloads."""

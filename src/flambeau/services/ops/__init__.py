@@ -7,4 +7,4 @@ The other modules are the service's own: :mod:`.liveness` (the pure reducer), :m
 """
 
 PUBLIC = ("schemas",)
-"""The modules other services and the rehearsal may import (see CONTRIBUTING.md)."""
+"""The published contract (see CONTRIBUTING.md): only the stream payloads."""

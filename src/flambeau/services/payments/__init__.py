@@ -11,3 +11,6 @@ partition's decoded state, kept between batches), :mod:`.monitor` (invariant che
 batch), :mod:`.views` (read models), :mod:`.api` and :mod:`.routes` (the HTTP API),
 :mod:`.metrics` (the invariants as gauges). See ``docs/payments.md``.
 """
+
+PUBLIC = ("schemas",)
+"""The published contract (see CONTRIBUTING.md): only the stream payloads."""

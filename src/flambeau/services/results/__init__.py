@@ -1,8 +1,9 @@
 """Results: Olympic Data Feed (ODF) parsing, normalized results events and pure reducers.
 
 Importing the package registers its streams (``results.odf``, ``results.units``,
-``results.schedule``, ``results.medals``, ``results.records``, ``ops.health``,
-``results.test``) in :data:`flambeau.events.default_registry`.
+``results.schedule``, ``results.medals``, ``results.records``, ``results.test``, ...) in
+:data:`flambeau.events.default_registry`; its sources' liveness goes to ``ops.health``, the
+ops service's stream (:mod:`flambeau.services.ops.schemas`).
 
 - :mod:`.odf` parses ODF XML safely; :mod:`.odf_builder` writes it.
 - :mod:`.schemas` holds the normalized events (the native JSON form).
@@ -21,6 +22,11 @@ from flambeau.services.results.odf import ParsedOdf, parse, stream_key
 from flambeau.services.results.outcomes import Emit, Step, Verdict
 from flambeau.services.results.schedule import ScheduleState, apply_schedule
 from flambeau.services.results.units import UnitDocState, apply_result, fold_unit
+
+PUBLIC = ("schemas", "odf_builder")
+"""The published contract: the stream payloads, and the ODF writer producers (the rehearsal)
+use to speak the feed the adapters read. Nothing else here may be imported by another
+service or the rehearsal (see CONTRIBUTING.md)."""
 
 __all__ = [
     "Emit",
