@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import flambeau.app as app
 from flambeau.events import NewEvent, Record
 from flambeau.log import partition_for
-from flambeau.processing import ManualClock
+from flambeau.processing import ManualClock, default_processors
 from flambeau.services.crowds.schemas import SENSORS, AreaDensity, GateCount, VenueConfigured
 from flambeau.services.ops.processors import (
     POLICY,
@@ -183,3 +184,11 @@ def test_a_failure_report_is_down_at_once_and_an_ok_heartbeat_is_up_again() -> N
 def test_the_watches_read_registered_streams() -> None:
     assert [w.stream for w in WATCHES] == [SENSORS]
     assert HEARTBEATS in heartbeat_signs.inputs
+
+
+def test_the_assembly_runs_the_ops_processors_and_serves_the_route() -> None:
+    assert "flambeau.services.ops" in app.SERVICES
+    for name in ("ops.heartbeat-signs", "ops.gate-signs", "ops.liveness", "betting.health"):
+        assert name in default_processors
+    paths = {path for route in app.gateway_routes for path in route.paths}
+    assert "/v1/ops/sources" in paths
