@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import TypeAlias
 
 from flambeau.events import Event, default_registry
-from flambeau.processing import broadcast_keys  # the core relay's keys, one per partition
 from flambeau.services.betting.schemas import (
     Channel,
     Id,
@@ -55,7 +54,6 @@ __all__ = [
     "SignalMessage",
     "SourceSignal",
     "StakeDecided",
-    "broadcast_keys",
     "customer_key",
 ]
 
