@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 import flambeau.app as app
-from flambeau.events import NewEvent, Record
+from flambeau.events import NewEvent, Record, default_registry
 from flambeau.log import partition_for
-from flambeau.processing import ManualClock, default_processors
+from flambeau.processing import ManualClock, Processor, ProcessorConfigError, default_processors
 from flambeau.services.crowds.schemas import SENSORS, AreaDensity, GateCount, VenueConfigured
 from flambeau.services.ops.processors import (
     POLICY,
@@ -192,3 +194,12 @@ def test_the_assembly_runs_the_ops_processors_and_serves_the_route() -> None:
         assert name in default_processors
     paths = {path for route in app.gateway_routes for path in route.paths}
     assert "/v1/ops/sources" in paths
+
+
+def test_ops_health_is_written_by_the_liveness_processors_only() -> None:
+    writer = default_registry.spec(HEALTH).writer
+    assert writer is not None
+    assert set(writer.processors) == {"ops.liveness", "results.liveness"}
+    assert default_registry.spec(HEARTBEATS).writer is None  # producers post heartbeats
+    with pytest.raises(ProcessorConfigError, match=r"crowds\.forger cannot write it too"):
+        Processor("crowds.forger", inputs=[SENSORS], outputs=[HEALTH])

@@ -141,3 +141,20 @@ async def test_a_bad_heartbeat_is_refused_naming_the_field(running: Running) -> 
     assert reply.status_code == 422
     assert reply.headers["content-type"].startswith("application/problem+json")
     assert "data.kind" in reply.text
+
+
+async def test_producers_cannot_forge_health_or_signs_but_may_post_heartbeats(
+    running: Running,
+) -> None:
+    forger = await running.served.key("write:*", "read:*")
+    down = {"type": "source_down", "source": "STA-ENC-1", "last_seen": "2024-08-04T17:00:00Z",
+            "detected_at": "2024-08-04T17:00:10Z", "silence_ms": 10_000}  # fmt: skip
+    async with running.served.client(forger) as client:
+        for stream in ("ops.health", "ops.signs"):
+            reply = await client.post(f"/v1/streams/{stream}/events", json=[{"data": down}])
+            assert reply.status_code == 403, stream
+            assert reply.json()["type"].endswith("derived-stream")
+            assert stream in reply.json()["detail"]
+    beat = {"type": "heartbeat", "source": "STA-ENC-1", "kind": "broadcast_encoder",
+            "interval_ms": 5000}  # fmt: skip
+    await running.post(HEARTBEATS, {"data": beat})
