@@ -30,8 +30,9 @@ import numpy.typing as npt
 
 from flambeau.events import Event, NewEvent, Record, Registry
 from flambeau.log import StateChange
-from flambeau.processing._time import NO_TIME, from_us, to_us
-from flambeau.processing._windowing import Pending, Rows, WindowState
+from flambeau.processing._sessions import SessionWindows, SlidingWindows
+from flambeau.processing._time import NO_TIME, from_us, span_us, to_us
+from flambeau.processing._windowing import FixedWindows, Pending, Rows, WindowState
 from flambeau.processing.batch import Batch, BulkDecoder
 from flambeau.processing.clock import Clock
 from flambeau.processing.errors import UndeclaredOutputError
@@ -40,7 +41,7 @@ from flambeau.processing.sidestreams import DeadLetter, LateEvent
 from flambeau.processing.state import State, StateStore
 from flambeau.processing.timers import TimeDomain, Timer, TimerTable
 from flambeau.processing.transaction import TIMER_SCOPE, Transaction, derived_id, id_prefix
-from flambeau.processing.windows import Emit, Window, WindowResult
+from flambeau.processing.windows import Emit, Hopping, Sliding, Tumbling, Window, WindowResult
 
 __all__ = ["PartitionEngine", "Step"]
 
@@ -66,6 +67,24 @@ class Step:
 def _earliest_event_timer(tx: Transaction) -> int | None:
     """The earliest due time of the event-time timers ``tx`` set (even if moved since)."""
     return tx.timers.earliest_event
+
+
+def open_window_state(window: Window, store: StateStore) -> WindowState:
+    """The per-partition state of ``window``, loaded from ``store``.
+
+    A :class:`Window` is only a definition; its state belongs to the partition's engine.
+    """
+    grace = span_us(window.grace)
+    spec = window.spec
+    if isinstance(spec, Tumbling):
+        size = span_us(spec.size)
+        return FixedWindows(window, size, size, to_us(spec.align), grace, store)
+    if isinstance(spec, Hopping):
+        size, hop = span_us(spec.size), span_us(spec.hop)
+        return FixedWindows(window, size, hop, to_us(spec.align), grace, store)
+    if isinstance(spec, Sliding):
+        return SlidingWindows(window, span_us(spec.size), grace, store)
+    return SessionWindows(window, span_us(spec.gap), grace, store)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -96,7 +115,7 @@ class PartitionEngine:
         self.watermark: int = NO_TIME if not isinstance(mark, int) else mark
         self.timer_table = TimerTable(self.store)
         self.window_states: list[tuple[Window, WindowState]] = [
-            (w, w.new_state(self.store)) for w in processor.windows
+            (w, open_window_state(w, self.store)) for w in processor.windows
         ]
         self._decoders: dict[str, BulkDecoder] = {}
         self._prefixes: dict[str, str] = {}

@@ -37,6 +37,11 @@ nothing more when it closes: its last update already carried the final value.
 
 Aggregations are numeric (``sum``, ``count``, ``min``, ``max``, ``mean``); tumbling and hopping
 windows aggregate a whole batch with numpy, sliding and session windows per event.
+
+This module holds only the definitions. A window's per-partition state (``_windowing.py`` for
+tumbling and hopping, ``_sessions.py`` for sliding and session windows) belongs to the
+partition's engine, which opens it for each declared window and folds in the rows that
+:meth:`Window.add` queued on the transaction.
 """
 
 from __future__ import annotations
@@ -45,20 +50,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
 from flambeau.events import Event
-from flambeau.processing._time import EPOCH, span_us, to_us
+from flambeau.processing._time import EPOCH
 from flambeau.processing.batch import Batch
-
-if TYPE_CHECKING:
-    from flambeau.processing._windowing import WindowState
-    from flambeau.processing.state import StateStore
-    from flambeau.processing.transaction import Transaction
 
 __all__ = [
     "Agg",
@@ -140,6 +140,20 @@ class WindowResult(msgspec.Struct, frozen=True):
 ToEvent = Callable[[WindowResult], Event | None]
 
 
+class RowSink(Protocol):
+    """What :meth:`Window.add` needs of a transaction: a place to queue the window's rows.
+
+    A window is a definition only; its per-partition state lives with the engine, which folds
+    the queued rows in when the batch commits.
+    """
+
+    def stage_window(
+        self, window: Window, index: npt.NDArray[Any], keys: list[str], values: npt.NDArray[Any]
+    ) -> None:
+        """Queue ``values`` of ``keys`` at batch positions ``index`` for ``window``."""
+        ...
+
+
 class Window:
     """A windowed aggregation, declared with :meth:`Processor.window`."""
 
@@ -179,7 +193,7 @@ class Window:
 
     def add(
         self,
-        tx: Transaction,
+        tx: RowSink,
         batch: Batch[Any],
         values: Sequence[float] | npt.ArrayLike | None = None,
         *,
@@ -189,7 +203,8 @@ class Window:
         """Add the batch's events to the window, at their event times.
 
         Args:
-            tx: The handler's transaction; the events count only if the batch commits.
+            tx: The handler's transaction (a :class:`~flambeau.processing.Transaction`); the
+                events count only if the batch commits.
             batch: The batch (or a slice of it) the handler received.
             values: One number per record; may be omitted for ``agg="count"``.
             keys: One aggregation key per record; defaults to the record keys.
@@ -223,24 +238,6 @@ class Window:
             array = array[mask]
             key_list = [k for k, keep in zip(key_list, mask.tolist(), strict=True) if keep]
         tx.stage_window(self, index, key_list, array)
-
-    def new_state(self, store: StateStore) -> WindowState:
-        """The per-partition state of this window, loaded from ``store`` (runtime use)."""
-        from flambeau.processing import _sessions, _windowing
-
-        grace = span_us(self.grace)
-        spec = self.spec
-        if isinstance(spec, Tumbling):
-            return _windowing.FixedWindows(
-                self, span_us(spec.size), span_us(spec.size), to_us(spec.align), grace, store
-            )
-        if isinstance(spec, Hopping):
-            return _windowing.FixedWindows(
-                self, span_us(spec.size), span_us(spec.hop), to_us(spec.align), grace, store
-            )
-        if isinstance(spec, Sliding):
-            return _sessions.SlidingWindows(self, span_us(spec.size), grace, store)
-        return _sessions.SessionWindows(self, span_us(spec.gap), grace, store)
 
 
 def _check_spec(name: str, spec: WindowSpec) -> None:
