@@ -128,7 +128,17 @@ class PartitionEngine:
         """Free what the partition holds outside memory (its cold state's spill file)."""
         self.store.close()
 
-    # -- helpers for transactions ----------------------------------------------------------------
+    # -- the PartitionContext of transactions ----------------------------------------------------
+
+    @property
+    def processor_name(self) -> str:
+        """The processor's name."""
+        return self.processor.name
+
+    @property
+    def has_timer_handler(self) -> bool:
+        """Whether the processor handles timers."""
+        return self.processor.timer_handler is not None
 
     def output_index(self, base: str) -> int:
         """How many events this step already emitted with id base ``base``."""

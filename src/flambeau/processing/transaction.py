@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy.typing as npt
 
 from flambeau.errors import InvalidEventError
-from flambeau.events import MAX_ID_BYTES, MAX_KEY_BYTES, Event, NewEvent
+from flambeau.events import MAX_ID_BYTES, MAX_KEY_BYTES, Event, NewEvent, Registry
 from flambeau.processing._time import NO_TIME, from_us
 from flambeau.processing.batch import Batch
-from flambeau.processing.state import State
-from flambeau.processing.timers import TimeDomain, Timer, Timers
+from flambeau.processing.clock import Clock
+from flambeau.processing.state import State, StateStore
+from flambeau.processing.timers import TimeDomain, Timer, Timers, TimerTable
 
 if TYPE_CHECKING:
-    from flambeau.processing.engine import PartitionEngine
     from flambeau.processing.windows import Window
 
 __all__ = ["Transaction", "output_id"]
@@ -58,6 +58,51 @@ def _hashed(*parts: str) -> str:
     return hashlib.blake2b("\x00".join(parts).encode(), digest_size=12).hexdigest()
 
 
+class PartitionContext(Protocol):
+    """What a :class:`Transaction` uses of its partition (the engine provides it).
+
+    Reads of the partition's state, timers, clock and watermark, and the bookkeeping that
+    keeps emitted ids deterministic: nothing that runs a handler or commits.
+
+    Attributes:
+        partition: The partition being processed.
+        store: The partition's committed state.
+        timer_table: The partition's timers.
+        clock: The runtime's clock.
+        watermark: The partition's watermark in microseconds, or ``NO_TIME``.
+        registry: The stream registry, to name the accepted types when a payload is refused.
+    """
+
+    partition: int
+    store: StateStore
+    timer_table: TimerTable
+    clock: Clock
+    watermark: int
+    registry: Registry
+
+    @property
+    def processor_name(self) -> str:
+        """The processor's name."""
+        ...
+
+    @property
+    def has_timer_handler(self) -> bool:
+        """Whether the processor handles timers (setting one is an error otherwise)."""
+        ...
+
+    def stream_types(self, stream: str) -> frozenset[type[Event]]:
+        """The payload types ``stream`` accepts as an output of this processor."""
+        ...
+
+    def output_index(self, base: str) -> int:
+        """How many events the current step already emitted with id base ``base``."""
+        ...
+
+    def id_prefix(self, scope: str) -> str:
+        """The id prefix of events emitted for inputs of ``scope`` (a stream, or timers)."""
+        ...
+
+
 class Transaction:
     """``tx``: a handler's view of its partition for one batch (or one timer).
 
@@ -70,21 +115,18 @@ class Transaction:
 
     def __init__(
         self,
-        engine: PartitionEngine,
+        context: PartitionContext,
         *,
         batch: Batch[Any] | None = None,
         timer: Timer | None = None,
     ) -> None:
-        self.processor = engine.processor.name
-        self.partition = engine.partition
-        self.state = State(engine.store)
+        self.processor = context.processor_name
+        self.partition = context.partition
+        self.state = State(context.store)
         self.timers = Timers(
-            engine.timer_table,
-            engine.clock,
-            self.processor,
-            engine.processor.timer_handler is not None,
+            context.timer_table, context.clock, self.processor, context.has_timer_handler
         )
-        self._engine = engine
+        self._context = context
         self._batch = batch
         self._timer = timer
         self.emitted: list[tuple[str, NewEvent]] = []
@@ -94,12 +136,12 @@ class Transaction:
     @property
     def watermark(self) -> datetime | None:
         """The partition's watermark before this batch: the largest event time seen so far."""
-        mark = self._engine.watermark
+        mark = self._context.watermark
         return None if mark == NO_TIME else from_us(mark)
 
     def now(self) -> datetime:
         """Processing time, from the runtime's clock."""
-        return self._engine.clock.now()
+        return self._context.clock.now()
 
     def emit(
         self,
@@ -127,9 +169,9 @@ class Transaction:
             SchemaMismatchError: ``data`` is not of ``stream``'s schema.
             InvalidEventError: ``key`` is too long or ``time`` has no timezone.
         """
-        engine = self._engine
-        if type(data) not in engine.stream_types(stream):
-            engine.registry.check(stream, data)  # raises, naming the accepted types
+        context = self._context
+        if type(data) not in context.stream_types(stream):
+            context.registry.check(stream, data)  # raises, naming the accepted types
         if len(key) > MAX_KEY_BYTES // 4 and len(key.encode()) > MAX_KEY_BYTES:
             raise InvalidEventError(f"emitted key is longer than {MAX_KEY_BYTES} bytes")
         if time is not None and time.utcoffset() is None:
@@ -138,18 +180,18 @@ class Transaction:
         counts = self.counts
         done = counts.get(base, 0)
         counts[base] = done + 1
-        event_id = derived_id(base, engine.output_index(base) + done)
+        event_id = derived_id(base, context.output_index(base) + done)
         self.emitted.append(
             (stream, NewEvent(data, key, event_id, time or default_time, causation))
         )
 
     def _trigger(self, causation_id: str | None) -> tuple[str, str | None, datetime]:
         """(id base, causation id, default event time) of an emitted event."""
-        engine = self._engine
+        context = self._context
         batch = self._batch
         if batch is not None:
             cols = batch.columns
-            prefix = engine.id_prefix(batch.stream)
+            prefix = context.id_prefix(batch.stream)
             if causation_id is not None:
                 index = cols.index_of(causation_id)
                 if index is not None:
@@ -162,7 +204,7 @@ class Transaction:
         timer = self._timer
         assert timer is not None
         when = timer.at if timer.domain is TimeDomain.EVENT else self.now()
-        base = f"{engine.id_prefix(TIMER_SCOPE)}.{timer.id}"
+        base = f"{context.id_prefix(TIMER_SCOPE)}.{timer.id}"
         if causation_id is None or causation_id == timer.causation_id:
             return base, timer.causation_id, when
         return _hashed(base, causation_id), causation_id, when
