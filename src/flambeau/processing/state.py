@@ -265,6 +265,20 @@ class State:
         _check_key(key)
         self._changes[key] = DELETED
 
+    def put_encoded(self, key: str, raw: bytes | None) -> None:
+        """Set ``key`` to a value already encoded to MessagePack, or delete it with ``None``.
+
+        The write side of :meth:`committed` and :meth:`stored`: for a handler that keeps its
+        own structures and encodes their changed values itself (the payments ledger writes a
+        batch's accounts and transfers this way). ``raw`` is stored as given; ``get`` decodes
+        it when asked, so it must be what ``msgspec.msgpack.encode`` makes of the value.
+
+        Raises:
+            ReservedStateKeyError: ``key`` starts with ``~``.
+        """
+        _check_key(key)
+        self._changes[key] = DELETED if raw is None else (MISSING, raw)
+
     def scan(self, prefix: str = "", type: Any = None) -> Iterator[tuple[str, Any]]:
         """``(key, value)`` for every key starting with ``prefix``, in key order."""
         keys = set(self._store.keys_with_prefix(prefix))
@@ -287,7 +301,8 @@ class State:
         self._changes[key] = (value, raw)
 
     def put_raw(self, key: str, raw: bytes | None) -> None:
-        """Set ``key`` to already-encoded bytes, or delete it with ``None`` (runtime keys)."""
+        """Set ``key`` to already-encoded bytes, or delete it with ``None``, without the
+        reserved-prefix check (runtime keys; handlers use :meth:`put_encoded`)."""
         self._changes[key] = DELETED if raw is None else (MISSING, raw)
 
     def commit(self) -> None:

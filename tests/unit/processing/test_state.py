@@ -70,6 +70,21 @@ def test_runtime_keys_are_reserved() -> None:
         state.delete("~t/e/x")
 
 
+def test_encoded_values_a_handler_made_itself_are_written_as_given() -> None:
+    store = _store(old=1, gone=2)
+    state = State(store)
+    state.put_encoded("FRA", msgspec.msgpack.encode(Medals(gold=16)))
+    state.put_encoded("gone", None)
+    assert state.get("FRA", Medals) == Medals(gold=16)  # decoded from the overlay when asked
+    assert "gone" not in state
+    state.commit()
+    changes = {c.key: c.value for c in store.take_changes()}
+    assert changes == {"FRA": msgspec.msgpack.encode(Medals(gold=16)), "gone": None}
+    assert state.committed()("FRA") == msgspec.msgpack.encode(Medals(gold=16))
+    with pytest.raises(ReservedStateKeyError, match="'~wm'"):
+        state.put_encoded("~wm", msgspec.msgpack.encode(1))
+
+
 def test_unencodable_values_fail_when_put() -> None:
     state = State(_store())
     with pytest.raises(TypeError, match="'when'"):

@@ -77,7 +77,7 @@ def decide(batch: Batch[CreateAccounts | CreateTransfers], tx: Transaction) -> N
         emit(CHECKS, book.loaded, key=str(tx.partition))
         book.loaded = None
     emit(CHECKS, monitor.after_batch(state.ledger, changes), key=str(tx.partition))
-    put = tx.state.put_raw
+    put = tx.state.put_encoded
     for key, raw in changes.items():
         put(key, raw)
     shelf.file(tx, book)
