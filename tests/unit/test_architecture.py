@@ -1,4 +1,4 @@
-"""The layering of ARCHITECTURE.md, checked on every import of every module.
+"""The layering of ARCHITECTURE.md, checked on every import of every module, and no circles.
 
 Dependencies point down: events <- log <- processing <- gateway <- services <- app/cli. A
 service may import another service's published contract only: its ``schemas`` module plus the
@@ -127,3 +127,97 @@ def test_the_boundary_check_refuses_what_is_not_published() -> None:
         problem = contract_violation(target, "betting")
         assert problem is not None
         assert "published contract" in problem
+
+
+# -- import cycles ------------------------------------------------------------------------------
+#
+# Every import counts: at module level, under ``if TYPE_CHECKING:`` and inside functions. A
+# deferred or type-only import hides a circle from the interpreter, not from the reader: the
+# modules still cannot be understood (or moved) one without the other.
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module -> the flambeau modules it imports, resolving ``from x import y`` to ``x.y`` when
+    ``y`` is a module and to ``x`` otherwise."""
+    paths = {module_name(p, root): p for p in sorted(root.rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names if a.name in paths)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                for alias in node.names:
+                    name = f"{base}.{alias.name}"
+                    if name in paths:
+                        targets.add(name)
+                    elif base in paths:
+                        targets.add(base)
+        targets.discard(module)
+        graph[module] = targets
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    graph = import_graph(ROOT)
+    assert len(graph) > 100  # the walk found the whole package
+    found = cycles(graph)
+    assert found == [], "import circles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_the_cycle_finder_sees_type_only_deferred_and_from_imports(tmp_path: Path) -> None:
+    package = tmp_path / "flambeau"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "a.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from flambeau.sub import b\n"
+    )
+    (package / "sub" / "b.py").write_text("def f():\n    from flambeau.sub.c import x\n")
+    (package / "sub" / "c.py").write_text("from .a import y\n")
+    (package / "d.py").write_text("import flambeau.sub.a\n")
+    graph = import_graph(package)
+    assert graph["flambeau.d"] == {"flambeau.sub.a"}
+    assert cycles(graph) == [["flambeau.sub.a", "flambeau.sub.b", "flambeau.sub.c"]]
