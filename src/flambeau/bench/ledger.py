@@ -1,6 +1,6 @@
 """``flambeau bench ledger``: transfers per second through the ledger processor on SQLite.
 
-The workload (:func:`flambeau.services.payments.throughput.workload`): 10,000 accounts, of
+The workload (:func:`flambeau.bench._ledger_loop.workload`): 10,000 accounts, of
 which 10 hot merchant accounts receive every payment, and customers that must not go
 overdrawn (so each transfer pays for a balance check); requests of 1,000 transfers each.
 
@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from flambeau.bench._common import ratio
+from flambeau.bench._ledger_loop import LEDGER as LEDGER_ID
+from flambeau.bench._ledger_loop import START, Workload, workload
 from flambeau.events import NewEvent
 from flambeau.log import open_log
 from flambeau.log.sqlite import connect
@@ -43,8 +45,6 @@ from flambeau.services.payments.schemas import (
     CreateTransfers,
     Transfer,
 )
-from flambeau.services.payments.throughput import LEDGER as LEDGER_ID
-from flambeau.services.payments.throughput import START, Workload, workload
 
 __all__ = ["run"]
 

@@ -4,7 +4,8 @@ The model: :mod:`.schemas` (stream payloads), :mod:`.results` (result codes), :m
 (the transfer state machine), :mod:`.state` (stored state), :mod:`.ledger` (the model),
 :mod:`.decisions` (requests to decision events, per partition), :mod:`.fraud` and
 :mod:`.velocity` (rules and counters), :mod:`.invariants` (full checks), :mod:`.reference`
-(an independent model for recovery tests), :mod:`.throughput` (a micro-measurement).
+(an independent model for recovery tests). Its workload and micro-measurement live in
+:mod:`flambeau.bench._ledger_loop`.
 
 On the platform: :mod:`.processors` (the ``payments.ledger`` processor), :mod:`.books` (each
 partition's decoded state, kept between batches), :mod:`.monitor` (invariant checks after every

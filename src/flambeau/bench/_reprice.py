@@ -1,6 +1,6 @@
-"""Micro-measurement of repricing throughput (not a test; ``flambeau bench betting`` can reuse it).
+"""A micro-measurement of the betting service's repricing throughput, run by hand.
 
-Run ``python -m flambeau.services.betting._measure`` to print outcome prices per second for
+``python -m flambeau.bench._reprice`` prints outcome prices per second for
 repricing 500 live football events (19 markets, 40 outcomes each): fair probabilities for
 every outcome, then odds with the multiplicative margin, rounded onto the ladder.
 """

@@ -1,11 +1,11 @@
-"""The micro-measurement measures accepted transfers, not a stream of refusals."""
+"""The ledger workload and micro-measurement measure accepted transfers, not refusals."""
 
 from __future__ import annotations
 
+from flambeau.bench._ledger_loop import START, build_workload, measure
 from flambeau.services.payments import invariants
 from flambeau.services.payments.ledger import apply_transfers
 from flambeau.services.payments.results import TransferResult as R
-from flambeau.services.payments.throughput import START, build_workload, measure
 
 
 def test_the_workload_is_funded_and_every_transfer_succeeds() -> None:

@@ -1,11 +1,12 @@
-"""A micro-measurement of the ledger's apply loop (not a test, not the ``ledger`` benchmark).
+"""The ledger's workload, and a micro-measurement of its apply loop.
 
-``python -m flambeau.services.payments.throughput`` prints transfers per second for batches of
-1,000 transfers over 10,000 accounts, 10 of them hot: every transfer pays one of the 10 hot
-(merchant) accounts from a random customer account that must not go overdrawn. It measures
-the pure loop (:func:`~.ledger.apply_transfers`), then the whole decision
-(:func:`~.decisions.decide_transfers`: idempotency, expiry, results) plus encoding the changed
-state keys, which is what a processor does per batch before its commit.
+:func:`workload` is what ``flambeau bench ledger`` sends through the processor. Run by hand,
+``python -m flambeau.bench._ledger_loop`` prints transfers per second for batches of 1,000
+transfers over 10,000 accounts, 10 of them hot: every transfer pays one of the 10 hot
+(merchant) accounts from a random customer account that must not go overdrawn. It measures the
+pure loop (``payments.ledger.apply_transfers``), then the whole decision
+(``payments.decisions.decide_transfers``: idempotency, expiry, results) plus encoding the
+changed state keys, which is what a processor does per batch before its commit.
 """
 
 from __future__ import annotations
