@@ -18,7 +18,7 @@ import dataclasses
 import itertools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
@@ -115,6 +115,21 @@ _id_counter = itertools.count(1)
 def new_event_id() -> str:
     """A process-unique event id: a random per-process prefix and a counter (cheaper than uuid4)."""
     return f"{_ID_PREFIX}-{next(_id_counter):x}"
+
+
+def pack_array(items: Sequence[bytes | msgspec.Raw]) -> bytes:
+    """One MessagePack array of already-encoded items, decodable in a single call.
+
+    The log stores a segment of records this way, and a batch decodes its raw payloads this way.
+    """
+    count = len(items)
+    if count < 16:
+        header = bytes((0x90 | count,))
+    elif count < 1 << 16:
+        header = b"\xdc" + count.to_bytes(2, "big")
+    else:
+        header = b"\xdd" + count.to_bytes(4, "big")
+    return header + b"".join(items)
 
 
 def check_envelope(event: NewEvent) -> None:

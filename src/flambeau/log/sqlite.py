@@ -40,7 +40,7 @@ from urllib.parse import SplitResult
 import msgspec
 
 from flambeau.errors import InvalidLogURLError, LogLockedError
-from flambeau.events import Record, Registry, StreamSpec
+from flambeau.events import Record, Registry, StreamSpec, pack_array
 from flambeau.log._core import Job, LogCore, Partition, StreamState
 from flambeau.log._registry import reject_unknown, take_window
 
@@ -100,18 +100,6 @@ UPSERT_STATE = (
 DELETE_STATE = "DELETE FROM state WHERE grp = ? AND part = ? AND key = ?"
 
 _decode_segment = msgspec.msgpack.Decoder(list[Record[msgspec.Raw]]).decode
-
-
-def pack_segment(blobs: list[bytes]) -> bytes:
-    """One MessagePack array of already-encoded records: decodable in a single call."""
-    count = len(blobs)
-    if count < 16:
-        header = bytes((0x90 | count,))
-    elif count < 1 << 16:
-        header = b"\xdc" + count.to_bytes(2, "big")
-    else:
-        header = b"\xdd" + count.to_bytes(4, "big")
-    return header + b"".join(blobs)
 
 
 _SYNC = {"normal": "NORMAL", "full": "FULL"}
@@ -326,7 +314,7 @@ class SQLiteLog(LogCore):
                         s.first,
                         s.first + len(s.blobs) - 1,
                         s.ingested_us,
-                        pack_segment(s.blobs),
+                        pack_array(s.blobs),
                     )
                     for s in job.segments
                 ],

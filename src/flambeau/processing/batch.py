@@ -15,25 +15,13 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from flambeau.events import Record
+from flambeau.events import Record, pack_array
 
 __all__ = ["Batch"]
 
 T = TypeVar("T")
 
 BulkDecoder = Callable[[bytes], list[Any]]
-
-
-def pack_array(blobs: Sequence[Any]) -> bytes:
-    """One MessagePack array of already-encoded items, decodable in a single call."""
-    count = len(blobs)
-    if count < 16:
-        header = bytes((0x90 | count,))
-    elif count < 1 << 16:
-        header = b"\xdc" + count.to_bytes(2, "big")
-    else:
-        header = b"\xdd" + count.to_bytes(4, "big")
-    return header + b"".join(blobs)
 
 
 class Columns:
