@@ -1,9 +1,12 @@
-"""Stateful stream processing: processors, keyed state, windows, timers and the worker runtime."""
+"""Stateful stream processing: processors, keyed state, windows, timers and the worker runtime.
+
+The query side is here too: a :class:`View` folds a stream into a read model for routes.
+The engine that runs one partition (``flambeau.processing.engine``) is the runtime's own.
+"""
 
 from flambeau.processing.assignment import Assignment, StaticAssignment
 from flambeau.processing.batch import Batch
 from flambeau.processing.clock import Clock, ManualClock, SystemClock
-from flambeau.processing.engine import PartitionEngine, Step
 from flambeau.processing.errors import (
     ProcessorConfigError,
     ReservedStateKeyError,
@@ -23,6 +26,7 @@ from flambeau.processing.sidestreams import DeadLetter, LateEvent
 from flambeau.processing.state import State
 from flambeau.processing.timers import TimeDomain, Timer, Timers
 from flambeau.processing.transaction import Transaction, output_id
+from flambeau.processing.view import View, view_of
 from flambeau.processing.windows import (
     Agg,
     Emit,
@@ -47,7 +51,6 @@ __all__ = [
     "Lag",
     "LateEvent",
     "ManualClock",
-    "PartitionEngine",
     "Processor",
     "ProcessorConfigError",
     "ProcessorRegistry",
@@ -56,7 +59,6 @@ __all__ = [
     "Sliding",
     "State",
     "StaticAssignment",
-    "Step",
     "SystemClock",
     "TimeDomain",
     "Timer",
@@ -66,6 +68,7 @@ __all__ = [
     "Tumbling",
     "UndeclaredOutputError",
     "UnknownProcessorError",
+    "View",
     "Window",
     "WindowResult",
     "WindowSpec",
@@ -75,4 +78,5 @@ __all__ = [
     "output_id",
     "processor_lag",
     "relay",
+    "view_of",
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from flambeau.events import Event, NewEvent, Record, Registry
 from flambeau.log import open_log
-from flambeau.processing.view import view_of
+from flambeau.processing import view_of
 
 
 class Scored(Event, frozen=True, tag="scored"):

@@ -9,7 +9,7 @@ import msgspec
 
 from flambeau.events import Record
 from flambeau.log import Log
-from flambeau.processing.view import View, view_of
+from flambeau.processing import View, view_of
 from flambeau.services.crowds.schemas import VENUES, CrowdAlert, FruinLevel, VenueCrowd
 
 __all__ = ["VenueSummary", "VenuesView", "venues_view"]

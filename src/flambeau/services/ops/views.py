@@ -15,7 +15,7 @@ import msgspec
 
 from flambeau.events import Record
 from flambeau.log import Log
-from flambeau.processing.view import View, view_of
+from flambeau.processing import View, view_of
 from flambeau.services.ops.schemas import (
     HEALTH,
     DownReason,

@@ -24,7 +24,7 @@ import msgspec
 from flambeau.events import Record
 from flambeau.gateway.metrics import gauge_lines
 from flambeau.log import Log
-from flambeau.processing.view import View, view_of
+from flambeau.processing import View, view_of
 from flambeau.services.ops.schemas import SourceKind
 from flambeau.services.results.medals import Tally, standings
 from flambeau.services.results.schemas import (

@@ -18,7 +18,8 @@ from typing import Any
 
 from flambeau.events import Event, NewEvent, Record, Registry, default_registry
 from flambeau.log import partition_for
-from flambeau.processing import ManualClock, PartitionEngine, Processor, Step
+from flambeau.processing import ManualClock, Processor
+from flambeau.processing.engine import PartitionEngine, Step
 
 START = datetime(2024, 7, 30, 18, 0, tzinfo=UTC)
 
