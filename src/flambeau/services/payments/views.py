@@ -1,8 +1,10 @@
-"""Read models of the payments routes: balances, recent transfers and decisions, checks.
+"""Read models of the payments routes and metrics: balances, recent transfers, decisions, checks.
 
 Both views are folds of the ledger processor's output streams (see
 :func:`flambeau.processing.view_of`), so any gateway rebuilds them from the log and none of
-them is a source of truth:
+them is a source of truth. The routes answer queries from them, check a ``POST`` against the
+holds and ledgers they know before appending it, and wait on them for its decision;
+``/metrics`` reads the latest checks:
 
 - :class:`LedgerView` folds ``payments.transfers``. It keeps every account with its four
   balance sums (recomputed from the accepted records alone, as :mod:`.reference` does, plus

@@ -207,8 +207,8 @@ async def get_sources(request: Request[Any, Any, Any]) -> SourcesReply:
 def metric_gauges(log: Log) -> list[Callable[[], list[str]]]:
     """Gauge sources for ``/metrics``: ignored, irregular and rejected documents, source status.
 
-    The gateway has no hook for them yet; the assembly would add them to the gateway's
-    ``metrics.gauges`` (see :func:`~.views.metric_lines`).
+    :func:`flambeau.app.gateway_gauges` collects them for the gateway's ``/metrics`` (see
+    :func:`~.views.metric_lines`).
     """
     return [metric_lines(log)]
 
