@@ -1,17 +1,50 @@
-"""The gateway: authenticated ingest, lossless live subscriptions, keys, limits and metrics."""
+"""The gateway: authenticated ingest, lossless live subscriptions, keys, limits and metrics.
+
+This package is also the one face a service's routes use: everything a route handler needs
+(the running :class:`Gateway`, the caller's :class:`Principal`, problem+json errors and the
+response specs that document them, body splitting and ingest replies, metric gauges) is
+imported from ``flambeau.gateway``, never from its submodules.
+"""
 
 from flambeau.gateway.app import create_app
+from flambeau.gateway.auth import Principal
 from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.context import Gateway, gateway_of
+from flambeau.gateway.ingest import IngestReply, Placement, split_body
 from flambeau.gateway.keys import KeyStore
-from flambeau.gateway.metrics import LagRow, MetricsSource
+from flambeau.gateway.metrics import LagRow, MetricsSource, gauge_lines
+from flambeau.gateway.problems import (
+    AUTH_PROBLEMS,
+    PROBLEM_JSON,
+    RATE_PROBLEM,
+    FieldError,
+    Problem,
+    ProblemError,
+    ProblemKind,
+    problem_response,
+    problem_specs,
+)
 
 __all__ = [
+    "AUTH_PROBLEMS",
+    "PROBLEM_JSON",
+    "RATE_PROBLEM",
+    "FieldError",
     "Gateway",
     "GatewayConfig",
+    "IngestReply",
     "KeyStore",
     "LagRow",
     "MetricsSource",
+    "Placement",
+    "Principal",
+    "Problem",
+    "ProblemError",
+    "ProblemKind",
     "create_app",
     "gateway_of",
+    "gauge_lines",
+    "problem_response",
+    "problem_specs",
+    "split_body",
 ]
