@@ -19,6 +19,7 @@ from flambeau.services.results.codes import (
     shape_of_discipline,
 )
 from flambeau.services.results.errors import InvalidRscError, MissingElementError
+from flambeau.services.results.periods import period_kind
 from flambeau.services.results.schemas import (
     Athlete,
     Competitor,
@@ -35,7 +36,6 @@ from flambeau.services.results.schemas import (
     MedalStandings,
     OdfHeader,
     Period,
-    PeriodKind,
     RecordMark,
     ScheduleDocument,
     ScheduleEntry,
@@ -113,18 +113,9 @@ def unit_result(root: Node, header: OdfHeader) -> UnitResult:
 
 def _period(node: Node) -> Period:
     code = node.need("Code")
-    upper = code.upper()
-    if upper == "TOT":
-        kind = PeriodKind.TOTAL
-    elif upper.startswith(("PSO", "SO", "SHO", "PEN")):
-        kind = PeriodKind.SHOOTOUT
-    elif upper.startswith(("ET", "OT", "GS")):
-        kind = PeriodKind.EXTRA_TIME
-    else:
-        kind = PeriodKind.REGULAR
     return Period(
         code=code,
-        kind=kind,
+        kind=period_kind(code),
         home_score=node.integer("HomeScore"),
         away_score=node.integer("AwayScore"),
         home_period_score=node.integer("HomePeriodScore"),

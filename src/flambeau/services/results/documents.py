@@ -99,10 +99,14 @@ def odf_event(parsed: ParsedOdf) -> NewEvent:
 
 
 def native_event(body: NativeBody) -> NewEvent:
-    """The ``results.native`` event of a native document; its id is a digest of its content."""
+    """The ``results.native`` event of a native document; its id is a digest of its content.
+
+    Its time is the source's: a schedule's ``generated_at``, a keep-alive's ``seen_at``, a
+    result's ``generated_at`` when the producer sets it (otherwise the time it was received).
+    """
     moment = None
     match body:
-        case ScheduleDocument():
+        case ScheduleDocument() | UnitResult():
             moment = body.generated_at
         case KeepAlive():
             moment = body.seen_at

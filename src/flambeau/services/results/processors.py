@@ -6,6 +6,7 @@
     POST /v1/results/documents ▶ results.native┤
         ├─▶ results.unit-state ─────▶ results.units, results.records
         ├─▶ results.schedule-state ─▶ results.units, results.schedule
+        │        results.units ─▶ results.unit-clock ─▶ results.units (estimated ends)
         ├─▶ results.medal-table ────▶ results.medals
         └─▶ results.signs ─▶ results.heard ─▶ results.liveness ─▶ ops.health
         (all of them ─▶ results.audit; test feeds ─▶ results.test)
@@ -18,6 +19,12 @@ back to the ODF message (or native document) that caused it. Test feeds are rout
 (an older or equal version, unofficial medallists, a misrouted record) is emitted as a
 :class:`~.schemas.DocumentIgnored` on ``results.audit``, and status moves the state machines
 forbid as an :class:`~.schemas.IrregularMove`: ``/metrics`` counts both.
+
+``results.unit-clock`` reads ``results.units`` back (schedule changes and result snapshots of
+a unit meet there, keyed by unit, whichever processor wrote them) and emits a
+:class:`~.schemas.UnitEndEstimated` whenever a unit's estimated end moves
+(:mod:`~.estimates`); it skips its own events. Those carry the event time of the document
+that moved the estimate.
 
 Liveness needs every sign of life of one source in one partition, but documents are keyed by
 what they describe. ``results.signs`` re-keys them: for each document it emits a
@@ -38,6 +45,7 @@ from typing import Any
 from flambeau.events import Record
 from flambeau.processing import Batch, Processor, TimeDomain, Timer, Transaction, default_processors
 from flambeau.services.results.documents import Incoming, read, source_key
+from flambeau.services.results.estimates import UnitClock, clock_state_key, observe_unit
 from flambeau.services.results.liveness import (
     LivenessPolicy,
     SourceHealth,
@@ -75,6 +83,7 @@ from flambeau.services.results.schemas import (
     OdfDocument,
     ScheduleDocument,
     UnitResult,
+    UnitScheduleChanged,
 )
 from flambeau.services.results.statuses import SourceStatus
 from flambeau.services.results.units import UnitDocState, apply_result, result_state_key
@@ -89,6 +98,7 @@ __all__ = [
     "schedule_state",
     "signs",
     "signs_processor",
+    "unit_clock",
     "unit_state",
 ]
 
@@ -224,6 +234,27 @@ def _schedules(batch: Batch[Any], tx: Transaction) -> None:
         if state is not None:
             current = state.full_version if doc.full else state.update_version
         _apply(tx, record, incoming, step, document=key, version=doc.version, current=current)
+
+
+# -- estimated end of every unit ------------------------------------------------------------------
+
+unit_clock = Processor("results.unit-clock", inputs=[UNITS], outputs=[UNITS, TEST])
+
+
+@unit_clock.on_batch
+def _unit_clocks(batch: Batch[Any], tx: Transaction) -> None:
+    """Fold each unit's schedule changes and snapshots; emit its estimated end when it moves."""
+    for record in batch:
+        event = record.data
+        if not isinstance(event, UnitResult | UnitScheduleChanged):
+            continue  # an estimate this processor emitted
+        key = clock_state_key(event)
+        state = tx.state.get(key, UnitClock)
+        step = observe_unit(state, event, record.time)
+        if step.state != state:
+            tx.state.put(key, step.state)
+        for emit in step.emits:
+            tx.emit(emit.stream, emit.event, key=emit.key, causation_id=record.id)
 
 
 # -- the medal table -------------------------------------------------------------------------------
@@ -379,7 +410,7 @@ def liveness_processor(policy: LivenessPolicy, *, name: str = "results.liveness"
 signs = signs_processor()
 liveness = liveness_processor(POLICY)
 
-PROCESSORS = (unit_state, schedule_state, medal_table, signs, liveness)
+PROCESSORS = (unit_state, schedule_state, unit_clock, medal_table, signs, liveness)
 """The results processors, in the order data flows through them."""
 
 for _processor in PROCESSORS:

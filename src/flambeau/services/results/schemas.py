@@ -19,8 +19,8 @@ Streams:
 
 - ``results.odf`` (private, 8 partitions): :class:`OdfDocument`, every accepted ODF document,
   raw, for replay. Keyed by :func:`flambeau.services.results.odf.stream_key`.
-- ``results.units`` (public, 8): :class:`UnitResult` and :class:`UnitScheduleChanged`, keyed
-  by unit RSC.
+- ``results.units`` (public, 8): :class:`UnitResult`, :class:`UnitScheduleChanged` and
+  :class:`UnitEndEstimated`, keyed by unit RSC.
 - ``results.schedule`` (public, 4): :class:`VenueDaySchedule`, keyed ``<day>/<venue>``.
 - ``results.medals`` (public, 1): :class:`MedalsAwarded` and :class:`MedalCount`, keyed by
   competition, so the whole medal story is in one order.
@@ -88,6 +88,7 @@ __all__ = [
     "DocumentIgnored",
     "DocumentKind",
     "DocumentType",
+    "EndAdjustment",
     "Feed",
     "IgnoredReason",
     "IrregularMove",
@@ -116,6 +117,7 @@ __all__ = [
     "SourceDown",
     "SourceUp",
     "Split",
+    "UnitEndEstimated",
     "UnitResult",
     "UnitScheduleChanged",
     "UnitStatus",
@@ -342,6 +344,9 @@ class UnitResult(Event, frozen=True, kw_only=True, tag="unit_result"):
 
     Start lists, live results and official results are all this event with another
     ``status``. ``home``/``away`` and ``periods`` are set for head-to-head units.
+    ``generated_at`` is when the source made the snapshot: a native producer sets it, and it
+    becomes the event time (an ODF document's time is its header's ``Date`` and ``Time``), so
+    a replayed or skewed source keeps its own clock on every stream downstream.
     """
 
     competition: CompetitionCode
@@ -364,13 +369,14 @@ class UnitResult(Event, frozen=True, kw_only=True, tag="unit_result"):
     away: Text | None = None
     periods: tuple[Period, ...] = ()
     competitors: tuple[CompetitorResult, ...] = ()
+    generated_at: Moment | None = None
 
     def __post_init__(self) -> None:
         _check_rsc(self.unit, "unit", Level.UNIT)
         if self.discipline != self.unit[:3]:
             raise ValueError(f"discipline {self.discipline!r} is not the unit's {self.unit[:3]!r}")
         # Native producers may write any offset; everything downstream sees UTC.
-        for name in ("start", "end"):
+        for name in ("start", "end", "generated_at"):
             moment = getattr(self, name)
             if moment is not None and moment.utcoffset():
                 msgspec.structs.force_setattr(self, name, moment.astimezone(UTC))
@@ -422,6 +428,47 @@ class UnitScheduleChanged(Event, frozen=True, kw_only=True, tag="unit_schedule")
     title: Text | None = None
     medal: MedalKind | None = None
     version: Version = 0
+    feed: Feed = Feed.PRODUCTION
+
+
+class EndAdjustment(StrEnum):
+    """Why a unit's estimated end is not its scheduled end (see :mod:`.estimates`)."""
+
+    LATE_START = "late_start"
+    """Play began after the scheduled start."""
+    DELAYED = "delayed"
+    """Play has not begun and the scheduled start has passed (or the unit is DELAYED)."""
+    INTERRUPTED = "interrupted"
+    """Play was, or is, interrupted."""
+    EXTRA_TIME = "extra_time"
+    """Extra time (overtime) is being played or was played."""
+    SHOOTOUT = "shootout"
+    """A shoot-out (penalties, 7 m throws) is being played or was played."""
+    TIE_BREAK = "tie_break"
+    """A set went to a tie-break."""
+    ADDED_PERIOD = "added_period"
+    """A set beyond the straight sets is being played or was played."""
+    FINISHED = "finished"
+    """The unit finished: the estimate is the time it did."""
+
+
+class UnitEndEstimated(Event, frozen=True, kw_only=True, tag="unit_end_estimated"):
+    """When a unit is now expected to end: its schedule moved by what happened since.
+
+    Emitted on ``results.units`` by ``results.unit-clock`` whenever the estimate or its
+    ``adjustments`` change, with the event time of the document that moved it. See
+    :mod:`~flambeau.services.results.estimates` for the rules and
+    :mod:`~flambeau.services.results.periods` for the per-sport lengths.
+    """
+
+    competition: CompetitionCode
+    unit: RscCode
+    discipline: Discipline
+    estimated_end: Moment
+    scheduled_start: Moment | None = None
+    scheduled_end: Moment | None = None
+    started_at: Moment | None = None
+    adjustments: tuple[EndAdjustment, ...] = ()
     feed: Feed = Feed.PRODUCTION
 
 
@@ -647,7 +694,7 @@ class RejectedDocument(Event, frozen=True, kw_only=True, tag="rejected_document"
     raw: bytes | None = None
 
 
-_UNITS = UnitResult | UnitScheduleChanged
+_UNITS = UnitResult | UnitScheduleChanged | UnitEndEstimated
 _MEDALS = MedalsAwarded | MedalCount
 _RECORDS = RecordFlagged | RecordWithdrawn
 _HEALTH = KeepAlive | SourceDown | SourceUp

@@ -27,6 +27,7 @@ from flambeau.services.results.schemas import (
     DocumentKind,
     RecordFlagged,
     RecordWithdrawn,
+    UnitEndEstimated,
     UnitResult,
     UnitScheduleChanged,
 )
@@ -147,18 +148,25 @@ class UnitView(msgspec.Struct, frozen=True, kw_only=True):
         schedule: The latest schedule change, if any.
         results: The latest snapshot per document (``"result"``, ``"current"``, plus
             ``"/<subcode>"`` for per-apparatus documents).
+        estimated_end: When the unit is now expected to end, and why (see
+            :mod:`~flambeau.services.results.estimates`).
     """
 
     unit: str
     schedule: UnitScheduleChanged | None = None
     results: dict[str, UnitResult] = {}
+    estimated_end: UnitEndEstimated | None = None
 
 
-def fold_unit(view: UnitView | None, event: UnitResult | UnitScheduleChanged) -> UnitView:
+def fold_unit(
+    view: UnitView | None, event: UnitResult | UnitScheduleChanged | UnitEndEstimated
+) -> UnitView:
     """Fold one ``results.units`` event into the unit's view (older result versions ignored)."""
     current = UnitView(unit=event.unit) if view is None else view
     if isinstance(event, UnitScheduleChanged):
         return msgspec.structs.replace(current, schedule=event)
+    if isinstance(event, UnitEndEstimated):
+        return msgspec.structs.replace(current, estimated_end=event)
     name = event.document.value + (f"/{event.subcode}" if event.subcode else "")
     known = current.results.get(name)
     if known is not None and known.version >= event.version:
