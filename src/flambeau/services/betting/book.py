@@ -117,6 +117,7 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         sides: Home and away, or the field of a race.
         start: Scheduled start.
         end: Scheduled end, when known.
+        estimated: The results service's estimated end (``unit_end_estimated``), when known.
         phase: Not started, live, ended, closed (settled) or cancelled.
         started_at: When play began (event time).
         clock: The event time of the latest snapshot: how far play has gone.
@@ -143,6 +144,7 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     sides: tuple[Side, ...]
     start: datetime
     end: datetime | None = None
+    estimated: datetime | None = None
     phase: EventPhase = EventPhase.NOT_STARTED
     started_at: datetime | None = None
     clock: datetime | None = None
@@ -190,7 +192,9 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         return _fixture(self.event_id, self.sport, self.sides, self.start, self.end)
 
     def estimated_end(self) -> datetime | None:
-        """The scheduled end, moved by however late play began."""
+        """The results service's estimate; before it, the scheduled end moved by a late start."""
+        if self.estimated is not None:
+            return self.estimated
         if self.end is None:
             return None
         if self.started_at is None:
@@ -222,8 +226,9 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         )
 
     def cutoff(self, lead: timedelta) -> datetime | None:
-        """When changes and cash-outs close: ``lead`` before the estimated end."""
-        return cutoff_for(self.fixture(), self.live_state(), lead=lead)
+        """When changes and cash-outs close: ``lead`` before the estimated end (in play or not)."""
+        estimate = LiveState(self.event_id, estimated_end=self.estimated_end())
+        return cutoff_for(self.fixture(), estimate, lead=lead)
 
     def status(self) -> EventStatus:
         """The event's status and score, for ``odds_change``."""

@@ -21,7 +21,8 @@ in one trading partition. ``ops.health`` (4 partitions, keyed by source) cannot 
 the 8 event partitions, and a source feeds events in every one of them, so the relay
 ``betting.health`` (:func:`flambeau.processing.relay`) copies each up/down change of a results
 feed, and each of its keep-alives (which move the partitions' clock on while the feed is
-quiet), to every partition of ``betting.signals``. ``results.schedule``
+quiet), to every partition of ``betting.signals``, at the source's own event time (never the
+time Flambeau heard it: see :func:`_signal`). ``results.schedule``
 (4 partitions, keyed by day and venue) is not read: the same schedule facts arrive per unit
 as ``unit_schedule`` on ``results.units``, already keyed by unit. The ledger's decisions on
 ``payments.transfers`` are keyed by ledger, not by customer, so ``betting.stakes`` relays those
@@ -44,6 +45,7 @@ from flambeau.services.betting.messages import (
     PARTITIONS,
     REPLIES_STREAM,
     SIGNALS_STREAM,
+    UNTIMED,
     FeedTick,
     SignalMessage,
     SourceSignal,
@@ -80,21 +82,30 @@ class BettingProcessors(NamedTuple):
 
 
 def _signal(record: Record[Any]) -> SignalMessage | None:
-    """What the trading partitions hear of an ``ops.health`` event: results feeds only."""
+    """What the trading partitions hear of an ``ops.health`` event: results feeds only.
+
+    A keep-alive's or source-up's ``seen_at`` is when Flambeau heard the source (liveness runs
+    on our clock), but its record's event time is the source document's: that is the time the
+    copy carries, so a replayed day or a source whose clock differs from ours moves the trading
+    partitions' clock, and the cut-offs, on its own time.
+    """
     data = record.data
     if data.feed is not Feed.PRODUCTION or data.kind is not SourceKind.RESULTS_FEED:
         return None
     match data:
         case KeepAlive():
-            return FeedTick(source=data.source, at=data.seen_at)
+            return FeedTick(source=data.source, at=record.time)
         case SourceUp():
-            return SourceSignal(source=data.source, up=True, at=data.seen_at)
+            return SourceSignal(source=data.source, up=True, at=record.time)
         case SourceDown():
             return SourceSignal(source=data.source, up=False, at=data.detected_at)
     return None
 
 
 def _signal_time(signal: SignalMessage) -> datetime:
+    """The event time of a copy: the source's; none for a source-down (detected on our clock)."""
+    if isinstance(signal, SourceSignal) and not signal.up:
+        return UNTIMED
     return signal.at
 
 

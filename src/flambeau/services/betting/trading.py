@@ -29,7 +29,10 @@ delay would hold a bet until the feed's next message, forever on a quiet feed.
 
 **The cut-off** of changes and cash-outs is an event-time timer at 5 minutes before the
 estimated end, moved whenever the estimate moves: it fires at the same point of the feed live
-or replayed, and never reads a wall clock.
+or replayed, and never reads a wall clock. The estimate is the results service's
+(``unit_end_estimated`` on ``results.units``: late start, delays, interruptions, extra time,
+shoot-outs, tie-breaks, added sets); before the first one arrives, the scheduled end moved by
+however late play began.
 
 ``alive`` goes out every 10 s (processing time) from the partition that owns its key.
 """
@@ -108,7 +111,13 @@ from flambeau.services.betting.schemas import (
 )
 from flambeau.services.betting.settlement import AWAY, HOME, settle_market, void_outcome
 from flambeau.services.betting.sports import PricingModel
-from flambeau.services.results.schemas import UNITS, Feed, UnitResult, UnitScheduleChanged
+from flambeau.services.results.schemas import (
+    UNITS,
+    Feed,
+    UnitEndEstimated,
+    UnitResult,
+    UnitScheduleChanged,
+)
 
 __all__ = ["ALIVE_KEY", "Trading"]
 
@@ -145,6 +154,7 @@ class _Schedule(msgspec.Struct, frozen=True, kw_only=True):
     start: datetime | None = None
     end: datetime | None = None
     status: str | None = None
+    estimated: datetime | None = None
 
 
 class Trading:
@@ -167,6 +177,8 @@ class Trading:
                     continue
                 if isinstance(data, UnitResult):
                     self._result(record, data, tx)
+                elif isinstance(data, UnitEndEstimated):
+                    self._estimate(record, data, tx)
                 else:
                     self._schedule(record, data, tx)
             elif stream == SIGNALS_STREAM:
@@ -261,7 +273,13 @@ class Trading:
             # Sides come with the first result snapshot (the start list); keep the times of
             # units that may carry markets.
             if has_profile(data.discipline):
-                note = _Schedule(start=data.start, end=data.end, status=data.status)
+                noted = tx.state.get(f"s/{data.unit}", _Schedule)
+                note = _Schedule(
+                    start=data.start,
+                    end=data.end,
+                    status=data.status,
+                    estimated=noted.estimated if noted else None,
+                )
                 tx.state.put(f"s/{data.unit}", note)
             return
         book = self._times(tx, book, data.start, data.end, record)
@@ -272,6 +290,20 @@ class Trading:
         elif data.status == RUNNING and book.phase is EventPhase.NOT_STARTED:
             book = self._begin(tx, book, record)
         save_book(tx, book)
+
+    def _estimate(self, record: Record[Any], data: UnitEndEstimated, tx: Transaction) -> None:
+        """The results service moved the unit's estimated end: move the cut-off with it."""
+        book = load_book(tx, data.unit)
+        if book is None:
+            if has_profile(data.discipline):
+                noted = tx.state.get(f"s/{data.unit}", _Schedule) or _Schedule()
+                estimated = msgspec.structs.replace(noted, estimated=data.estimated_end)
+                tx.state.put(f"s/{data.unit}", estimated)
+            return
+        if book.estimated == data.estimated_end:
+            return
+        book = msgspec.structs.replace(book, estimated=data.estimated_end)
+        save_book(tx, self._set_cutoff(tx, book, record.id))
 
     def _times(
         self,
@@ -352,6 +384,7 @@ class Trading:
             sides=tuple(Side(code, name) for code, name in sides),
             start=start,
             end=end,
+            estimated=noted.estimated if noted else None,
             source=data.source,
         )
         book = book.relaid(None)

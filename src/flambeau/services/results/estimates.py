@@ -226,10 +226,8 @@ def _status(clock: UnitClock, status: UnitStatus, at: datetime) -> UnitClock:
     elif interrupted_at is not None:
         paused += max(at - interrupted_at, timedelta(0))
         interrupted_at = None
-    if status is UnitStatus.FINISHED:
-        finished_at = finished_at or at
-    else:
-        finished_at = None  # the source says otherwise now (its latest word wins)
+    # a unit said finished and then not: the source's latest word wins
+    finished_at = (finished_at or at) if status is UnitStatus.FINISHED else None
     return msgspec.structs.replace(
         clock,
         status=status,

@@ -166,7 +166,7 @@ def lengths_of(discipline: str) -> PeriodLengths | None:
 
 
 def period_kind(code: str) -> PeriodKind:
-    """What an ODF period code names: ``TOT``, ``PSO``/``SO``/``PEN``..., ``ET1``/``OT1``/``GS``..."""
+    """What an ODF period code names: ``TOT``, ``PSO``/``SO``/``PEN``..., ``ET1``/``OT1``..."""
     upper = code.upper()
     if upper == "TOT":
         return PeriodKind.TOTAL

@@ -143,7 +143,7 @@ async def get_medals(
     ),
 )
 async def get_unit(request: Request[Any, Any, Any], code: FromPath[str]) -> UnitView:
-    """The unit's schedule entry, latest result documents (``result``, ``current``), estimated end."""
+    """The unit's schedule entry, latest documents (``result``, ``current``) and estimated end."""
     gateway = gateway_of(request)
     gateway.authorize(request, "read", UNITS)
     try:
