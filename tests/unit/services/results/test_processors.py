@@ -7,6 +7,7 @@ document that caused it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -23,6 +24,7 @@ from flambeau.services.results.processors import (
     medal_table,
     schedule_state,
     signs,
+    unit_clock,
     unit_state,
 )
 from flambeau.services.results.schemas import (
@@ -35,6 +37,7 @@ from flambeau.services.results.schemas import (
     TEST,
     UNITS,
     DocumentIgnored,
+    EndAdjustment,
     Feed,
     IgnoredReason,
     MedalCount,
@@ -417,3 +420,27 @@ def test_records_that_bypass_the_adapters_are_refused_not_applied() -> None:
         ("forged-1", IgnoredReason.MISROUTED),
         ("forged-2", IgnoredReason.INCONSISTENT),
     }
+
+
+def test_the_unit_clock_moves_a_football_final_into_extra_time_on_the_documents_clock() -> None:
+    units = run(unit_state, [odf(xml) for xml in football_final()])
+    snapshots = units.records(UNITS)
+    clock = run(unit_clock, [(UNITS, relayed(r)) for r in snapshots])
+    estimates = clock.records(UNITS)
+    kick_off = datetime(2024, 8, 9, 16, tzinfo=UTC)
+    assert [(r.data.estimated_end, r.data.adjustments) for r in estimates] == [
+        (kick_off + timedelta(minutes=1 + 111), (EndAdjustment.DELAYED,)),  # no end: regulation
+        (kick_off + timedelta(minutes=10 + 111), (EndAdjustment.LATE_START,)),
+        (
+            kick_off + timedelta(minutes=10 + 111 + 37),
+            (EndAdjustment.LATE_START, EndAdjustment.EXTRA_TIME),
+        ),
+        (datetime(2024, 8, 9, 19, 15, 2, tzinfo=UTC), (EndAdjustment.FINISHED,)),
+    ]
+    by_id = {r.id: r for r in snapshots}
+    for estimate in estimates:
+        cause = by_id[estimate.causation_id]
+        assert (estimate.key, estimate.time) == (FBL_FINAL, cause.time)  # the document's time
+    assert clock.records(UNITS)[0].time == kick_off + timedelta(minutes=1)
+    again = run(unit_clock, [(UNITS, relayed(r)) for r in [*snapshots, *estimates]])
+    assert len(again.records(UNITS)) == len(estimates)  # its own estimates are skipped

@@ -15,12 +15,14 @@ from flambeau.services.results.schemas import (
     SCHEDULE,
     UNITS,
     DocumentIgnored,
+    EndAdjustment,
     IgnoredReason,
     MedalCount,
     RejectedDocument,
     ScheduleEntry,
     SourceDown,
     SourceUp,
+    UnitEndEstimated,
     UnitResult,
     UnitScheduleChanged,
     VenueDaySchedule,
@@ -116,6 +118,23 @@ async def test_a_unit_shows_its_schedule_and_latest_result(gateway: Gateway) -> 
         4,
         "official",
     )
+
+
+async def test_a_unit_shows_its_latest_estimated_end(gateway: Gateway) -> None:
+    def estimated(minutes: int, *adjustments: EndAdjustment) -> UnitEndEstimated:
+        return UnitEndEstimated(
+            competition="OG2024", unit=SWM_FINAL, discipline="SWM",
+            estimated_end=T0 + timedelta(minutes=minutes), adjustments=adjustments,
+        )  # fmt: skip
+
+    await append(
+        gateway, UNITS, estimated(10), estimated(13, EndAdjustment.LATE_START), key=SWM_FINAL
+    )
+
+    unit = (await gateway.client.get(f"/v1/results/units/{SWM_FINAL}")).json()
+
+    assert unit["estimated_end"]["estimated_end"] == "2024-07-31T18:43:00Z"
+    assert unit["estimated_end"]["adjustments"] == ["late_start"]
 
 
 async def test_unknown_and_malformed_unit_codes(gateway: Gateway) -> None:
