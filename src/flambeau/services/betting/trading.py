@@ -300,8 +300,8 @@ class Trading:
                 estimated = msgspec.structs.replace(noted, estimated=data.estimated_end)
                 tx.state.put(f"s/{data.unit}", estimated)
             return
-        if book.estimated == data.estimated_end:
-            return
+        if book.estimated == data.estimated_end or book.phase not in _PRICED_PHASES:
+            return  # nothing moved, or the event is over: no cut-off left to move
         book = msgspec.structs.replace(book, estimated=data.estimated_end)
         save_book(tx, self._set_cutoff(tx, book, record.id))
 
