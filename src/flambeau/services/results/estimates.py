@@ -23,7 +23,7 @@ The rules, in order:
    sets (``extra_time``, ``shootout``, ``tie_break``, ``added_period``). Timed races and
    judged events have no row: they end at their schedule, moved only by rules 2 and 3.
 5. **Finished.** A FINISHED unit's estimate is the time it finished (``finished``).
-   A CANCELLED or POSTPONED unit has none until it is rescheduled.
+   A CANCELLED, POSTPONED or UNSCHEDULED unit has none until it is scheduled again.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ __all__ = ["UnitClock", "clock_state_key", "estimate", "observe_unit"]
 
 _IN_PLAY = frozenset({ResultStatus.LIVE, ResultStatus.INTERMEDIATE})
 _OVER = frozenset(ResultStatus) - _IN_PLAY - {ResultStatus.START_LIST}
-_NO_END = frozenset({UnitStatus.CANCELLED, UnitStatus.POSTPONED})
+_NO_END = frozenset({UnitStatus.CANCELLED, UnitStatus.POSTPONED, UnitStatus.UNSCHEDULED})
 
 
 class UnitClock(msgspec.Struct, frozen=True, kw_only=True):

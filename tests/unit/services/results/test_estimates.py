@@ -249,6 +249,14 @@ def test_a_finished_unit_ends_when_it_finished_and_a_cancelled_one_never() -> No
     cancelled = Unit()
     assert cancelled.schedule(UnitStatus.CANCELLED, START - minutes(60)) is Verdict.UNCHANGED
     assert cancelled.emitted == []
+    dropped = Unit()
+    assert dropped.schedule(UnitStatus.UNSCHEDULED, START - minutes(60)) is Verdict.UNCHANGED
+    postponed = Unit()
+    postponed.schedule(UnitStatus.POSTPONED, START - minutes(60))
+    assert postponed.emitted == []
+    later = START + minutes(60)
+    postponed.schedule(UnitStatus.RESCHEDULED, START - minutes(30), start=later, end=None)
+    assert postponed.estimate.estimated_end == END + minutes(60)  # the slot keeps its length
 
 
 def test_an_odf_result_without_unit_status_starts_and_ends_the_clock() -> None:
