@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flambeau.services.betting.messages import FeedTick, SourceSignal
+from flambeau.services.betting.messages import UNTIMED, FeedTick, SourceSignal
 from flambeau.services.betting.processors import betting_processors
 from flambeau.services.betting.schemas import CashOutAccepted, CashOutRejected, ReasonCode
 from flambeau.services.payments.processors import ledger
@@ -113,7 +113,8 @@ def test_keep_alives_move_the_trading_clock_on_the_source_time_not_ours() -> Non
     )
     desk.send("ops.health", down, key=SOURCE, time=heard + timedelta(seconds=20))
     signals = [r for r in desk.records("betting.signals") if isinstance(r.data, SourceSignal)]
-    assert {(r.time, r.data.up, r.data.at) for r in signals} == {(minute(60), False, minute(60))}
+    detected = heard + timedelta(seconds=20)
+    assert {(r.time, r.data.up, r.data.at) for r in signals} == {(UNTIMED, False, detected)}
     assert len(signals) == 8  # one copy per trading partition
     assert all(r.time < CUTOFF for r in desk.records("betting.signals"))
     assert {e.unit for e in estimates(desk)} == {MATCH}
