@@ -4,7 +4,7 @@ The results are POSTed as native documents carrying the source's own time (``gen
 a keep-alive's ``seen_at``), more than two years behind the wall clock. Changes to a ticket are
 accepted until 5 minutes before the match's estimated end on that clock, refused after it, and
 accepted again when extra time moves the estimated end. The gateway, the worker and the log are
-those of :mod:`.test_end_to_end`.
+the ``platform`` fixture's (``conftest``).
 """
 
 from __future__ import annotations
@@ -19,18 +19,16 @@ from flambeau.processing import processor_lag
 from flambeau.services.betting.processors import PROCESSORS as BETTING
 from flambeau.services.results.processors import PROCESSORS as RESULTS
 from flambeau.services.results.schemas import EndAdjustment, UnitEndEstimated
-from tests.integration.betting import test_end_to_end as e2e
+
+from .conftest import KICK_OFF, Platform
 
 pytestmark = pytest.mark.timeout(120)
 
-platform = e2e.platform
-"""The same platform: gateway and worker (results, betting, payments) over one SQLite log."""
-
-END = e2e.KICK_OFF + timedelta(minutes=115)
+END = KICK_OFF + timedelta(minutes=115)
 """The scheduled end; the cut-off is 5 minutes before it."""
 
 
-async def idle(platform: e2e.Platform) -> None:
+async def idle(platform: Platform) -> None:
     """Wait until every results and betting processor has read everything appended so far."""
     async with asyncio.timeout(20):
         while True:
@@ -40,20 +38,20 @@ async def idle(platform: e2e.Platform) -> None:
             await asyncio.sleep(0.02)
 
 
-async def snapshot(platform: e2e.Platform, at: datetime, period: str) -> None:
+async def snapshot(platform: Platform, at: datetime, period: str) -> None:
     """The next live snapshot of the match at 0-0, made by the source at ``at``."""
     fields = {"unit_status": "running", "current_period": period, "generated_at": at.isoformat()}
     await platform.unit("live", (0, 0), **fields)
 
 
-async def keep_alive(platform: e2e.Platform, at: datetime) -> None:
+async def keep_alive(platform: Platform, at: datetime) -> None:
     """The source's keep-alive, sent at ``at`` by its clock."""
     body = {"type": "keep_alive", "source": "FBL-PDP", "seen_at": at.isoformat()}
     reply = await platform.client.post("/v1/results/documents", json=body, headers=platform.timing)
     assert reply.status_code == 200, reply.text
 
 
-async def change(platform: e2e.Platform, change_id: str, stake_cents: int) -> Any:
+async def change(platform: Platform, change_id: str, stake_cents: int) -> Any:
     """Change the ticket's stake and wait for the decision."""
     body = {
         "change_id": change_id, "customer_id": "alice", "stake_cents": stake_cents,
@@ -70,9 +68,10 @@ async def change(platform: e2e.Platform, change_id: str, stake_cents: int) -> An
 
 
 async def test_a_replayed_day_changes_a_bet_until_the_cutoff_on_the_match_clock(
-    platform: e2e.Platform,
+    platform: Platform,
 ) -> None:
-    before = e2e.KICK_OFF - timedelta(hours=1)
+    await platform.deposit("alice", 10_000)
+    before = KICK_OFF - timedelta(hours=1)
     await keep_alive(platform, before)
     await platform.unit("start_list", None, generated_at=before.isoformat())
     opening = await platform.markets("not_started")
@@ -80,7 +79,7 @@ async def test_a_replayed_day_changes_a_bet_until_the_cutoff_on_the_match_clock(
     home_odds = next(o["odds"] for o in winner["outcomes"] if o["id"] == "1")
     assert (await platform.bet("home", "1", home_odds, "alice"))["status"] == "accepted"
 
-    await snapshot(platform, e2e.KICK_OFF, "H1")
+    await snapshot(platform, KICK_OFF, "H1")
     await platform.markets("live", period="H1")
     await snapshot(platform, END - timedelta(minutes=12), "H2")
     await keep_alive(platform, END - timedelta(minutes=10))
