@@ -9,6 +9,7 @@ import msgspec
 from flambeau.events import NewEvent
 from flambeau.services.betting.config import BettingConfig
 from flambeau.services.betting.markets import MarketStatus
+from flambeau.services.betting.messages import UNTIMED
 from flambeau.services.betting.processors import betting_processors
 from flambeau.services.betting.schemas import (
     Alive,
@@ -148,7 +149,10 @@ def test_only_results_feeds_reach_the_trading_partitions() -> None:
     out = run(betting_processors().health, [NewEvent(e, key=e.source) for e in health])
 
     signals = out.records("betting.signals")
-    assert {(r.data.source, r.data.up, r.time) for r in signals} == {("TIMING", False, at)}
+    # a source-down is detected on Flambeau's clock: it carries no event time (UNTIMED)
+    assert {(r.data.source, r.data.up, r.data.at, r.time) for r in signals} == {
+        ("TIMING", False, at, UNTIMED)
+    }
     assert sorted(r.partition for r in signals) == list(range(8))  # one copy per partition
 
 
