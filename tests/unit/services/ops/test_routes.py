@@ -14,12 +14,12 @@ import pytest
 from tests.unit.gateway.served import Served, serve
 
 from flambeau.events import default_registry
-from flambeau.log import open_log
+from flambeau.log import Log, open_log
 from flambeau.processing import Worker
 from flambeau.services.crowds.schemas import SENSORS
 from flambeau.services.ops.processors import WATCHES, heartbeat_signs, liveness, watch_relay
 from flambeau.services.ops.routes import routes
-from flambeau.services.ops.schemas import HEARTBEATS
+from flambeau.services.ops.schemas import HEALTH, HEARTBEATS, KeepAlive
 
 # a gate counter expected every 200 ms: down after 400 ms of silence, so the test runs quickly
 FAST_GATES = dataclasses.replace(
@@ -32,6 +32,7 @@ class Running:
     served: Served
     writer: str
     reader: str
+    log: Log
 
     async def post(self, stream: str, *events: dict[str, Any]) -> None:
         async with self.served.client(self.writer) as client:
@@ -52,6 +53,26 @@ class Running:
                 await asyncio.sleep(0.02)
         raise AssertionError(f"never reached the expected sources: {body}")
 
+    async def health_until(self, source: str, want: list[str]) -> None:
+        """Wait until ``ops.health`` starts with ``want`` (event types, in order) for ``source``.
+
+        A fast source is up only until its next deadline, so the transitions are read from the
+        stream, where none can be missed, rather than polled from the route.
+        """
+        decoder = default_registry.decoder(HEALTH)
+        seen: list[str] = []
+        for _ in range(500):
+            seen = []
+            for partition in range(default_registry.spec(HEALTH).partitions):
+                for record in await self.log.read(HEALTH, partition, 0, 10_000):
+                    data = decoder.decode(record.data)
+                    if getattr(data, "source", None) == source and not isinstance(data, KeepAlive):
+                        seen.append(type(data).__name__)
+            if seen[: len(want)] == want:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{source} went {seen} on {HEALTH}, expected {want}")
+
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
@@ -63,7 +84,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         async with serve(log, tmp_path, routers=routes) as served:
             writer = await served.key(f"write:{SENSORS}", f"write:{HEARTBEATS}", tenant="venues")
             reader = await served.key("read:ops.health", tenant="security")
-            yield Running(served, writer, reader)
+            yield Running(served, writer, reader, log)
     finally:
         worker.stop()
         await working
@@ -79,16 +100,14 @@ GATE = {"type": "gate_count", "venue": "STA", "gate": "STA-G03", "entered": 12, 
 
 async def test_a_silent_gate_counter_goes_down_and_comes_back_up(running: Running) -> None:
     await running.post(SENSORS, {"key": "STA", "data": GATE})
-    up = await running.sources_until(lambda b: status_of(b, "STA/STA-G03") == "up")
-    assert up["sources"][0]["kind"] == "gate_counter"
-    assert up["sources"][0]["venue"] == "STA"
-
+    await running.health_until("STA/STA-G03", ["SourceUp", "SourceDown"])
     down = await running.sources_until(lambda b: status_of(b, "STA/STA-G03") == "down")
     gate = down["sources"][0]
+    assert (gate["kind"], gate["venue"]) == ("gate_counter", "STA")
     assert (gate["reason"], down["down"]) == ("silent", 1)
 
     await running.post(SENSORS, {"key": "STA", "data": {**GATE, "entered": 3}})
-    await running.sources_until(lambda b: status_of(b, "STA/STA-G03") == "up")
+    await running.health_until("STA/STA-G03", ["SourceUp", "SourceDown", "SourceUp"])
 
 
 async def test_heartbeats_report_failures_and_the_query_filters(running: Running) -> None:
