@@ -149,6 +149,8 @@ def purchase_transfers(purchases: Sequence[Purchase], idempotency_key: str) -> C
                 card=purchase.card,
                 device=purchase.device or "",
                 terminal=purchase.terminal,
+                venue=purchase.venue,
+                category=purchase.category.value,
             )
         )
     return CreateTransfers(

@@ -240,6 +240,7 @@ class FraudEngine:
                     device=context.device,
                     terminal=context.terminal,
                     blocked=blocked,
+                    venue=context.venue,
                 )
             )
             if blocked:

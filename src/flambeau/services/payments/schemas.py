@@ -171,12 +171,19 @@ class Transfer(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_default
 
 
 class PaymentContext(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """Who is paying where, for the fraud rules: tokens, never a card number."""
+    """Who is paying where, for the fraud rules and the analytics: tokens, never a card number.
+
+    ``venue`` is the venue code of the terminal (empty away from a venue) and ``category``
+    what was bought (``drink``, ``food``, ``merchandise``, ``transport``; free text up to 128
+    characters, or an ISO 18245 merchant category code such as ``"5814"``).
+    """
 
     transfer_id: U128
     card: Label = ""
     device: Label = ""
     terminal: Label = ""
+    venue: Label = ""
+    category: Label = ""
 
 
 class CreateAccounts(Event, frozen=True, tag="create_accounts"):
@@ -271,6 +278,7 @@ class FraudAlert(Event, frozen=True, tag="fraud_alert"):
     device: str = ""
     terminal: str = ""
     blocked: bool = False
+    venue: str = ""
 
 
 class LedgerBalance(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,103 @@
+"""KPIs equal a brute-force computation over the same events, with and without ``kill -9``.
+
+A real worker subprocess runs the analytics pipeline (the re-keying stages and the KPI windows)
+over a SQLite log. One run is killed with SIGKILL at random moments and restarted each time;
+both runs must produce exactly the KPIs the test computes itself, each once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flambeau.events import default_registry
+from flambeau.log import open_log
+from flambeau.services.analytics.schemas import KPIS, PARTITIONS, Kpi
+from tests.chaos import workers
+from tests.integration.analytics.workload import Row, expected, inputs
+
+PROCESSORS = "analytics.sales,analytics.entries,analytics.stakes,analytics.fraud,analytics.kpis"
+SEED = int(os.environ.get("FLAMBEAU_CHAOS_SEED", random.randrange(2**32)))
+KILLS = 3
+
+
+async def _load(url: str, streams: dict[str, list]) -> None:  # type: ignore[type-arg]
+    async with await open_log(url) as log:
+        for stream, events in streams.items():
+            for i in range(0, len(events), 5_000):
+                await log.append(stream, events[i : i + 5_000])
+
+
+async def _kpis(url: str) -> tuple[set[Row], list[str]]:
+    """The latest value of every KPI (a key's updates share its partition, in order), and
+    the id of every KPI event."""
+    latest: dict[tuple[object, ...], Row] = {}
+    ids: list[str] = []
+    async with await open_log(url) as log:
+        for partition in range(PARTITIONS):
+            offset = 0
+            while batch := await log.read(KPIS, partition, offset, 10_000):
+                for record in batch:
+                    kpi = default_registry.decode(KPIS, record).data
+                    assert isinstance(kpi, Kpi)
+                    row = (
+                        kpi.venue,
+                        kpi.metric.value,
+                        kpi.dimension,
+                        kpi.minute,
+                        kpi.value,
+                        kpi.count,
+                    )
+                    latest[row[:4]] = row
+                    ids.append(record.id)
+                offset = batch[-1].offset + 1
+    return set(latest.values()), ids
+
+
+def _worker(url: str, stderr: Path, *, drain: bool) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-c", "from flambeau.cli.main import main; main()",
+        "worker", "--log", url, "--processors", PROCESSORS, *(["--drain"] if drain else []),
+    ]  # fmt: skip
+    return workers.start(command, stderr)
+
+
+def _drain(url: str, stderr: Path) -> None:
+    # a stage's outputs feed the next: drain until a pass changes nothing more
+    for attempt in range(4):
+        proc = _worker(url, stderr.with_suffix(f".{attempt}"), drain=True)
+        assert proc.wait(timeout=240) == 0, stderr.with_suffix(f".{attempt}").read_text()
+
+
+@pytest.mark.timeout(300)
+def test_kpis_equal_brute_force_across_kill_9(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    streams = inputs(SEED, 3_000)
+    truth = expected(streams)
+    assert {row[1] for row in truth} == {"sales", "entries", "bets", "payments", "fraud_alerts"}
+    clean, chaos = (f"sqlite:///{tmp_path / name}.db" for name in ("clean", "chaos"))
+    asyncio.run(_load(clean, streams))
+    asyncio.run(_load(chaos, streams))
+
+    _drain(clean, tmp_path / "clean.err")
+    for kill in range(KILLS):
+        stderr = tmp_path / f"chaos-{kill}.err"
+        proc = _worker(chaos, stderr, drain=False)
+        workers.wait_ready(proc, stderr)
+        asyncio.run(asyncio.sleep(rng.uniform(0.2, 1.5)))
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=60) == -signal.SIGKILL
+    _drain(chaos, tmp_path / "chaos-final.err")
+
+    note = f"FLAMBEAU_CHAOS_SEED={SEED}"
+    for url in (clean, chaos):
+        rows, ids = asyncio.run(_kpis(url))
+        assert len(ids) == len(set(ids)), f"a KPI event was written twice ({url}, {note})"
+        assert rows == truth, f"KPIs differ from brute force ({url}, {note})"
