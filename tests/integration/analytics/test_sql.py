@@ -1,0 +1,167 @@
+"""``POST /v1/analytics/sql`` and ``GET /v1/analytics/kpis`` over a real gateway and worker.
+
+The KPI pipeline runs on the workload's inputs; queries then run over the live buffers. Each
+refusal (writes, ATTACH, COPY, INSTALL, files, several statements, SET), the time and row
+limits, and the scope check of every named stream are tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from tests.integration.analytics.workload import expected, inputs
+from tests.unit.gateway.served import Served, serve
+
+from flambeau.events import default_registry
+from flambeau.log import open_log
+from flambeau.log.base import Log
+from flambeau.processing import Worker
+from flambeau.services.analytics.processors import entries, fraud, kpis, sales, stakes
+from flambeau.services.analytics.routes import routes
+
+SALES_BY_CATEGORY = (
+    'SELECT category, sum(amount_cents) AS total, count(*) AS n FROM "analytics.facts" '
+    "WHERE type = 'sale' GROUP BY category ORDER BY category"
+)
+
+
+@dataclass
+class Running:
+    served: Served
+    log: Log
+    reader: str
+    streams: dict[str, list[Any]]
+
+    async def sql(self, body: dict[str, Any], key: str | None = None, **headers: str) -> Any:
+        async with self.served.client(key or self.reader) as client:
+            return await client.post("/v1/analytics/sql", json=body, headers=headers)
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    log = await open_log("memory://", default_registry)
+    streams = inputs(7, 400)
+    for stream, events in streams.items():
+        await log.append(stream, events)
+    worker = Worker(log, [sales, entries, stakes, fraud, kpis], idle_wait=0.05)
+    working = asyncio.create_task(worker.run())
+    try:
+        async with serve(log, tmp_path, routers=routes) as served:
+            reader = await served.key("read:analytics.facts", "read:analytics.kpis")
+            yield Running(served, log, reader, streams)
+    finally:
+        worker.stop()
+        await working
+        await log.aclose()
+
+
+def _sales_truth(streams: dict[str, list[Any]]) -> list[list[Any]]:
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for venue, metric, category, _, value, count in expected(streams):
+        if metric == "sales":
+            del venue
+            totals[category][0] += value
+            totals[category][1] += count
+    return [[category, *totals[category]] for category in sorted(totals)]
+
+
+async def _until_settled(running: Running) -> list[list[Any]]:
+    truth = _sales_truth(running.streams)
+    rows: list[list[Any]] = []
+    for _ in range(300):
+        reply = await running.sql({"sql": SALES_BY_CATEGORY})
+        assert reply.status_code == 200, reply.text
+        rows = reply.json()["rows"]
+        if rows == truth:
+            return rows
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"sales by category {rows} never reached {truth}")
+
+
+async def test_sql_answers_from_the_buffers_as_json_and_arrow(running: Running) -> None:
+    rows = await _until_settled(running)
+    reply = await running.sql(
+        {"sql": SALES_BY_CATEGORY}, accept="application/vnd.apache.arrow.stream"
+    )
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("application/vnd.apache.arrow.stream")
+    table = pa.ipc.open_stream(reply.content).read_all()
+    assert [list(r.values()) for r in table.to_pylist()] == rows
+
+
+async def test_kpis_route_shows_the_latest_value_of_each_minute(running: Running) -> None:
+    await _until_settled(running)
+    truth = {row for row in expected(running.streams) if row[0] == "STA"}
+    async with running.served.client(running.reader) as client:
+        for _ in range(300):
+            reply = await client.get("/v1/analytics/kpis", params={"venue": "STA", "minutes": 60})
+            assert reply.status_code == 200, reply.text
+            got = {(r["venue"], r["metric"], r["dimension"], r["minute"], r["value"], r["count"])
+                   for r in reply.json()}  # fmt: skip
+            wanted = {
+                (*row[:3], row[3].isoformat().replace("+00:00", "Z"), *row[4:]) for row in truth
+            }
+            if got == wanted:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"KPIs of STA: {sorted(got - wanted)[:3]} vs {sorted(wanted - got)[:3]}")
+
+
+@pytest.mark.parametrize(
+    ("sql", "says"),
+    [
+        ('INSERT INTO "analytics.kpis" VALUES (1)', "INSERT statement"),
+        ("CREATE TABLE t AS SELECT 1", "CREATE statement"),
+        ("ATTACH '/tmp/other.db' AS other", "ATTACH statement"),
+        ("COPY (SELECT 1) TO '/tmp/out.csv'", "COPY statement"),
+        ("INSTALL httpfs", "LOAD statement"),
+        ("SET enable_external_access = true", "SET statement"),
+        ("SELECT 1; SELECT 2", "2 statements"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "file system operations are disabled"),
+        ("SELECT * FROM read_parquet('http://127.0.0.1:9/x.parquet')", "disabled"),
+        ("SELEKT 1", "does not parse"),
+    ],
+)
+async def test_sql_refuses_writes_attach_copy_install_and_files(
+    running: Running, sql: str, says: str
+) -> None:
+    reply = await running.sql({"sql": sql})
+    assert reply.status_code == 400, reply.text
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    problem = reply.json()
+    assert says in problem["detail"]
+    assert problem["errors"][0]["field"] == "sql"
+
+
+async def test_sql_times_out_and_limits_rows(running: Running) -> None:
+    slow = {"sql": "SELECT count(*) FROM range(1000000000) a, range(1000) b", "timeout_ms": 200}
+    reply = await running.sql(slow)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["type"] == "urn:flambeau:problem:query-timeout"
+    many = await running.sql({"sql": "SELECT * FROM range(50)", "max_rows": 10})
+    assert many.status_code == 422, many.text
+    assert many.json()["type"] == "urn:flambeau:problem:row-limit"
+    assert "more than 10 rows" in many.json()["detail"]
+    bad = await running.sql({"sql": "SELECT 1", "max_rows": 0})
+    assert bad.status_code == 400
+    assert "max_rows" in bad.text
+
+
+async def test_sql_checks_the_scope_of_every_stream(running: Running) -> None:
+    kpis_only = await running.served.key("read:analytics.kpis")
+    ok = await running.sql({"sql": 'SELECT count(*) FROM "analytics.kpis"'}, kpis_only)
+    assert ok.status_code == 200, ok.text
+    both = 'SELECT count(*) FROM "analytics.kpis" k, "analytics.facts" f WHERE k.venue = f.venue'
+    refused = await running.sql({"sql": both}, kpis_only)
+    assert refused.status_code == 403, refused.text
+    assert "analytics.facts" in refused.json()["detail"]
+    unknown = await running.sql({"sql": 'SELECT * FROM "payments.requests"'})
+    assert unknown.status_code == 404
+    assert "payments.requests" in unknown.json()["detail"]
