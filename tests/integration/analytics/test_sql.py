@@ -16,8 +16,6 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from tests.integration.analytics.workload import expected, inputs
-from tests.unit.gateway.served import Served, serve
 
 from flambeau.events import default_registry
 from flambeau.log import open_log
@@ -25,6 +23,8 @@ from flambeau.log.base import Log
 from flambeau.processing import Worker
 from flambeau.services.analytics.processors import entries, fraud, kpis, sales, stakes
 from flambeau.services.analytics.routes import routes
+from tests.integration.analytics.workload import expected, inputs
+from tests.unit.gateway.served import Served, serve
 
 SALES_BY_CATEGORY = (
     'SELECT category, sum(amount_cents) AS total, count(*) AS n FROM "analytics.facts" '
