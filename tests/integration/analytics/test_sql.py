@@ -11,19 +11,34 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
-from flambeau.events import default_registry
+from flambeau.events import NewEvent, default_registry
 from flambeau.log import open_log
 from flambeau.log.base import Log
 from flambeau.processing import Worker
-from flambeau.services.analytics.processors import entries, fraud, kpis, sales, stakes
+from flambeau.services.analytics.processors import (
+    entries,
+    fraud,
+    kpis,
+    sales,
+    stakes,
+    unit_ends,
+)
 from flambeau.services.analytics.routes import routes
-from tests.integration.analytics.workload import expected, inputs
+from flambeau.services.results.schemas import (
+    UNITS,
+    EndAdjustment,
+    UnitEndEstimated,
+    UnitScheduleChanged,
+    UnitStatus,
+)
+from tests.integration.analytics.workload import START, expected, inputs
 from tests.unit.gateway.served import Served, serve
 
 SALES_BY_CATEGORY = (
@@ -50,7 +65,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     streams = inputs(7, 400)
     for stream, events in streams.items():
         await log.append(stream, events)
-    worker = Worker(log, [sales, entries, stakes, fraud, kpis], idle_wait=0.05)
+    worker = Worker(log, [sales, entries, stakes, fraud, kpis, unit_ends], idle_wait=0.05)
     working = asyncio.create_task(worker.run())
     try:
         async with serve(log, tmp_path, routers=routes) as served:
@@ -165,3 +180,54 @@ async def test_sql_checks_the_scope_of_every_stream(running: Running) -> None:
     unknown = await running.sql({"sql": 'SELECT * FROM "payments.requests"'})
     assert unknown.status_code == 404
     assert "payments.requests" in unknown.json()["detail"]
+
+
+FINAL = "FBLMTEAM11------------FNL-000100--"
+
+
+def _estimate(minutes: int, *adjustments: EndAdjustment) -> NewEvent:
+    end = START + timedelta(minutes=minutes)
+    estimate = UnitEndEstimated(competition="OG2024", unit=FINAL, discipline="FBL",
+                                estimated_end=end, adjustments=adjustments)  # fmt: skip
+    return NewEvent(estimate, key=FINAL, time=START + timedelta(minutes=11))
+
+
+async def _plan(running: Running, unit_end: str) -> dict[str, Any]:
+    async with running.served.client(running.reader) as client:
+        for _ in range(300):
+            reply = await client.get("/v1/analytics/forecast")
+            assert reply.status_code == 200, reply.text
+            plans = {p["forecast"]["venue"]: p for p in reply.json()}
+            sta = plans.get("STA")
+            if sta and [end for _, end in sta["forecast"]["ends"]] == [unit_end]:
+                return sta
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"the forecast never showed the final ending at {unit_end}: {plans}")
+
+
+async def test_extra_time_moves_the_forecast_and_its_actions(running: Running) -> None:
+    await _until_settled(running)
+    scheduled = UnitScheduleChanged(competition="OG2024", unit=FINAL, discipline="FBL",
+                                    status=UnitStatus.RUNNING, venue="STA")  # fmt: skip
+    await running.log.append(UNITS, [NewEvent(scheduled, key=FINAL, time=START), _estimate(30)])
+    before = await _plan(running, "2024-08-04T17:30:00Z")
+    await running.log.append(UNITS, [_estimate(62, EndAdjustment.EXTRA_TIME)])
+    after = await _plan(running, "2024-08-04T18:02:00Z")
+
+    first = datetime.fromisoformat(before["forecast"]["start"])
+    assert first == START + timedelta(minutes=12)  # the minute after the newest one seen
+
+    def surge_starts(plan: dict[str, Any]) -> int:
+        sales = plan["forecast"]["sales"]
+        return next(i for i, value in enumerate(sales) if value > sales[0])
+
+    assert surge_starts(before) == 30 - 12
+    assert surge_starts(after) == 62 - 12
+    assert sum(after["forecast"]["sales"]) < sum(before["forecast"]["sales"])  # surge past the hour
+    stands = [a for a in before["actions"] if a["kind"] == "open_stands"]
+    assert stands
+    assert FINAL in stands[0]["cause"]
+    assert "17:30" in stands[0]["cause"]
+    moved = [a for a in after["actions"] if a["kind"] == "open_stands"]
+    assert moved
+    assert "18:02" in moved[0]["cause"]

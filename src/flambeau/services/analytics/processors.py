@@ -9,7 +9,8 @@ first carried onto ``analytics.facts``, keyed by venue (bets by the match they b
 - ``analytics.entries`` (core relay) carries ``crowds.sensors`` gate counts and capacities;
 - ``analytics.stakes`` (core relay) carries ``betting.bets`` tickets, keyed by the event of
   their first selection;
-- ``analytics.fraud`` (core relay) carries ``payments.alerts`` alerts that name a venue.
+- ``analytics.fraud`` (core relay) carries ``payments.alerts`` alerts that name a venue;
+- ``analytics.unit-ends`` (:mod:`.ends`) carries each unit's estimated end to its venue.
 
 ``analytics.kpis`` then folds the facts into tumbling one-minute windows of event time. Each
 batch that changes a minute emits its new value (``emit="current"``): the latest
@@ -36,6 +37,7 @@ import numpy as np
 from flambeau.events import Event, Record
 from flambeau.processing import Batch, Processor, Transaction, Tumbling, default_processors, relay
 from flambeau.processing.windows import WindowResult
+from flambeau.services.analytics.ends import unit_ends
 from flambeau.services.analytics.schemas import (
     FACTS,
     KPIS,
@@ -51,7 +53,17 @@ from flambeau.services.betting.schemas import BETS_STREAM, TicketSubmitted
 from flambeau.services.crowds.schemas import SENSORS, GateCount, VenueConfigured
 from flambeau.services.payments.schemas import CreateTransfers, FraudAlert, TransferCode
 
-__all__ = ["GRACE", "MINUTE", "SEP", "entries", "fraud", "kpis", "sales", "stakes"]
+__all__ = [
+    "GRACE",
+    "MINUTE",
+    "SEP",
+    "entries",
+    "fraud",
+    "kpis",
+    "sales",
+    "stakes",
+    "unit_ends",
+]
 
 MINUTE = timedelta(minutes=1)
 GRACE = timedelta(hours=1)

@@ -6,6 +6,8 @@
   ``Accept: application/vnd.apache.arrow.stream``, an Arrow IPC stream.
 - ``GET /v1/analytics/kpis``: the latest value of every KPI minute of the recent past, for the
   dashboard.
+- ``GET /v1/analytics/forecast``: each venue's next-hour forecast and recommended actions
+  (:mod:`.forecast`, :mod:`.planning`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from flambeau.gateway import (
     problem_specs,
 )
 from flambeau.services.analytics.buffers import QUERYABLE, recent_buffers
-from flambeau.services.analytics.schemas import KPIS
+from flambeau.services.analytics.planning import VenuePlan, plans
+from flambeau.services.analytics.schemas import FACTS, KPIS
 from flambeau.services.analytics.sql import (
     Limits,
     QueryRefusedError,
@@ -41,6 +44,7 @@ from flambeau.services.analytics.sql import (
     run_query,
     tables_of,
 )
+from flambeau.services.crowds.schemas import VENUES
 
 __all__ = ["routes"]
 
@@ -199,4 +203,22 @@ def _order(kpi: KpiRow) -> tuple[str, str, str, datetime]:
     return (kpi.venue, kpi.metric, kpi.dimension, kpi.minute)
 
 
-routes = [query, list_kpis]
+@get(
+    "/v1/analytics/forecast",
+    summary="Each venue's next-hour forecast and the actions it calls for",
+    tags=["analytics"],
+    responses=problem_specs(*AUTH_PROBLEMS, RATE_PROBLEM),
+)
+async def list_plans(request: Request[Any, Any, Any]) -> list[VenuePlan]:
+    """Per venue: sales and entries per minute over the next hour, and recommendations."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "read", KPIS)
+    for stream in (FACTS, VENUES):
+        gateway.access.require(principal, "read", stream)
+    view, buffers = recent_buffers(gateway.log)
+    await view.sync(_SYNC_TIMEOUT_S)
+    tables = buffers.tables([KPIS, FACTS, VENUES])
+    return plans(tables[KPIS], tables[FACTS], tables[VENUES])
+
+
+routes = [query, list_kpis, list_plans]

@@ -7,7 +7,8 @@ Streams (both keyed by venue code, or by the betting event for bets, 4 partition
   with a venue, from ``payments.requests``), :class:`Entries` and :class:`Capacity` (gate
   counts and seats, relayed from ``crowds.sensors``), :class:`Stake` (one ticket, relayed from
   ``betting.bets``, keyed by the match it bets on) and :class:`FraudFlag` (one fraud alert
-  with a venue, relayed from ``payments.alerts``).
+  with a venue, relayed from ``payments.alerts``), and :class:`UnitEnd` (a unit's estimated end
+  with its venue, from ``results.units``; the forecast reads it).
 - ``analytics.kpis`` (public, derived): :class:`Kpi`, the value so far of one key, KPI and
   minute of event time, emitted again each time a batch changes it (the latest one counts).
 
@@ -49,6 +50,7 @@ __all__ = [
     "Metric",
     "Sale",
     "Stake",
+    "UnitEnd",
 ]
 
 FACTS = "analytics.facts"
@@ -109,7 +111,16 @@ class FraudFlag(Event, frozen=True, kw_only=True, tag="fraud_flag"):
     rule_id: Label
 
 
-Fact = Sale | Entries | Capacity | Stake | FraudFlag
+class UnitEnd(Event, frozen=True, kw_only=True, tag="unit_end"):
+    """When a unit at ``venue`` is now expected to end (from ``results.units``)."""
+
+    venue: Code
+    unit: Code
+    estimated_end: datetime
+    scheduled_end: datetime | None = None
+
+
+Fact = Sale | Entries | Capacity | Stake | FraudFlag | UnitEnd
 
 
 class Kpi(Event, frozen=True, kw_only=True, tag="kpi"):
