@@ -7,7 +7,8 @@ therefore never re-reads the log: it gets the chunks already built, zero-copy.
 
 Columns: ``_time`` (the event time, UTC), ``_key``, ``type`` (the payload's tag) and every
 field of every payload type of the stream (``null`` where a type lacks it). Numbers stay
-numbers, timestamps become ``TIMESTAMP WITH TIME ZONE``, anything nested is JSON text.
+numbers, timestamps become ``TIMESTAMP WITH TIME ZONE``, anything nested is JSON text; text
+is dictionary-encoded (:data:`TEXT`).
 
 Retention is by event time: chunks whose newest event is older than the buffer's newest event
 minus :attr:`RecentBuffers.window` are dropped, so a buffer holds at least the last ``window``
@@ -35,7 +36,10 @@ DEFAULT_WINDOW = timedelta(minutes=60)
 """How much event time each buffer keeps at least."""
 QUERYABLE = ("analytics.facts", "analytics.kpis", "crowds.venues", "payments.alerts")
 """The streams ``POST /v1/analytics/sql`` can query (flat payloads, useful for analysis)."""
-_META = (("_time", pa.timestamp("us", tz="UTC")), ("_key", pa.string()), ("type", pa.string()))
+TEXT = pa.dictionary(pa.int32(), pa.string())
+"""Text columns are dictionary-encoded: venues, categories and tags repeat, and DuckDB filters
+and groups dictionary columns several times faster than plain strings."""
+_META = (("_time", pa.timestamp("us", tz="UTC")), ("_key", TEXT), ("type", TEXT))
 
 
 def _arrow_type(hint: Any) -> pa.DataType:
@@ -45,7 +49,7 @@ def _arrow_type(hint: Any) -> pa.DataType:
         if issubclass(hint, bool):
             return pa.bool_()
         if issubclass(hint, enum.Enum):
-            return pa.string()
+            return TEXT
         if issubclass(hint, int):
             return pa.int64()
         if issubclass(hint, float):
@@ -53,8 +57,8 @@ def _arrow_type(hint: Any) -> pa.DataType:
         if issubclass(hint, datetime):
             return pa.timestamp("us", tz="UTC")
         if issubclass(hint, str):
-            return pa.string()
-    return pa.string()  # nested or union fields travel as JSON text
+            return TEXT
+    return TEXT  # nested or union fields travel as JSON text
 
 
 def arrow_schema(payload_types: Any) -> pa.Schema:

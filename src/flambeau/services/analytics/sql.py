@@ -1,4 +1,4 @@
-"""The read-only SQL surface: one DuckDB connection per query, over Arrow tables, locked down.
+"""The read-only SQL surface: one DuckDB cursor per query, over Arrow tables, locked down.
 
 Each query:
 
@@ -7,7 +7,8 @@ Each query:
    statement type is refused before anything runs;
 2. names its streams as quoted tables (``FROM "analytics.kpis"``); :func:`tables_of` lists
    them so the caller can check each one against the caller's scopes;
-3. runs on a fresh in-memory DuckDB whose configuration is locked with external access off
+3. runs on its own cursor of one in-memory DuckDB whose configuration is locked with external
+   access off
    (no file, no network, no extension install or autoload), so a table function such as
    ``read_csv('/etc/passwd')`` that is a ``SELECT`` still fails;
 4. is interrupted after :attr:`Limits.timeout` and refused when it returns more than
@@ -108,14 +109,26 @@ def tables_of(sql: str) -> set[str]:
         raise QueryRefusedError(f"the query failed: {exc}") from None
 
 
+_database: list[duckdb.DuckDBPyConnection] = []
+_opening = threading.Lock()
+
+
 def locked() -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory database with :data:`LOCKED_CONFIG` (the module-level helpers such as
-    ``duckdb.get_table_names`` use a default connection that would install extensions)."""
-    return duckdb.connect(":memory:", config=dict(LOCKED_CONFIG))
+    """A new connection (cursor) to the process's one in-memory database with
+    :data:`LOCKED_CONFIG`; close it after use.
+
+    Opening a database costs tens of milliseconds, a cursor almost nothing. Each cursor sees
+    only the tables registered on it. (The module-level helpers such as
+    ``duckdb.get_table_names`` use a default connection that would install extensions.)
+    """
+    with _opening:
+        if not _database:
+            _database.append(duckdb.connect(":memory:", config=dict(LOCKED_CONFIG)))
+        return _database[0].cursor()
 
 
 def run_query(sql: str, tables: dict[str, pa.Table], limits: Limits) -> pa.Table:
-    """Run ``sql`` over ``tables`` (name -> Arrow table) in a locked-down DuckDB.
+    """Run ``sql`` over ``tables`` (name -> Arrow table) on a cursor of the locked-down DuckDB.
 
     Blocking: call it from a worker thread.
 
