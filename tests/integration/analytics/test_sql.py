@@ -31,6 +31,7 @@ from flambeau.services.analytics.processors import (
     unit_ends,
 )
 from flambeau.services.analytics.routes import routes
+from flambeau.services.analytics.schemas import FACTS
 from flambeau.services.results.schemas import (
     UNITS,
     EndAdjustment,
@@ -229,3 +230,45 @@ async def test_extra_time_moves_the_forecast_and_its_actions(running: Running) -
     moved = [a for a in after["actions"] if a["kind"] == "open_stands"]
     assert moved
     assert "18:02" in moved[0]["cause"]
+
+
+async def _records(log: Log, stream: str) -> list[Any]:
+    found = []
+    for partition in range(default_registry.spec(stream).partitions):
+        for record in await log.read(stream, partition, 0, 100_000):
+            found.append(default_registry.decode(stream, record))
+    return found
+
+
+async def test_each_kpi_traces_back_to_its_source_event(running: Running) -> None:
+    await _until_settled(running)
+    by_id = {
+        r.id: r
+        for stream in (
+            "payments.requests",
+            "payments.alerts",
+            "crowds.sensors",
+            "betting.bets",
+            FACTS,
+        )
+        for r in await _records(running.log, stream)
+    }
+    kpi_records = await _records(running.log, "analytics.kpis")
+    roots: dict[str, set[str]] = defaultdict(set)
+    for record in kpi_records:
+        fact = by_id[record.causation_id]  # the fact that changed the minute
+        source = by_id[fact.causation_id]  # the input the fact was carried from
+        kpi = record.data
+        key = fact.data.event if kpi.metric == "bets" else fact.data.venue
+        assert key == kpi.venue
+        roots[kpi.metric].add(source.stream)
+        if kpi.metric == "sales":
+            contexts = [c for c in source.data.contexts if c.venue == kpi.venue]
+            assert any(c.category == kpi.dimension for c in contexts)
+    assert roots == {
+        "sales": {"payments.requests"},
+        "payments": {"payments.requests"},
+        "entries": {"crowds.sensors"},
+        "bets": {"betting.bets"},
+        "fraud_alerts": {"payments.alerts"},
+    }
