@@ -2,6 +2,7 @@
 // /metrics, and the wiring of models to views. Nothing here reloads the page: every change
 // arrives over one WebSocket (or a poll) and is drawn in the next animation frame.
 
+import { createAnalyticsView, fetchPlans } from "./analytics-view.js";
 import { BettingModel } from "./betting.js";
 import { createBettingView } from "./betting-view.js";
 import { createChartView } from "./chart.js";
@@ -28,6 +29,7 @@ const crowds = new Map(); // venue code -> {level, people, time}
 const selection = new Selection();
 const scheduler = new FrameScheduler();
 const refused = new Map(); // stream -> why the page cannot read it
+let plans = { plans: [], why: "" };
 let key = readStoredKey();
 let streamNames = new Set();
 
@@ -218,7 +220,8 @@ async function fetchMetrics() {
 }
 
 async function poll() {
-  const [streams, metrics] = await Promise.allSettled([fetchStreams(), fetchMetrics()]);
+  const [streams, metrics, analytics] = await Promise.allSettled([fetchStreams(), fetchMetrics(), fetchPlans(authHeaders())]);
+  if (analytics.status === "fulfilled") plans = analytics.value;
   const list = streams.status === "fulfilled" ? streams.value : null;
   if (list) {
     streamNames = new Set(list.map((info) => info.name));
@@ -226,7 +229,7 @@ async function poll() {
   }
   if (metrics.status === "rejected" && health.metricsOk === true) health.metricsOk = "/metrics is not answering.";
   health.sample(list, metrics.status === "fulfilled" ? metrics.value : null);
-  scheduler.mark("health", "chart", "payments", "betting");
+  scheduler.mark("health", "chart", "payments", "betting", "analytics");
 }
 
 function pollForever() {
@@ -312,6 +315,7 @@ function wireViews() {
   scheduler.add("health", createHealthView({
     stats: $("health-stats"), rates: $("stream-rates").tBodies[0], lag: $("lag"), sources: $("sources"),
   }, { health, availability, connection: () => CONNECTION_TEXT[client.state] }), { every: 250 });
+  scheduler.add("analytics", createAnalyticsView({ forecasts: $("forecasts").tBodies[0], actions: $("actions"), empty: $("forecasts-empty") }, { state: () => plans }), { every: 1000 });
   scheduler.add("chart", createChartView({ svg: $("chart"), desc: $("chart-svg-desc") }, { health }), { every: 1000 });
 }
 
