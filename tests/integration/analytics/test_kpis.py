@@ -19,7 +19,7 @@ import pytest
 
 from flambeau.events import default_registry
 from flambeau.log import open_log
-from flambeau.services.analytics.schemas import KPIS, PARTITIONS, Kpi
+from flambeau.services.analytics.schemas import FACTS, KPIS, PARTITIONS, Kpi
 from tests.chaos import workers
 from tests.integration.analytics.workload import Row, expected, inputs
 
@@ -61,6 +61,13 @@ async def _kpis(url: str) -> tuple[set[Row], list[str]]:
     return set(latest.values()), ids
 
 
+async def _progress(url: str) -> tuple[int, int]:
+    """(facts the KPI processor has committed, facts in the log)."""
+    async with await open_log(url) as log:
+        done = sum((await log.committed("analytics.kpis", FACTS)).values())
+        return done, sum((await log.end_offsets(FACTS)).values())
+
+
 def _worker(url: str, stderr: Path, *, drain: bool) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-c", "from flambeau.cli.main import main; main()",
@@ -87,6 +94,7 @@ def test_kpis_equal_brute_force_across_kill_9(tmp_path: Path) -> None:
     asyncio.run(_load(chaos, streams))
 
     _drain(clean, tmp_path / "clean.err")
+    seen: list[int] = []
     for kill in range(KILLS):
         stderr = tmp_path / f"chaos-{kill}.err"
         proc = _worker(chaos, stderr, drain=False)
@@ -94,7 +102,12 @@ def test_kpis_equal_brute_force_across_kill_9(tmp_path: Path) -> None:
         asyncio.run(asyncio.sleep(rng.uniform(0.2, 1.5)))
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=60) == -signal.SIGKILL
+        seen.append(asyncio.run(_progress(chaos))[0])
     _drain(chaos, tmp_path / "chaos-final.err")
+    done, total = asyncio.run(_progress(chaos))
+    assert done == total
+    # at least one kill landed while the KPIs were still being computed
+    assert any(n < total for n in seen), f"every kill came after the work: {seen} of {total}"
 
     note = f"FLAMBEAU_CHAOS_SEED={SEED}"
     for url in (clean, chaos):
