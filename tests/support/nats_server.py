@@ -13,6 +13,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import socket
@@ -20,6 +21,7 @@ import subprocess
 import sysconfig
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,13 +57,27 @@ class NatsServer:
     the same, so JetStream recovers its streams after a restart.
     """
 
-    def __init__(self, store_dir: Path, port: int | None = None, *, jetstream: bool = True) -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        *,
+        jetstream: bool = True,
+        config: Path | None = None,
+        monitor_port: int | None = None,
+    ) -> None:
         self.store_dir = store_dir
         self.jetstream = jetstream
+        self.config = config
+        self.monitor_port = monitor_port
         self.port = port or free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
         self._log = store_dir / "server.log"
+
+    def monitor(self, path: str) -> str:
+        """The URL of ``path`` on this server's monitoring port (when it has one)."""
+        return f"http://127.0.0.1:{self.monitor_port}{path}"
 
     @property
     def running(self) -> bool:
@@ -73,6 +89,7 @@ class NatsServer:
             return
         command = [
             str(server_binary()),
+            *(["-c", str(self.config)] if self.config is not None else []),
             *(["-js"] if self.jetstream else []),
             "-a",
             "127.0.0.1",
@@ -122,9 +139,95 @@ class NatsServer:
         self.start()
 
 
+CLUSTER_CONFIG = """\
+server_name: {name}
+http: 127.0.0.1:{http}
+jetstream: enabled
+cluster {{
+  name: flambeau
+  listen: 127.0.0.1:{route}
+  routes: [
+{routes}
+  ]
+}}
+"""
+
+
+class NatsCluster:
+    """Three (or ``size``) ``nats-server`` nodes forming one JetStream cluster, as the README
+    deploys it: one config per node, only ``server_name`` and the ports differ.
+
+    Each node can be killed and started again on its port and store directory, which is how the
+    chaos tests take one server, or the meta leader, away.
+    """
+
+    def __init__(self, root: Path, size: int = 3) -> None:
+        self.root = root
+        routes = [free_port() for _ in range(size)]
+        lines = "\n".join(f"    nats-route://127.0.0.1:{port}" for port in routes)
+        self.nodes: list[NatsServer] = []
+        for index, route in enumerate(routes):
+            name = f"n{index + 1}"
+            store = root / name
+            store.mkdir(parents=True, exist_ok=True)
+            config = store / "nats.conf"
+            http = free_port()
+            config.write_text(
+                CLUSTER_CONFIG.format(name=name, store=store, route=route, routes=lines, http=http)
+            )
+            self.nodes.append(NatsServer(store, jetstream=False, config=config, monitor_port=http))
+        self.servers = ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
+        self.url = f"nats://{self.servers}?replicas={size}"
+        """The log URL naming every node, with ``replicas`` set to the cluster's size."""
+
+    def start(self) -> None:
+        """Start every node, then wait until JetStream has elected a meta leader."""
+        for node in self.nodes:
+            if not node.running:
+                node.start()
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        """Wait until every running node is healthy and knows the JetStream meta leader."""
+        deadline = time.monotonic() + timeout
+        for node in self.nodes:
+            while node.running and not self._healthy(node):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{node.url} not healthy in {timeout:g} s")
+                time.sleep(0.1)
+
+    @staticmethod
+    def _healthy(node: NatsServer) -> bool:
+        try:
+            with urllib.request.urlopen(node.monitor("/healthz")):
+                pass
+            with urllib.request.urlopen(node.monitor("/jsz")) as reply:
+                info = json.load(reply)
+        except OSError:
+            return False
+        return bool((info.get("meta_cluster") or {}).get("leader"))
+
+    def meta_leader(self) -> NatsServer:
+        """The node that leads the JetStream meta group right now."""
+        for node in self.nodes:
+            if not node.running:
+                continue
+            with urllib.request.urlopen(node.monitor("/jsz")) as reply:
+                info = json.load(reply)
+            leader = (info.get("meta_cluster") or {}).get("leader")
+            if leader:
+                return next(n for n in self.nodes if n.store_dir.name == leader)
+        raise RuntimeError("no JetStream meta leader")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
 async def wipe(url: str) -> None:
     """Delete every JetStream stream (KV buckets are streams too) on the server at ``url``."""
-    nc = await nats.connect(url, allow_reconnect=False)
+    servers = [f"nats://{server}" for server in url.removeprefix("nats://").split(",")]
+    nc = await nats.connect(servers=servers, allow_reconnect=False)
     try:
         jsm = nc.jetstream()
         while names := [info.config.name for info in await jsm.streams_info()]:
@@ -167,3 +270,35 @@ def own_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_cluster() -> Iterator[NatsCluster]:
+    """A three-node JetStream cluster for the whole session (one per xdist worker)."""
+    root = Path(tempfile.mkdtemp(prefix="flambeau-nats-cluster-"))
+    cluster = NatsCluster(root)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+async def cluster_url(nats_cluster: NatsCluster) -> str:
+    """The session cluster's log URL (``replicas=3``, all nodes), emptied before the test."""
+    nats_cluster.start()  # restarts a node a failed test left stopped
+    await wipe(f"nats://{nats_cluster.servers}")
+    return nats_cluster.url
+
+
+@pytest.fixture
+def own_nats_cluster(tmp_path: Path) -> Iterator[NatsCluster]:
+    """A three-node cluster of the test's own, to kill nodes of at will."""
+    cluster = NatsCluster(tmp_path / "cluster")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

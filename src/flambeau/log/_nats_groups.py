@@ -48,14 +48,20 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, KeyValueConfig
 from nats.js.client import JetStreamContext
 
 from flambeau.errors import BackendUnavailableError, FlambeauError, InvalidEventError
-from flambeau.log._nats_wire import JetStreamRefusedError, Publisher, Reader, Retrier
+from flambeau.log._nats_wire import (
+    BATCH_LIMIT,
+    AtomicBatches,
+    JetStreamRefusedError,
+    Reader,
+    Retrier,
+)
 from flambeau.log.base import StateChange
 
 BUCKET = "fb_groups"
 KV_STREAM = f"KV_{BUCKET}"
 SCAN_ATTEMPTS = 20
 SCAN_PAGE = 1000
-_WRONG_LAST_SEQUENCE = 10071
+_WRONG_LAST_SEQUENCE = (10071, 10164)  # "wrong last sequence: N", and its constant variant
 _CHECKPOINT_MARGIN = 4096
 
 
@@ -112,7 +118,7 @@ class Groups:
     def __init__(
         self,
         js: JetStreamContext,
-        publisher: Publisher,
+        batches: AtomicBatches,
         reader: Reader,
         retry: Retrier,
         *,
@@ -122,7 +128,7 @@ class Groups:
         max_payload: int,
     ) -> None:
         self._js = js
-        self._publisher = publisher
+        self._batches = batches
         self._reader = reader
         self._retry = retry
         self._url = url
@@ -148,6 +154,24 @@ class Groups:
                     await self._js.key_value(BUCKET)  # created meanwhile by another process
 
         await self._retry("open the groups KV bucket", ensure)
+        await self._retry("allow atomic batches on the groups KV bucket", self._allow_atomic)
+
+    async def _allow_atomic(self) -> None:
+        """Turn on ``allow_atomic`` on the bucket's stream (state writes are atomic batches).
+
+        Raises:
+            BackendUnavailableError: the server is older than 2.12 and has no atomic batches.
+        """
+        info = await self._js.stream_info(KV_STREAM)
+        if info.config.allow_atomic:
+            return
+        info.config.allow_atomic = True
+        updated = await self._js.update_stream(info.config)
+        if not updated.config.allow_atomic:  # an older server ignores the field it does not know
+            raise BackendUnavailableError(
+                f"the NATS server at {self._url} has no JetStream atomic batch publish; "
+                "Flambeau needs nats-server 2.12 or later"
+            )
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -329,7 +353,7 @@ class Groups:
             try:
                 ack = await self._js.publish(subject, data, headers=headers, timeout=5.0)
             except nats.js.errors.APIError as exc:
-                if exc.err_code != _WRONG_LAST_SEQUENCE:
+                if exc.err_code not in _WRONG_LAST_SEQUENCE:
                     raise
                 if attempts > 1:  # an earlier attempt may have landed before its reply was lost
                     revision, current = await self._get(key)
@@ -350,24 +374,38 @@ class Groups:
         pending: Sequence[tuple[str, bytes | None]],
         revision: int,
     ) -> None:
-        """Write ``pending`` to the state keys, each write valid only while the checkpoint is
-        still at ``revision``: a worker that lost the partition cannot write stale state."""
+        """Write ``pending`` to the state keys, valid only while the checkpoint is still at
+        ``revision``: a worker that lost the partition cannot write stale state.
+
+        The writes go as JetStream atomic batches of up to :data:`BATCH_LIMIT` keys, one after
+        the other, the first message of each fenced on the checkpoint. A replicated stream
+        refuses a fenced write while another one fenced on the same subject is still in flight
+        (code 10164), so pipelined single writes cannot carry the fence; an atomic batch checks
+        it once, for all of its messages, in one proposal. A batch applied twice (a lost ack,
+        or a redo after a crash) writes the same values again.
+        """
         checkpoint = f"$KV.{BUCKET}.{b64(group)}.ck.{partition}"
         fence = (
-            f"NATS/1.0\r\nNats-Expected-Last-Subject-Sequence: {revision}\r\n"
+            f"Nats-Expected-Last-Subject-Sequence: {revision}\r\n"
             f"Nats-Expected-Last-Subject-Sequence-Subject: {checkpoint}\r\n"
         ).encode()
-        put, delete = fence + b"\r\n", fence + b"KV-Operation: DEL\r\n\r\n"
+        delete = b"KV-Operation: DEL\r\n"
         prefix = f"$KV.{BUCKET}.{b64(group)}.st.{partition}."
-        items = [
-            ((prefix + b64(name)).encode(), delete if value is None else put, value or b"")
-            for name, value in pending
-        ]
         try:
-            await self._publisher.publish(items)
+            for start in range(0, len(pending), BATCH_LIMIT):
+                chunk = pending[start : start + BATCH_LIMIT]
+                items = [
+                    (
+                        (prefix + b64(name)).encode(),
+                        (fence if index == 0 else b"") + (delete if value is None else b""),
+                        value or b"",
+                    )
+                    for index, (name, value) in enumerate(chunk)
+                ]
+                await self._batches.publish(items)
         except JetStreamRefusedError as exc:
             self._known.pop((group, partition), None)
-            if exc.error.err_code == _WRONG_LAST_SEQUENCE:
+            if exc.error.err_code in _WRONG_LAST_SEQUENCE:
                 raise CommitConflictError(
                     f"checkpoint {checkpoint} in {self._url} moved past revision {revision}: "
                     "another worker committed this group's partition"

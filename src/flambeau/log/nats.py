@@ -75,7 +75,15 @@ from flambeau.log._nats_streams import (
     stream_config,
     subject,
 )
-from flambeau.log._nats_wire import PubAck, Publisher, Reader, Retrier, msg_id_header
+from flambeau.log._nats_wire import (
+    AtomicBatches,
+    PubAck,
+    Publisher,
+    Reader,
+    Retrier,
+    flush,
+    msg_id_header,
+)
 from flambeau.log.base import Appended, LogBase, Offsets, StateChange, partition_for
 from flambeau.log.base import StreamInfo as LogStreamInfo
 
@@ -84,6 +92,10 @@ __all__ = ["CommitConflictError", "NatsLog", "open_backend"]
 logger = logging.getLogger(__name__)
 
 RECONNECT_WAIT_S = 1
+PING_INTERVAL_S = 3
+"""The client pings the server this often; ``MAX_OUTSTANDING_PINGS`` unanswered pings in a row
+mean a dead link (or a client that no longer reads), and the client reconnects."""
+MAX_OUTSTANDING_PINGS = 2
 _LAGGING_REPLICA_PAUSES_S = (0.001, 0.005, 0.02)
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -104,6 +116,7 @@ class NatsLog(LogBase):
         self._retry = Retrier(url, options.timeout, lambda: self._closed)
         self._publisher = Publisher(self._nc, url, options.timeout)
         self._reader = Reader(self._nc, url, options.timeout)
+        self._batches = AtomicBatches(self._nc, url, options.timeout)
         self._groups: Groups | None = None
         self._streams: dict[str, StreamView] = {}
         self._opening: dict[str, asyncio.Lock] = {}
@@ -130,6 +143,8 @@ class NatsLog(LogBase):
                     connect_timeout=2,
                     reconnect_time_wait=RECONNECT_WAIT_S,
                     max_reconnect_attempts=-1,
+                    ping_interval=PING_INTERVAL_S,
+                    max_outstanding_pings=MAX_OUTSTANDING_PINGS,
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
@@ -149,9 +164,10 @@ class NatsLog(LogBase):
             ) from exc
         await self._publisher.start()
         await self._reader.start()
+        await self._batches.start()
         self._groups = Groups(
             self._js,
-            self._publisher,
+            self._batches,
             self._reader,
             self._retry,
             url=self.url,
@@ -206,6 +222,7 @@ class NatsLog(LogBase):
         logger.warning("reconnected to NATS at %s", self.url)
         await self._publisher.on_reconnected()
         await self._reader.on_reconnected()
+        await self._batches.on_reconnected()
         if self._resync_task is None or self._resync_task.done():
             self._resync_task = asyncio.create_task(self._resync())
 
@@ -474,7 +491,7 @@ class NatsLog(LogBase):
                 stream.advance(int(partition), int(seq))
 
         stream.watch = await self._nc.subscribe(notify_subject(stream.spec.name), cb=notified)
-        await self._retry("flush a subscription", lambda: self._nc.flush(timeout=5))
+        await self._retry("flush a subscription", lambda: flush(self._nc, 5.0))
         await self._refresh(stream)
 
     # -- describing -----------------------------------------------------------------------------
@@ -607,6 +624,7 @@ class NatsLog(LogBase):
         self._closed = True
         self._publisher.close()
         self._reader.close()
+        self._batches.close()
         for stream in self._streams.values():
             stream.wake()
         if self._resync_task is not None:
