@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
+from flambeau.gateway.health import LeaseHolders
 from flambeau.gateway.metrics import LagRow, MetricsSource
 from flambeau.log import Log
 from flambeau.processing import default_processors, processor_lag
@@ -75,3 +76,22 @@ def gateway_metrics(log: Log) -> list[MetricsSource]:
         return [LagRow(r.processor, r.stream, r.partition, r.committed, r.end) for r in rows]
 
     return [lag]
+
+
+def gateway_lease_holders(log: Log) -> LeaseHolders | None:
+    """Who holds each processor partition, for ``/healthz``: leasing workers of a ``nats://``
+    log (``None`` for other logs, where one process runs every partition)."""
+    from flambeau.log.nats import NatsLog
+
+    if not isinstance(log, NatsLog):
+        return None
+    from flambeau.log.nats_leases import NatsLeases
+
+    leases = NatsLeases(log, worker="gateway")
+
+    async def holders(processor: str) -> dict[int, str] | None:
+        if not await leases.members(processor):
+            return None  # no leasing worker runs it (flambeau up, or a draining backfill)
+        return await leases.holders(processor)
+
+    return holders

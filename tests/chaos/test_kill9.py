@@ -29,7 +29,7 @@ import pytest
 
 from flambeau.events import NewEvent
 from flambeau.log import open_log
-from tests.chaos import workers
+from tests.chaos import cluster, workers
 from tests.chaos.job import INPUT, OUTPUT, PARTITIONS, Amount, sums
 
 EVENTS = 200_000
@@ -55,11 +55,20 @@ def _nats(tmp: Path, name: str, request: pytest.FixtureRequest) -> str:
     return server.url
 
 
-URL_FACTORIES: dict[str, UrlFactory] = {"nats": _nats, "sqlite": _sqlite}
+def _nats_r3(tmp: Path, name: str, request: pytest.FixtureRequest) -> str:
+    if name == "reference":  # the uninterrupted run needs no cluster: its outputs are the same
+        return _nats(tmp, name, request)
+    return cluster.cluster_url(tmp / f"cluster-{name}", request)
+
+
+URL_FACTORIES: dict[str, UrlFactory] = {"nats": _nats, "nats-r3": _nats_r3, "sqlite": _sqlite}
 """Backend -> a factory of fresh, separate log URLs (one per name)."""
+EVENTS_OF = {"nats-r3": 60_000}
+"""Fewer input events where the run is slower (a replicated cluster on the same two cores)."""
+MARKS = {"nats": [pytest.mark.nats], "nats-r3": [pytest.mark.nats]}
 
 
-def _inputs() -> list[NewEvent]:
+def _inputs(count: int) -> list[NewEvent]:
     start = datetime(2024, 8, 1, 9, tzinfo=UTC)
     return [
         NewEvent(
@@ -68,7 +77,7 @@ def _inputs() -> list[NewEvent]:
             id=f"in-{i}",
             time=start + timedelta(milliseconds=i),
         )
-        for i in range(EVENTS)
+        for i in range(count)
     ]
 
 
@@ -122,6 +131,14 @@ def _start(url: str, stderr: Path) -> subprocess.Popen[bytes]:
     return workers.start(command, stderr)
 
 
+def _wait_for_commit(url: str, progress: int, proc: subprocess.Popen[bytes]) -> None:
+    """Wait until the worker has committed past ``progress`` (or exited)."""
+    deadline = time.monotonic() + 120
+    while asyncio.run(_committed(url)) <= progress and proc.poll() is None:
+        assert time.monotonic() < deadline, "the worker never committed"
+        time.sleep(0.2)
+
+
 def _run_to_end(url: str, stderr: Path) -> float:
     """Run a worker until it drains; return how long it processed (from ready to exit)."""
     proc = _start(url, stderr)
@@ -132,15 +149,19 @@ def _run_to_end(url: str, stderr: Path) -> float:
 
 
 @pytest.mark.timeout(900)  # about a minute on two idle cores; far more on a loaded machine
-@pytest.mark.parametrize("backend", sorted(URL_FACTORIES))
+@pytest.mark.parametrize(
+    "backend", [pytest.param(name, marks=MARKS.get(name, [])) for name in sorted(URL_FACTORIES)]
+)
 def test_kill_9_loses_and_doubles_nothing(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     rng = random.Random(SEED)
     note = f"(backend {backend}, FLAMBEAU_CHAOS_SEED={SEED})"
-    events = _inputs()
+    count = EVENTS_OF.get(backend, EVENTS)
+    events = _inputs(count)
     reference_url = URL_FACTORIES[backend](tmp_path, "reference", request)
     chaos_url = URL_FACTORIES[backend](tmp_path, "chaos", request)
+    faults = cluster.NodeFaults(chaos_url, rng)  # a cluster: one NATS node killed per round
     asyncio.run(_load(reference_url, events))
     asyncio.run(_load(chaos_url, events))
 
@@ -154,29 +175,35 @@ def test_kill_9_loses_and_doubles_nothing(
         stderr = tmp_path / f"chaos-{attempt}.err"
         proc = _start(chaos_url, stderr)
         workers.wait_ready(proc, stderr)
+        if faults.cluster is not None:
+            # on the cluster, kill at a moment of real work: after the worker's first commit
+            _wait_for_commit(chaos_url, progress, proc)
+            faults.toggle()  # a NATS node down across this kill, up again during the next run
         time.sleep(rng.uniform(0.0, duration / (KILLS + 2)) * backoff)
         proc.send_signal(signal.SIGKILL)
         code = proc.wait(timeout=60)
         now = asyncio.run(_committed(chaos_url))
         assert now >= progress, f"committed offsets went backwards {note}"
         seen.append(now)
-        if now == EVENTS:
+        if now == count:
             break
         if code == -signal.SIGKILL and now > progress:
             kills, backoff = kills + 1, 1.0
         else:  # killed before its first commit (a busy machine): wait longer next time
             backoff *= 2
         progress = now
+    note += f", NATS nodes killed: {faults.kills}" if faults.kills else ""
     assert kills >= 5, f"only {kills} kills landed before the work was done {note}"
     # the kills interrupted real work, not just start-ups: progress was committed between them
-    assert len({n for n in seen if 0 < n < EVENTS}) >= 3, f"progress at kills: {seen} {note}"
+    assert len({n for n in seen if 0 < n < count}) >= 3, f"progress at kills: {seen} {note}"
+    faults.heal()
     _run_to_end(chaos_url, tmp_path / "chaos-final.err")
     chaos = asyncio.run(_snapshot(chaos_url))
 
     # the uninterrupted run is complete and gap-free ...
-    assert reference.committed == EVENTS
-    assert len(reference.outputs) == EVENTS
-    assert len({row[2] for row in reference.outputs}) == EVENTS, "duplicate output ids"
+    assert reference.committed == count
+    assert len(reference.outputs) == count
+    assert len({row[2] for row in reference.outputs}) == count, "duplicate output ids"
     assert {row[4] for row in reference.outputs} == {e.id for e in events}
     for partition in range(PARTITIONS):
         offsets = [row[1] for row in reference.outputs if row[0] == partition]
@@ -186,6 +213,6 @@ def test_kill_9_loses_and_doubles_nothing(
     merged = {k: decode(v) for part in reference.state.values() for k, v in part.items()}
     assert {k: v for k, v in merged.items() if not k.startswith("~")} == _expected_state(events)
     # ... and the killed run did exactly the same: same events, ids, positions and state
-    assert chaos.committed == EVENTS, note
+    assert chaos.committed == count, note
     assert chaos.outputs == reference.outputs, f"outputs differ after {kills} kills {note}"
     assert chaos.state == reference.state, f"state differs after {kills} kills {note}"

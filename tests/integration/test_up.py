@@ -35,7 +35,11 @@ def test_up_serves_healthz_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     )
     try:
         url = wait_for_run_file(tmp_path / "data" / "gateway.json", process)
-        assert httpx.get(f"{url}/healthz", timeout=10).json() == {"status": "ok"}
+        health = httpx.get(f"{url}/healthz", timeout=10).json()
+        assert health["status"] == "ok"
+        assert health["processing"]["ok"] is True
+        names = {p["name"] for p in health["processing"]["processors"]}
+        assert "payments.ledger" in names
         key_file = tmp_path / "data" / "admin.key"
         assert key_file.stat().st_mode & 0o777 == 0o600
         process.send_signal(signal.SIGINT)

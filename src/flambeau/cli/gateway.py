@@ -45,6 +45,7 @@ async def serve(
             routers=assembly.gateway_routes,
             metrics_sources=assembly.gateway_metrics(log),
             metrics_gauges=assembly.gateway_gauges(log),
+            lease_holders=assembly.gateway_lease_holders(log),
         )
         sock = bind(host, port)
         actual = sock.getsockname()[1]

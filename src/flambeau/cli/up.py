@@ -167,6 +167,10 @@ async def up(options: UpOptions) -> None:
             )
             console.print("rehearsal simulator started (Ctrl-C stops everything)")
         await _watch(log, worker, stop, options, serving, working, simulator)
+    except BaseException:
+        console.print("[bold red]Flambeau stopped after an error[/] (below); committed work is "
+                      "safe, run it again to resume.")  # fmt: skip
+        raise
     finally:
         if simulator is not None and simulator.poll() is None:
             simulator.send_signal(signal.SIGINT)
@@ -182,7 +186,18 @@ async def up(options: UpOptions) -> None:
             await asyncio.wait_for(working, 30)
         (options.data / RUN_FILE).unlink(missing_ok=True)
         await log.aclose()
-        console.print("Flambeau stopped cleanly; run it again to resume.")
+    for task in (serving, working):
+        if not task.done():
+            raise PlatformStoppedError(f"the {task.get_name()} did not stop in time")
+        if not task.cancelled() and task.exception() is not None:
+            raise PlatformStoppedError(f"the {task.get_name()} failed while stopping") from (
+                task.exception()
+            )
+    console.print("Flambeau stopped cleanly; run it again to resume.")
+
+
+class PlatformStoppedError(RuntimeError):
+    """The gateway or the workers of ``flambeau up`` ended without being asked to."""
 
 
 async def _watch(
@@ -205,7 +220,7 @@ async def _watch(
             for task in (serving, working):
                 if task.done():
                     await task  # a crash surfaces with its own error
-                    return
+                    raise PlatformStoppedError(f"the {task.get_name()} stopped by itself")
             if simulator is not None and simulator.poll() is not None:
                 console.print(f"rehearsal simulator finished (exit {simulator.returncode})")
                 simulator = None

@@ -43,6 +43,7 @@ from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.context import Gateway, gateway_of
 from flambeau.gateway.dashboard import dashboard_routes
 from flambeau.gateway.fanout import Hub
+from flambeau.gateway.health import LeaseHolders, Processing, ProcessingHealth
 from flambeau.gateway.ingest import ingest_routes
 from flambeau.gateway.keys import ADMIN_KEY_FILE, KeyRecord, KeyStore
 from flambeau.gateway.limits import ConnectionLimiter, RateLimiter
@@ -118,6 +119,13 @@ def _problems(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
     }
 
 
+class Health(msgspec.Struct, frozen=True, omit_defaults=True):
+    """``/healthz``: the gateway is alive and its log answers; how processing is doing."""
+
+    status: str
+    processing: Processing | None = None
+
+
 _AUTH_PROBLEMS = ((401, "Missing or invalid API key"), (403, "Not allowed for this key"))
 
 
@@ -127,12 +135,16 @@ _AUTH_PROBLEMS = ((401, "Missing or invalid API key"), (403, "Not allowed for th
     tags=["operations"],
     responses=_problems((503, "The log is unavailable")),
 )
-async def healthz(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """``{"status": "ok"}`` while the log answers; 503 problem otherwise."""
+async def healthz(request: Request[Any, Any, Any]) -> Health:
+    """``status: ok`` while the log answers (503 problem otherwise), and ``processing``: each
+    processor's lag, its stalled partitions and those no worker holds (see
+    :mod:`flambeau.gateway.health`); ``processing.ok`` is false when any is stalled or unowned."""
     gateway = gateway_of(request)
     gateway.principal(request)
     await gateway.log.streams()
-    return {"status": "ok"}
+    if gateway.processing is None:
+        return Health("ok")
+    return Health("ok", await gateway.processing.check())
 
 
 @get(
@@ -286,6 +298,7 @@ def create_app(
     routers: Sequence[Any] = (),
     metrics_sources: Sequence[MetricsSource] = (),
     metrics_gauges: Sequence[Callable[[], list[str]]] = (),
+    lease_holders: LeaseHolders | None = None,
 ) -> Litestar:
     """Build the gateway over an open ``log``.
 
@@ -297,6 +310,9 @@ def create_app(
             (or awaitables of them), published as per-processor lag on ``/metrics``.
         metrics_gauges: Callables returning Prometheus exposition lines at scrape time
             (services' own gauges, such as stale documents or sources up).
+        lease_holders: Who holds each partition of a processor, for ``/healthz`` (leasing
+            workers on a ``nats://`` log); with ``metrics_sources``, ``/healthz`` reports
+            processing health.
 
     Returns:
         The Litestar app. On startup it loads the key store, creates the admin key at first
@@ -323,6 +339,7 @@ def create_app(
         rates=RateLimiter(config.rate_per_key, config.rate_burst),
         connections=ConnectionLimiter(config.max_connections_per_key),
         metrics=registry,
+        processing=ProcessingHealth(metrics_sources, lease_holders) if metrics_sources else None,
     )
     registry.gauges.append(lambda: _live_gauges(gateway))
     registry.gauges.extend(metrics_gauges)

@@ -11,6 +11,7 @@ from litestar.connection import ASGIConnection
 from flambeau.gateway.auth import Access, Principal
 from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.fanout import Hub
+from flambeau.gateway.health import ProcessingHealth
 from flambeau.gateway.keys import KeyStore
 from flambeau.gateway.limits import ConnectionLimiter, RateLimiter
 from flambeau.gateway.metrics import Registry
@@ -40,6 +41,8 @@ class Gateway:
     rates: RateLimiter
     connections: ConnectionLimiter
     metrics: Registry
+    processing: ProcessingHealth | None = None
+    """Processor lag and progress for ``/healthz`` (when the app knows processors)."""
     sessions: set[Session] = field(default_factory=set)
     """Open subscriber connections (WebSocket and SSE), closed with their positions on drain."""
 

@@ -155,16 +155,29 @@ class NatsLog(LogBase):
         except (TimeoutError, OSError, nats.errors.Error) as exc:
             raise self._unreachable(exc) from exc
         try:
-            await self._js.account_info()
-        except (nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError) as exc:
+            await self._start()
+        except BaseException:
             await self._nc.close()
-            raise BackendUnavailableError(
-                f"the NATS server at {self.url} does not have JetStream enabled "
-                "(start it with -js, or set jetstream in its config)"
-            ) from exc
+            raise
+
+    async def _start(self) -> None:
+        """Check JetStream (retried: a cluster may be electing its meta leader), then set up
+        the publisher, the readers and the groups store."""
+
+        async def account() -> None:
+            try:
+                await self._js.account_info()
+            except (nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError) as exc:
+                raise BackendUnavailableError(
+                    f"the NATS server at {self.url} does not have JetStream enabled "
+                    "(start it with -js, or set jetstream in its config)"
+                ) from exc
+
+        await self._retry("answer a JetStream request", account)
         await self._publisher.start()
         await self._reader.start()
         await self._batches.start()
+        opts = self.options
         self._groups = Groups(
             self._js,
             self._batches,

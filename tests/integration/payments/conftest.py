@@ -32,6 +32,13 @@ class Payments:
     log: Log
     writer: str
     reader: str
+    worker: Worker
+    running: asyncio.Task[None]
+
+    async def worker_stopped(self) -> None:
+        """Stop the ledger (it commits what it has in flight first)."""
+        self.worker.stop()
+        await self.running
 
     def client(self, key: str | None = None) -> httpx.AsyncClient:
         return self.served.client(key)
@@ -54,7 +61,7 @@ async def payments(tmp_path: Path) -> AsyncIterator[Payments]:
         async with serve(log, tmp_path, routers=routes) as served:
             writer = await served.key("write:payments.requests", "read:payments.*")
             reader = await served.key("read:payments.*")
-            yield Payments(served, log, writer, reader)
+            yield Payments(served, log, writer, reader, worker, running)
     finally:
         worker.stop()
         with contextlib.suppress(Exception):

@@ -6,7 +6,9 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
+from flambeau.services.payments import routes as payments_routes
 from flambeau.services.payments.metrics import invariant_gauges
 from tests.integration.payments.conftest import Payments
 
@@ -271,3 +273,22 @@ async def test_unknown_accounts_are_404_problems(payments: Payments) -> None:
         response = await payments.get(path)
         assert response.status_code == 404
         assert "77" in response.json()["detail"]
+
+
+async def test_the_invariants_are_not_ok_while_requests_wait_unchecked(
+    payments: Payments, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await setup(payments)
+    fresh = (await payments.get("/v1/payments/invariants")).json()
+    assert fresh["ok"] is True
+    assert fresh["unchecked"] == 0
+    assert fresh["checked_age_s"] >= 0
+    # the ledger stops; requests keep coming: its last check no longer speaks for them
+    await payments.worker_stopped()
+    monkeypatch.setattr(payments_routes, "CHECKS_STALE_S", 0.0)
+    posted = await payments.post("/v1/payments/transfers?wait=false", [transfer(97, 4, 2, 1)])
+    assert posted.status_code == 202
+    stale = (await payments.get("/v1/payments/invariants")).json()
+    assert stale["violations_total"] == 0
+    assert stale["unchecked"] == 1
+    assert stale["ok"] is False

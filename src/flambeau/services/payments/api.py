@@ -153,11 +153,17 @@ class AccountTransfers(msgspec.Struct, frozen=True):
 
 
 class Invariants(msgspec.Struct, frozen=True):
-    """The ledger's invariant checks: ``ok`` unless a check found a violation."""
+    """The ledger's invariant checks: ``ok`` unless a check found a violation, or requests wait
+    unchecked (``unchecked``) while the latest check is older than ``stale_after_s``."""
 
     ok: bool
     violations_total: int
     partitions: list[LedgerChecked]
+    checked_age_s: float | None = None
+    """Seconds since the oldest of the partitions' latest checks (``None``: none yet)."""
+    unchecked: int = 0
+    """Requests written to ``payments.requests`` that the ledger has not processed yet."""
+    stale_after_s: float = 0.0
 
 
 _ITEM = re.compile(r"^(?:(?P<list>transfers|accounts|contexts))?\[(?P<index>\d+)\]\.?(?P<rest>.*)$")

@@ -81,6 +81,10 @@ CHECKS = "payments.checks"
 DEFAULT_WAIT_S = 10.0
 MAX_WAIT_S = 60.0
 SYNC_S = 5.0
+LEDGER = "payments.ledger"
+CHECKS_STALE_S = 30.0
+"""``/v1/payments/invariants`` answers ``ok: false`` when requests wait on a partition whose
+latest invariant check is older than this."""
 ASKED_IDS_KEPT = 100_000
 """Item ids of requests answered 202 that this gateway remembers, all requests together, for
 their later poll; the oldest requests are forgotten first."""
@@ -317,14 +321,29 @@ async def get_request(request: Request[Any, Any, Any], rid: FromPath[str]) -> Re
     responses=_problems(*_AUTH),
 )
 async def get_invariants(request: Request[Any, Any, Any]) -> Invariants:
-    """The latest check of each ledger partition; ``ok`` unless one found a violation."""
+    """The latest check of each ledger partition; ``ok`` unless one found a violation, or a
+    partition has requests waiting and its latest check is older than ``CHECKS_STALE_S``
+    (the ledger is not keeping up, or not running: its last word is no longer news)."""
     gateway = gateway_of(request)
     gateway.authorize(request, "read", CHECKS)
     view, checks = checks_view(gateway.log)
     await view.sync(SYNC_S)
     latest = [checks.latest[p] for p in sorted(checks.latest)]
     total = sum(check.violations_total for check in latest)
-    return Invariants(total == 0, total, latest)
+    ends = await gateway.log.end_offsets(REQUESTS)
+    done = await gateway.log.committed(LEDGER, REQUESTS)
+    waiting = {p: end - done.get(p, 0) for p, end in ends.items() if end > done.get(p, 0)}
+    now = utc_now()
+    ages = {p: (now - at).total_seconds() for p, at in checks.checked_at.items()}
+    stale = [p for p in waiting if ages.get(p, CHECKS_STALE_S) >= CHECKS_STALE_S]
+    return Invariants(
+        total == 0 and not stale,
+        total,
+        latest,
+        checked_age_s=round(max(ages.values()), 3) if ages else None,
+        unchecked=sum(waiting.values()),
+        stale_after_s=CHECKS_STALE_S,
+    )
 
 
 # ``gauges`` (the invariants on /metrics) is re-exported for the assembly module, beside routes.

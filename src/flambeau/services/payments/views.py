@@ -19,6 +19,7 @@ holds and ledgers they know before appending it, and wait on them for its decisi
 from __future__ import annotations
 
 from collections import deque
+from datetime import datetime
 from typing import Any, cast
 
 import msgspec
@@ -178,12 +179,15 @@ class ChecksView:
 
     def __init__(self) -> None:
         self.latest: dict[int, LedgerChecked] = {}
+        self.checked_at: dict[int, datetime] = {}
+        """When each partition's latest check was stored."""
 
     def __call__(self, record: Record[Any]) -> None:
         """Keep ``record`` as its partition's latest check."""
         check = record.data
         if isinstance(check, LedgerChecked):
             self.latest[check.partition] = check
+            self.checked_at[check.partition] = record.ingested_at
 
 
 def ledger_view(log: Log) -> tuple[View, LedgerView]:
