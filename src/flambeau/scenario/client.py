@@ -109,7 +109,10 @@ class _Shared:
 
 
 class GatewayClient:
-    """HTTP requests to one gateway with one API key, retried as the module docstring says.
+    """HTTP requests to a gateway with one API key, retried as the module docstring says.
+
+    ``base`` may list several gateways, comma-separated (``http://a:8000,http://b:8000``): a
+    request that fails on the network goes to the next one (fail-over; gateways are stateless).
 
     :meth:`fork` gives another client with its own connections (and the same key, stop
     signal and retry count): httpx's pool scans all its connections for every request, so a
@@ -126,7 +129,8 @@ class GatewayClient:
         connections: int = 4,
         _shared: _Shared | None = None,
     ) -> None:
-        self.base = base.rstrip("/")
+        self.bases = [one.strip().rstrip("/") for one in base.split(",") if one.strip()]
+        self.base = self.bases[0]
         self.key = key
         self.timeout = timeout
         self.give_up_s = give_up_s
@@ -152,7 +156,7 @@ class GatewayClient:
     def fork(self, connections: int = 1) -> GatewayClient:
         """A client with ``connections`` connections of its own, closed with this one."""
         forked = GatewayClient(
-            self.base,
+            ",".join(self.bases),
             self.key,
             timeout=self.timeout,
             give_up_s=self.give_up_s,
@@ -228,8 +232,8 @@ class GatewayClient:
                     method, path, content=content, headers=sent_headers
                 )
             except httpx.HTTPError as exc:
-                logger.debug("%s %s: %s; retrying", method, path, exc)
-                wait = backoff
+                logger.debug("%s %s on %s: %s; retrying", method, path, self.base, exc)
+                wait = self._fail_over(exc, backoff)
             else:
                 status = response.status_code
                 if status == 429:
@@ -245,6 +249,15 @@ class GatewayClient:
             self._shared.retries += 1
             await self._sleep(wait * random.uniform(0.8, 1.2))
             backoff = min(MAX_BACKOFF_S, backoff * 2)
+
+    def _fail_over(self, exc: httpx.HTTPError, backoff: float) -> float:
+        """After a network error, move on to the next gateway: at once, unless all were tried."""
+        if len(self.bases) == 1 or not isinstance(exc, httpx.TransportError):
+            return backoff
+        self.base = self.bases[(self.bases.index(self.base) + 1) % len(self.bases)]
+        self._http.base_url = httpx.URL(self.base)
+        logger.info("gateway unreachable; failing over to %s", self.base)
+        return MIN_BACKOFF_S / 10
 
     async def _sleep(self, seconds: float) -> None:
         if self.stopping.is_set():
@@ -298,11 +311,12 @@ class Subscriber:
     """One WebSocket connection following ``streams`` (name to first ``from``) until stopped.
 
     ``on_events(stream, events)`` is called with every frame's events, in order per partition.
-    A dropped connection is reopened with backoff; each subscription resumes from the cursor
-    of the last frame received, so nothing is lost or repeated across reconnects.
+    A dropped connection is reopened with backoff, on the next of ``urls`` (several gateways:
+    fail-over); each subscription resumes from the cursor of the last frame received, so
+    nothing is lost or repeated across reconnects.
     """
 
-    url: str
+    urls: Sequence[str]
     key: str
     streams: dict[str, str]
     on_events: Callable[[str, list[WireEvent]], None]
@@ -314,10 +328,13 @@ class Subscriber:
         """Follow the streams until ``stop`` is set."""
         backoff = MIN_BACKOFF_S
         positions = dict(self.streams)
+        attempt = 0
         while not stop.is_set():
+            url = self.urls[attempt % len(self.urls)]
+            attempt += 1
             try:
                 async with websockets.connect(
-                    self.url,
+                    url,
                     additional_headers={"Authorization": f"Bearer {self.key}"},
                     open_timeout=10,
                     close_timeout=2,

@@ -80,9 +80,9 @@ class Watch:
 
     async def run(self, client: GatewayClient, stop: asyncio.Event) -> None:
         """Follow the streams until ``stop`` is set."""
-        url = "ws" + client.base[len("http") :] + "/v1/ws"
+        urls = ["ws" + base[len("http") :] + "/v1/ws" for base in client.bases]
         positions = await self.start_positions(client)
-        self.subscriber = Subscriber(url, client.key, positions, self.apply)
+        self.subscriber = Subscriber(urls, client.key, positions, self.apply)
         await self.subscriber.run(stop)
 
     def apply(self, stream: str, events: list[WireEvent]) -> None:

@@ -106,6 +106,35 @@ async def test_a_dead_gateway_is_retried_until_the_client_is_stopped() -> None:
         await client.aclose()
 
 
+async def test_several_gateways_fail_over_to_one_that_answers(served: Served) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    client = GatewayClient(f"{dead},{served.base}", await served.key("write:crowds.*"))
+    try:
+        reply = await client.ingest(SENSORS, [reading(1)])
+        assert (reply.status, reply.accepted) == (200, 1)
+        assert client.base == served.base  # it stays on the live one
+        assert client.retries == 1
+    finally:
+        await client.aclose()
+
+
+async def test_a_subscription_fails_over_to_a_live_gateway(served: Served, log: Log) -> None:
+    seen: list[WireEvent] = []
+    key = await served.key("read:crowds.*")
+    dead = f"ws://127.0.0.1:{free_port()}/v1/ws"
+    urls = [dead, served.ws_base + "/v1/ws"]
+    subscriber = Subscriber(urls, key, {SENSORS: "earliest"}, lambda _, got: seen.extend(got))
+    stop = asyncio.Event()
+    running = asyncio.create_task(subscriber.run(stop))
+    try:
+        await log.append(SENSORS, [NewEvent(GateCount(venue="STA", gate="G", entered=1), id="f")])
+        await until(lambda: len(seen) >= 1)
+        assert [e.id for e in seen] == ["f"]
+    finally:
+        stop.set()
+        await running
+
+
 async def test_the_rate_limit_is_waited_out(log: Log, tmp_path: Path) -> None:
     config = GatewayConfig(data_dir=tmp_path, max_batch_events=10, rate_burst=10, rate_per_key=40)
     async with serve(log, tmp_path, config) as served:
@@ -133,7 +162,7 @@ async def test_a_subscription_resumes_where_it_was_dropped(served: Served, log: 
         ]
         await log.append(SENSORS, events)
 
-    subscriber = Subscriber(served.ws_base + "/v1/ws", key, {SENSORS: "earliest"}, take)
+    subscriber = Subscriber([served.ws_base + "/v1/ws"], key, {SENSORS: "earliest"}, take)
     stop = asyncio.Event()
     running = asyncio.create_task(subscriber.run(stop))
     try:
