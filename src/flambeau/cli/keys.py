@@ -1,5 +1,8 @@
 """``flambeau keys create|revoke|list``: manage API keys.
 
+``keys create`` prints the new key alone on stdout (``flambeau keys create ... > sim.key``),
+and what it is on stderr.
+
 When a gateway serves the data directory (its ``gateway.json`` names a live process), or
 ``--gateway URL`` is given, the command goes through the gateway's admin API with the admin key
 (``--admin-key``, ``$FLAMBEAU_ADMIN_KEY``, or ``<data dir>/admin.key``). Otherwise it appends to
@@ -87,11 +90,12 @@ class _Target:
         return log, store
 
 
-def _print_record(record: dict[str, Any]) -> None:
+def _print_record(record: dict[str, Any], *, err: bool = False) -> None:
     revoked = f"  revoked {record['revoked_at']}" if record.get("revoked_at") else ""
     typer.echo(
         f"{record['key_id']}  tenant={record['tenant']}  scopes={','.join(record['scopes'])}"
-        f"{revoked}"
+        f"{revoked}",
+        err=err,
     )
 
 
@@ -128,7 +132,9 @@ def create(
     log: LogOpt = None,
     data: DataOpt = None,
 ) -> None:
-    """Create a key; its text is printed once and never stored."""
+    """Create a key: the key alone is printed on stdout, once (it is stored only hashed), so
+    ``KEY=$(flambeau keys create ...)`` or ``... > producer.key`` captures it; what it is
+    (id, tenant, scopes) goes to stderr."""
     from flambeau.gateway.keys import InvalidScopeError, validate_scope
 
     try:
@@ -153,8 +159,9 @@ def create(
                 await opened.aclose()
 
         key, record = asyncio.run(direct())
-    _print_record(record)
-    typer.echo(f"\n    {key}\n\nThis is the only time the key is shown.", err=True)
+    _print_record(record, err=True)
+    typer.echo(key)
+    typer.echo("This is the only time the key is shown; keep it (mode 0600).", err=True)
 
 
 @keys_app.command("revoke")

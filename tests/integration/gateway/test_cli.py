@@ -81,11 +81,9 @@ def test_gateway_prints_the_admin_key_once_and_keys_cli_goes_through_it(tmp_path
             "keys", "create", "--tenant", "media", "--scope", "read:results.*", data=data
         )
         assert created.returncode == 0, created.stderr
-        key = (
-            created.stderr.split()[0]
-            if created.stderr.startswith("fbk_")
-            else next(word for word in created.stderr.split() if word.startswith("fbk_"))
-        )
+        key = created.stdout.strip()  # the key alone on stdout, for $(...) and redirection
+        assert key.startswith("fbk_")
+        assert "tenant=media" in created.stderr
         listed = run_cli("keys", "list", data=data)
         assert "tenant=media" in listed.stdout
         assert httpx.get(
