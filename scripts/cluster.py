@@ -310,7 +310,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--duration", type=float, default=120.0, help="wall seconds of play")
     parser.add_argument("--speed", type=float, default=60.0, help="Games seconds per second")
-    parser.add_argument("--start", default=None, help="Paris time to start at (HH:MM)")
+    parser.add_argument("--start", default="09:30", help="Paris time to start at (HH:MM)")
     parser.add_argument("--no-faults", dest="faults", action="store_false")
     parser.add_argument("--dir", type=Path, default=None, help="keep everything here")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")

@@ -479,7 +479,12 @@ class NatsLog(LogBase):
         if ready(state, after):
             return True
         if state.watch is None:
-            await self._watch(state)
+            try:
+                await self._watch(state)
+            except nats.js.errors.NotFoundError:
+                # deleted, or (in a cluster) not known to the server that answered yet: the
+                # caller waits again, and the next call opens the stream afresh
+                return False
             if ready(state, after):
                 return True
         while True:

@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 BUCKET = "fb_leases"
 KV_STREAM = f"KV_{BUCKET}"
 DEFAULT_TTL_S = 6.0
-_WRONG_LAST_SEQUENCE = 10071
+_WRONG_LAST_SEQUENCE = (10071, 10164)  # the latter: another CAS write is in flight (R3)
 _LIST_LIMIT = 10_000
 
 
@@ -361,7 +361,7 @@ class _Run:
             try:
                 ack = await js.publish(subject, value, headers=headers, timeout=5.0)
             except nats.js.errors.APIError as exc:
-                if exc.err_code == _WRONG_LAST_SEQUENCE:
+                if exc.err_code in _WRONG_LAST_SEQUENCE:
                     return None
                 raise
             return int(ack.seq)

@@ -206,7 +206,11 @@ class PartitionTask:
         """Commit ``step`` in the background once the previous commit has landed."""
         if self._pending is not None:
             pending, self._pending = self._pending, None
-            await pending
+            try:
+                await pending
+            except BaseException:
+                self.worker.in_flight.release()  # ``step`` will never commit: give its slot back
+                raise
         self._pending = asyncio.create_task(self._commit(step))
 
     async def _commit(self, step: Step) -> None:
@@ -379,7 +383,7 @@ class Worker:
                                                   partition, run)  # fmt: skip
         elif error is not None and self._failed is None:
             self._failed = error
-            logger.error("%s[%d] failed: %r", *key, error)
+            logger.error("%s[%d] failed: %r", *key, error, exc_info=error)
         self._changed.set()
 
     def _restart(self, processor: Processor, partition: int, lost: asyncio.Task[None]) -> None:

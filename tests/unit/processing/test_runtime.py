@@ -256,6 +256,23 @@ async def test_a_lost_partition_is_reloaded_and_nothing_is_doubled() -> None:
         assert balances_by_key == {f"acc-{i}": 8 for i in range(5)}
 
 
+async def test_partitions_lost_again_and_again_never_exhaust_the_in_flight_slots() -> None:
+    """Each loss used to keep the slot of the batch read after the refused commit: with more
+    losses than ``max_in_flight`` slots, every partition waited for a slot forever."""
+    registry = make_registry()
+    ledger = balances(registry)
+    async with await open_log("memory://", registry) as inner:
+        await inner.append("bank.deposits", _deposits(0, 40))
+        log = _StealingLog(inner)
+        log.refusals = 12
+        worker = Worker(log, [ledger], drain=True, batch_size=2, idle_wait=0.01,  # type: ignore[arg-type]
+                        max_in_flight=4, lost=(PartitionTaken,))  # fmt: skip
+        await asyncio.wait_for(worker.run(), 20)
+        assert log.refusals == 0
+        outputs = await _read_all(inner, "bank.balances")
+        assert sorted(r.causation_id for r in outputs) == sorted(f"d{i}" for i in range(40))
+
+
 async def test_other_errors_still_stop_the_worker() -> None:
     registry = make_registry()
     async with await open_log("memory://", registry) as inner:
