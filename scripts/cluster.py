@@ -191,7 +191,7 @@ async def kill_a_worker(rehearsal: Rehearsal, log: Any) -> None:
     counts = {p.name: p.partitions(log.registry) for p in default_processors}
     killed = time.monotonic()
     victim.kill()
-    while True:
+    while time.monotonic() - killed < 120:
         held = await holders(log)
         if all(
             len(parts) == counts[name] and not any(mark in w for w in parts.values())

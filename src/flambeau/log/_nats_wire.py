@@ -639,7 +639,13 @@ class Reader(_Wire):
                 read.done.set_result(None)
 
 
+class ClusterCatchingUpError(FlambeauError):
+    """A JetStream cluster contradicted itself for a moment (a stream both exists and is not
+    found, while a leader changes): the call is worth repeating."""
+
+
 _TRANSIENT_ERRORS = (
+    ClusterCatchingUpError,
     nats.errors.TimeoutError,
     nats.errors.NoRespondersError,
     nats.errors.OutboundBufferLimitError,

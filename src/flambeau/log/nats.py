@@ -77,6 +77,7 @@ from flambeau.log._nats_streams import (
 )
 from flambeau.log._nats_wire import (
     AtomicBatches,
+    ClusterCatchingUpError,
     PubAck,
     Publisher,
     Reader,
@@ -244,7 +245,9 @@ class NatsLog(LogBase):
         for stream in list(self._streams.values()):
             if stream.watch is None or self._closed:
                 continue
-            with contextlib.suppress(BackendUnavailableError, LogClosedError):
+            with contextlib.suppress(
+                BackendUnavailableError, LogClosedError, nats.js.errors.NotFoundError
+            ):
                 await self._refresh(stream)
             stream.wake()
 
@@ -273,7 +276,11 @@ class NatsLog(LogBase):
             except nats.js.errors.BadRequestError as exc:
                 if exc.err_code != _NAME_IN_USE:
                     raise
+            try:
                 return await self._js.stream_info(name)  # another process created it first
+            except nats.js.errors.NotFoundError:
+                # it exists, yet is not found: a cluster server that does not know it yet
+                raise ClusterCatchingUpError(f"stream {name} exists but is not found") from None
 
         return await self._retry(f"open stream {name}", ensure)
 
