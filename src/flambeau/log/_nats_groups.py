@@ -79,10 +79,20 @@ class Checkpoint(msgspec.Struct, array_like=True):
     offsets: dict[str, int] = {}
     pending: list[tuple[str, bytes | None]] = []
     token: str = ""
+    chunks: int = 0
+    """When the pending list is too large for this message: it is in ``chunks`` chunk keys."""
+
+
+class Chunk(msgspec.Struct, array_like=True):
+    """One part of a large pending list, tagged with the token of its checkpoint."""
+
+    token: str
+    items: list[tuple[str, bytes | None]]
 
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode_checkpoint = msgspec.msgpack.Decoder(Checkpoint).decode
+_decode_chunk = msgspec.msgpack.Decoder(Chunk).decode
 
 
 def b64(text: str) -> str:
@@ -201,10 +211,16 @@ class Groups:
         return out
 
     async def load_state(self, group: str, partition: int) -> dict[str, bytes]:
-        """Every state value of ``(group, partition)`` as of its last commit."""
+        """Every state value of ``(group, partition)`` as of its last commit.
+
+        The order matters: checkpoint, its pending chunks, the state keys, the checkpoint
+        again. Chunks that belong to a later commit attempt mean that the checkpoint's pending
+        list was applied before they were written, hence before the scan: nothing to overlay.
+        """
         key = f"{b64(group)}.ck.{partition}"
         for _ in range(SCAN_ATTEMPTS):
             revision, checkpoint = await self._get(key)
+            pending = await self._pending_of(group, partition, checkpoint)
             values = await self._scan(group, partition)
             again, _ = await self._get(key)
             if again == revision:
@@ -214,13 +230,38 @@ class Groups:
                 f"group {group!r} partition {partition} kept committing while being loaded; "
                 "another worker is processing it"
             )
-        for name, value in checkpoint.pending:
+        for name, value in pending:
             if value is None:
                 values.pop(name, None)
             else:
                 values[name] = value
-        self._known[(group, partition)] = _Known(revision, checkpoint, False)
+        checkpoint = msgspec.structs.replace(checkpoint, pending=pending)
+        self._known[(group, partition)] = _Known(revision, checkpoint, not pending)
         return values
+
+    async def _pending_of(
+        self, group: str, partition: int, checkpoint: Checkpoint
+    ) -> list[tuple[str, bytes | None]]:
+        """The checkpoint's pending list, read from its chunk keys when it has any; empty when
+        a chunk belongs to a later commit attempt (which applied this list before writing)."""
+        if not checkpoint.chunks or checkpoint.pending:
+            return checkpoint.pending
+        prefix = f"$KV.{BUCKET}.{b64(group)}.pd.{partition}"
+
+        async def chunk(index: int) -> Chunk | None:
+            try:
+                msg = await self._js.get_last_msg(KV_STREAM, f"{prefix}.{index}")
+            except nats.js.errors.NotFoundError:
+                return None
+            return _decode_chunk(msg.data) if msg.data else None
+
+        found = await self._retry(
+            f"read the pending state of group {group!r} partition {partition}",
+            lambda: asyncio.gather(*(chunk(i) for i in range(checkpoint.chunks))),
+        )
+        if any(c is None or c.token != checkpoint.token for c in found):
+            return []
+        return [item for c in found if c is not None for item in c.items]
 
     async def _scan(self, group: str, partition: int) -> dict[str, bytes]:
         """Every state key of ``(group, partition)``, read through a throwaway pull consumer
@@ -262,10 +303,10 @@ class Groups:
     def plan(
         self, group: str, offsets: Mapping[str, Mapping[int, int]], state: Sequence[StateChange]
     ) -> Plan:
-        """Group a commit by partition and check that each checkpoint fits in one message.
+        """Group a commit by partition, and check that each state value fits in one message.
 
         Raises:
-            InvalidEventError: a partition's state changes are too large for one NATS message.
+            InvalidEventError: one state value is too large for one NATS message.
         """
         parts: dict[int, tuple[dict[str, int], dict[str, bytes | None]]] = {}
         for stream, positions in offsets.items():
@@ -274,14 +315,14 @@ class Groups:
         for change in state:
             parts.setdefault(change.partition, ({}, {}))[1][change.key] = change.value
         limit = self._max_payload - _CHECKPOINT_MARGIN
-        for partition, (moved, changes) in parts.items():
-            size = len(_encode(Checkpoint(moved, list(changes.items()))))
-            if size > limit:
-                raise InvalidEventError(
-                    f"group {group!r} partition {partition}: one commit changes {size} bytes of "
-                    f"state, more than the {limit} bytes a NATS message may carry here; "
-                    "commit smaller batches"
-                )
+        for partition, (_, changes) in parts.items():
+            for name, value in changes.items():
+                if value is not None and len(value) + len(name) > limit:
+                    raise InvalidEventError(
+                        f"group {group!r} partition {partition}: state key {name!r} holds "
+                        f"{len(value)} bytes, more than the {limit} bytes a NATS message may "
+                        "carry here"
+                    )
         return Plan(group, parts)
 
     async def settle(self, plan: Plan) -> None:
@@ -301,8 +342,10 @@ class Groups:
         if known is None:
             revision, checkpoint = await self._get(f"{b64(group)}.ck.{partition}")
             known = self._known[slot] = _Known(revision, checkpoint, False)
-        if not known.applied and known.checkpoint.pending:
-            await self._apply(group, partition, known.checkpoint.pending, known.revision)
+        if not known.applied:
+            pending = await self._pending_of(group, partition, known.checkpoint)
+            if pending:
+                await self._apply(group, partition, pending, known.revision)
         known.applied = True
 
     async def commit(self, plan: Plan) -> None:
@@ -331,16 +374,44 @@ class Groups:
     ) -> None:
         slot = (group, partition)
         known = self._known[slot]
-        new = Checkpoint(
-            {**known.checkpoint.offsets, **positions}, list(changes.items()), os.urandom(8).hex()
-        )
+        offsets = {**known.checkpoint.offsets, **positions}
+        pending = list(changes.items())
+        new = Checkpoint(offsets, pending, os.urandom(8).hex())
+        data = _encode(new)
         key = f"{b64(group)}.ck.{partition}"
         try:
-            revision = await self._cas(key, _encode(new), known.revision, new.token)
+            if len(data) > self._max_payload - _CHECKPOINT_MARGIN:
+                # too large for the checkpoint: the pending list goes to chunk keys first
+                new.chunks = await self._write_chunks(group, partition, new, known.revision)
+                data = _encode(Checkpoint(offsets, [], new.token, new.chunks))
+            revision = await self._cas(key, data, known.revision, new.token)
         except CommitConflictError:
             self._known.pop(slot, None)
             raise
         self._known[slot] = _Known(revision, new, not new.pending)
+
+    async def _write_chunks(
+        self, group: str, partition: int, new: Checkpoint, revision: int
+    ) -> int:
+        """Write ``new``'s pending list as chunk keys ``<group>.pd.<partition>.<n>``, fenced
+        on the checkpoint still being at ``revision``; return how many."""
+        limit = self._max_payload - _CHECKPOINT_MARGIN
+        chunks: list[list[tuple[str, bytes | None]]] = [[]]
+        size = 0
+        for name, value in new.pending:
+            grows = len(name) + len(value or b"") + 16
+            if chunks[-1] and size + grows > limit:
+                chunks.append([])
+                size = 0
+            chunks[-1].append((name, value))
+            size += grows
+        prefix = f"$KV.{BUCKET}.{b64(group)}.pd.{partition}."
+        items = [
+            ((prefix + str(index)).encode(), b"", _encode(Chunk(new.token, chunk)))
+            for index, chunk in enumerate(chunks)
+        ]
+        await self._fenced(group, partition, revision, items)
+        return len(chunks)
 
     async def _cas(self, key: str, data: bytes, last: int, token: str) -> int:
         subject = f"$KV.{BUCKET}.{key}"
@@ -384,25 +455,34 @@ class Groups:
         it once, for all of its messages, in one proposal. A batch applied twice (a lost ack,
         or a redo after a crash) writes the same values again.
         """
+        delete = b"KV-Operation: DEL\r\n"
+        prefix = f"$KV.{BUCKET}.{b64(group)}.st.{partition}."
+        items = [
+            ((prefix + b64(name)).encode(), delete if value is None else b"", value or b"")
+            for name, value in pending
+        ]
+        await self._fenced(group, partition, revision, items)
+
+    async def _fenced(
+        self, group: str, partition: int, revision: int, items: Sequence[tuple[bytes, bytes, bytes]]
+    ) -> None:
+        """Write ``items`` as atomic batches of up to :data:`BATCH_LIMIT` messages, one after
+        the other, the first message of each fenced on the checkpoint being at ``revision``.
+
+        Raises:
+            CommitConflictError: the checkpoint moved past ``revision``.
+        """
         checkpoint = f"$KV.{BUCKET}.{b64(group)}.ck.{partition}"
         fence = (
             f"Nats-Expected-Last-Subject-Sequence: {revision}\r\n"
             f"Nats-Expected-Last-Subject-Sequence-Subject: {checkpoint}\r\n"
         ).encode()
-        delete = b"KV-Operation: DEL\r\n"
-        prefix = f"$KV.{BUCKET}.{b64(group)}.st.{partition}."
         try:
-            for start in range(0, len(pending), BATCH_LIMIT):
-                chunk = pending[start : start + BATCH_LIMIT]
-                items = [
-                    (
-                        (prefix + b64(name)).encode(),
-                        (fence if index == 0 else b"") + (delete if value is None else b""),
-                        value or b"",
-                    )
-                    for index, (name, value) in enumerate(chunk)
-                ]
-                await self._batches.publish(items)
+            for start in range(0, len(items), BATCH_LIMIT):
+                chunk = list(items[start : start + BATCH_LIMIT])
+                subject, lines, payload = chunk[0]
+                chunk[0] = (subject, fence + lines, payload)
+                await self._batches.publish(chunk)
         except JetStreamRefusedError as exc:
             self._known.pop((group, partition), None)
             if exc.error.err_code in _WRONG_LAST_SEQUENCE:

@@ -85,3 +85,9 @@ async def test_a_client_whose_read_loop_died_reconnects_by_itself(
         assert [r.id for r in await log.read("it.ticks", placed[0].partition, 0)] == ["t-1"]
     finally:
         await log.aclose()
+
+
+async def test_a_commit_larger_than_a_message_on_r3(cluster_url: str) -> None:
+    await test_groups.test_a_commit_larger_than_a_message_keeps_its_pending_state_in_chunks(
+        cluster_url
+    )

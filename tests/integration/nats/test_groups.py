@@ -7,6 +7,7 @@ import pytest
 from flambeau.errors import FlambeauError
 from flambeau.events import NewEvent
 from flambeau.log import Log, StateChange, open_log
+from flambeau.log._nats_groups import Checkpoint
 from flambeau.log.nats import CommitConflictError, NatsLog
 from tests.integration.nats.schemas import Tick, make_registry
 
@@ -144,5 +145,42 @@ async def test_large_state_with_deletes_round_trips(nats_url: str) -> None:
     again = await opened(nats_url)
     try:
         assert await again.load_state("big", 3) == {k: k.encode() for k in keys[1::2]}
+    finally:
+        await again.aclose()
+
+
+async def test_a_commit_larger_than_a_message_keeps_its_pending_state_in_chunks(
+    nats_url: str,
+) -> None:
+    """3 MB of state changes in one commit: more than a NATS message (1 MB), so the pending
+    list goes to chunk keys beside the checkpoint. A reader overlays them, the next commit
+    applies them, and chunks left by a commit attempt that never reached its checkpoint (a
+    crash) are recognised by their token and ignored."""
+    big = [StateChange(1, f"k{i}", bytes([i % 251]) * 1000) for i in range(3000)]
+    want = {c.key: c.value for c in big}
+    log = await opened(nats_url)
+    try:
+        await log.commit("g", {"it.ticks": {1: 1}}, state=big)  # pending, in chunks
+        reader = await opened(nats_url)
+        try:
+            assert await reader.load_state("g", 1) == want  # overlaid from the chunks
+        finally:
+            await reader.aclose()
+        # a second large commit attempt writes its chunks, then "crashes" before its checkpoint
+        groups = log._groups
+        assert groups is not None
+        plan = groups.plan("g", {"it.ticks": {1: 2}}, big[:1500])
+        await groups.settle(plan)  # the first commit's pending, applied to the state keys
+        known = groups._known[("g", 1)]
+        attempt = Checkpoint({}, [(c.key, b"never committed") for c in big[:1500]], "attempt-2")
+        await groups._write_chunks("g", 1, attempt, known.revision)
+    finally:
+        await log.aclose()
+    again = await opened(nats_url)
+    try:
+        assert await again.committed("g", "it.ticks") == {1: 1}
+        assert await again.load_state("g", 1) == want  # applied; the stray chunks ignored
+        await again.commit("g", {"it.ticks": {1: 3}}, state=[StateChange(1, "k0", b"new")])
+        assert (await again.load_state("g", 1))["k0"] == b"new"
     finally:
         await again.aclose()
