@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: run test lint typecheck bench soak dashboard-data clean help
+.PHONY: run test lint typecheck bench soak cluster dashboard-data clean help
 
 help:
 	@echo "make run    - the Paris 2024 rehearsal on the embedded SQLite log (flambeau up)"
 	@echo "make test   - lint, type-check, then the whole test suite"
 	@echo "make bench  - every benchmark, quick mode, JSON lines (flambeau bench NAME for one)"
 	@echo "make soak   - the long soak runs (marked slow), excluded from make test"
+	@echo "make cluster - 3 NATS nodes, 2 gateways, 3 workers: the rehearsal through faults"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,11 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m slow -rP $(ARGS)
+
+# the README's cluster deployment on this machine, rehearsed through a worker, a NATS node and a
+# gateway kill; ARGS='--duration 600 --speed 60 --keep' for more
+cluster: $(STAMP)
+	$(BIN)/python scripts/cluster.py $(ARGS)
 
 dashboard-data: $(STAMP)
 	$(BIN)/python scripts/dashboard_data.py

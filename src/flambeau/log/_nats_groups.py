@@ -47,7 +47,8 @@ import nats.js.errors
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, KeyValueConfig, StorageType
 from nats.js.client import JetStreamContext
 
-from flambeau.errors import BackendUnavailableError, FlambeauError, InvalidEventError
+from flambeau.errors import BackendUnavailableError, FlambeauError
+from flambeau.log._nats_parts import Item, assemble, is_pointer, split, value_items
 from flambeau.log._nats_wire import (
     BATCH_LIMIT,
     AtomicBatches,
@@ -84,15 +85,16 @@ class Checkpoint(msgspec.Struct, array_like=True):
 
 
 class Chunk(msgspec.Struct, array_like=True):
-    """One part of a large pending list, tagged with the token of its checkpoint."""
+    """One piece of a large pending list's encoding, tagged with its checkpoint's token."""
 
     token: str
-    items: list[tuple[str, bytes | None]]
+    data: bytes
 
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode_checkpoint = msgspec.msgpack.Decoder(Checkpoint).decode
 _decode_chunk = msgspec.msgpack.Decoder(Chunk).decode
+_decode_pending = msgspec.msgpack.Decoder(list[tuple[str, bytes | None]]).decode
 
 
 def b64(text: str) -> str:
@@ -261,7 +263,7 @@ class Groups:
         )
         if any(c is None or c.token != checkpoint.token for c in found):
             return []
-        return [item for c in found if c is not None for item in c.items]
+        return _decode_pending(b"".join(c.data for c in found if c is not None))
 
     async def _scan(self, group: str, partition: int) -> dict[str, bytes]:
         """Every state key of ``(group, partition)``, read through a throwaway pull consumer
@@ -278,6 +280,7 @@ class Groups:
             info = await self._js.add_consumer(KV_STREAM, config=config)
             name = info.name or ""
             values: dict[str, bytes] = {}
+            pointers: dict[str, str] = {}
             try:
                 remaining = info.num_pending or 0
                 while remaining > 0:
@@ -285,15 +288,22 @@ class Groups:
                     if not page:
                         break
                     for stored in page:  # in stream order: a later write wins
-                        key = unb64(stored.subject.rpartition(".")[2])
+                        token = stored.subject.rpartition(".")[2]
+                        key = unb64(token)
                         if stored.data and "KV-Operation" not in stored.headers:
                             values[key] = stored.data
+                            if is_pointer(stored.headers):
+                                pointers[key] = token
                         else:
                             values.pop(key, None)
+                            pointers.pop(key, None)
                     remaining = page[-1].pending
             finally:
                 with contextlib.suppress(nats.errors.Error):
                     await self._js.delete_consumer(KV_STREAM, name)
+            parts = f"$KV.{BUCKET}.{b64(group)}.sp.{partition}"
+            for key, token in pointers.items():  # values larger than a message
+                values[key] = await assemble(self._js, KV_STREAM, f"{parts}.{token}", values[key])
             return values
 
         return await self._retry(f"scan the state of group {group!r} partition {partition}", scan)
@@ -303,26 +313,13 @@ class Groups:
     def plan(
         self, group: str, offsets: Mapping[str, Mapping[int, int]], state: Sequence[StateChange]
     ) -> Plan:
-        """Group a commit by partition, and check that each state value fits in one message.
-
-        Raises:
-            InvalidEventError: one state value is too large for one NATS message.
-        """
+        """Group a commit by partition."""
         parts: dict[int, tuple[dict[str, int], dict[str, bytes | None]]] = {}
         for stream, positions in offsets.items():
             for partition, offset in positions.items():
                 parts.setdefault(partition, ({}, {}))[0][stream] = offset
         for change in state:
             parts.setdefault(change.partition, ({}, {}))[1][change.key] = change.value
-        limit = self._max_payload - _CHECKPOINT_MARGIN
-        for partition, (_, changes) in parts.items():
-            for name, value in changes.items():
-                if value is not None and len(value) + len(name) > limit:
-                    raise InvalidEventError(
-                        f"group {group!r} partition {partition}: state key {name!r} holds "
-                        f"{len(value)} bytes, more than the {limit} bytes a NATS message may "
-                        "carry here"
-                    )
         return Plan(group, parts)
 
     async def settle(self, plan: Plan) -> None:
@@ -395,23 +392,14 @@ class Groups:
     ) -> int:
         """Write ``new``'s pending list as chunk keys ``<group>.pd.<partition>.<n>``, fenced
         on the checkpoint still being at ``revision``; return how many."""
-        limit = self._max_payload - _CHECKPOINT_MARGIN
-        chunks: list[list[tuple[str, bytes | None]]] = [[]]
-        size = 0
-        for name, value in new.pending:
-            grows = len(name) + len(value or b"") + 16
-            if chunks[-1] and size + grows > limit:
-                chunks.append([])
-                size = 0
-            chunks[-1].append((name, value))
-            size += grows
+        pieces = split(_encode(new.pending), self._max_payload - _CHECKPOINT_MARGIN)
         prefix = f"$KV.{BUCKET}.{b64(group)}.pd.{partition}."
         items = [
-            ((prefix + str(index)).encode(), b"", _encode(Chunk(new.token, chunk)))
-            for index, chunk in enumerate(chunks)
+            ((prefix + str(index)).encode(), b"", _encode(Chunk(new.token, piece)))
+            for index, piece in enumerate(pieces)
         ]
-        await self._fenced(group, partition, revision, items)
-        return len(chunks)
+        await self._fenced(group, partition, revision, [items])
+        return len(pieces)
 
     async def _cas(self, key: str, data: bytes, last: int, token: str) -> int:
         subject = f"$KV.{BUCKET}.{key}"
@@ -456,18 +444,24 @@ class Groups:
         or a redo after a crash) writes the same values again.
         """
         delete = b"KV-Operation: DEL\r\n"
-        prefix = f"$KV.{BUCKET}.{b64(group)}.st.{partition}."
-        items = [
-            ((prefix + b64(name)).encode(), delete if value is None else b"", value or b"")
-            for name, value in pending
-        ]
-        await self._fenced(group, partition, revision, items)
+        limit = self._max_payload - _CHECKPOINT_MARGIN
+        base = f"$KV.{BUCKET}.{b64(group)}"
+        writes = []
+        for name, value in pending:
+            subject = f"{base}.st.{partition}.{b64(name)}"
+            if value is None:
+                writes.append([(subject.encode(), delete, b"")])
+            else:
+                parts = f"{base}.sp.{partition}.{b64(name)}"
+                writes.append(value_items(subject, parts, value, limit))
+        await self._fenced(group, partition, revision, writes)
 
     async def _fenced(
-        self, group: str, partition: int, revision: int, items: Sequence[tuple[bytes, bytes, bytes]]
+        self, group: str, partition: int, revision: int, writes: Sequence[Sequence[Item]]
     ) -> None:
-        """Write ``items`` as atomic batches of up to :data:`BATCH_LIMIT` messages, one after
-        the other, the first message of each fenced on the checkpoint being at ``revision``.
+        """Write ``writes`` as atomic batches of up to :data:`BATCH_LIMIT` messages, one after
+        the other, never splitting one write (a large value's parts and pointer); the first
+        message of each batch is fenced on the checkpoint being at ``revision``.
 
         Raises:
             CommitConflictError: the checkpoint moved past ``revision``.
@@ -477,12 +471,18 @@ class Groups:
             f"Nats-Expected-Last-Subject-Sequence: {revision}\r\n"
             f"Nats-Expected-Last-Subject-Sequence-Subject: {checkpoint}\r\n"
         ).encode()
+        batches: list[list[Item]] = [[]]
+        for write in writes:
+            if batches[-1] and len(batches[-1]) + len(write) > BATCH_LIMIT:
+                batches.append([])
+            batches[-1].extend(write)
         try:
-            for start in range(0, len(items), BATCH_LIMIT):
-                chunk = list(items[start : start + BATCH_LIMIT])
-                subject, lines, payload = chunk[0]
-                chunk[0] = (subject, fence + lines, payload)
-                await self._batches.publish(chunk)
+            for batch in batches:
+                if not batch:
+                    continue
+                subject, lines, payload = batch[0]
+                batch[0] = (subject, fence + lines, payload)
+                await self._batches.publish(batch)
         except JetStreamRefusedError as exc:
             self._known.pop((group, partition), None)
             if exc.error.err_code in _WRONG_LAST_SEQUENCE:

@@ -91,3 +91,7 @@ async def test_a_commit_larger_than_a_message_on_r3(cluster_url: str) -> None:
     await test_groups.test_a_commit_larger_than_a_message_keeps_its_pending_state_in_chunks(
         cluster_url
     )
+
+
+async def test_a_state_value_larger_than_a_message_on_r3(cluster_url: str) -> None:
+    await test_groups.test_a_state_value_larger_than_a_message_round_trips(cluster_url)

@@ -184,3 +184,23 @@ async def test_a_commit_larger_than_a_message_keeps_its_pending_state_in_chunks(
         assert (await again.load_state("g", 1))["k0"] == b"new"
     finally:
         await again.aclose()
+
+
+async def test_a_state_value_larger_than_a_message_round_trips(nats_url: str) -> None:
+    """The ledger keeps megabytes under one key: such a value is split into parts."""
+    huge = bytes(range(256)) * 18_000  # 4.6 MB
+    log = await opened(nats_url)
+    try:
+        await log.commit("g", {"it.ticks": {2: 1}}, state=[StateChange(2, "t/segment", huge)])
+        await log.commit("g", {"it.ticks": {2: 2}}, state=[StateChange(2, "small", b"s")])
+        await log.commit("g", {"it.ticks": {2: 3}})  # both now in their keys, not pending
+    finally:
+        await log.aclose()
+    again = await opened(nats_url)
+    try:
+        assert await again.load_state("g", 2) == {"t/segment": huge, "small": b"s"}
+        await again.commit("g", {"it.ticks": {2: 4}}, state=[StateChange(2, "t/segment", b"x")])
+        await again.commit("g", {"it.ticks": {2: 5}})
+        assert await again.load_state("g", 2) == {"t/segment": b"x", "small": b"s"}
+    finally:
+        await again.aclose()
