@@ -8,8 +8,8 @@ three quarters of the way through:
 
 1. kills a worker with SIGKILL, measures how long until its partitions are held by the others
    (the *failover time*), and starts it again, as a supervisor would;
-2. kills the JetStream meta leader with SIGKILL, measures the longest wait of a producer that
-   appends one event every 20 ms meanwhile (the *ingest stall*), and starts it again;
+2. kills with SIGKILL the NATS node leading the stream a producer appends one event to every
+   20 ms, measures the producer's longest wait (the *ingest stall*), and starts it again;
 3. kills a gateway with SIGKILL (the simulator fails over to the other), and starts it again.
 
 At the end it waits until every processor has caught up (lag 0), checks that every worker and
@@ -231,20 +231,25 @@ class Probe:
             await asyncio.sleep(PROBE_EVERY_S)
 
 
-async def kill_the_meta_leader(rehearsal: Rehearsal, log: Any) -> None:
-    """SIGKILL the meta leader while a producer appends; its longest wait; restart the node."""
+async def kill_a_leader(rehearsal: Rehearsal, log: Any) -> None:
+    """SIGKILL the node leading the stream a producer appends to (the worst case for it),
+    while it appends; its longest wait for an ack; then start the node again."""
     probe = Probe(log)
     running = asyncio.create_task(probe.run())
     await asyncio.sleep(2)
     calm = probe.longest
     probe.longest = 0.0
-    node = await asyncio.to_thread(rehearsal.cluster.meta_leader)
+    info = await log._js.stream_info("FB_probe~beats_0")
+    leader = info.cluster.leader if info.cluster is not None else None
+    meta = await asyncio.to_thread(rehearsal.cluster.meta_leader)
+    node = next((n for n in rehearsal.cluster.nodes if n.store_dir.name == leader), meta)
     node.stop(kill=True)
     await asyncio.sleep(15)
     probe.running = False
     await running
-    rehearsal.figures["ingest_stall_after_meta_leader_kill_s"] = round(probe.longest, 3)
+    rehearsal.figures["ingest_stall_after_leader_kill_s"] = round(probe.longest, 3)
     rehearsal.figures["ingest_longest_wait_before_kill_s"] = round(calm, 3)
+    rehearsal.figures["killed_node_was_meta_leader"] = node is meta
     await asyncio.to_thread(node.start)
 
 
@@ -280,7 +285,7 @@ async def rehearse(rehearsal: Rehearsal, args: argparse.Namespace) -> bool:
     log = await open_log(rehearsal.log_url)
     try:
         if args.faults:
-            for fault in (kill_a_worker, kill_the_meta_leader):
+            for fault in (kill_a_worker, kill_a_leader):
                 await asyncio.sleep(args.duration / 4)
                 await fault(rehearsal, log)
             await asyncio.sleep(args.duration / 4)
