@@ -48,10 +48,9 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, KeyValueConfig
 from nats.js.client import JetStreamContext
 
 from flambeau.errors import BackendUnavailableError, FlambeauError
+from flambeau.log._nats_atomic import BATCH_LIMIT, AtomicBatches
 from flambeau.log._nats_parts import Item, assemble, is_pointer, split, value_items
 from flambeau.log._nats_wire import (
-    BATCH_LIMIT,
-    AtomicBatches,
     JetStreamRefusedError,
     Reader,
     Retrier,

@@ -11,8 +11,11 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import msgspec
+from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 from nats.js.api import DiscardPolicy, RePublish, StorageType, StreamConfig, StreamInfo
+from nats.js.client import JetStreamContext
 
 from flambeau.events import StreamSpec
 from flambeau.log._nats_options import Options
@@ -126,3 +129,19 @@ def ready(stream: StreamView, after: Mapping[int, int]) -> bool:
     """Whether a partition in ``after`` is known to hold data at or beyond its offset there."""
     end = stream.end
     return any(0 <= p < len(end) and end[p] > offset for p, offset in after.items())
+
+
+async def cut(nc: Client, js: JetStreamContext, name: str, cutoff: str) -> None:
+    """Purge the messages of JetStream stream ``name`` stored before ``cutoff`` (RFC 3339)."""
+    reply = await nc.request(
+        f"$JS.API.DIRECT.GET.{name}",
+        msgspec.json.encode({"start_time": cutoff}),
+        timeout=5.0,
+    )
+    headers = reply.headers or {}
+    if headers.get("Status") == "404":
+        await js.purge_stream(name)  # everything is older than the cutoff
+    elif "Nats-Sequence" in headers:
+        first_kept = int(headers["Nats-Sequence"])
+        if first_kept > 1:
+            await js.purge_stream(name, seq=first_kept)

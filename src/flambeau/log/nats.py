@@ -57,9 +57,11 @@ from flambeau.events import (
     Registry,
     StreamSpec,
     check_envelope,
-    new_event_id,
     utc_now,
 )
+from flambeau.log._nats_atomic import AtomicBatches, flush
+from flambeau.log._nats_connect import probe, unreachable
+from flambeau.log._nats_frames import frames, placed_of
 from flambeau.log._nats_groups import CommitConflictError, Groups
 from flambeau.log._nats_options import Options, parse_options
 from flambeau.log._nats_streams import (
@@ -68,6 +70,7 @@ from flambeau.log._nats_streams import (
     META_STREAM,
     StreamView,
     bounds,
+    cut,
     epoch_of,
     jetstream_name,
     notify_subject,
@@ -76,16 +79,13 @@ from flambeau.log._nats_streams import (
     subject,
 )
 from flambeau.log._nats_wire import (
-    AtomicBatches,
     ClusterCatchingUpError,
     PubAck,
     Publisher,
     Reader,
     Retrier,
-    flush,
-    msg_id_header,
 )
-from flambeau.log.base import Appended, LogBase, Offsets, StateChange, partition_for
+from flambeau.log.base import Appended, LogBase, Offsets, StateChange
 from flambeau.log.base import StreamInfo as LogStreamInfo
 
 __all__ = ["CommitConflictError", "NatsLog", "open_backend"]
@@ -135,7 +135,7 @@ class NatsLog(LogBase):
         """
         opts = self.options
         deadline = time.monotonic() + opts.open_timeout
-        await self._probe(deadline)
+        await probe(self.url, opts, deadline)
         try:
             await asyncio.wait_for(
                 self._nc.connect(
@@ -154,7 +154,7 @@ class NatsLog(LogBase):
                 max(deadline - time.monotonic(), 1.0),
             )
         except (TimeoutError, OSError, nats.errors.Error) as exc:
-            raise self._unreachable(exc) from exc
+            raise unreachable(self.url, opts, exc) from exc
         try:
             await self._start()
         except BaseException:
@@ -190,39 +190,6 @@ class NatsLog(LogBase):
             max_payload=self._nc.max_payload,
         )
         await self._groups.start()
-
-    async def _probe(self, deadline: float) -> None:
-        """Wait, with exponential back-off, until one server says hello."""
-        delay = 0.05
-        last: BaseException | None = None
-        while True:
-            for server in self.options.servers:
-                host_port = server.rpartition("@")[2].removeprefix("nats://")
-                host, _, port = host_port.rpartition(":")
-                try:
-                    reader, writer = await asyncio.wait_for(
-                        asyncio.open_connection(host, int(port)), 2.0
-                    )
-                    try:
-                        hello = await asyncio.wait_for(reader.readline(), 2.0)
-                    finally:
-                        writer.close()
-                        await writer.wait_closed()
-                    if hello.startswith(b"INFO"):
-                        return
-                except (OSError, TimeoutError) as exc:
-                    last = exc
-            if time.monotonic() + delay >= deadline:
-                raise self._unreachable(last)
-            logger.info("NATS at %s unreachable (%s); retrying in %.2f s", self.url, last, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
-
-    def _unreachable(self, exc: BaseException | None) -> BackendUnavailableError:
-        return BackendUnavailableError(
-            f"cannot reach the NATS server at {self.url} after retrying for "
-            f"{self.options.open_timeout:g} s ({exc}); is nats-server running with -js?"
-        )
 
     async def _on_error(self, exc: Exception) -> None:
         logger.debug("NATS connection to %s: %r", self.url, exc)
@@ -373,67 +340,6 @@ class NatsLog(LogBase):
             except InvalidEventError as exc:
                 raise InvalidEventError(f"event {index}: {exc}") from None
 
-    def _frames(
-        self,
-        stream: StreamView,
-        events: Sequence[NewEvent],
-        items: list[tuple[bytes, bytes, bytes]],
-        where: list[int],
-    ) -> list[int]:
-        """Encode ``events`` onto ``items``; return, per event, its item index or ``-1 - i``
-        for a repeat of event ``i`` of this same batch."""
-        name = stream.spec.name
-        count = stream.partitions
-        now = utc_now()
-        limit = self._nc.max_payload
-        seen: dict[str, int] = {}
-        refs: list[int] = []
-        for position, event in enumerate(events):
-            event_id = event.id or new_event_id()
-            first = seen.get(event_id)
-            if first is not None:
-                refs.append(-1 - first)
-                continue
-            seen[event_id] = position
-            partition = partition_for(event.key or event_id, count) if count > 1 else 0
-            record = Record(
-                event_id,
-                name,
-                event.key,
-                partition,
-                0,  # the offset is the stream sequence, known once stored; filled in on read
-                event.time or now,
-                now,
-                event.causation_id,
-                event.data,
-            )
-            payload = _encode(record)
-            header = msg_id_header(event_id)
-            if len(payload) + len(header) > limit:
-                raise InvalidEventError(
-                    f"event {position} of stream {name!r} is {len(payload)} bytes encoded, "
-                    f"more than the {limit} bytes the NATS server accepts in one message"
-                )
-            refs.append(len(items))
-            items.append((stream.subjects[partition], header, payload))
-            where.append(partition)
-        return refs
-
-    @staticmethod
-    def _placed(
-        stream: StreamView, refs: list[int], acks: Sequence[PubAck], where: Sequence[int]
-    ) -> list[Appended]:
-        placed: list[Appended] = []
-        for ref in refs:
-            if ref >= 0:
-                ack = acks[ref]
-                placed.append(Appended(where[ref], ack.seq - 1, ack.duplicate))
-                stream.advance(where[ref], ack.seq)
-            else:
-                original = placed[-1 - ref]
-                placed.append(Appended(original.partition, original.offset, True))
-        return placed
-
     async def _publish(self, items: Sequence[tuple[bytes, bytes, bytes]]) -> list[PubAck]:
         """Publish and return the acks, with ``duplicate`` cleared where the "original" is
         this very message, stored by an earlier send whose ack was lost."""
@@ -453,9 +359,9 @@ class NatsLog(LogBase):
         assert state is not None
         items: list[tuple[bytes, bytes, bytes]] = []
         where: list[int] = []
-        refs = self._frames(state, events, items, where)
+        refs = frames(state, events, items, where, self._nc.max_payload)
         acks = await self._publish(items)
-        return self._placed(state, refs, acks, where)
+        return placed_of(state, refs, acks, where)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -588,14 +494,16 @@ class NatsLog(LogBase):
             assert target is not None
             first = len(items)
             where: list[int] = []
-            refs = self._frames(target, [emit[i][1] for i in positions], items, where)
+            refs = frames(
+                target, [emit[i][1] for i in positions], items, where, self._nc.max_payload
+            )
             jobs.append((target, positions, refs, first, where))
         # outputs, and the previous commit's pending state, both before the checkpoint
         acks, _ = await asyncio.gather(self._publish(items), groups.settle(plan))
         for target, positions, refs, first, where in jobs:
             mine = acks[first : first + len(where)]
             local = [r - first if r >= 0 else r for r in refs]
-            for i, result in zip(positions, self._placed(target, local, mine, where), strict=True):
+            for i, result in zip(positions, placed_of(target, local, mine, where), strict=True):
                 placed[i] = result
         await groups.commit(plan)
         return [p for p in placed if p is not None]
@@ -624,22 +532,9 @@ class NatsLog(LogBase):
                 continue
             cutoff = (now - spec.max_age).isoformat().replace("+00:00", "Z")
             for name in self._streams[info.name].names:
-                await self._retry(f"apply retention to {name}", partial(self._cut, name, cutoff))
-
-    async def _cut(self, name: str, cutoff: str) -> None:
-        """Purge the messages of ``name`` stored before ``cutoff``."""
-        reply = await self._nc.request(
-            f"$JS.API.DIRECT.GET.{name}",
-            msgspec.json.encode({"start_time": cutoff}),
-            timeout=5.0,
-        )
-        headers = reply.headers or {}
-        if headers.get("Status") == "404":
-            await self._js.purge_stream(name)  # everything is older than the cutoff
-        elif "Nats-Sequence" in headers:
-            first_kept = int(headers["Nats-Sequence"])
-            if first_kept > 1:
-                await self._js.purge_stream(name, seq=first_kept)
+                await self._retry(
+                    f"apply retention to {name}", partial(cut, self._nc, self._js, name, cutoff)
+                )
 
     # -- closing --------------------------------------------------------------------------------
 
