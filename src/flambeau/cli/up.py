@@ -28,6 +28,7 @@ from rich.console import Console
 from flambeau import heap
 from flambeau.cli._options import data_dir, log_url
 from flambeau.cli.gateway import RUN_FILE, run
+from flambeau.errors import FlambeauError
 from flambeau.files import write_json
 
 if TYPE_CHECKING:
@@ -196,7 +197,7 @@ async def up(options: UpOptions) -> None:
     console.print("Flambeau stopped cleanly; run it again to resume.")
 
 
-class PlatformStoppedError(RuntimeError):
+class PlatformStoppedError(FlambeauError):
     """The gateway or the workers of ``flambeau up`` ended without being asked to."""
 
 
