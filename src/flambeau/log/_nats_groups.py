@@ -214,22 +214,26 @@ class Groups:
     async def load_state(self, group: str, partition: int) -> dict[str, bytes]:
         """Every state value of ``(group, partition)`` as of its last commit.
 
-        The order matters: checkpoint, its pending chunks, the state keys, the checkpoint
-        again. Chunks that belong to a later commit attempt mean that the checkpoint's pending
-        list was applied before they were written, hence before the scan: nothing to overlay.
+        The order matters: checkpoint, its pending chunks, the state keys (with the
+        checkpoint, to tell a scan by a lagging replica), the checkpoint again. Chunks that
+        belong to a later commit attempt mean that the checkpoint's pending list was applied
+        before they were written, hence before the scan: nothing to overlay.
         """
         key = f"{b64(group)}.ck.{partition}"
+        pause = 0.02
         for _ in range(SCAN_ATTEMPTS):
             revision, checkpoint = await self._get(key)
             pending = await self._pending_of(group, partition, checkpoint)
-            values = await self._scan(group, partition)
+            values, scanned = await self._scan(group, partition)
             again, _ = await self._get(key)
-            if again == revision:
+            if again == revision == scanned:
                 break
+            await asyncio.sleep(pause)  # a replica catching up, or a commit meanwhile
+            pause = min(pause * 2, 1.0)
         else:
             raise CommitConflictError(
-                f"group {group!r} partition {partition} kept committing while being loaded; "
-                "another worker is processing it"
+                f"group {group!r} partition {partition} kept committing while being loaded "
+                "(another worker is processing it), or its replica never caught up"
             )
         for name, value in pending:
             if value is None:
@@ -264,22 +268,30 @@ class Groups:
             return []
         return _decode_pending(b"".join(c.data for c in found if c is not None))
 
-    async def _scan(self, group: str, partition: int) -> dict[str, bytes]:
-        """Every state key of ``(group, partition)``, read through a throwaway pull consumer
-        on the stream leader (delivering the last value per key), page by page."""
+    async def _scan(self, group: str, partition: int) -> tuple[dict[str, bytes], int]:
+        """Every state key of ``(group, partition)``, and the revision of the checkpoint as the
+        scan saw it, read through a throwaway pull consumer (the last value per key), page by
+        page.
+
+        The consumer may live on any replica of a replicated bucket, one that lags behind (a
+        node back from a crash catching up), so it also delivers the checkpoint: the caller
+        accepts the scan only if that revision is the one the stream leader reported.
+        """
+        checkpoint = f"$KV.{BUCKET}.{b64(group)}.ck.{partition}"
         config = ConsumerConfig(
-            filter_subject=f"$KV.{BUCKET}.{b64(group)}.st.{partition}.>",
+            filter_subjects=[f"$KV.{BUCKET}.{b64(group)}.st.{partition}.>", checkpoint],
             deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
             ack_policy=AckPolicy.NONE,
             inactive_threshold=60.0,
             mem_storage=True,
         )
 
-        async def scan() -> dict[str, bytes]:
+        async def scan() -> tuple[dict[str, bytes], int]:
             info = await self._js.add_consumer(KV_STREAM, config=config)
             name = info.name or ""
             values: dict[str, bytes] = {}
             pointers: dict[str, str] = {}
+            seen = 0
             try:
                 remaining = info.num_pending or 0
                 while remaining > 0:
@@ -287,6 +299,9 @@ class Groups:
                     if not page:
                         break
                     for stored in page:  # in stream order: a later write wins
+                        if stored.subject == checkpoint:
+                            seen = stored.seq
+                            continue
                         token = stored.subject.rpartition(".")[2]
                         key = unb64(token)
                         if stored.data and "KV-Operation" not in stored.headers:
@@ -303,7 +318,7 @@ class Groups:
             parts = f"$KV.{BUCKET}.{b64(group)}.sp.{partition}"
             for key, token in pointers.items():  # values larger than a message
                 values[key] = await assemble(self._js, KV_STREAM, f"{parts}.{token}", values[key])
-            return values
+            return values, seen
 
         return await self._retry(f"scan the state of group {group!r} partition {partition}", scan)
 
