@@ -71,7 +71,7 @@ URL_FACTORIES: dict[str, UrlFactory] = {
     "nats-r3": lambda tmp, request: cluster.cluster_url(tmp / "cluster", request),
 }
 MARKS = {"nats": [pytest.mark.nats], "nats-r3": [pytest.mark.nats]}
-TRANSFERS_OF = {"nats-r3": 30_000}
+TRANSFERS_OF = {"nats-r3": 50_000}
 """Fewer transfers where the run is slower (a replicated cluster on the same two cores)."""
 
 
