@@ -144,7 +144,7 @@ async def healthz(request: Request[Any, Any, Any]) -> Health:
     await gateway.log.streams()
     if gateway.processing is None:
         return Health("ok")
-    return Health("ok", await gateway.processing.check())
+    return Health("ok", await gateway.processing.current())
 
 
 @get(
@@ -359,6 +359,8 @@ def create_app(
             yield
         finally:
             await gateway.drain()
+            if gateway.processing is not None:
+                await gateway.processing.aclose()
             await hub.aclose()
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -9,12 +9,18 @@ the lag rows of every processor (committed offset and end of every input partiti
 - *unowned* when its processor has live workers but no worker holds the partition's lease.
 
 Either makes ``processing.ok`` false. The gateway's own liveness (``status``) does not depend
-on it: a load balancer must not drop every gateway because one processor stopped.
+on it: a load balancer must not drop every gateway because one processor stopped. Nor does it
+wait for it: computing lags takes many log requests on a big ``nats://`` deployment, so
+:meth:`ProcessingHealth.current` returns the latest result, refreshed in the background at
+most every ``refresh_s`` seconds (the first call waits for one, briefly).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -26,6 +32,12 @@ __all__ = ["STALL_S", "LeaseHolders", "Processing", "ProcessingHealth", "Process
 
 STALL_S = 30.0
 """Seconds without a commit, with a backlog, after which a partition counts as stalled."""
+REFRESH_S = 5.0
+"""Seconds between two background computations of processing health."""
+FIRST_WAIT_S = 2.0
+"""How long the first ``/healthz`` call waits for the first computation."""
+
+_log = logging.getLogger("flambeau.gateway.health")
 
 LeaseHolders = Callable[[str], Awaitable[dict[int, str] | None]]
 """Processor name -> partition -> the worker holding its lease; ``None`` when the processor has
@@ -69,6 +81,36 @@ class ProcessingHealth:
         self.stall_s = stall_s
         self._clock = clock
         self._seen: dict[tuple[str, int], tuple[int, float]] = {}
+        self._latest: Processing | None = None
+        self._latest_at = float("-inf")
+        self._refreshing: asyncio.Task[None] | None = None
+
+    async def current(
+        self, *, refresh_s: float = REFRESH_S, first_wait_s: float = FIRST_WAIT_S
+    ) -> Processing | None:
+        """The latest health, refreshed in the background when older than ``refresh_s``;
+        ``None`` while the first computation has not finished within ``first_wait_s``."""
+        stale = self._clock() - self._latest_at >= refresh_s
+        if stale and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.get_running_loop().create_task(self._refresh())
+        if self._latest is None and self._refreshing is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._refreshing), first_wait_s)
+        return self._latest
+
+    async def _refresh(self) -> None:
+        try:
+            self._latest = await self.check()
+            self._latest_at = self._clock()
+        except Exception:
+            _log.exception("processing health could not be computed")
+
+    async def aclose(self) -> None:
+        """Stop a computation in progress."""
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._refreshing
 
     async def check(self) -> Processing:
         """The health of every processor now."""

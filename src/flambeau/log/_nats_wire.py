@@ -47,6 +47,8 @@ CHECK_EVERY_S = 0.1
 CHUNK = 4096
 MAX_IN_FLIGHT = 16_384
 READ_ATTEMPT_S = 5.0
+PULL_MAX_BYTES = 8 << 20
+"""Bytes one page of a state scan may carry."""
 
 # JetStream error codes worth a resend: the stream or its leader is not available right now.
 _TRANSIENT_CODES = {408, 503}
@@ -401,12 +403,15 @@ class Reader(_Wire):
         if self._closed is not None:
             raise LogClosedError(f"log {self.url} is closed")
         inbox = self.nc.new_inbox()
-        sub = await self.nc.subscribe(inbox)
+        sub = await self.nc.subscribe(inbox, pending_bytes_limit=4 * PULL_MAX_BYTES)
         found: list[Stored] = []
+        # a page holds at most PULL_MAX_BYTES (and always one message): state values may be
+        # up to a message each, and a thousand of them would overflow the subscription
+        limit = max(PULL_MAX_BYTES, 2 * self.nc.max_payload)
         try:
             await self.nc.publish(
                 f"{self._api}.CONSUMER.MSG.NEXT.{stream}.{consumer}",
-                json.dumps({"batch": batch, "no_wait": True}).encode(),
+                json.dumps({"batch": batch, "no_wait": True, "max_bytes": limit}).encode(),
                 reply=inbox,
             )
             while len(found) < batch:
@@ -414,7 +419,8 @@ class Reader(_Wire):
                 headers = msg.headers or {}
                 status = headers.get("Status")
                 if status is not None:
-                    if status not in ("404", "408"):  # no (more) messages / pull ended
+                    # no (more) messages, pull ended, or the page is full (409 max bytes)
+                    if status not in ("404", "408", "409"):
                         raise nats.errors.TimeoutError
                     break
                 meta = msg.metadata

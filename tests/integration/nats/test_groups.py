@@ -205,3 +205,21 @@ async def test_a_state_value_larger_than_a_message_round_trips(nats_url: str) ->
         assert await again.load_state("g", 2) == {"t/segment": b"x", "small": b"s"}
     finally:
         await again.aclose()
+
+
+async def test_state_of_many_large_values_loads_page_by_page(nats_url: str) -> None:
+    """28 MB of state in 40 values under the message size: a scan pages it by bytes (a page
+    of a thousand such values would overflow the client's subscription)."""
+    big = {f"k{i}": bytes([i]) * 700_000 for i in range(40)}
+    log = await opened(nats_url)
+    try:
+        state = [StateChange(0, k, v) for k, v in big.items()]
+        await log.commit("g", {"it.ticks": {0: 1}}, state=state)
+        await log.commit("g", {"it.ticks": {0: 2}})  # now in their keys, not pending
+    finally:
+        await log.aclose()
+    again = await opened(nats_url)
+    try:
+        assert await again.load_state("g", 0) == big
+    finally:
+        await again.aclose()

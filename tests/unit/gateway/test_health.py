@@ -50,3 +50,28 @@ async def test_partitions_no_worker_holds_are_unowned() -> None:
     checked = await ProcessingHealth([rows], holders, clock=rows.clock).check()
     assert not checked.ok
     assert checked.processors[0].unowned == [1]
+
+
+async def test_current_health_is_computed_in_the_background_at_most_every_refresh_s() -> None:
+    rows = Rows()
+    calls: list[float] = []
+
+    def source() -> list[LagRow]:
+        calls.append(rows.now)
+        return rows()
+
+    health = ProcessingHealth([source], clock=rows.clock)
+    first = await health.current(refresh_s=5)  # the first call waits for a result
+    assert first is not None
+    assert first.processors[0].behind == 20
+    rows.committed[0] = 10
+    assert await health.current(refresh_s=5) is first  # fresh enough: no log requests
+    assert len(calls) == 1
+    rows.now += 6
+    assert await health.current(refresh_s=5) is first  # stale: refreshed in the background
+    assert health._refreshing is not None
+    await health._refreshing
+    later = await health.current(refresh_s=5)
+    assert later is not None
+    assert later.processors[0].behind == 10
+    assert len(calls) == 2
