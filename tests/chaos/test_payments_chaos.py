@@ -129,6 +129,8 @@ def _kill_repeatedly(url: str, tmp: Path, kills: int, rng: random.Random, note: 
         pause = 0.3 if not pace else min(20.0, max(0.05, (target - progress) / pace))
         # a kill that landed before any new commit (a busy machine) waits longer next time
         pause *= rng.uniform(0.6, 1.4) * backoff
+        if faults.cluster is not None:  # node kills make the pace erratic: kill early, often
+            pause = min(pause, 1.0)
         stderr = tmp / f"worker-{attempt}.err"
         started = time.time()
         proc = _start(url, stderr)
