@@ -1,15 +1,21 @@
 """Payloads of the crowds streams.
 
-Streams (both keyed by venue code, 4 partitions, so one venue's readings keep their order and
+Streams (all keyed by venue code, 4 partitions, so one venue's readings keep their order and
 meet in one processor partition):
 
 - ``crowds.sensors`` (private): what the venue's counters report. :class:`VenueConfigured`
-  (capacity and the monitored area, sent once when the venue opens), :class:`GateCount` (people
-  through one gate in one counting period) and :class:`AreaDensity` (people in a monitored
-  area, such as the forecourt in front of the security check).
+  (capacity and the monitored area, sent once when the venue opens), :class:`ZoneConfigured`
+  (one zone of the venue: a gate, concourse, stand, forecourt or nearby station, with its kind,
+  surface, exit width and capacity), :class:`GateCount` (people through one gate in one
+  counting period) and :class:`AreaDensity` (people in a zone).
 - ``crowds.venues`` (public): what the crowds service derives. :class:`VenueCrowd` (occupancy
-  and the area's Fruin level of service, one per area reading) and :class:`CrowdAlert` (raised
-  when an area reaches level E, cleared when it is back to C or better).
+  and the area's Fruin level of service, one per area reading), :class:`ZoneCrowd` (one zone's
+  state and level of service) and :class:`CrowdAlert` (raised when a zone reaches level E,
+  cleared when it is back to C or better; each zone has its own).
+- ``crowds.units`` (private, internal): :class:`VenueUnitEnd`, each unit's estimated end from
+  ``results.units``, re-keyed by the unit's venue (written by ``crowds.unit-venues``).
+- ``crowds.forecasts`` (private): :class:`EgressForecast`, when each venue empties and the
+  load on its stations per 5 minutes (written by ``crowds.occupancy``).
 
 Counts are people; surfaces are whole square metres. The level is computed by the service from
 ``people`` and ``area_m2``, never taken from the sensor. A producer posts, for example::
@@ -30,18 +36,29 @@ import msgspec
 from flambeau.events import Event, default_registry
 
 __all__ = [
+    "FORECASTS",
     "SENSORS",
+    "UNITS",
     "VENUES",
     "AreaDensity",
     "CrowdAlert",
+    "EgressForecast",
     "FruinLevel",
     "GateCount",
+    "StationLoad",
     "VenueConfigured",
     "VenueCrowd",
+    "VenueUnitEnd",
+    "ZoneConfigured",
+    "ZoneCrowd",
+    "ZoneKind",
+    "ZoneRole",
 ]
 
 SENSORS = "crowds.sensors"
 VENUES = "crowds.venues"
+UNITS = "crowds.units"
+FORECASTS = "crowds.forecasts"
 
 VenueCode = Annotated[
     str, msgspec.Meta(pattern=r"^[A-Z0-9]{2,8}$", description="venue code, e.g. STA")
@@ -50,6 +67,10 @@ Label = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
 Surface = Annotated[int, msgspec.Meta(gt=0, le=10_000_000, description="square metres")]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
+Width = Annotated[float, msgspec.Meta(ge=0, le=10_000, description="metres")]
+Seconds = Annotated[int, msgspec.Meta(ge=1, le=3_600, description="seconds")]
+Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
+Flow = Annotated[float, msgspec.Meta(ge=0, description="persons per metre per minute")]
 
 
 class FruinLevel(StrEnum):
@@ -63,6 +84,50 @@ class FruinLevel(StrEnum):
     F = "F"
 
 
+class ZoneKind(StrEnum):
+    """Which of Fruin's tables a zone is judged by."""
+
+    WALKWAY = "walkway"
+    STAIR = "stair"
+    QUEUE = "queue"
+
+
+class ZoneRole(StrEnum):
+    """What a zone is for the venue."""
+
+    GATE = "gate"
+    """An entrance and exit: its exit width counts towards the venue's egress."""
+    CONCOURSE = "concourse"
+    STAND = "stand"
+    FORECOURT = "forecourt"
+    STATION = "station"
+    """A nearby transit station: it receives a ``share`` of the venue's leaving crowd."""
+
+
+class ZoneConfigured(Event, frozen=True, kw_only=True, tag="zone_configured"):
+    """One zone of a venue: what it is, its surface, exit width and capacity.
+
+    Attributes:
+        venue: Venue code.
+        zone: Zone id, unique in the venue (a gate zone's id is the gate's id).
+        role: What the zone is for the venue.
+        kind: Walkway, stair or queue: the Fruin table that judges it.
+        area_m2: Its surface.
+        exit_width_m: The clear width of its exits (for a gate: the width people pass through).
+        capacity: How many people it holds safely (0 when not set).
+        share: For a station: the fraction of the venue's leaving crowd heading there.
+    """
+
+    venue: VenueCode
+    zone: Label
+    role: ZoneRole
+    kind: ZoneKind = ZoneKind.WALKWAY
+    area_m2: Surface
+    exit_width_m: Width = 0.0
+    capacity: Count = 0
+    share: Share = 0.0
+
+
 class VenueConfigured(Event, frozen=True, kw_only=True, tag="venue_configured"):
     """A venue's seats and its monitored area; occupancy is reported against ``capacity``."""
 
@@ -74,12 +139,18 @@ class VenueConfigured(Event, frozen=True, kw_only=True, tag="venue_configured"):
 
 
 class GateCount(Event, frozen=True, kw_only=True, tag="gate_count"):
-    """People through one gate during one counting period (ending at the event time)."""
+    """People through one gate during one counting period (ending at the event time).
+
+    A gate that is also a configured zone (same id) gets its flow, in persons per metre of
+    exit width per minute, from its counts. A count is identified by its gate and period end:
+    a late count for an earlier period is counted once, a repeated one never again.
+    """
 
     venue: VenueCode
     gate: Label
     entered: Count = 0
     exited: Count = 0
+    period_s: Seconds = 60
 
 
 class AreaDensity(Event, frozen=True, kw_only=True, tag="area_density"):
@@ -119,8 +190,41 @@ class VenueCrowd(Event, frozen=True, kw_only=True, tag="venue_crowd"):
     measured_at: Moment
 
 
+class ZoneCrowd(Event, frozen=True, kw_only=True, tag="zone_crowd"):
+    """One zone's state after a density reading or a gate count.
+
+    Attributes:
+        venue: Venue code.
+        zone: Zone id.
+        role: What the zone is.
+        kind: Which Fruin table judges it.
+        people: People in the zone at the last density reading (0 when none).
+        area_m2: Its surface.
+        density: People per square metre.
+        flow: Persons per metre of exit width per minute in the last counting period (gates).
+        level: Its level of service: the worse of the space and the flow levels.
+        alert: Whether its crowd alert is raised.
+        measured_at: When the zone was last measured or counted.
+    """
+
+    venue: VenueCode
+    zone: Label
+    role: ZoneRole
+    kind: ZoneKind
+    people: Count
+    area_m2: Surface
+    density: Annotated[float, msgspec.Meta(ge=0)]
+    flow: Flow = 0.0
+    level: FruinLevel
+    alert: bool = False
+    measured_at: Moment
+
+
 class CrowdAlert(Event, frozen=True, kw_only=True, tag="crowd_alert"):
-    """An area became too dense (``raised``), or is comfortable again (not ``raised``)."""
+    """A zone became too crowded (``raised``), or is comfortable again (not ``raised``).
+
+    ``area`` is the zone's id; ``flow`` the zone's flow when it moved the level.
+    """
 
     venue: VenueCode
     area: Label
@@ -128,18 +232,79 @@ class CrowdAlert(Event, frozen=True, kw_only=True, tag="crowd_alert"):
     people: Count
     area_m2: Surface
     raised: bool
+    flow: Flow = 0.0
+
+
+class VenueUnitEnd(Event, frozen=True, kw_only=True, tag="venue_unit_end"):
+    """A unit at ``venue`` is now expected to end at ``estimated_end`` (from results.units)."""
+
+    venue: VenueCode
+    unit: Label
+    estimated_end: Moment
+    finished: bool = False
+    adjustments: tuple[str, ...] = ()
+
+
+class StationLoad(msgspec.Struct, frozen=True, kw_only=True):
+    """People reaching a station from one venue in one 5-minute slot starting at ``slot``."""
+
+    station: str
+    slot: datetime
+    people: int
+
+
+class EgressForecast(Event, frozen=True, kw_only=True, tag="egress_forecast"):
+    """When a venue empties, by the Green Guide egress time, and the load on its stations.
+
+    Attributes:
+        venue: Venue code.
+        unit: The unit whose end starts the egress (the session's last).
+        egress_start: When the crowd starts leaving: that unit's estimated end.
+        occupancy: People inside when forecast.
+        exit_width_m: Total exit width of the venue's gate zones.
+        egress_s: Occupancy ÷ (exit width * flow rate), in seconds (0 without exit width).
+        empties_at: ``egress_start`` plus the egress time.
+        limit_s: The egress limit (8 minutes by default).
+        over_limit: Whether ``egress_s`` exceeds it.
+        stations: Each station's load per 5-minute slot; ``peaks`` its largest.
+        peaks: Each station's peak 5-minute load.
+    """
+
+    venue: VenueCode
+    unit: Label
+    egress_start: Moment
+    occupancy: Count
+    exit_width_m: Width
+    egress_s: Count
+    empties_at: Moment
+    limit_s: Count
+    over_limit: bool
+    stations: tuple[StationLoad, ...] = ()
+    peaks: dict[str, int] = {}
 
 
 default_registry.register(
     SENSORS,
-    VenueConfigured | GateCount | AreaDensity,
+    VenueConfigured | ZoneConfigured | GateCount | AreaDensity,
     partitions=4,
     description="gate counts and area densities from venue sensors, keyed by venue",
 )
 default_registry.register(
     VENUES,
-    VenueCrowd | CrowdAlert,
+    VenueCrowd | ZoneCrowd | CrowdAlert,
     partitions=4,
     public=True,
-    description="venue occupancy, Fruin level of service and crowd alerts, keyed by venue",
+    description="venue occupancy, zone levels of service and crowd alerts, keyed by venue",
+)
+default_registry.register(
+    UNITS,
+    VenueUnitEnd,
+    partitions=4,
+    description="Internal: each unit's estimated end, re-keyed by its venue",
+)
+default_registry.register(
+    FORECASTS,
+    EgressForecast,
+    partitions=4,
+    description="egress forecasts: when each venue empties, station loads per 5 minutes",
 )

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from flambeau.events import NewEvent
 from flambeau.services.crowds.processors import VenueState, occupancy, state_key
 from flambeau.services.crowds.schemas import (
+    SENSORS,
     VENUES,
     AreaDensity,
     CrowdAlert,
@@ -27,8 +28,10 @@ def at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def reading(event: object, minutes: int, key: str = "STA", id: str | None = None) -> NewEvent:
-    return NewEvent(event, key=key, time=at(minutes), id=id)  # type: ignore[arg-type]
+def reading(
+    event: object, minutes: int, key: str = "STA", id: str | None = None
+) -> tuple[str, NewEvent]:
+    return SENSORS, NewEvent(event, key=key, time=at(minutes), id=id)  # type: ignore[arg-type]
 
 
 def test_occupancy_is_counted_in_minus_counted_out_against_capacity() -> None:
@@ -44,7 +47,7 @@ def test_occupancy_is_counted_in_minus_counted_out_against_capacity() -> None:
             reading(AreaDensity(venue="STA", area="STA-FORECOURT", people=900, area_m2=9_000), 1),
         ],
     )
-    crowds = result.events(VENUES)
+    crowds = [e for e in result.events(VENUES) if isinstance(e, VenueCrowd)]
     assert crowds == [
         VenueCrowd(
             venue="STA",
@@ -62,7 +65,7 @@ def test_occupancy_is_counted_in_minus_counted_out_against_capacity() -> None:
 
 
 def test_a_dense_forecourt_raises_an_alert_once_then_clears_it() -> None:
-    def density(people: int, minutes: int) -> NewEvent:
+    def density(people: int, minutes: int) -> tuple[str, NewEvent]:
         return reading(AreaDensity(venue="STA", area="F", people=people, area_m2=1_000), minutes)
 
     result = run(occupancy, [density(100, 1), density(1_500, 2), density(1_800, 3),
@@ -78,7 +81,7 @@ def test_derived_events_name_the_reading_that_caused_them() -> None:
         occupancy,
         [reading(AreaDensity(venue="STA", area="F", people=5_000, area_m2=1_000), 1, id="r-1")],
     )
-    assert [r.causation_id for r in result.records(VENUES)] == ["r-1", "r-1"]
+    assert [r.causation_id for r in result.records(VENUES)] == ["r-1", "r-1", "r-1"]
 
 
 def test_a_repeated_gate_reading_is_not_counted_twice() -> None:
@@ -100,7 +103,7 @@ def test_venues_are_kept_apart() -> None:
             reading(AreaDensity(venue="BCY", area="BCY-F", people=1, area_m2=800), 2, key="BCY"),
         ],
     )
-    (crowd,) = result.events(VENUES)
+    (crowd,) = [e for e in result.events(VENUES) if isinstance(e, VenueCrowd)]
     assert (crowd.venue, crowd.occupancy) == ("BCY", 7)
 
 
@@ -123,6 +126,6 @@ def test_restarts_and_batching_never_change_the_counts(
     whole = run(occupancy, events)
     pieces = run(occupancy, events, batch_size=batch_size, restart_every=1)
     assert whole.events(VENUES) == pieces.events(VENUES)
-    (crowd,) = whole.events(VENUES)
+    (crowd,) = [e for e in whole.events(VENUES) if isinstance(e, VenueCrowd)]
     assert crowd.entered == sum(c for _, c, _ in counts)
     assert crowd.occupancy == max(0, crowd.entered - crowd.exited)
