@@ -1,8 +1,14 @@
-"""Query routes of the crowds service: ``GET /v1/crowds/venues`` and one venue.
+"""Query routes of the crowds service.
 
-Both read ``crowds.venues`` (public, so no key is needed unless the deployment makes it
-private) and answer from :mod:`.views`, after the view has applied everything in the log at
-the time of the request.
+- ``GET /v1/crowds/venues`` and ``/v1/crowds/venues/{venue}``: occupancy and level of service.
+- ``GET /v1/crowds/venues/{venue}/zones``: each zone's state, level and alert.
+- ``GET /v1/crowds/alerts?open=true``: zone alerts.
+- ``GET /v1/crowds/forecasts?venue=``: egress forecasts.
+
+The first three read ``crowds.venues`` (public, so no key is needed unless the deployment makes
+it private); forecasts read ``crowds.forecasts`` (private: ``read:crowds.forecasts``). Each
+answers from :mod:`.views`, after the view has applied what is in the log, waiting up to
+:data:`SYNC_S` seconds.
 """
 
 from __future__ import annotations
@@ -10,26 +16,40 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
-from flambeau.gateway.context import gateway_of
-from flambeau.gateway.problems import Problem, ProblemError, ProblemKind
-from flambeau.services.crowds.schemas import VENUES, FruinLevel
-from flambeau.services.crowds.views import VenueSummary, venues_view
+from flambeau.gateway import (
+    AUTH_PROBLEMS,
+    RATE_PROBLEM,
+    ProblemError,
+    ProblemKind,
+    gateway_of,
+    problem_specs,
+)
+from flambeau.processing import View
+from flambeau.services.crowds.schemas import (
+    FORECASTS,
+    VENUES,
+    EgressForecast,
+    FruinLevel,
+    ZoneCrowd,
+)
+from flambeau.services.crowds.views import (
+    AlertSummary,
+    VenueSummary,
+    VenuesView,
+    forecasts_view,
+    venues_view,
+)
 
-__all__ = ["routes"]
+__all__ = ["SYNC_S", "routes"]
 
-_SYNC_TIMEOUT_S = 2.0
+SYNC_S = 2.0
+"""How long a query waits for its view to reach the log's end (it answers anyway after)."""
 _ORDER = list(FruinLevel)
-_PROBLEMS = {
-    status: ResponseSpec(Problem, description=text, media_type="application/problem+json")
-    for status, text in (
-        (401, "Missing or invalid API key (when the stream is not public)"),
-        (403, "The key may not read crowds.venues"),
-        (429, "Rate limit reached"),
-    )
-}
+_VENUE = r"^[A-Z0-9]{2,8}$"
+_PROBLEMS = problem_specs(*AUTH_PROBLEMS, RATE_PROBLEM)
+_NOT_FOUND = problem_specs(*AUTH_PROBLEMS, RATE_PROBLEM, (404, "No reading for this venue"))
 
 
 @get(
@@ -46,10 +66,7 @@ async def list_venues(
     ] = None,
 ) -> list[VenueSummary]:
     """Venues by code, each with occupancy, capacity, area level and alert."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", VENUES)
-    view, model = venues_view(gateway.log)
-    await view.sync(_SYNC_TIMEOUT_S)
+    _, model = await _venues(request)
     venues = sorted(model.venues.values(), key=lambda summary: summary.venue)
     if min_level is not None:
         floor = _ORDER.index(min_level)
@@ -61,23 +78,86 @@ async def list_venues(
     "/v1/crowds/venues/{venue:str}",
     summary="One venue's occupancy and level of service",
     tags=["crowds"],
-    responses={
-        **_PROBLEMS,
-        404: ResponseSpec(
-            Problem, description="No reading for this venue", media_type="application/problem+json"
-        ),
-    },
+    responses=_NOT_FOUND,
 )
 async def get_venue(request: Request[Any, Any, Any], venue: FromPath[str]) -> VenueSummary:
     """The venue's latest crowd, or 404 when it has never reported an area reading."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", VENUES)
-    view, model = venues_view(gateway.log)
-    await view.sync(_SYNC_TIMEOUT_S)
+    _, model = await _venues(request)
     summary = model.venues.get(venue)
     if summary is None:
         raise ProblemError.of(ProblemKind.NOT_FOUND, f"venue {venue!r} has no crowd reading yet")
     return summary
 
 
-routes = [list_venues, get_venue]
+@get(
+    "/v1/crowds/venues/{venue:str}/zones",
+    summary="Each zone of a venue: its state, level of service and alert",
+    tags=["crowds"],
+    responses=_NOT_FOUND,
+)
+async def get_zones(request: Request[Any, Any, Any], venue: FromPath[str]) -> list[ZoneCrowd]:
+    """The venue's zones by id, or 404 when none has been measured or counted."""
+    _, model = await _venues(request)
+    zones = model.zones.get(venue)
+    if not zones:
+        raise ProblemError.of(ProblemKind.NOT_FOUND, f"venue {venue!r} has no zone reading yet")
+    return [zones[name] for name in sorted(zones)]
+
+
+@get(
+    "/v1/crowds/alerts",
+    summary="Zone crowd alerts, open or all",
+    tags=["crowds"],
+    responses=_PROBLEMS,
+)
+async def list_alerts(
+    request: Request[Any, Any, Any],
+    is_open: Annotated[
+        bool | None,
+        QueryParameter(name="open", description="true: only raised alerts; false: only cleared."),
+    ] = None,
+    venue: Annotated[
+        str | None, QueryParameter(description="Only this venue's alerts.", pattern=_VENUE)
+    ] = None,
+) -> list[AlertSummary]:
+    """Each zone's latest alert, newest raised first."""
+    _, model = await _venues(request)
+    alerts = [
+        a
+        for a in model.alerts.values()
+        if (is_open is None or a.open is is_open) and (venue is None or a.venue == venue)
+    ]
+    return sorted(alerts, key=lambda a: (a.raised_at, a.venue, a.zone), reverse=True)
+
+
+@get(
+    "/v1/crowds/forecasts",
+    summary="Egress forecasts: when each venue empties, station loads per 5 minutes",
+    tags=["crowds"],
+    responses=_PROBLEMS,
+)
+async def list_forecasts(
+    request: Request[Any, Any, Any],
+    venue: Annotated[
+        str | None, QueryParameter(description="Only this venue.", pattern=_VENUE)
+    ] = None,
+) -> list[EgressForecast]:
+    """Each venue's latest egress forecast, by venue code."""
+    gateway = gateway_of(request)
+    gateway.authorize(request, "read", FORECASTS)
+    view, model = forecasts_view(gateway.log)
+    await view.sync(SYNC_S)
+    return [
+        model.forecasts[code] for code in sorted(model.forecasts) if venue is None or code == venue
+    ]
+
+
+async def _venues(request: Request[Any, Any, Any]) -> tuple[View, VenuesView]:
+    gateway = gateway_of(request)
+    gateway.authorize(request, "read", VENUES)
+    view, model = venues_view(gateway.log)
+    await view.sync(SYNC_S)
+    return view, model
+
+
+routes = [list_venues, get_venue, get_zones, list_alerts, list_forecasts]

@@ -1,18 +1,37 @@
-"""The crowds read model: each venue's latest crowd and alert, folded from ``crowds.venues``."""
+"""The crowds read models: venues, zones and alerts from ``crowds.venues``, forecasts from
+``crowds.forecasts``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from flambeau.events import Record
 from flambeau.log import Log
 from flambeau.processing import View, view_of
-from flambeau.services.crowds.schemas import VENUES, CrowdAlert, FruinLevel, VenueCrowd
+from flambeau.services.crowds.schemas import (
+    FORECASTS,
+    VENUES,
+    CrowdAlert,
+    EgressForecast,
+    FruinLevel,
+    VenueCrowd,
+    ZoneCrowd,
+)
 
-__all__ = ["VenueSummary", "VenuesView", "venues_view"]
+__all__ = [
+    "AlertSummary",
+    "ForecastsView",
+    "VenueSummary",
+    "VenuesView",
+    "forecasts_view",
+    "venues_view",
+]
+
+_T = TypeVar("_T")
 
 
 class VenueSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,7 +45,7 @@ class VenueSummary(msgspec.Struct, frozen=True, kw_only=True):
         people: People in the area at the last reading.
         area_m2: Its surface.
         level: Its Fruin level of service.
-        alert: Whether its crowd alert is raised.
+        alert: Whether any of the venue's zones has its crowd alert raised.
         measured_at: When the area was last measured.
     """
 
@@ -41,12 +60,37 @@ class VenueSummary(msgspec.Struct, frozen=True, kw_only=True):
     measured_at: datetime
 
 
+class AlertSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A zone's crowd alert as ``GET /v1/crowds/alerts`` shows it.
+
+    Attributes:
+        venue: Venue code.
+        zone: The zone.
+        open: Whether it is raised now.
+        level: The level that raised it, or, once cleared, the level that cleared it.
+        people: People in the zone at that moment.
+        flow: Its flow at that moment (persons per metre per minute).
+        raised_at: When it was last raised.
+        cleared_at: When it was cleared (``None`` while open).
+    """
+
+    venue: str
+    zone: str
+    open: bool
+    level: FruinLevel
+    people: int
+    flow: float
+    raised_at: datetime
+    cleared_at: datetime | None = None
+
+
 class VenuesView:
-    """Each venue's latest :class:`VenueSummary`, by venue code."""
+    """Each venue's latest :class:`VenueSummary`, its zones' latest state and their alerts."""
 
     def __init__(self) -> None:
         self.venues: dict[str, VenueSummary] = {}
-        self.alerts: dict[str, bool] = {}
+        self.zones: dict[str, dict[str, ZoneCrowd]] = {}
+        self.alerts: dict[tuple[str, str], AlertSummary] = {}
 
     def fold(self, record: Record[Any]) -> None:
         """Apply one ``crowds.venues`` record."""
@@ -60,25 +104,74 @@ class VenuesView:
                     people=crowd.people,
                     area_m2=crowd.area_m2,
                     level=crowd.level,
-                    alert=self.alerts.get(crowd.venue, False),
+                    alert=self.alerted(crowd.venue),
                     measured_at=crowd.measured_at,
                 )
+            case ZoneCrowd() as zone:
+                self.zones.setdefault(zone.venue, {})[zone.zone] = zone
             case CrowdAlert() as alert:
-                self.alerts[alert.venue] = alert.raised
-                known = self.venues.get(alert.venue)
-                if known is not None:
-                    self.venues[alert.venue] = msgspec.structs.replace(known, alert=alert.raised)
+                self._alert(alert, record.time)
+
+    def alerted(self, venue: str) -> bool:
+        """Whether any zone of ``venue`` has its alert raised."""
+        return any(a.open for (v, _), a in self.alerts.items() if v == venue)
+
+    def _alert(self, alert: CrowdAlert, at: datetime) -> None:
+        key = (alert.venue, alert.area)
+        known = self.alerts.get(key)
+        if alert.raised or known is None:
+            self.alerts[key] = AlertSummary(
+                venue=alert.venue,
+                zone=alert.area,
+                open=alert.raised,
+                level=alert.level,
+                people=alert.people,
+                flow=alert.flow,
+                raised_at=at,
+                cleared_at=None if alert.raised else at,
+            )
+        else:
+            self.alerts[key] = msgspec.structs.replace(
+                known,
+                open=False,
+                level=alert.level,
+                people=alert.people,
+                flow=alert.flow,
+                cleared_at=at,
+            )
+        summary = self.venues.get(alert.venue)
+        if summary is not None:
+            self.venues[alert.venue] = msgspec.structs.replace(
+                summary, alert=self.alerted(alert.venue)
+            )
+
+
+class ForecastsView:
+    """Each venue's latest :class:`EgressForecast`."""
+
+    def __init__(self) -> None:
+        self.forecasts: dict[str, EgressForecast] = {}
+
+    def fold(self, record: Record[Any]) -> None:
+        """Apply one ``crowds.forecasts`` record."""
+        if isinstance(record.data, EgressForecast):
+            self.forecasts[record.data.venue] = record.data
 
 
 def venues_view(log: Log) -> tuple[View, VenuesView]:
     """The running view of ``crowds.venues`` over ``log``, and the model it folds into."""
+    view = view_of(log, "crowds.venues", [VENUES], lambda: VenuesView().fold)
+    return view, _owner(view, VenuesView)
 
-    def factory() -> Any:
-        return VenuesView().fold
 
-    view = view_of(log, "crowds.venues", [VENUES], factory)
-    fold = view.fold
-    owner = getattr(fold, "__self__", None)
-    if not isinstance(owner, VenuesView):  # pragma: no cover - the factory always binds one
-        raise TypeError("the crowds view folds into something other than a VenuesView")
-    return view, owner
+def forecasts_view(log: Log) -> tuple[View, ForecastsView]:
+    """The running view of ``crowds.forecasts`` over ``log``, and the model it folds into."""
+    view = view_of(log, "crowds.forecasts", [FORECASTS], lambda: ForecastsView().fold)
+    return view, _owner(view, ForecastsView)
+
+
+def _owner(view: View, kind: type[_T]) -> _T:
+    owner = getattr(view.fold, "__self__", None)
+    if not isinstance(owner, kind):  # pragma: no cover - the factory always binds one
+        raise TypeError(f"the view {view.name!r} folds into something other than a {kind}")
+    return owner

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,14 +12,14 @@ from typing import Any
 import pytest
 from tests.unit.gateway.served import Served, serve
 
-from flambeau.events import default_registry
+from flambeau.events import NewEvent, default_registry
 from flambeau.gateway import GatewayConfig
 from flambeau.log import open_log
 from flambeau.log.base import Log
 from flambeau.processing import Worker
 from flambeau.services.crowds.processors import occupancy
 from flambeau.services.crowds.routes import routes
-from flambeau.services.crowds.schemas import SENSORS
+from flambeau.services.crowds.schemas import FORECASTS, SENSORS, UNITS, VenueUnitEnd
 
 
 @dataclass
@@ -137,3 +138,69 @@ async def test_private_deployment_needs_a_key_with_read_scope(private: Running) 
         assert "crowds.venues" in reply.json()["detail"]
     async with served.served.client(reader) as client:
         assert (await client.get("/v1/crowds/venues")).json() == []
+
+
+async def until(running: Running, path: str, ready: Any, key: str | None = None) -> Any:
+    async with running.served.client(key) as client:
+        for _ in range(200):
+            reply = await client.get(path)
+            assert reply.status_code in (200, 404), reply.text
+            if reply.status_code == 200 and ready(reply.json()):
+                return reply.json()
+            await asyncio.sleep(0.02)
+    raise AssertionError(f"{path} never became ready: {reply.text}")
+
+
+async def test_zones_of_a_venue_and_their_alerts(running: Running) -> None:
+    await running.post(
+        sensor({"type": "zone_configured", "venue": "STA", "zone": "STA-G01", "role": "gate",
+                "area_m2": 200, "exit_width_m": 4.0}, 0),
+        sensor({"type": "zone_configured", "venue": "STA", "zone": "STA-STAND-N",
+                "role": "stand", "kind": "stair", "area_m2": 1000}, 0),
+        sensor({"type": "gate_count", "venue": "STA", "gate": "STA-G01", "entered": 400}, 1),
+        sensor({"type": "area_density", "venue": "STA", "area": "STA-STAND-N", "people": 600,
+                "area_m2": 1000}, 1),
+        sensor({"type": "gate_count", "venue": "STA", "gate": "STA-G01", "entered": 40}, 2),
+    )  # fmt: skip
+    zones = await until(running, "/v1/crowds/venues/STA/zones", lambda b: b[0]["flow"] == 10)
+    assert [(z["zone"], z["role"], z["kind"], z["level"], z["alert"]) for z in zones] == [
+        ("STA-G01", "gate", "walkway", "A", False),
+        ("STA-STAND-N", "stand", "stair", "B", False),
+    ]
+    alerts = await until(running, "/v1/crowds/alerts", lambda b: len(b) == 1)
+    assert [(a["zone"], a["open"], a["level"], a["flow"]) for a in alerts] == [
+        ("STA-G01", False, "A", 10.0)  # raised at 100 p/m/min, cleared at 10
+    ]
+    async with running.served.client() as client:
+        assert (await client.get("/v1/crowds/alerts", params={"open": "true"})).json() == []
+        missing = await client.get("/v1/crowds/venues/BCY/zones")
+        assert missing.status_code == 404
+        assert "BCY" in missing.json()["detail"]
+        bad = await client.get("/v1/crowds/alerts", params={"venue": "not a venue"})
+        assert bad.status_code == 400
+        assert bad.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_forecasts_need_a_key_that_may_read_them(running: Running) -> None:
+    end = VenueUnitEnd(venue="STA", unit="FBLMTEAM11------------FNL-000100--",
+                       estimated_end=datetime(2024, 8, 9, 18, 50, tzinfo=UTC))  # fmt: skip
+    await running.log.append(UNITS, [NewEvent(end, key="STA")])
+    await running.post(
+        sensor({"type": "zone_configured", "venue": "STA", "zone": "STA-G01", "role": "gate",
+                "area_m2": 200, "exit_width_m": 10.0}, 0),
+        sensor({"type": "gate_count", "venue": "STA", "gate": "STA-G01", "entered": 8200}, 1),
+    )  # fmt: skip
+    reader = await running.served.key(f"read:{FORECASTS}")
+    other = await running.served.key("read:crowds.venues")
+    body = await until(
+        running, "/v1/crowds/forecasts?venue=STA", lambda b: b and b[0]["occupancy"], reader
+    )
+    assert (body[0]["egress_s"], body[0]["over_limit"], body[0]["empties_at"]) == (
+        600, True, "2024-08-09T19:00:00Z"
+    )  # fmt: skip
+    async with running.served.client() as anonymous:
+        assert (await anonymous.get("/v1/crowds/forecasts")).status_code == 401
+    async with running.served.client(other) as client:
+        refused = await client.get("/v1/crowds/forecasts")
+        assert refused.status_code == 403
+        assert FORECASTS in refused.json()["detail"]
