@@ -85,7 +85,9 @@ def sensor(event: object, minutes: float, id: str | None = None) -> tuple[str, N
     return SENSORS, NewEvent(event, key="STA", time=at(minutes), id=id)  # type: ignore[arg-type]
 
 
-def unit_end(end_minutes: float, minutes: float, id: str, finished: bool = False) -> object:
+def unit_end(
+    end_minutes: float, minutes: float, id: str, finished: bool = False
+) -> tuple[str, NewEvent]:
     event = VenueUnitEnd(
         venue="STA", unit="FBLMTEAM11------------FNL-000100--", estimated_end=at(end_minutes),
         finished=finished,
@@ -93,7 +95,7 @@ def unit_end(end_minutes: float, minutes: float, id: str, finished: bool = False
     return UNITS, NewEvent(event, key="STA", time=at(minutes), id=id)
 
 
-def stadium(entered: int) -> list[object]:
+def stadium(entered: int) -> list[tuple[str, NewEvent]]:
     gates = [
         ZoneConfigured(
             venue="STA", zone=f"STA-G0{n}", role=ZoneRole.GATE, area_m2=200, exit_width_m=5.0,
