@@ -49,6 +49,7 @@ from flambeau.services.crowds.schemas import (
     ZoneCrowd,
     ZoneRole,
 )
+from flambeau.services.crowds.unit_venues import unit_venues
 from flambeau.services.crowds.zones import (
     GateState,
     ZoneState,
@@ -60,7 +61,7 @@ from flambeau.services.crowds.zones import (
     zone_key,
 )
 
-__all__ = ["VenueState", "occupancy", "state_key"]
+__all__ = ["VenueState", "occupancy", "state_key", "unit_venues"]
 
 _US = 1_000_000
 
