@@ -34,6 +34,7 @@ from flambeau.events import Record
 from flambeau.processing import Batch, Processor, Transaction, default_processors
 from flambeau.services.crowds.egress import UnitEnd
 from flambeau.services.crowds.forecasting import VenueState, forecast
+from flambeau.services.crowds.incidents import incidents, outages
 from flambeau.services.crowds.schemas import (
     FORECASTS,
     SENSORS,
@@ -61,7 +62,7 @@ from flambeau.services.crowds.zones import (
     zone_key,
 )
 
-__all__ = ["VenueState", "occupancy", "state_key", "unit_venues"]
+__all__ = ["VenueState", "incidents", "occupancy", "outages", "state_key", "unit_venues"]
 
 _US = 1_000_000
 

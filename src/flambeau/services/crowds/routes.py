@@ -4,6 +4,8 @@
 - ``GET /v1/crowds/venues/{venue}/zones``: each zone's state, level and alert.
 - ``GET /v1/crowds/alerts?open=true``: zone alerts.
 - ``GET /v1/crowds/forecasts?venue=``: egress forecasts.
+- ``GET /v1/crowds/incidents`` and ``POST /v1/crowds/incidents/{id}/ack|resolve``: see
+  :mod:`.incident_routes`.
 
 The first three read ``crowds.venues`` (public, so no key is needed unless the deployment makes
 it private); forecasts read ``crowds.forecasts`` (private: ``read:crowds.forecasts``). Each
@@ -27,6 +29,7 @@ from flambeau.gateway import (
     problem_specs,
 )
 from flambeau.processing import View
+from flambeau.services.crowds.incident_routes import incident_routes
 from flambeau.services.crowds.schemas import (
     FORECASTS,
     VENUES,
@@ -160,4 +163,4 @@ async def _venues(request: Request[Any, Any, Any]) -> tuple[View, VenuesView]:
     return view, model
 
 
-routes = [list_venues, get_venue, get_zones, list_alerts, list_forecasts]
+routes = [list_venues, get_venue, get_zones, list_alerts, list_forecasts, *incident_routes]

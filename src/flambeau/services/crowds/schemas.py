@@ -16,6 +16,13 @@ meet in one processor partition):
   ``results.units``, re-keyed by the unit's venue (written by ``crowds.unit-venues``).
 - ``crowds.forecasts`` (private): :class:`EgressForecast`, when each venue empties and the
   load on its stations per 5 minutes (written by ``crowds.occupancy``).
+- ``crowds.reports`` (private, producer-writable): :class:`IncidentReport`, an incident seen by
+  a video-analytics system or a steward.
+- ``crowds.actions`` (private): :class:`IncidentAction`, an operator acknowledging or resolving
+  an incident (written by ``POST /v1/crowds/incidents/{id}/ack|resolve`` only).
+- ``crowds.outages`` (private, internal): ``source_down`` and ``source_up`` of the venue systems
+  (:data:`VENUE_SYSTEMS`) from ``ops.health``, re-keyed by venue (relay ``crowds.outages``).
+- ``crowds.incidents`` (private): :class:`Incident`, each incident after every change.
 
 Counts are people; surfaces are whole square metres. The level is computed by the service from
 ``people`` and ``area_m2``, never taken from the sensor. A producer posts, for example::
@@ -33,18 +40,33 @@ from typing import Annotated
 
 import msgspec
 
-from flambeau.events import Event, default_registry
+from flambeau.events import Event, Writer, default_registry
+from flambeau.services.ops.schemas import SourceDown, SourceKind, SourceUp
 
 __all__ = [
+    "ACTIONS",
     "FORECASTS",
+    "INCIDENTS",
+    "OUTAGES",
+    "REPORTS",
     "SENSORS",
     "UNITS",
     "VENUES",
+    "VENUE_SYSTEMS",
     "AreaDensity",
     "CrowdAlert",
     "EgressForecast",
     "FruinLevel",
     "GateCount",
+    "Incident",
+    "IncidentAction",
+    "IncidentChange",
+    "IncidentReport",
+    "IncidentStatus",
+    "IncidentType",
+    "OperatorAction",
+    "Reporter",
+    "Severity",
     "StationLoad",
     "VenueConfigured",
     "VenueCrowd",
@@ -59,11 +81,31 @@ SENSORS = "crowds.sensors"
 VENUES = "crowds.venues"
 UNITS = "crowds.units"
 FORECASTS = "crowds.forecasts"
+REPORTS = "crowds.reports"
+ACTIONS = "crowds.actions"
+OUTAGES = "crowds.outages"
+INCIDENTS = "crowds.incidents"
+INCIDENT_ROUTES = (
+    "POST /v1/crowds/incidents/{incident_id}/ack",
+    "POST /v1/crowds/incidents/{incident_id}/resolve",
+)
+VENUE_SYSTEMS = frozenset(
+    {
+        SourceKind.BROADCAST_ENCODER,
+        SourceKind.VENUE_POWER,
+        SourceKind.VENUE_NETWORK,
+        SourceKind.SCOREBOARD,
+        SourceKind.PUBLIC_ADDRESS,
+        SourceKind.STADIUM_SYSTEM,
+    }
+)
+"""The kinds of source whose outage is a venue incident."""
 
 VenueCode = Annotated[
     str, msgspec.Meta(pattern=r"^[A-Z0-9]{2,8}$", description="venue code, e.g. STA")
 ]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
 Surface = Annotated[int, msgspec.Meta(gt=0, le=10_000_000, description="square metres")]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -283,6 +325,126 @@ class EgressForecast(Event, frozen=True, kw_only=True, tag="egress_forecast"):
     peaks: dict[str, int] = {}
 
 
+class IncidentType(StrEnum):
+    """The eight situations of the Paris 2024 video analytics, and a venue system's outage."""
+
+    ABANDONED_OBJECT = "abandoned_object"
+    WEAPON = "weapon"
+    PERSON_ON_GROUND = "person_on_ground"
+    FIRE = "fire"
+    CROWD_MOVEMENT = "crowd_movement"
+    EXCESSIVE_DENSITY = "excessive_density"
+    WRONG_WAY = "wrong_way"
+    INTRUSION = "intrusion"
+    SYSTEM_OUTAGE = "system_outage"
+    """A venue system (power, network, broadcast, scoreboard, PA) is down: from ops.health."""
+
+
+class Severity(StrEnum):
+    """How serious an incident is, in increasing order."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Reporter(StrEnum):
+    """Who reports an incident."""
+
+    VIDEO_ANALYTICS = "video_analytics"
+    STEWARD = "steward"
+
+
+class IncidentStatus(StrEnum):
+    """An incident's lifecycle: open, then acknowledged by an operator, then resolved."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class OperatorAction(StrEnum):
+    """What an operator does to an incident."""
+
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+
+
+class IncidentChange(StrEnum):
+    """What changed an incident."""
+
+    OPENED = "opened"
+    MERGED = "merged"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    RECOVERED = "recovered"
+    """The venue system came back: the outage incident resolves itself."""
+
+
+class IncidentReport(Event, frozen=True, kw_only=True, tag="incident_report"):
+    """An incident seen by a video-analytics system or a steward.
+
+    A report of the same kind in the same zone as an incident still open merges into it.
+    """
+
+    venue: VenueCode
+    zone: Label
+    kind: IncidentType
+    severity: Severity = Severity.MEDIUM
+    reporter: Reporter
+    source: Label
+    detail: Annotated[str, msgspec.Meta(max_length=512)] = ""
+
+
+class IncidentAction(Event, frozen=True, kw_only=True, tag="incident_action"):
+    """An operator acknowledged or resolved an incident (over HTTP)."""
+
+    venue: VenueCode
+    incident: Label
+    action: OperatorAction
+    operator: Label
+    note: Annotated[str, msgspec.Meta(max_length=512)] = ""
+
+
+class Incident(Event, frozen=True, kw_only=True, tag="incident"):
+    """An incident after a change.
+
+    Attributes:
+        id: ``<venue>-<number>``, numbered per venue in the order incidents open.
+        venue: Venue code.
+        zone: The zone (for an outage: the source's id).
+        kind: What happened.
+        severity: The highest severity reported.
+        status: Open, acknowledged or resolved.
+        change: What changed it this time.
+        reports: How many reports merged into it.
+        source: Who reported it first (camera, steward, or the down system's source id).
+        system: For an outage, the kind of system down.
+        detail: The first report's detail, or the outage's.
+        opened_at: When it opened.
+        acknowledged_at: When an operator acknowledged it.
+        resolved_at: When it was resolved.
+        operator: The operator of the last action.
+    """
+
+    id: Label
+    venue: VenueCode
+    zone: Ref
+    kind: IncidentType
+    severity: Severity
+    status: IncidentStatus
+    change: IncidentChange
+    reports: Count = 1
+    source: Ref
+    system: SourceKind | None = None
+    detail: Annotated[str, msgspec.Meta(max_length=512)] = ""
+    opened_at: Moment
+    acknowledged_at: Moment | None = None
+    resolved_at: Moment | None = None
+    operator: str = ""
+
+
 default_registry.register(
     SENSORS,
     VenueConfigured | ZoneConfigured | GateCount | AreaDensity,
@@ -307,4 +469,29 @@ default_registry.register(
     EgressForecast,
     partitions=4,
     description="egress forecasts: when each venue empties, station loads per 5 minutes",
+)
+default_registry.register(
+    REPORTS,
+    IncidentReport,
+    partitions=4,
+    description="incident reports from video analytics and stewards, keyed by venue",
+)
+default_registry.register(
+    ACTIONS,
+    IncidentAction,
+    partitions=4,
+    description="operators acknowledging and resolving incidents, keyed by venue",
+    writer=Writer.route(*INCIDENT_ROUTES),
+)
+default_registry.register(
+    OUTAGES,
+    SourceDown | SourceUp,
+    partitions=4,
+    description="Internal: venue systems going down and up, from ops.health, keyed by venue",
+)
+default_registry.register(
+    INCIDENTS,
+    Incident,
+    partitions=4,
+    description="security incidents (reports, outages) and their lifecycle, keyed by venue",
 )

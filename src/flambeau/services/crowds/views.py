@@ -14,10 +14,12 @@ from flambeau.log import Log
 from flambeau.processing import View, view_of
 from flambeau.services.crowds.schemas import (
     FORECASTS,
+    INCIDENTS,
     VENUES,
     CrowdAlert,
     EgressForecast,
     FruinLevel,
+    Incident,
     VenueCrowd,
     ZoneCrowd,
 )
@@ -25,9 +27,11 @@ from flambeau.services.crowds.schemas import (
 __all__ = [
     "AlertSummary",
     "ForecastsView",
+    "IncidentsView",
     "VenueSummary",
     "VenuesView",
     "forecasts_view",
+    "incidents_view",
     "venues_view",
 ]
 
@@ -158,6 +162,18 @@ class ForecastsView:
             self.forecasts[record.data.venue] = record.data
 
 
+class IncidentsView:
+    """Every incident's latest state, by id."""
+
+    def __init__(self) -> None:
+        self.incidents: dict[str, Incident] = {}
+
+    def fold(self, record: Record[Any]) -> None:
+        """Apply one ``crowds.incidents`` record."""
+        if isinstance(record.data, Incident):
+            self.incidents[record.data.id] = record.data
+
+
 def venues_view(log: Log) -> tuple[View, VenuesView]:
     """The running view of ``crowds.venues`` over ``log``, and the model it folds into."""
     view = view_of(log, "crowds.venues", [VENUES], lambda: VenuesView().fold)
@@ -168,6 +184,12 @@ def forecasts_view(log: Log) -> tuple[View, ForecastsView]:
     """The running view of ``crowds.forecasts`` over ``log``, and the model it folds into."""
     view = view_of(log, "crowds.forecasts", [FORECASTS], lambda: ForecastsView().fold)
     return view, _owner(view, ForecastsView)
+
+
+def incidents_view(log: Log) -> tuple[View, IncidentsView]:
+    """The running view of ``crowds.incidents`` over ``log``, and the model it folds into."""
+    view = view_of(log, "crowds.incidents", [INCIDENTS], lambda: IncidentsView().fold)
+    return view, _owner(view, IncidentsView)
 
 
 def _owner(view: View, kind: type[_T]) -> _T:
