@@ -50,6 +50,7 @@ from flambeau.services.crowds.schemas import (
     ZoneCrowd,
     ZoneRole,
 )
+from flambeau.services.crowds.staffing import situation, staffing
 from flambeau.services.crowds.unit_venues import unit_venues
 from flambeau.services.crowds.zones import (
     GateState,
@@ -62,7 +63,16 @@ from flambeau.services.crowds.zones import (
     zone_key,
 )
 
-__all__ = ["VenueState", "incidents", "occupancy", "outages", "state_key", "unit_venues"]
+__all__ = [
+    "VenueState",
+    "incidents",
+    "occupancy",
+    "outages",
+    "situation",
+    "staffing",
+    "state_key",
+    "unit_venues",
+]
 
 _US = 1_000_000
 

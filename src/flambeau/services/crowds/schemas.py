@@ -23,6 +23,10 @@ meet in one processor partition):
 - ``crowds.outages`` (private, internal): ``source_down`` and ``source_up`` of the venue systems
   (:data:`VENUE_SYSTEMS`) from ``ops.health``, re-keyed by venue (relay ``crowds.outages``).
 - ``crowds.incidents`` (private): :class:`Incident`, each incident after every change.
+- ``crowds.situation`` (private, internal, 1 partition): every forecast and incident, copied
+  into one partition (relay ``crowds.situation``) so staffing sees all venues together.
+- ``crowds.staffing`` (private): :class:`StaffingPlan`, stewards and police per venue and
+  15-minute slot, whenever an input moves it.
 
 Counts are people; surfaces are whole square metres. The level is computed by the service from
 ``people`` and ``area_m2``, never taken from the sensor. A producer posts, for example::
@@ -50,6 +54,8 @@ __all__ = [
     "OUTAGES",
     "REPORTS",
     "SENSORS",
+    "SITUATION",
+    "STAFFING",
     "UNITS",
     "VENUES",
     "VENUE_SYSTEMS",
@@ -67,6 +73,8 @@ __all__ = [
     "OperatorAction",
     "Reporter",
     "Severity",
+    "StaffSlot",
+    "StaffingPlan",
     "StationLoad",
     "VenueConfigured",
     "VenueCrowd",
@@ -85,6 +93,8 @@ REPORTS = "crowds.reports"
 ACTIONS = "crowds.actions"
 OUTAGES = "crowds.outages"
 INCIDENTS = "crowds.incidents"
+SITUATION = "crowds.situation"
+STAFFING = "crowds.staffing"
 INCIDENT_ROUTES = (
     "POST /v1/crowds/incidents/{incident_id}/ack",
     "POST /v1/crowds/incidents/{incident_id}/resolve",
@@ -445,6 +455,34 @@ class Incident(Event, frozen=True, kw_only=True, tag="incident"):
     operator: str = ""
 
 
+class StaffSlot(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is needed in one 15-minute slot starting at ``slot``."""
+
+    slot: datetime
+    stewards: int
+    supervisors: int
+    police: int
+
+
+class StaffingPlan(Event, frozen=True, kw_only=True, tag="staffing_plan"):
+    """Stewards and police for one venue per 15-minute slot of its egress, and why.
+
+    Attributes:
+        venue: Venue code.
+        unit: The unit whose end starts the egress.
+        slots: The plan, slot by slot, from 15 minutes before the egress until it ends.
+        reasons: Every contribution to the plan, in words (load, finals, incidents, stations
+            shared with other venues, neighbours' incidents).
+        cause: What moved the plan this time (a forecast, an incident, another venue).
+    """
+
+    venue: VenueCode
+    unit: Label
+    slots: tuple[StaffSlot, ...]
+    reasons: tuple[str, ...] = ()
+    cause: Annotated[str, msgspec.Meta(max_length=512)]
+
+
 default_registry.register(
     SENSORS,
     VenueConfigured | ZoneConfigured | GateCount | AreaDensity,
@@ -494,4 +532,16 @@ default_registry.register(
     Incident,
     partitions=4,
     description="security incidents (reports, outages) and their lifecycle, keyed by venue",
+)
+default_registry.register(
+    SITUATION,
+    EgressForecast | Incident,
+    partitions=1,
+    description="Internal: every venue's forecasts and incidents in one partition, for staffing",
+)
+default_registry.register(
+    STAFFING,
+    StaffingPlan,
+    partitions=4,
+    description="stewards and police per venue and 15-minute slot, keyed by venue",
 )
