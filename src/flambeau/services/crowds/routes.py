@@ -4,6 +4,7 @@
 - ``GET /v1/crowds/venues/{venue}/zones``: each zone's state, level and alert.
 - ``GET /v1/crowds/alerts?open=true``: zone alerts.
 - ``GET /v1/crowds/forecasts?venue=``: egress forecasts.
+- ``GET /v1/crowds/staffing?venue=``: staffing plans (``read:crowds.staffing``).
 - ``GET /v1/crowds/incidents`` and ``POST /v1/crowds/incidents/{id}/ack|resolve``: see
   :mod:`.incident_routes`.
 
@@ -32,9 +33,11 @@ from flambeau.processing import View
 from flambeau.services.crowds.incident_routes import incident_routes
 from flambeau.services.crowds.schemas import (
     FORECASTS,
+    STAFFING,
     VENUES,
     EgressForecast,
     FruinLevel,
+    StaffingPlan,
     ZoneCrowd,
 )
 from flambeau.services.crowds.views import (
@@ -42,6 +45,7 @@ from flambeau.services.crowds.views import (
     VenueSummary,
     VenuesView,
     forecasts_view,
+    plans_view,
     venues_view,
 )
 
@@ -134,6 +138,26 @@ async def list_alerts(
 
 
 @get(
+    "/v1/crowds/staffing",
+    summary="Staffing plans: stewards and police per venue and 15-minute slot",
+    tags=["crowds"],
+    responses=_PROBLEMS,
+)
+async def list_staffing(
+    request: Request[Any, Any, Any],
+    venue: Annotated[
+        str | None, QueryParameter(description="Only this venue.", pattern=_VENUE)
+    ] = None,
+) -> list[StaffingPlan]:
+    """Each venue's latest plan, by venue code, with its reasons and what last moved it."""
+    gateway = gateway_of(request)
+    gateway.authorize(request, "read", STAFFING)
+    view, model = plans_view(gateway.log)
+    await view.sync(SYNC_S)
+    return [model.plans[code] for code in sorted(model.plans) if venue is None or code == venue]
+
+
+@get(
     "/v1/crowds/forecasts",
     summary="Egress forecasts: when each venue empties, station loads per 5 minutes",
     tags=["crowds"],
@@ -163,4 +187,12 @@ async def _venues(request: Request[Any, Any, Any]) -> tuple[View, VenuesView]:
     return view, model
 
 
-routes = [list_venues, get_venue, get_zones, list_alerts, list_forecasts, *incident_routes]
+routes = [
+    list_venues,
+    get_venue,
+    get_zones,
+    list_alerts,
+    list_forecasts,
+    list_staffing,
+    *incident_routes,
+]

@@ -15,11 +15,13 @@ from flambeau.processing import View, view_of
 from flambeau.services.crowds.schemas import (
     FORECASTS,
     INCIDENTS,
+    STAFFING,
     VENUES,
     CrowdAlert,
     EgressForecast,
     FruinLevel,
     Incident,
+    StaffingPlan,
     VenueCrowd,
     ZoneCrowd,
 )
@@ -28,10 +30,12 @@ __all__ = [
     "AlertSummary",
     "ForecastsView",
     "IncidentsView",
+    "PlansView",
     "VenueSummary",
     "VenuesView",
     "forecasts_view",
     "incidents_view",
+    "plans_view",
     "venues_view",
 ]
 
@@ -162,6 +166,18 @@ class ForecastsView:
             self.forecasts[record.data.venue] = record.data
 
 
+class PlansView:
+    """Each venue's latest :class:`StaffingPlan`."""
+
+    def __init__(self) -> None:
+        self.plans: dict[str, StaffingPlan] = {}
+
+    def fold(self, record: Record[Any]) -> None:
+        """Apply one ``crowds.staffing`` record."""
+        if isinstance(record.data, StaffingPlan):
+            self.plans[record.data.venue] = record.data
+
+
 class IncidentsView:
     """Every incident's latest state, by id."""
 
@@ -190,6 +206,12 @@ def incidents_view(log: Log) -> tuple[View, IncidentsView]:
     """The running view of ``crowds.incidents`` over ``log``, and the model it folds into."""
     view = view_of(log, "crowds.incidents", [INCIDENTS], lambda: IncidentsView().fold)
     return view, _owner(view, IncidentsView)
+
+
+def plans_view(log: Log) -> tuple[View, PlansView]:
+    """The running view of ``crowds.staffing`` over ``log``, and the model it folds into."""
+    view = view_of(log, "crowds.staffing", [STAFFING], lambda: PlansView().fold)
+    return view, _owner(view, PlansView)
 
 
 def _owner(view: View, kind: type[_T]) -> _T:

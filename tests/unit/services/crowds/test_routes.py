@@ -17,9 +17,9 @@ from flambeau.gateway import GatewayConfig
 from flambeau.log import open_log
 from flambeau.log.base import Log
 from flambeau.processing import Worker
-from flambeau.services.crowds.processors import occupancy
+from flambeau.services.crowds.processors import occupancy, situation, staffing
 from flambeau.services.crowds.routes import routes
-from flambeau.services.crowds.schemas import FORECASTS, SENSORS, UNITS, VenueUnitEnd
+from flambeau.services.crowds.schemas import FORECASTS, SENSORS, STAFFING, UNITS, VenueUnitEnd
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Running:
 
 async def start(tmp_path: Path, config: GatewayConfig | None = None) -> AsyncIterator[Running]:
     log = await open_log("memory://", default_registry)
-    worker = Worker(log, [occupancy], idle_wait=0.05)
+    worker = Worker(log, [occupancy, situation, staffing], idle_wait=0.05)
     working = asyncio.create_task(worker.run())
     try:
         async with serve(log, tmp_path, config, routers=routes) as served:
@@ -198,9 +198,17 @@ async def test_forecasts_need_a_key_that_may_read_them(running: Running) -> None
     assert (body[0]["egress_s"], body[0]["over_limit"], body[0]["empties_at"]) == (
         600, True, "2024-08-09T19:00:00Z"
     )  # fmt: skip
+    planner = await running.served.key(f"read:{STAFFING}")
+    plans = await until(running, "/v1/crowds/staffing?venue=STA", lambda b: b, planner)
+    (plan,) = plans
+    assert plan["unit"] == "FBLMTEAM11------------FNL-000100--"
+    # 8,200 inside at a final: 55 stewards (1 per 150), 14 more for the long egress, 17 police
+    assert [(s["stewards"], s["police"]) for s in plan["slots"]] == [(69, 17), (69, 17)]
     async with running.served.client() as anonymous:
         assert (await anonymous.get("/v1/crowds/forecasts")).status_code == 401
+        assert (await anonymous.get("/v1/crowds/staffing")).status_code == 401
     async with running.served.client(other) as client:
         refused = await client.get("/v1/crowds/forecasts")
         assert refused.status_code == 403
         assert FORECASTS in refused.json()["detail"]
+        assert (await client.get("/v1/crowds/staffing")).status_code == 403
