@@ -59,9 +59,11 @@ from flambeau.scenario.lanes import Lane
 from flambeau.scenario.payloads import (
     Envelope,
     accounts_request,
+    gate_zone,
     sensor_envelope,
     ticket,
     venue_configured,
+    venue_zones,
 )
 from flambeau.scenario.schedule import DEFAULT_DAY, Unit
 from flambeau.scenario.silences import Silences
@@ -160,6 +162,7 @@ class _Day:
     disciplines: dict[str, str]
     schedules: dict[str, list[OdfMessage]]
     configured: set[str] = field(default_factory=set)
+    """Venues (and their zones) and gates (as zones) configured today."""
 
 
 class Driver:
@@ -404,12 +407,8 @@ class Driver:
                     await self._odf(action.at, keepalive(payload.source, code, payload.time))
             case ActionKind.GATE_COUNT | ActionKind.AREA_DENSITY:
                 assert isinstance(payload, GateCount | AreaDensity)
-                if isinstance(payload, AreaDensity) and payload.venue not in day.configured:
-                    day.configured.add(payload.venue)
-                    configured = venue_configured(
-                        payload.venue, payload.area, payload.area_m2, day.timeline.schedule.day
-                    )
-                    await self._crowds.add(action.at, configured)
+                for envelope in self._configure(day, payload):
+                    await self._crowds.add(action.at, envelope)
                 await self._crowds.add(action.at, sensor_envelope(payload))
             case ActionKind.PURCHASE:
                 assert isinstance(payload, Purchase)
@@ -426,6 +425,20 @@ class Driver:
             case ActionKind.INCIDENT:
                 assert isinstance(payload, IncidentNote)
                 self._incident(payload)
+
+    def _configure(self, day: _Day, payload: GateCount | AreaDensity) -> list[Envelope]:
+        """The venue and its zones, or a gate's zone, the first time the day sees them."""
+        on = day.timeline.schedule.day
+        if isinstance(payload, AreaDensity) and payload.venue not in day.configured:
+            day.configured.add(payload.venue)
+            return [
+                venue_configured(payload.venue, payload.area, payload.area_m2, on),
+                *venue_zones(payload.venue, payload.area, payload.area_m2, on),
+            ]
+        if isinstance(payload, GateCount) and payload.gate not in day.configured:
+            day.configured.add(payload.gate)
+            return [gate_zone(payload.venue, payload.gate, on)]
+        return []
 
     def _incident(self, note: IncidentNote) -> None:
         line = f"incident at {note.time.astimezone(PARIS):%H:%M:%S}: {note.entry.describe()}"

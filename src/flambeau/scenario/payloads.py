@@ -36,7 +36,12 @@ from flambeau.services.betting.schemas import (
 from flambeau.services.crowds.schemas import SENSORS as CROWD_SENSORS
 from flambeau.services.crowds.schemas import AreaDensity as AreaReading
 from flambeau.services.crowds.schemas import GateCount as GateReading
-from flambeau.services.crowds.schemas import VenueConfigured
+from flambeau.services.crowds.schemas import (
+    VenueConfigured,
+    ZoneConfigured,
+    ZoneKind,
+    ZoneRole,
+)
 from flambeau.services.payments.schemas import (
     Account,
     CreateAccounts,
@@ -53,12 +58,14 @@ __all__ = [
     "Envelope",
     "accounts_request",
     "funding",
+    "gate_zone",
     "merchants",
     "purchase_transfers",
     "sensor_envelope",
     "ticket",
     "u128",
     "venue_configured",
+    "venue_zones",
 ]
 
 EUR_LEDGER = 978
@@ -170,6 +177,41 @@ def venue_configured(code: str, area: str, area_m2: int, day: date) -> Envelope:
     )
     midnight = datetime.combine(day, time(0), tzinfo=UTC)
     return Envelope(CROWD_SENSORS, f"venue-{code}-{day.isoformat()}", code, midnight, data)
+
+
+GATE_EXIT_WIDTH_M = 6.0
+"""Each rehearsal gate's exit width: a gate per 4,000 seats empties them in 8 minutes at the
+Green Guide's 82 persons per metre per minute through about 6 m."""
+STATION_SHARE = 0.6
+"""The share of a venue's leaving crowd heading for its transit station (the rest walk, drive
+or take shuttles): a rehearsal assumption."""
+STATION_M2 = 2_000
+
+
+def venue_zones(code: str, area: str, area_m2: int, day: date) -> list[Envelope]:
+    """The venue's forecourt (a walkway) and its transit station (``<venue>-TRANSIT``) as zones."""
+    midnight = datetime.combine(day, time(0), tzinfo=UTC)
+    zones = (
+        ZoneConfigured(venue=code, zone=area, role=ZoneRole.FORECOURT, area_m2=area_m2),
+        ZoneConfigured(
+            venue=code, zone=f"{code}-TRANSIT", role=ZoneRole.STATION, area_m2=STATION_M2,
+            share=STATION_SHARE,
+        ),
+    )  # fmt: skip
+    return [
+        Envelope(CROWD_SENSORS, f"zone-{z.zone}-{day.isoformat()}", code, midnight, z)
+        for z in zones
+    ]
+
+
+def gate_zone(code: str, gate: str, day: date) -> Envelope:
+    """A gate as a zone with its exit width, sent before the gate's first count of the day."""
+    data = ZoneConfigured(
+        venue=code, zone=gate, role=ZoneRole.GATE, kind=ZoneKind.WALKWAY, area_m2=100,
+        exit_width_m=GATE_EXIT_WIDTH_M,
+    )  # fmt: skip
+    midnight = datetime.combine(day, time(0), tzinfo=UTC)
+    return Envelope(CROWD_SENSORS, f"zone-{gate}-{day.isoformat()}", code, midnight, data)
 
 
 def sensor_envelope(reading: GateCount | AreaDensity) -> Envelope:

@@ -32,7 +32,12 @@ from flambeau.services.betting.schemas import (
     OddsOutcome,
     TicketSubmitted,
 )
-from flambeau.services.crowds.schemas import GateCount, VenueConfigured
+from flambeau.services.crowds.schemas import (
+    GateCount,
+    VenueConfigured,
+    ZoneConfigured,
+    ZoneRole,
+)
 from flambeau.services.payments.schemas import CreateAccounts, CreateTransfers
 from flambeau.services.results.odf import parse
 from tests.unit.gateway.served import Served, serve
@@ -111,6 +116,10 @@ async def test_a_window_of_the_day_reaches_every_route_as_its_producers_would(
     sensors = [data for _, data in await records(log, "crowds.sensors")]
     assert any(isinstance(d, VenueConfigured) for d in sensors)
     assert any(isinstance(d, GateCount) for d in sensors)
+    zones = {(z.role, z.zone) for z in sensors if isinstance(z, ZoneConfigured)}
+    gates = {g.gate for g in sensors if isinstance(g, GateCount)}
+    assert {zone for role, zone in zones if role is ZoneRole.GATE} == gates
+    assert any(role is ZoneRole.STATION for role, _ in zones)
 
     requests = [data for _, data in await records(log, "payments.requests")]
     assert sum(isinstance(r, CreateAccounts) for r in requests) == 1

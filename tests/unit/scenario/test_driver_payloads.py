@@ -16,17 +16,19 @@ from flambeau.scenario.payloads import (
     ACQUIRER,
     EUR_LEDGER,
     accounts_request,
+    gate_zone,
     merchants,
     purchase_transfers,
     sensor_envelope,
     ticket,
     u128,
     venue_configured,
+    venue_zones,
 )
 from flambeau.scenario.schedule import build_schedule
 from flambeau.services.betting.schemas import Channel, Selection, TicketSubmitted
 from flambeau.services.betting.schemas import OddsPolicy as TicketPolicy
-from flambeau.services.crowds.schemas import SENSORS, VenueConfigured
+from flambeau.services.crowds.schemas import SENSORS, VenueConfigured, ZoneRole
 from flambeau.services.payments.schemas import U128_MAX, CreateTransfers, TransferCode
 
 AT = datetime(2024, 8, 4, 17, 30, tzinfo=UTC)
@@ -81,10 +83,17 @@ def test_crowd_readings_are_keyed_by_venue_with_deterministic_ids() -> None:
     assert sensor_envelope(gate).id == first.id
     body = msgspec.json.decode(msgspec.json.encode(first.body()))
     assert body["data"] == {"type": "gate_count", "venue": "STA", "gate": "STA-G01",
-                            "entered": 120, "exited": 3}  # fmt: skip
+                            "entered": 120, "exited": 3, "period_s": 60}  # fmt: skip
     configured = venue_configured("STA", "STA-FORECOURT", 9000, AT.date())
     assert isinstance(configured.data, VenueConfigured)
     assert configured.data.capacity > 50_000
+    forecourt, station = venue_zones("STA", "STA-FORECOURT", 9000, AT.date())
+    assert (forecourt.data.role, station.data.role) == (ZoneRole.FORECOURT, ZoneRole.STATION)
+    assert station.data.share > 0
+    assert forecourt.key == station.key == "STA"
+    gate_envelope = gate_zone("STA", "STA-G01", AT.date())
+    assert (gate_envelope.data.zone, gate_envelope.data.exit_width_m) == ("STA-G01", 6.0)
+    assert gate_zone("STA", "STA-G01", AT.date()).id == gate_envelope.id
 
 
 def test_a_ticket_carries_the_selection_seen_and_maps_channel_and_policy() -> None:
