@@ -255,3 +255,16 @@ def source_down(source: str) -> Envelope:
         "silence_ms": 30_000,
     }
     return envelope(data, source)
+
+
+def venue_crowd(venue: str, level: str, occupancy: int) -> Envelope:
+    data = {"type": "venue_crowd", "venue": venue, "occupancy": occupancy, "capacity": 77000,
+            "area": f"{venue}-FORECOURT", "people": 5000, "area_m2": 9000, "level": level,
+            "measured_at": now()}  # fmt: skip
+    return envelope(data, venue)
+
+
+def crowd_alert(venue: str, zone: str, *, raised: bool) -> Envelope:
+    data = {"type": "crowd_alert", "venue": venue, "area": zone, "level": "E" if raised else "B",
+            "people": 900, "area_m2": 1000, "raised": raised}  # fmt: skip
+    return envelope(data, venue)

@@ -137,6 +137,31 @@ def test_a_market_is_suspended_after_a_goal_and_reopens(watched: Watched, gatewa
     expect(market.locator("[data-outcome='1'] b")).to_have_text("1.45")
 
 
+def test_a_venue_stays_in_alert_while_any_of_its_zones_is(
+    watched: Watched, gateway: Gateway
+) -> None:
+    open_dashboard(watched.page, gateway)
+    row = watched.page.locator("#venue-list [data-venue=STA]")
+    gateway.post(
+        "crowds.venues",
+        [
+            ev.venue_crowd("STA", "C", 41_000),
+            ev.crowd_alert("STA", "STA-G01", raised=True),
+            ev.crowd_alert("STA", "STA-FORECOURT", raised=True),
+        ],
+    )
+    expect(row).to_contain_text("Crowd alert", timeout=WAIT)
+    # the forecourt clears; the gate is still crowded
+    gateway.post("crowds.venues", [ev.crowd_alert("STA", "STA-FORECOURT", raised=False),
+                                   ev.venue_crowd("STA", "C", 41_500)])  # fmt: skip
+    expect(row).to_contain_text("41,500", timeout=WAIT)
+    expect(row).to_contain_text("Crowd alert")
+    gateway.post("crowds.venues", [ev.crowd_alert("STA", "STA-G01", raised=False),
+                                   ev.venue_crowd("STA", "C", 42_000)])  # fmt: skip
+    expect(row).to_contain_text("42,000", timeout=WAIT)
+    expect(row).not_to_contain_text("Crowd alert")
+
+
 def test_the_health_panel_shows_nonzero_rates(watched: Watched, gateway: Gateway) -> None:
     open_dashboard(watched.page, gateway, gateway.read_key())
     page = watched.page

@@ -50,7 +50,7 @@ function storeKey(value) {
   }
 }
 
-/** crowds.venues: each venue's latest occupancy and Fruin level; alerts while raised. */
+/** crowds.venues: each venue's latest occupancy and Fruin level; alerts while any zone's is raised. */
 function applyCrowds(envelopes) {
   for (const { data, time } of envelopes) {
     if (!data || !data.venue) continue;
@@ -59,7 +59,11 @@ function applyCrowds(envelopes) {
       crowds.set(data.venue, { ...known, level: data.level, occupancy: data.occupancy,
                                capacity: data.capacity, time });
     } else if (data.type === "crowd_alert") {
-      crowds.set(data.venue, { ...known, level: data.level, alert: data.raised, time });
+      // each zone has its own alert: the venue is outlined while any of its zones is raised
+      const raised = new Set(known.raised || []);
+      if (data.raised) raised.add(data.area);
+      else raised.delete(data.area);
+      crowds.set(data.venue, { ...known, raised: [...raised], alert: raised.size > 0, time });
     }
   }
 }
