@@ -32,10 +32,13 @@ import msgspec
 
 from flambeau.events import Record
 from flambeau.processing import Batch, Processor, Transaction, default_processors
-from flambeau.services.crowds.egress import UnitEnd
+from flambeau.services.crowds.anomaly import detector
+from flambeau.services.crowds.egress import UnitEnd, session_end
+from flambeau.services.crowds.features import roll
 from flambeau.services.crowds.forecasting import VenueState, forecast
 from flambeau.services.crowds.incidents import incidents, outages
 from flambeau.services.crowds.schemas import (
+    FEATURES,
     FORECASTS,
     SENSORS,
     UNITS,
@@ -65,6 +68,7 @@ from flambeau.services.crowds.zones import (
 
 __all__ = [
     "VenueState",
+    "detector",
     "incidents",
     "occupancy",
     "outages",
@@ -82,7 +86,9 @@ def state_key(venue: str) -> str:
     return f"v/{venue}"
 
 
-occupancy = Processor("crowds.occupancy", inputs=[SENSORS, UNITS], outputs=[VENUES, FORECASTS])
+occupancy = Processor(
+    "crowds.occupancy", inputs=[SENSORS, UNITS], outputs=[VENUES, FORECASTS, FEATURES]
+)
 default_processors.register(occupancy)
 
 
@@ -153,7 +159,8 @@ class _Fold:
     ) -> VenueState:
         before = self.zone(event.venue, event.zone) or ZoneState()
         zone = configure(before, event)
-        self._store(event.venue, event.zone, before, zone, record)
+        at_us = int(record.time.timestamp() * _US)
+        self._store(state, event.zone, before, zone, record, at_us)
         exits = {k: v for k, v in state.exits.items() if k != event.zone}
         stations = {k: v for k, v in state.stations.items() if k != event.zone}
         if event.role is ZoneRole.GATE and event.exit_width_m > 0:
@@ -173,7 +180,9 @@ class _Fold:
             return state
         zone = self.zone(event.venue, event.gate)
         if tally.newest and zone is not None:
-            self._store(event.venue, event.gate, zone, with_flow(zone, event, at_us), record)
+            moved = with_flow(zone, event, at_us)
+            people = event.entered + event.exited
+            self._store(state, event.gate, zone, moved, record, at_us, people)
         return msgspec.structs.replace(
             state, entered=state.entered + event.entered, exited=state.exited + event.exited
         )
@@ -185,7 +194,7 @@ class _Fold:
         if at_us < before.measured_us:
             return state  # an older reading than the zone's last: its state has moved on
         zone = measure(before, event.people, event.area_m2, at_us)
-        self._store(event.venue, event.area, before, zone, record)
+        self._store(state, event.area, before, zone, record, at_us)
         if state.area and event.area != state.area:
             return state  # the venue summary follows its monitored area only
         self.tx.emit(
@@ -208,9 +217,23 @@ class _Fold:
         return msgspec.structs.replace(state, area=event.area, area_m2=event.area_m2)
 
     def _store(
-        self, venue: str, name: str, before: ZoneState, zone: ZoneState, record: Record[Any]
+        self,
+        state: VenueState,
+        name: str,
+        before: ZoneState,
+        zone: ZoneState,
+        record: Record[Any],
+        at_us: int,
+        counted: int = 0,
     ) -> None:
-        """Keep ``zone`` and emit its crowd, and its alert when the alert moved."""
+        """Keep ``zone`` and emit its crowd, its alert when the alert moved, and the features
+        of the window the update closes (:mod:`.features`)."""
+        venue = record.data.venue
+        session = session_end(state.units)
+        end_us = None if session is None else session[1]
+        zone, features = roll(before, zone, at_us, counted, end_us, (venue, name))
+        if features is not None:
+            self.tx.emit(FEATURES, features, key=venue, causation_id=record.id)
         self.zones[zone_key(venue, name)] = zone
         self.tx.emit(VENUES, _zone_crowd(venue, name, zone, record), key=venue,
                      causation_id=record.id)  # fmt: skip

@@ -25,6 +25,9 @@ meet in one processor partition):
 - ``crowds.incidents`` (private): :class:`Incident`, each incident after every change.
 - ``crowds.situation`` (private, internal, 1 partition): every forecast and incident, copied
   into one partition (relay ``crowds.situation``) so staffing sees all venues together.
+- ``crowds.features`` (private): :class:`ZoneFeatures`, each zone's features per 10 seconds,
+  the input of models (written by ``crowds.occupancy``).
+- ``crowds.anomalies`` (private): :class:`CrowdAnomaly`, what the online detector flags.
 - ``crowds.staffing`` (private): :class:`StaffingPlan`, stewards and police per venue and
   15-minute slot, whenever an input moves it.
 
@@ -81,6 +84,7 @@ __all__ = [
     "VenueUnitEnd",
     "ZoneConfigured",
     "ZoneCrowd",
+    "ZoneFeatures",
     "ZoneKind",
     "ZoneRole",
 ]
@@ -94,6 +98,8 @@ ACTIONS = "crowds.actions"
 OUTAGES = "crowds.outages"
 INCIDENTS = "crowds.incidents"
 SITUATION = "crowds.situation"
+FEATURES = "crowds.features"
+ANOMALIES = "crowds.anomalies"
 STAFFING = "crowds.staffing"
 INCIDENT_ROUTES = (
     "POST /v1/crowds/incidents/{incident_id}/ack",
@@ -215,19 +221,9 @@ class AreaDensity(Event, frozen=True, kw_only=True, tag="area_density"):
 
 
 class VenueCrowd(Event, frozen=True, kw_only=True, tag="venue_crowd"):
-    """A venue's crowd after an area reading.
-
-    Attributes:
-        venue: Venue code.
-        occupancy: People inside: everyone counted in minus everyone counted out.
-        capacity: Seats, from :class:`VenueConfigured` (0 when unknown).
-        entered: People counted in since the first reading.
-        exited: People counted out since the first reading.
-        area: The monitored area.
-        people: People in the area.
-        area_m2: Its surface.
-        level: Its Fruin walkway level of service.
-        measured_at: When the area was measured.
+    """A venue's crowd after a reading of its monitored area: occupancy (everyone counted in
+    minus everyone counted out since the first reading), ``capacity`` (seats, 0 when unknown),
+    and the area's people, surface and level of service, measured at ``measured_at``.
     """
 
     venue: VenueCode
@@ -382,14 +378,13 @@ class OperatorAction(StrEnum):
 
 
 class IncidentChange(StrEnum):
-    """What changed an incident."""
+    """What changed an incident (``recovered``: the venue system came back)."""
 
     OPENED = "opened"
     MERGED = "merged"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     RECOVERED = "recovered"
-    """The venue system came back: the outage incident resolves itself."""
 
 
 class IncidentReport(Event, frozen=True, kw_only=True, tag="incident_report"):
@@ -453,6 +448,46 @@ class Incident(Event, frozen=True, kw_only=True, tag="incident"):
     acknowledged_at: Moment | None = None
     resolved_at: Moment | None = None
     operator: str = ""
+
+
+class ZoneFeatures(Event, frozen=True, kw_only=True, tag="zone_features"):
+    """One zone's features over one 10-second window, for models (see docs/crowds.md).
+
+    Attributes:
+        venue: Venue code.
+        zone: Zone id.
+        role: What the zone is.
+        window_end: The end of the window (windows are aligned on the clock).
+        people: People at the window's last density reading.
+        density: People per square metre then.
+        flow: The zone's flow, persons per metre per minute (gates).
+        counted: People counted through the zone's gate in the window.
+        trend: Density change per minute since the previous window with a reading.
+        minutes_to_end: Minutes from the window's end to the venue's session end
+            (``estimated_end``; negative once it is past), ``None`` when unknown.
+    """
+
+    venue: VenueCode
+    zone: Label
+    role: ZoneRole
+    window_end: Moment
+    people: Count
+    density: Annotated[float, msgspec.Meta(ge=0)]
+    flow: Flow = 0.0
+    counted: Count = 0
+    trend: float = 0.0
+    minutes_to_end: float | None = None
+
+
+class CrowdAnomaly(Event, frozen=True, kw_only=True, tag="crowd_anomaly"):
+    """The online detector found a zone's density moving unlike anything it has seen there."""
+
+    venue: VenueCode
+    zone: Label
+    window_end: Moment
+    score: float
+    density: float
+    trend: float
 
 
 class StaffSlot(msgspec.Struct, frozen=True, kw_only=True):
@@ -544,4 +579,16 @@ default_registry.register(
     StaffingPlan,
     partitions=4,
     description="stewards and police per venue and 15-minute slot, keyed by venue",
+)
+default_registry.register(
+    FEATURES,
+    ZoneFeatures,
+    partitions=4,
+    description="each zone's features per 10-second window (for models), keyed by venue",
+)
+default_registry.register(
+    ANOMALIES,
+    CrowdAnomaly,
+    partitions=4,
+    description="crowd anomalies found by the online detector, keyed by venue",
 )

@@ -64,6 +64,10 @@ class ZoneState(msgspec.Struct, frozen=True, kw_only=True):
         counted_us: The newest counted period's end.
         level: The zone's level of service.
         alert: Its alert state.
+        window: The current feature window (see :mod:`.features`), 0 before the first.
+        window_counted: People counted through the zone in it.
+        last_window: The last published window (0: none yet).
+        last_density: The density published for it.
     """
 
     role: ZoneRole = ZoneRole.FORECOURT
@@ -78,6 +82,10 @@ class ZoneState(msgspec.Struct, frozen=True, kw_only=True):
     counted_us: int = 0
     level: FruinLevel = FruinLevel.A
     alert: AlertState = AlertState.CLEAR
+    window: int = 0
+    window_counted: int = 0
+    last_window: int = 0
+    last_density: float = 0.0
 
 
 class GateState(msgspec.Struct, frozen=True, kw_only=True):
