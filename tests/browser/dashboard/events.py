@@ -268,3 +268,19 @@ def crowd_alert(venue: str, zone: str, *, raised: bool) -> Envelope:
     data = {"type": "crowd_alert", "venue": venue, "area": zone, "level": "E" if raised else "B",
             "people": 900, "area_m2": 1000, "raised": raised}  # fmt: skip
     return envelope(data, venue)
+
+
+def incident(number: int, kind: str, status: str = "open", reports: int = 1) -> Envelope:
+    data = {"type": "incident", "id": f"STA-{number:05d}", "venue": "STA", "zone": "STA-GATE-3",
+            "kind": kind, "severity": "high", "status": status, "change": "opened",
+            "reports": reports, "source": "CAM-12", "opened_at": now()}  # fmt: skip
+    return envelope(data, "STA")
+
+
+def staffing_plan(stewards: int, police: int, cause: str) -> Envelope:
+    slot = datetime.now(UTC).replace(second=0, microsecond=0)
+    slot = slot.replace(minute=slot.minute - slot.minute % 15)
+    data = {"type": "staffing_plan", "venue": "STA", "unit": "FBLMTEAM11------------FNL-000100--",
+            "slots": [{"slot": slot.isoformat(), "stewards": stewards, "supervisors": 1,
+                       "police": police}], "reasons": [], "cause": cause}  # fmt: skip
+    return envelope(data, "STA")

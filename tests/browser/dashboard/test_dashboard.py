@@ -162,6 +162,26 @@ def test_a_venue_stays_in_alert_while_any_of_its_zones_is(
     expect(row).not_to_contain_text("Crowd alert")
 
 
+def test_open_incidents_and_the_staffing_plan_show_to_a_reading_key(
+    watched: Watched, gateway: Gateway
+) -> None:
+    page = watched.page
+    open_dashboard(page, gateway, gateway.create_key("read:*"))
+    gateway.post("crowds.incidents", [ev.incident(1, "abandoned_object"), ev.incident(2, "fire")])
+    gateway.post("crowds.staffing", [ev.staffing_plan(120, 18, "forecast: egress from 18:32Z")])
+    incidents = page.locator("#incidents li")
+    expect(incidents).to_have_count(2, timeout=WAIT)
+    expect(incidents.first).to_contain_text("fire")
+    row = page.locator("#staffing [data-venue=STA]")
+    expect(row).to_contain_text("120", timeout=WAIT)
+    expect(row).to_contain_text("18")
+    gateway.post("crowds.incidents", [ev.incident(2, "fire", status="resolved")])
+    gateway.post("crowds.staffing", [ev.staffing_plan(128, 20, "incident STA-00001 merged")])
+    expect(incidents).to_have_count(1, timeout=WAIT)
+    expect(incidents.first).to_contain_text("abandoned object")
+    expect(row).to_contain_text("incident STA-00001 merged", timeout=WAIT)
+
+
 def test_the_health_panel_shows_nonzero_rates(watched: Watched, gateway: Gateway) -> None:
     open_dashboard(watched.page, gateway, gateway.read_key())
     page = watched.page

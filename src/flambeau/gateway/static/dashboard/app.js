@@ -15,6 +15,7 @@ import { createPaymentsView } from "./payments-view.js";
 import { ResultsModel } from "./results.js";
 import { createMedalsView, createTickerView, createUnitView, Selection } from "./results-view.js";
 import { FrameScheduler } from "./scheduler.js";
+import { createSecurity, createSecurityView } from "./security.js";
 
 const KEY_STORAGE = "flambeau.dashboard.key";
 const POLL_MS = 2000;
@@ -26,6 +27,7 @@ const betting = new BettingModel();
 const payments = new PaymentsModel();
 const health = new HealthModel();
 const crowds = new Map(); // venue code -> {level, people, time}
+const security = createSecurity();
 const selection = new Selection();
 const scheduler = new FrameScheduler();
 const refused = new Map(); // stream -> why the page cannot read it
@@ -104,6 +106,14 @@ const FEEDS = [
     applyCrowds(events);
     scheduler.mark("map");
   }, reset: () => crowds.clear() },
+  { stream: "crowds.incidents", start: { window: 200 }, apply: (events) => {
+    security.applyIncidents(events);
+    scheduler.mark("security");
+  }, reset: () => security.reset("crowds.incidents") },
+  { stream: "crowds.staffing", start: { window: 50 }, apply: (events) => {
+    security.applyPlans(events);
+    scheduler.mark("security");
+  }, reset: () => security.reset("crowds.staffing") },
   { stream: "ops.health", start: { window: 200 }, apply: (events) => {
     health.applyHealth(events);
     scheduler.mark("health");
@@ -320,6 +330,10 @@ function wireViews() {
     stats: $("health-stats"), rates: $("stream-rates").tBodies[0], lag: $("lag"), sources: $("sources"),
   }, { health, availability, connection: () => CONNECTION_TEXT[client.state] }), { every: 250 });
   scheduler.add("analytics", createAnalyticsView({ forecasts: $("forecasts").tBodies[0], actions: $("actions"), empty: $("forecasts-empty") }, { state: () => plans }), { every: 1000 });
+  scheduler.add("security", createSecurityView({
+    incidents: $("incidents"), incidentsEmpty: $("incidents-empty"),
+    staffing: $("staffing").tBodies[0], staffingEmpty: $("staffing-empty"),
+  }, { security, availability }), { every: 250 });
   scheduler.add("chart", createChartView({ svg: $("chart"), desc: $("chart-svg-desc") }, { health }), { every: 1000 });
 }
 
