@@ -34,7 +34,10 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--json", help="Print one JSON object as the last line.")
         ] = False,
     ) -> None:
-        """Measure one of: log, process, e2e, fanout, nats, ledger, betting, analytics, crowds, or all."""
+        """Measure one benchmark, or all of them.
+
+        Names: log, process, e2e, fanout, nats, ledger, betting, analytics, crowds.
+        """
         names = available() if name == "all" else [name]
         for one in names:
             if one not in available():
