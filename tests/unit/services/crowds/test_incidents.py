@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.unit.services.betting.harness import Desk
+
 from flambeau.events import NewEvent
 from flambeau.services.crowds.incidents import incidents, outages
 from flambeau.services.crowds.schemas import (
@@ -21,7 +23,18 @@ from flambeau.services.crowds.schemas import (
     Reporter,
     Severity,
 )
-from flambeau.services.ops.schemas import HEALTH, KeepAlive, SourceDown, SourceKind, SourceUp
+from flambeau.services.ops.processors import heartbeat_signs, liveness
+from flambeau.services.ops.schemas import (
+    HEALTH,
+    HEARTBEATS,
+    SIGNS,
+    Heartbeat,
+    KeepAlive,
+    Reported,
+    SourceDown,
+    SourceKind,
+    SourceUp,
+)
 from flambeau.testing import run
 
 T0 = datetime(2024, 8, 4, 16, 0, tzinfo=UTC)
@@ -125,3 +138,31 @@ def test_a_blackout_opens_an_incident_and_recovery_resolves_it() -> None:
     assert (opened.kind, opened.system, opened.zone, opened.severity) == (
         IncidentType.SYSTEM_OUTAGE, SourceKind.VENUE_POWER, "STA-PWR", Severity.HIGH
     )  # fmt: skip
+
+
+def test_chain_a_stadium_blackout_opens_an_incident_and_its_recovery_resolves_it() -> None:
+    desk = Desk([heartbeat_signs, liveness, outages, incidents])
+
+    def beat(status: Reported, id: str, seconds: float) -> None:
+        heartbeat = Heartbeat(source="STA-PWR", kind=SourceKind.VENUE_POWER, interval_ms=5_000,
+                              venue="STA", status=status, detail="UPS tripped")  # fmt: skip
+        desk.send(HEARTBEATS, heartbeat, key="STA-PWR", time=at(seconds / 60), event_id=id)
+        desk.run()
+
+    beat(Reported.OK, "hb-1", 0)
+    beat(Reported.FAILED, "hb-failed", 5)
+    beat(Reported.OK, "hb-back", 60)
+    records = desk.records(INCIDENTS)
+    assert [(r.data.status, r.data.change) for r in records] == [
+        (IncidentStatus.OPEN, IncidentChange.OPENED),
+        (IncidentStatus.RESOLVED, IncidentChange.RECOVERED),
+    ]
+    assert records[0].data.detail == "UPS tripped"
+    for record, heartbeat in zip(records, ("hb-failed", "hb-back"), strict=True):
+        chain = [record]
+        for stream in (OUTAGES, HEALTH, SIGNS, HEARTBEATS):
+            chain.append(next(r for r in desk.records(stream) if r.id == chain[-1].causation_id))
+        assert [type(r.data).__name__ for r in chain][1:] == [
+            "SourceDown" if heartbeat == "hb-failed" else "SourceUp",
+        ] * 2 + ["Sign", "Heartbeat"]
+        assert chain[-1].id == heartbeat

@@ -1,8 +1,9 @@
-"""Unit ends keyed by venue, and the chain "match goes to extra time → egress forecast".
+"""Unit ends keyed by venue, and the chain "extra time → egress forecast → staffing plan".
 
 The chain runs the results service's ``results.unit-clock`` with the crowds processors on one
 in-memory desk (the betting tests' harness): a result snapshot showing extra time moves the
-unit's estimated end, which moves the venue's egress forecast, each event naming its cause.
+unit's estimated end, which moves the venue's egress forecast and then its staffing plan, each
+event naming its cause.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from datetime import UTC, datetime, timedelta
 from tests.unit.services.betting.harness import Desk
 
 from flambeau.events import NewEvent
-from flambeau.services.crowds.processors import occupancy, unit_venues
+from flambeau.services.crowds.processors import occupancy, situation, staffing, unit_venues
 from flambeau.services.crowds.schemas import (
     FORECASTS,
     SENSORS,
+    SITUATION,
+    STAFFING,
     UNITS,
     EgressForecast,
     GateCount,
+    StaffingPlan,
     VenueUnitEnd,
     ZoneConfigured,
     ZoneRole,
@@ -108,8 +112,8 @@ def test_an_estimate_before_its_venue_waits_for_it_and_test_feeds_are_ignored() 
     assert record.data == VenueUnitEnd(venue="PDP", unit=MATCH, estimated_end=minute(115))
 
 
-def test_chain_extra_time_moves_the_estimated_end_then_the_egress_forecast() -> None:
-    desk = Desk([unit_clock, unit_venues, occupancy], clock=None)
+def test_chain_extra_time_moves_the_estimated_end_the_egress_forecast_and_the_staffing() -> None:
+    desk = Desk([unit_clock, unit_venues, occupancy, situation, staffing], clock=None)
     desk.send(RESULT_UNITS, scheduled(), key=MATCH, time=minute(-600))
     for n in (1, 2):
         gate = ZoneConfigured(venue="PDP", zone=f"PDP-G{n}", role=ZoneRole.GATE, area_m2=300,
@@ -129,13 +133,18 @@ def test_chain_extra_time_moves_the_estimated_end_then_the_egress_forecast() -> 
     assert forecasts[-2].occupancy == forecasts[-1].occupancy == 45_000
     # 45,000 people through 20 m of level exits at 82 p/m/min: 27.4 minutes, over the limit
     assert (forecasts[-1].egress_s, forecasts[-1].over_limit) == (1_647, True)
-    chain = [desk.records(FORECASTS)[-1]]
-    for stream in (UNITS, RESULT_UNITS, RESULT_UNITS):
+    plan: StaffingPlan = desk.events(STAFFING)[-1]
+    assert plan.unit == MATCH
+    assert plan.cause.startswith("forecast: egress from 18:32Z")
+    chain = [desk.records(STAFFING)[-1]]
+    for stream in (SITUATION, FORECASTS, UNITS, RESULT_UNITS, RESULT_UNITS):
         cause = next(r for r in desk.records(stream) if r.id == chain[-1].causation_id)
         chain.append(cause)
     assert [type(r.data).__name__ for r in chain] == [
-        "EgressForecast", "VenueUnitEnd", "UnitEndEstimated", "UnitResult"
+        "StaffingPlan", "EgressForecast", "EgressForecast", "VenueUnitEnd", "UnitEndEstimated",
+        "UnitResult",
     ]  # fmt: skip
-    assert chain[2].data.adjustments == (EndAdjustment.EXTRA_TIME,)
+    assert chain[2].data == forecasts[-1]
+    assert chain[4].data.adjustments == (EndAdjustment.EXTRA_TIME,)
     assert chain[-1].data == snapshot
-    assert chain[0].time == chain[-1].time == minute(108)  # on the result's own clock
+    assert chain[2].time == chain[-1].time == minute(108)  # on the result's own clock
