@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from flambeau.services.betting.jurisdictions import JURISDICTIONS, Jurisdiction
 from flambeau.services.betting.margins import MarginMethod
+from flambeau.services.betting.price_limits import MAX_TICKET_ODDS
 from flambeau.services.betting.rules import CHANGE_CUTOFF, LiabilityLimits
 
 __all__ = [
@@ -41,6 +42,8 @@ class BettingConfig:
         stake_limit_cents: A customer's stake limit unless their profile sets one; their
             confidence factor scales either.
         reoffer_ttl: How long a reoffer (the largest acceptable stake) may be accepted.
+        max_ticket_odds: The most a ticket's combined odds may reach (see
+            :mod:`.price_limits`, which also caps each market type's odds).
         jurisdictions: The jurisdictions tickets may come from, by code (default: the table
             of :mod:`.jurisdictions`); both the decisions and the offers listed follow it.
         cutoff: How long before the (estimated) end changes and cash-outs close.
@@ -56,6 +59,7 @@ class BettingConfig:
     limits: LiabilityLimits = DEFAULT_LIMITS
     stake_limit_cents: int = DEFAULT_STAKE_LIMIT_CENTS
     reoffer_ttl: timedelta = REOFFER_TTL
+    max_ticket_odds: float = MAX_TICKET_ODDS
     jurisdictions: Mapping[str, Jurisdiction] = field(default_factory=lambda: JURISDICTIONS)
     cutoff: timedelta = CHANGE_CUTOFF
     alive_every: timedelta = timedelta(seconds=10)

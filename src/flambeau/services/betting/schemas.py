@@ -303,6 +303,7 @@ class ReasonCode(enum.Enum):
     DEPOSIT_LIMIT_REACHED = "deposit_limit_reached"
     REOFFER_EXPIRED = "reoffer_expired"
     REOFFER_MISMATCH = "reoffer_mismatch"
+    ODDS_ABOVE_MAXIMUM = "odds_above_maximum"
 
 
 class TicketAccepted(Event, tag="ticket_accepted", frozen=True, kw_only=True, gc=False):

@@ -29,6 +29,7 @@ money in :mod:`.payouts`; cash-outs in :mod:`.cash_outs`.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import msgspec
@@ -465,6 +466,9 @@ class Tickets:
         if refusal is not None:
             index, answer = refusal
             return _Verdict(answer.reason, answer.detail, index, odds)
+        if math.prod(odds) > self.config.max_ticket_odds:
+            detail = f"combined odds {math.prod(odds):.2f} above {self.config.max_ticket_odds}"
+            return _Verdict(ReasonCode.ODDS_ABOVE_MAXIMUM, detail, None, odds)
         if attempt.collected is False:
             detail = f"the wallet could not cover {_held(ticket, attempt)} cents ({attempt.funds})"
             return _Verdict(ReasonCode.INSUFFICIENT_FUNDS, detail, None, odds)

@@ -75,6 +75,7 @@ from flambeau.services.betting.messages import (
     LegSettlementRolledBack,
     SourceSignal,
 )
+from flambeau.services.betting.price_limits import limit_prices
 from flambeau.services.betting.pricing import price_events
 from flambeau.services.betting.readings import (
     CANCELLED,
@@ -656,10 +657,12 @@ class Trading:
                 reason, book = book.stop_reason, msgspec.structs.replace(book, stop_reason=None)
             else:
                 reason = None
-            book = msgspec.structs.replace(
-                book,
-                probabilities=tuple(all_probs[offsets[i] : offsets[i + 1]]),
-                odds=tuple(all_odds[offsets[i] : offsets[i + 1]]),
+            book = limit_prices(  # caps per market type, near-certain markets suspended
+                msgspec.structs.replace(
+                    book,
+                    probabilities=tuple(all_probs[offsets[i] : offsets[i + 1]]),
+                    odds=tuple(all_odds[offsets[i] : offsets[i + 1]]),
+                )
             )
             self._emit_odds(tx, book, now, causes[i] if causes else None, reason)
             save_book(tx, msgspec.structs.replace(book, announce=0))
