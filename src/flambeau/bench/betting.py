@@ -22,6 +22,11 @@ processors run by a :class:`~flambeau.processing.Worker`, as ``flambeau up`` run
 4. **Goal bursts.** Every match scores at once (one batch of 500 snapshots): 500 stops, then
    the repricing of all 500 matches; ``burst_prices_per_s`` counts the prices as above.
 
+5. **Changes and cash-outs at the cut-off** (:mod:`._betting_cutoff`, on a fresh log, with
+   every betting processor and the payments ledger): 300 live events, 50,000 open tickets,
+   then changes and cash-outs up to, across and after the cut-off: ``decisions_per_s``,
+   ``decision_p99_ms`` and ``late_accepted`` (the goal is 0).
+
 The log is ``memory://`` by default: the figures are the processors' and the log's in-process
 path. ``run(quick, log_url="sqlite")`` runs the same over a SQLite log, whose writer thread adds
 its hand-offs to every commit.
@@ -41,6 +46,7 @@ from typing import Any
 
 import msgspec
 
+from flambeau.bench._betting_cutoff import cutoff_scenario
 from flambeau.bench._common import percentiles_ms
 from flambeau.events import NewEvent, Record, utc_now
 from flambeau.log import Log, open_log
@@ -309,6 +315,20 @@ def run(quick: bool, *, log_url: str = "memory://") -> dict[str, Any]:
             SQLite log in a temporary directory.
     """
     if log_url != "sqlite":
-        return asyncio.run(_bench(log_url, quick))
+        return _with_cutoff(asyncio.run(_bench(log_url, quick)), log_url, quick)
     with tempfile.TemporaryDirectory(prefix="flambeau-bench-betting-") as directory:
-        return asyncio.run(_bench(f"sqlite:///{Path(directory) / 'log.db'}", quick))
+        result = asyncio.run(_bench(f"sqlite:///{Path(directory) / 'log.db'}", quick))
+        return _with_cutoff(result, f"sqlite:///{Path(directory) / 'cutoff.db'}", quick)
+
+
+def _with_cutoff(result: dict[str, Any], url: str, quick: bool) -> dict[str, Any]:
+    """``result`` with the cut-off scenario's figures and parameters, run on a fresh log."""
+
+    async def scenario() -> dict[str, Any]:
+        async with await open_log(url) as log:
+            return await cutoff_scenario(log, quick)
+
+    cutoff = asyncio.run(scenario())
+    result["figures"].update(cutoff["figures"])
+    result["params"].update(cutoff["params"])
+    return result

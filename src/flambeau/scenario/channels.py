@@ -33,6 +33,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from flambeau.scenario.client import GatewayClient, Reply, Stopped
@@ -205,6 +206,25 @@ class Channels:
         self._count("deposit", 1, reply)
         if not (reply.accepted or reply.duplicates):
             self.funded.discard((ticket.customer_id, ticket.currency))
+
+    async def moves(
+        self, moves: list[tuple[str, dict[str, Any]]], client: GatewayClient | None = None
+    ) -> bool:
+        """Send changes and cash-outs (route and body each), one request each."""
+        http = client or self.client
+        try:
+            gate = asyncio.Semaphore(BET_CONCURRENCY)
+            await asyncio.gather(*(self._move(http, path, body, gate) for path, body in moves))
+            return True
+        except Stopped:
+            return False
+
+    async def _move(
+        self, http: GatewayClient, path: str, body: dict[str, Any], gate: asyncio.Semaphore
+    ) -> None:
+        async with gate:
+            reply = await http.post_json(path, body)
+        self._count("cash_out" if path.endswith("/cash-out") else "change", 1, reply)
 
     async def sensors(
         self, envelopes: Sequence[Envelope], client: GatewayClient | None = None

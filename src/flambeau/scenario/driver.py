@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
@@ -55,6 +55,7 @@ from flambeau.scenario.generators.crowds import AreaDensity, GateCount
 from flambeau.scenario.generators.incidents import ScriptEntry, SourceSilence
 from flambeau.scenario.generators.purchases import Purchase
 from flambeau.scenario.generators.results import ResultUpdate
+from flambeau.scenario.generators.ticket_moves import TicketMove
 from flambeau.scenario.lanes import Lane
 from flambeau.scenario.payloads import (
     Envelope,
@@ -62,6 +63,7 @@ from flambeau.scenario.payloads import (
     gate_zone,
     sensor_envelope,
     ticket,
+    ticket_move,
     venue_configured,
     venue_zones,
 )
@@ -92,6 +94,9 @@ LAST_DAY = date(2024, 8, 11)
 """The closing day of the Olympic Games; the driver plays days up to it."""
 RESULT_LANES = 8
 BET_CONNECTIONS = 8
+PLACED_KEPT = 200_000
+"""Tickets sent that the driver remembers, so a change or cash-out goes only on a ticket sent
+(a move comes at most the length of a match after its bet)."""
 TICK_S = 1.0
 STOP_DRAIN_S = 5.0
 FINISH_DRAIN_S = 60.0
@@ -205,6 +210,10 @@ class Driver:
         self._bets: Lane[tuple[TicketSubmitted, datetime]] = Lane(
             "bets", partial(channels.bets, client=client.fork(BET_CONNECTIONS)), max_batch=64
         )
+        self._moves: Lane[tuple[str, dict[str, Any]]] = Lane(
+            "moves", partial(channels.moves, client=client.fork(BET_CONNECTIONS)), max_batch=64
+        )
+        self._placed: dict[str, None] = {}  # the last tickets sent, for their moves
         self._day: _Day | None = None
         self._end: datetime | None = None
         self._resumed = False
@@ -213,7 +222,7 @@ class Driver:
     @property
     def lanes(self) -> list[Lane[Any]]:
         """Every lane, for flushing, draining and the checkpoint."""
-        return [*self._result_lanes, self._crowds, self._purchases, self._bets]
+        return [*self._result_lanes, self._crowds, self._purchases, self._bets, self._moves]
 
     def stop(self) -> None:
         """Ask the driver to stop cleanly (safe to call from a signal handler)."""
@@ -422,6 +431,13 @@ class Driver:
                     return
                 if not self._bets.offer(action.at, (ticket(payload, selection), payload.time)):
                     self.counters.shed += 1
+                    return
+                self._placed[payload.id] = None
+                if len(self._placed) > PLACED_KEPT:
+                    del self._placed[next(iter(self._placed))]
+            case ActionKind.TICKET_MOVE:
+                assert isinstance(payload, TicketMove)
+                self._ticket_move(action.at, payload)
             case ActionKind.INCIDENT:
                 assert isinstance(payload, IncidentNote)
                 self._incident(payload)
@@ -439,6 +455,23 @@ class Driver:
             day.configured.add(payload.gate)
             return [gate_zone(payload.venue, payload.gate, on)]
         return []
+
+    def _ticket_move(self, at: datetime, move: TicketMove) -> None:
+        """Send a change or cash-out; a change of selection goes at the odds last seen.
+
+        A move on a ticket that was never sent (its bet had no odds to go at) is not sent.
+        """
+        if move.bet.id not in self._placed:
+            self.counters.bets_without_odds += 1
+            return
+        selection = None
+        if move.selection is not None:
+            selection = self.watch.odds.quote(replace(move.bet, selection=move.selection))
+            if selection is None:
+                self.counters.bets_without_odds += 1
+                return
+        if not self._moves.offer(at, ticket_move(move, selection)):
+            self.counters.shed += 1
 
     def _incident(self, note: IncidentNote) -> None:
         line = f"incident at {note.time.astimezone(PARIS):%H:%M:%S}: {note.entry.describe()}"

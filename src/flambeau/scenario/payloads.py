@@ -8,7 +8,8 @@ schemas, with deterministic ids, so a payload sent again after a restart is the 
   wallet device and terminal tokens, never a card number) for the fraud rules. The accounts
   are created once (:func:`accounts_request`); the ledger answers ``exists`` to a repeat;
 - gate counts and area densities become ``crowds.sensors`` events (:func:`sensor_envelope`);
-- bets become tickets (:func:`ticket`) once the odds the bettor saw are known.
+- bets become tickets (:func:`ticket`) once the odds the bettor saw are known, and the
+  changes and cash-outs bettors try become requests on their tickets (:func:`ticket_move`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
+from urllib.parse import quote
 
 from flambeau.events import Event
 from flambeau.scenario.generators.bettors import BetPlacement
 from flambeau.scenario.generators.bettors import OddsPolicy as BettorPolicy
 from flambeau.scenario.generators.crowds import AreaDensity, GateCount
 from flambeau.scenario.generators.purchases import Purchase
+from flambeau.scenario.generators.ticket_moves import MoveKind, TicketMove
 from flambeau.scenario.schedule import Schedule
 from flambeau.scenario.venues import venue
 from flambeau.services.betting.schemas import (
@@ -63,6 +66,7 @@ __all__ = [
     "purchase_transfers",
     "sensor_envelope",
     "ticket",
+    "ticket_move",
     "u128",
     "venue_configured",
     "venue_zones",
@@ -263,3 +267,18 @@ def ticket(bet: BetPlacement, selection: Selection) -> TicketSubmitted:
         currency=bet.currency,
         odds_policy=_POLICIES[bet.odds_policy],
     )
+
+
+def ticket_move(move: TicketMove, selection: Selection | None) -> tuple[str, dict[str, Any]]:
+    """The route and body of a change or cash-out a bettor tries (``selection``: the new leg,
+    at the odds last seen, for a change of selection)."""
+    ticket_id = quote(move.bet.id, safe="")
+    if move.kind is MoveKind.CASH_OUT:
+        body: dict[str, Any] = {"request_id": move.id, "customer_id": move.bet.bettor}
+        return f"/v1/betting/tickets/{ticket_id}/cash-out", body
+    body = {"change_id": move.id, "customer_id": move.bet.bettor, "odds_policy": "any"}
+    if move.stake_cents is not None:
+        body["stake_cents"] = move.stake_cents
+    if selection is not None:
+        body["selections"] = [selection]
+    return f"/v1/betting/tickets/{ticket_id}/changes", body

@@ -7,7 +7,7 @@ off, a seeded random draw), plays every unit's progression, and merges the gener
     alive ───┤  (one keep-alive per results source every 10 s, none while silent)
     crowds ──┼──▶ heapq.merge by games time ──▶ ScenarioAction(at, offset, kind, payload)
     payments ┤  (with the scripted fraud bursts)
-    bets ────┤
+    bets ────┤  (with the changes and cash-outs their bettors try, see ticket_moves)
     notes ───┘  (one per incident, for the report)
 
 ``speed`` compresses time: an action at games time ``at`` is due ``(at - start) / speed``
@@ -36,7 +36,8 @@ from flambeau.scenario.generators.incidents import (
 )
 from flambeau.scenario.generators.progressions import Progression, day_progressions
 from flambeau.scenario.generators.purchases import DEFAULT_FRAUD_SHARE, Purchase, purchases
-from flambeau.scenario.generators.results import ResultUpdate
+from flambeau.scenario.generators.results import ResultStatus, ResultUpdate
+from flambeau.scenario.generators.ticket_moves import TicketMove, with_moves
 from flambeau.scenario.schedule import DEFAULT_DAY, Schedule, build_schedule
 
 __all__ = [
@@ -58,6 +59,7 @@ class ActionKind(StrEnum):
     AREA_DENSITY = "area_density"
     PURCHASE = "purchase"
     BET = "bet"
+    TICKET_MOVE = "ticket_move"
     INCIDENT = "incident"
 
 
@@ -202,9 +204,10 @@ class Timeline:
              for p in purchases(self.schedule, cfg.seed, rate_multiplier=cfg.rate_multiplier,
                                 fraud_share=cfg.fraud_share, bursts=self.incidents.bursts,
                                 start=start, end=end)),
-            (self._action(b.time, ActionKind.BET, b.jurisdiction, b)
-             for b in bets(self.progressions.values(), cfg.seed,
-                           rate_multiplier=cfg.rate_multiplier, start=start, end=end)),
+            (self._bet_action(b)
+             for b in with_moves(bets(self.progressions.values(), cfg.seed,
+                                      rate_multiplier=cfg.rate_multiplier, start=start, end=end),
+                                 cfg.seed, self._ends())),
             (self._action(e.at, ActionKind.INCIDENT, "incident", IncidentNote(e.at, e))
              for e in self.incidents.entries),
         ]  # fmt: skip
@@ -214,6 +217,16 @@ class Timeline:
             if end is not None and action.at >= end:
                 return
             yield action
+
+    def _ends(self) -> dict[str, datetime]:
+        """When play ends, by unit, for the units bettors bet on."""
+        return {code: p.finished_at for code, p in self.progressions.items()
+                if any(u.status is ResultStatus.UNOFFICIAL for u in p.updates)}  # fmt: skip
+
+    def _bet_action(self, item: BetPlacement | TicketMove) -> ScenarioAction:
+        if isinstance(item, TicketMove):
+            return self._action(item.time, ActionKind.TICKET_MOVE, item.bet.jurisdiction, item)
+        return self._action(item.time, ActionKind.BET, item.jurisdiction, item)
 
     def _action(self, at: datetime, kind: ActionKind, source: str, payload: Any) -> ScenarioAction:
         return ScenarioAction(at, self.offset(at), kind, source, payload)

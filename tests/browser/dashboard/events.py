@@ -171,6 +171,19 @@ def bet_stop(event_id: str, reason: str = "score_change") -> Envelope:
     return envelope(data, event_id)
 
 
+def ticket_changed(ticket_id: str, change_id: str) -> Envelope:
+    data = {"type": "ticket_changed", "change_id": change_id, "ticket_id": ticket_id,
+            "operator": "op-1", "customer_id": "c-1", "stake_cents": 2000, "odds": [2.0],
+            "potential_payout_cents": 4000}  # fmt: skip
+    return envelope(data, ticket_id)
+
+
+def cash_out_rejected(ticket_id: str, request_id: str, reason: str) -> Envelope:
+    data = {"type": "cash_out_rejected", "request_id": request_id, "ticket_id": ticket_id,
+            "operator": "op-1", "customer_id": "c-1", "reason": reason}  # fmt: skip
+    return envelope(data, ticket_id)
+
+
 def alive(producer: int = 1) -> Envelope:
     data = {"type": "alive", "producer": producer, "timestamp": now()}
     return envelope(data, f"producer:{producer}")

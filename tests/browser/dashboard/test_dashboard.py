@@ -136,6 +136,16 @@ def test_a_market_is_suspended_after_a_goal_and_reopens(watched: Watched, gatewa
     expect(market.locator("[data-outcome='3']")).to_have_class(re.compile(r"\bup\b"))
     expect(market.locator("[data-outcome='1'] b")).to_have_text("1.45")
 
+    # Changes and cash-outs per minute, from betting.decisions.
+    decided = [
+        ev.ticket_changed("t-1", "ch-1"),
+        ev.cash_out_rejected("t-2", "co-1", "cutoff_passed"),
+    ]
+    gateway.post("betting.decisions", [{**d, "time": decided[0]["time"]} for d in decided])
+    activity = page.locator("#ticket-activity")
+    expect(activity).to_contain_text("1 changes/min · 1 cash-outs/min", timeout=WAIT)
+    expect(activity).to_contain_text("1 refused (1 after the cut-off)")
+
 
 def test_a_venue_stays_in_alert_while_any_of_its_zones_is(
     watched: Watched, gateway: Gateway

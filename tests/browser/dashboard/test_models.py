@@ -281,3 +281,36 @@ def test_unit_titles_name_the_discipline_event_and_phase(page: Any) -> None:
         "Football · Men's Football · Final",
         "Basketball · Men's Basketball · Group A #2",
     ]
+
+
+def test_changes_and_cash_outs_are_counted_per_minute_of_their_decision(page: Any) -> None:
+    seen = run(
+        page,
+        """
+        const { TicketActivity } = await load("betting-activity.js");
+        const activity = new TicketActivity();
+        const decided = (type, time, reason) => ({ time, data: { type, reason } });
+        activity.apply([
+          decided("ticket_changed", "2024-08-04T18:48:10Z"),
+          decided("cash_out_accepted", "2024-08-04T18:48:50Z"),
+          decided("ticket_accepted", "2024-08-04T18:48:55Z"),
+          decided("change_rejected", "2024-08-04T18:50:01Z", "cutoff_passed"),
+          decided("cash_out_rejected", "2024-08-04T18:50:30Z", "cutoff_passed"),
+          decided("cash_out_accepted", "2024-08-04T18:50:40Z"),
+        ]);
+        return { perMinute: activity.perMinute(), summary: activity.summary(),
+                 empty: new TicketActivity().summary() };
+        """,
+    )
+    latest, earlier = seen["perMinute"]
+    assert (latest["changes"], latest["cashOuts"], latest["refused"], latest["cutoff"]) == (
+        1,
+        2,
+        2,
+        2,
+    )
+    assert (earlier["changes"], earlier["cashOuts"], earlier["accepted"]) == (1, 1, 2)
+    assert seen["summary"] == (
+        "1 changes/min · 2 cash-outs/min at 18:50 UTC, 2 refused (2 after the cut-off)"
+    )
+    assert seen["empty"] == "No changes or cash-outs yet."

@@ -161,6 +161,18 @@ class Platform:
         return dict(out)
 
 
+async def wallet_of(platform: Platform, customer: str, balance: int) -> dict[str, Any]:
+    """``GET /v1/betting/customers/{id}`` once the wallet holds ``balance`` with nothing held."""
+    async with asyncio.timeout(20):
+        while True:
+            reply = await platform.customer(customer)
+            assert reply.status_code == 200, reply.text
+            body: dict[str, Any] = reply.json()
+            if body["balance_cents"] == balance and body["held_cents"] == 0:
+                return body
+            await asyncio.sleep(0.02)
+
+
 @pytest.fixture
 async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
     async with await open_log(f"sqlite:///{tmp_path / 'log.db'}") as log:

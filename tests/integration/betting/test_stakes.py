@@ -9,28 +9,13 @@ is accepted, its stake posted, and it settles and pays. Everything is read back 
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 
 from flambeau.services.payments.schemas import AccountFlags
 
-from .conftest import Platform
+from .conftest import Platform, wallet_of
 
 pytestmark = pytest.mark.timeout(120)
-
-
-async def wallet_of(platform: Platform, customer: str, balance: int) -> dict[str, Any]:
-    """``GET /v1/betting/customers/{id}`` once the wallet holds ``balance`` with nothing held."""
-    async with asyncio.timeout(20):
-        while True:
-            reply = await platform.customer(customer)
-            assert reply.status_code == 200, reply.text
-            body: dict[str, Any] = reply.json()
-            if body["balance_cents"] == balance and body["held_cents"] == 0:
-                return body
-            await asyncio.sleep(0.02)
 
 
 async def test_a_stake_the_wallet_cannot_cover_is_refused_and_a_covered_one_is_paid(

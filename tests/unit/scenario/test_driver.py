@@ -26,10 +26,12 @@ from flambeau.scenario.payloads import WALLET_FUNDS
 from flambeau.scenario.timeline import ActionKind, ScenarioConfig, Timeline
 from flambeau.services.betting.markets import MarketStatus
 from flambeau.services.betting.schemas import (
+    CashOutRequest,
     CustomerDeposit,
     OddsChange,
     OddsMarket,
     OddsOutcome,
+    TicketChange,
     TicketSubmitted,
 )
 from flambeau.services.crowds.schemas import (
@@ -170,7 +172,10 @@ async def test_bets_are_placed_at_the_odds_last_seen_on_the_odds_stream(
     deposits = [data for _, data in placed if isinstance(data, CustomerDeposit)]
     assert sorted(d.customer_id for d in deposits) == sorted(first)
     assert {d.amount_cents for d in deposits} == {WALLET_FUNDS}
-    assert len(deposits) + len(tickets) == len(placed)
+    # The changes and cash-outs their bettors tried go on tickets that were sent.
+    moves = [data for _, data in placed if isinstance(data, TicketChange | CashOutRequest)]
+    assert {m.ticket_id for m in moves} <= {t.ticket_id for t in tickets}
+    assert len(deposits) + len(tickets) + len(moves) == len(placed)
     for ticket in tickets:
         (selection,) = ticket.selections
         assert selection.event_id == TENNIS

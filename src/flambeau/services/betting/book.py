@@ -34,7 +34,15 @@ from flambeau.services.betting.markets import (
 from flambeau.services.betting.messages import LegCheck
 from flambeau.services.betting.pricing import outcome_widths
 from flambeau.services.betting.rules import cutoff_for
-from flambeau.services.betting.schemas import EventPhase, EventStatus, SettledMarket, StopReason
+from flambeau.services.betting.schemas import (
+    EventPhase,
+    EventStatus,
+    OddsChange,
+    OddsMarket,
+    OddsOutcome,
+    SettledMarket,
+    StopReason,
+)
 from flambeau.services.betting.sports import SPORTS, PricingModel, SportProfile
 
 __all__ = [
@@ -229,6 +237,46 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         """When changes and cash-outs close: ``lead`` before the estimated end (in play or not)."""
         estimate = LiveState(self.event_id, estimated_end=self.estimated_end())
         return cutoff_for(self.fixture(), estimate, lead=lead)
+
+    def odds_change(self, at: datetime, reason: StopReason | None = None) -> OddsChange:
+        """The ``odds_change`` of the book: its priced markets (outcomes unpriced until the
+        book has prices), then the retired markets not yet announced."""
+        probs, prices = self.probabilities, self.odds
+        priced = len(probs) == self.outcome_count
+        low, high = MIN_ACTIVE_PROBABILITY, 1.0 - MIN_ACTIVE_PROBABILITY
+        markets: list[OddsMarket] = []
+        start = 0
+        for row in self.markets:
+            ids = row.outcomes
+            end = start + len(ids)
+            if priced:
+                open_ = row.status is MarketStatus.ACTIVE
+                outcomes = tuple(
+                    [
+                        OddsOutcome(o, q, p, open_ and low <= p <= high)
+                        for o, q, p in zip(ids, prices[start:end], probs[start:end], strict=True)
+                    ]
+                )
+            else:
+                outcomes = tuple([OddsOutcome(o, None, None, False) for o in ids])
+            start = end
+            markets.append(
+                OddsMarket(
+                    id=row.id, specifiers=row.specifiers, status=row.status, outcomes=outcomes
+                )
+            )
+        if self.announce:
+            markets.extend(
+                OddsMarket(id=row.id, specifiers=row.specifiers, status=row.status)
+                for row in self.retired[-self.announce :]
+            )
+        return OddsChange(
+            event_id=self.event_id,
+            timestamp=at,
+            markets=tuple(markets),
+            betstop_reason=reason,
+            event_status=self.status(),
+        )
 
     def status(self) -> EventStatus:
         """The event's status and score, for ``odds_change``."""

@@ -9,12 +9,23 @@ from types import MappingProxyType
 
 from flambeau.services.betting.jurisdictions import JURISDICTIONS, Jurisdiction
 from flambeau.services.betting.margins import MarginMethod
+from flambeau.services.betting.price_limits import MAX_TICKET_ODDS
 from flambeau.services.betting.rules import CHANGE_CUTOFF, LiabilityLimits
 
-__all__ = ["DEFAULT_CONFIG", "DEFAULT_LIMITS", "BettingConfig"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "DEFAULT_LIMITS",
+    "DEFAULT_STAKE_LIMIT_CENTS",
+    "REOFFER_TTL",
+    "BettingConfig",
+]
 
 DEFAULT_LIMITS = LiabilityLimits(per_customer_cents=5_000_000, per_market_cents=50_000_000)
 """At most 50,000.00 of liability per customer and 500,000.00 per market."""
+DEFAULT_STAKE_LIMIT_CENTS = 1_000_000
+"""A customer's stake limit (10,000.00) before their confidence factor scales it."""
+REOFFER_TTL = timedelta(seconds=30)
+"""How long a reoffer may be accepted, on the ticket processor's clock."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +37,13 @@ class BettingConfig:
         margin_method: How the margin is spread over a market's outcomes.
         cash_out_margin: The share kept from a ticket's fair value when it is cashed out.
         delays: Live delays by canonical sport name, replacing the sport profiles' defaults.
-        limits: Liability limits per customer and per market, in cents.
+        limits: Liability limits per customer and per market, in cents (a customer's
+            profile may set their own).
+        stake_limit_cents: A customer's stake limit unless their profile sets one; their
+            confidence factor scales either.
+        reoffer_ttl: How long a reoffer (the largest acceptable stake) may be accepted.
+        max_ticket_odds: The most a ticket's combined odds may reach (see
+            :mod:`.price_limits`, which also caps each market type's odds).
         jurisdictions: The jurisdictions tickets may come from, by code (default: the table
             of :mod:`.jurisdictions`); both the decisions and the offers listed follow it.
         cutoff: How long before the (estimated) end changes and cash-outs close.
@@ -40,6 +57,9 @@ class BettingConfig:
     cash_out_margin: float = 0.05
     delays: Mapping[str, timedelta] = field(default_factory=dict)
     limits: LiabilityLimits = DEFAULT_LIMITS
+    stake_limit_cents: int = DEFAULT_STAKE_LIMIT_CENTS
+    reoffer_ttl: timedelta = REOFFER_TTL
+    max_ticket_odds: float = MAX_TICKET_ODDS
     jurisdictions: Mapping[str, Jurisdiction] = field(default_factory=lambda: JURISDICTIONS)
     cutoff: timedelta = CHANGE_CUTOFF
     alive_every: timedelta = timedelta(seconds=10)

@@ -5,7 +5,13 @@ route                                                  scope                    
 =====================================================  ===========================  ============
 ``GET /v1/betting/customers/{id}[?currency=EUR]``      read ``betting.decisions``   the wallet
 ``POST /v1/betting/customers/{id}/deposits[?wait=]``   write ``betting.bets``       the deposit
+``POST /v1/betting/customers``                         write ``betting.bets``       the profile
 =====================================================  ===========================  ============
+
+A profile (:class:`~.schemas.CustomerProfile`: confidence factor, stake and liability limits,
+self-exclusion, deposit and loss limits per day, week and month; see :mod:`.profiles`) goes
+through ``betting.bets`` under the customer's key, so it applies to every later ticket,
+change and deposit of that customer; the last one sent replaces the previous one.
 
 A customer's wallet is an account of the payments ledger of its currency, opened by the betting
 service before the customer's first deposit or ticket, with ``debits_must_not_exceed_credits``:
@@ -20,6 +26,7 @@ The operator is the API key's tenant (an admin key may name another in ``operato
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import msgspec
@@ -39,9 +46,14 @@ from flambeau.services.betting.money import (
 from flambeau.services.betting.schemas import (
     BETS_STREAM,
     DECISIONS_STREAM,
+    Cents,
+    ConfidenceFactor,
     Currency,
     CustomerDeposit,
+    CustomerProfile,
     Id,
+    PeriodLimits,
+    PositiveCents,
     bets_event_id,
     customer_key,
 )
@@ -60,7 +72,14 @@ from flambeau.services.betting.web import (
     tenant,
 )
 
-__all__ = ["MAX_DEPOSIT_CENTS", "CustomerView", "DepositBody", "DepositView", "routes"]
+__all__ = [
+    "MAX_DEPOSIT_CENTS",
+    "CustomerView",
+    "DepositBody",
+    "DepositView",
+    "ProfileBody",
+    "routes",
+]
 
 MAX_DEPOSIT_CENTS = 10**11
 """The largest single deposit, in minor units (a billion units of the currency)."""
@@ -88,8 +107,24 @@ class DepositBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     operator: Id | None = None
 
 
+class ProfileBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A customer's profile, as the operator sets it (see :class:`~.schemas.CustomerProfile`)."""
+
+    customer_id: Id
+    confidence_factor: ConfidenceFactor = 1.0
+    max_stake_cents: PositiveCents | None = None
+    max_liability_cents: Cents | None = None
+    self_excluded: bool = False
+    deposit_limits: PeriodLimits = PeriodLimits()
+    loss_limits: PeriodLimits = PeriodLimits()
+    operator: Id | None = None
+
+
 class DepositView(msgspec.Struct, frozen=True, kw_only=True):
-    """A deposit and the ledger's result (``pending`` until it has decided)."""
+    """A deposit and the ledger's result (``pending`` until it has decided).
+
+    ``result`` is ``refused`` when a deposit limit refused it (``reason``, ``detail``).
+    """
 
     deposit_id: str
     customer_id: str
@@ -99,6 +134,8 @@ class DepositView(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str
     transfer_id: str
     result: str = "pending"
+    reason: str | None = None
+    detail: str = ""
 
 
 def _ledger(currency: str) -> int:
@@ -209,8 +246,18 @@ async def deposit(
     made = transfer_id(ledger, owner, "deposit", customer_id, body.deposit_id)
     view, book = wallet_book(gateway.log)
     key = f"betting:{made}"
-    await view.wait_until(lambda: key in book.outcomes, WAIT_TIMEOUT_S if wait else 0.0)
-    result = book.outcomes.get(key, "pending")
+    refusals = book_of_bets.deposits_refused
+
+    def decided() -> bool:
+        return key in book.outcomes or known_key in refusals
+
+    # A refusal comes on betting.decisions, the ledger's result on payments.transfers.
+    deadline = time.monotonic() + (WAIT_TIMEOUT_S if wait else 0.0)
+    while not decided() and time.monotonic() < deadline:
+        await view.wait_until(decided, 0.05)
+        await tickets.wait_until(decided, 0.0)
+    refused = refusals.get(known_key)
+    result = "refused" if refused is not None else book.outcomes.get(key, "pending")
     shown = DepositView(
         deposit_id=body.deposit_id,
         customer_id=customer_id,
@@ -220,9 +267,41 @@ async def deposit(
         account_id=account_id(ledger, owner, customer_id),
         transfer_id=made,
         result=result,
+        reason=None if refused is None else refused.reason.value,
+        detail="" if refused is None else refused.detail,
     )
     return Response(shown, status_code=202 if result == "pending" else 200)
 
 
-routes = [read_customer, deposit]
+@post(
+    "/v1/betting/customers",
+    status_code=200,
+    operation_class=operation(ProfileBody),
+    request_max_body_size=MAX_BODY_BYTES,
+    summary="Set a customer's profile: limits, confidence factor, self-exclusion",
+    tags=["betting"],
+    responses=WRITE_PROBLEMS,
+)
+async def set_profile(request: Request[Any, Any, Any]) -> CustomerProfile:
+    """Set the customer's profile; it applies to every later ticket, change and deposit."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "write", BETS_STREAM)
+    body = await decode(request, ProfileBody)
+    owner = tenant(principal, body.operator)
+    profile = CustomerProfile(
+        operator=owner,
+        customer_id=body.customer_id,
+        confidence_factor=body.confidence_factor,
+        max_stake_cents=body.max_stake_cents,
+        max_liability_cents=body.max_liability_cents,
+        self_excluded=body.self_excluded,
+        deposit_limits=body.deposit_limits,
+        loss_limits=body.loss_limits,
+    )
+    appended = NewEvent(profile, key=customer_key(owner, body.customer_id))
+    await gateway.log.append(BETS_STREAM, [appended])
+    return profile
+
+
+routes = [read_customer, deposit, set_profile]
 """The customers' wallet routes, for the gateway."""

@@ -15,6 +15,7 @@ import msgspec
 from flambeau.processing import Transaction
 from flambeau.services.betting.messages import LegSettled, LegSettlementRolledBack
 from flambeau.services.betting.money import PAYMENTS_STREAM, ledger_of, transfer_request
+from flambeau.services.betting.profiles import record_movement
 from flambeau.services.betting.schemas import (
     TicketOutcome,
     TicketSettled,
@@ -178,6 +179,8 @@ class Payouts:
         ledger = ledger_of(ticket.currency)
         assert ledger is not None, f"currency {ticket.currency} was accepted without a ledger"
         key = str(ledger)
+        returned = amount if to_customer else -amount  # counted against the loss limits
+        record_movement(tx, ticket.operator, ticket.customer_id, returned=returned)
         tx.emit(
             PAYMENTS_STREAM,
             transfer_request(

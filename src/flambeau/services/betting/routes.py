@@ -103,6 +103,8 @@ class TicketBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         odds_policy: ``none`` (refuse any change of odds), ``any`` or ``higher``.
         operator: The operator; defaults to the API key's tenant and must equal it.
         placed_at: When the customer placed the bet, for producers on their own clock.
+        reoffer_of: Takes the reoffer made when the customer's ticket of this id was refused
+            by a limit: the same selections, at most the stake reoffered, within its time.
     """
 
     ticket_id: Id
@@ -115,6 +117,7 @@ class TicketBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     odds_policy: OddsPolicy = OddsPolicy.NONE
     operator: Id | None = None
     placed_at: Moment | None = None
+    reoffer_of: Id | None = None
 
 
 class ChangeBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -203,6 +206,7 @@ async def place_bet(
         stake_cents=body.stake_cents,
         currency=body.currency,
         odds_policy=body.odds_policy,
+        reoffer_of=body.reoffer_of,
     )
     view, book = ticket_book(gateway.log)
     key = (operator, body.ticket_id)

@@ -4,9 +4,11 @@
     The odds feed, shaped like Sportradar's Unified Odds Feed (UOF): ``odds_change``,
     ``bet_stop``, ``bet_settlement``, ``bet_cancel``, ``rollback_bet_settlement``,
     ``fixture_change`` and ``alive``. Keyed by event id (``alive`` by producer), 8 partitions,
-    so one event's messages keep their order. Operators read it; it is not public.
+    so one event's messages keep their order. Operators read it; it is not public. Its
+    payloads are defined in :mod:`.odds_schemas` and re-exported here.
 ``betting.bets``
-    What operators submit: tickets, changes, cash-outs, deposits. Keyed by operator/customer.
+    What operators submit: tickets, changes, cash-outs, deposits, customer profiles. Keyed by
+    operator/customer.
 ``betting.decisions``
     What the bet engine decided (refusals name a :class:`ReasonCode`): tickets, changes,
     cash-outs, settlements, rollbacks. Keyed by ticket id: a ticket's history reads in order.
@@ -28,8 +30,42 @@ from typing import Annotated, Literal, TypeAlias
 import msgspec
 
 from flambeau.events import Event, Writer, default_registry
-from flambeau.services.betting.margins import MAX_ODDS
-from flambeau.services.betting.markets import MarketStatus
+from flambeau.services.betting.odds_schemas import (
+    LIVE_PRODUCER,
+    PREMATCH_PRODUCER,
+    Alive,
+    BetCancel,
+    BetSettlement,
+    BetStop,
+    CancelledMarket,
+    Cents,
+    Currency,
+    DeadHeatFactor,
+    EventPhase,
+    EventStatus,
+    Factor,
+    FixtureChange,
+    FixtureChangeType,
+    Id,
+    JurisdictionCode,
+    MarketId,
+    MarketRef,
+    OddsChange,
+    OddsMarket,
+    OddsMessage,
+    OddsOutcome,
+    OfferedOdds,
+    PositiveCents,
+    Probability,
+    RollbackBetSettlement,
+    SeenOdds,
+    SettledMarket,
+    SettledOutcome,
+    Specifiers,
+    StopReason,
+    VoidReason,
+    odds_key,
+)
 
 __all__ = [
     "BETS_STREAM",
@@ -46,25 +82,42 @@ __all__ = [
     "CashOutAccepted",
     "CashOutRejected",
     "CashOutRequest",
+    "Cents",
     "ChangeRejected",
     "Channel",
+    "ConfidenceFactor",
+    "Currency",
     "CustomerDeposit",
+    "CustomerProfile",
+    "DeadHeatFactor",
     "DecisionMessage",
+    "DepositRejected",
     "EventPhase",
     "EventStatus",
+    "Factor",
     "FixtureChange",
     "FixtureChangeType",
+    "Id",
+    "JurisdictionCode",
+    "MarketId",
     "MarketRef",
     "OddsChange",
     "OddsMarket",
     "OddsMessage",
     "OddsOutcome",
     "OddsPolicy",
+    "OfferedOdds",
+    "PeriodLimits",
+    "PositiveCents",
+    "Probability",
     "ReasonCode",
     "RollbackBetSettlement",
+    "SeenOdds",
     "Selection",
+    "Selections",
     "SettledMarket",
     "SettledOutcome",
+    "Specifiers",
     "StopReason",
     "TicketAccepted",
     "TicketChange",
@@ -83,253 +136,6 @@ __all__ = [
 ODDS_STREAM = "betting.odds"
 BETS_STREAM = "betting.bets"
 DECISIONS_STREAM = "betting.decisions"
-
-LIVE_PRODUCER = 1
-"""UOF's producer id of live odds."""
-PREMATCH_PRODUCER = 3
-"""UOF's producer id of pre-match odds (Ctrl)."""
-
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-PositiveCents = Annotated[int, msgspec.Meta(gt=0)]
-Cents = Annotated[int, msgspec.Meta(ge=0)]
-Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-OfferedOdds = Annotated[float, msgspec.Meta(ge=1.0, le=MAX_ODDS)]
-SeenOdds = Annotated[float, msgspec.Meta(gt=1.0, le=MAX_ODDS)]
-Factor = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-DeadHeatFactor = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
-MarketId = Annotated[int, msgspec.Meta(ge=1)]
-Specifiers = Annotated[
-    str,
-    msgspec.Meta(
-        max_length=200,
-        pattern=r"^([a-z][a-z0-9_]*=[^|=\s]+(\|[a-z][a-z0-9_]*=[^|=\s]+)*)?$",
-        description="UOF specifiers: key=value pairs joined by '|', such as 'total=2.5'",
-    ),
-]
-JurisdictionCode = Annotated[
-    str,
-    msgspec.Meta(
-        pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
-        description="ISO 3166-1 alpha-2 country, optionally with an ISO 3166-2 subdivision",
-    ),
-]
-Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
-
-
-# ------------------------------------------------------------------------- betting.odds
-
-
-class StopReason(enum.Enum):
-    """Why markets stopped; a ``bet_stop`` may carry it, the next ``odds_change`` does."""
-
-    SCORE_CHANGE = "score_change"
-    PERIOD_CHANGE = "period_change"
-    PRODUCER_DOWN = "producer_down"
-    EVENT_STATUS = "event_status"
-    MANUAL = "manual"
-
-
-class EventPhase(enum.Enum):
-    """The sport event's status, as UOF's ``sport_event_status``."""
-
-    NOT_STARTED = "not_started"
-    LIVE = "live"
-    INTERRUPTED = "interrupted"
-    ENDED = "ended"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-    POSTPONED = "postponed"
-
-
-class EventStatus(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """The event's status and score when the odds were made."""
-
-    phase: EventPhase
-    home_score: int | None = None
-    away_score: int | None = None
-    period: str | None = None
-
-
-class OddsOutcome(msgspec.Struct, frozen=True, gc=False):
-    """One outcome's price. ``active=False``: shown for reference, not bettable.
-
-    Positional construction is allowed (``OddsOutcome("1", 2.1, 0.45, True)``): a reprice of
-    500 events builds 20,000 of these, and keywords cost a third more.
-    """
-
-    id: str
-    odds: OfferedOdds | None = None
-    probability: Probability | None = None
-    active: bool = True
-
-
-class OddsMarket(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One market in an ``odds_change``: its status, and its outcomes' odds."""
-
-    id: MarketId
-    specifiers: Specifiers = ""
-    status: MarketStatus
-    outcomes: tuple[OddsOutcome, ...] = ()
-
-
-class MarketRef(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """A market named by id and specifiers."""
-
-    id: MarketId
-    specifiers: Specifiers = ""
-
-
-class OddsChange(Event, tag="odds_change", frozen=True, kw_only=True, gc=False):
-    """New odds or statuses for some markets of one event (UOF ``odds_change``).
-
-    ``betstop_reason`` gives the cause of the stop this message ends, when there was one.
-    """
-
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
-    markets: tuple[OddsMarket, ...]
-    betstop_reason: StopReason | None = None
-    event_status: EventStatus | None = None
-    request_id: int | None = None
-
-
-class BetStop(Event, tag="bet_stop", frozen=True, kw_only=True, gc=False):
-    """Suspend every ACTIVE market of one event in the named groups (UOF ``bet_stop``).
-
-    ``markets``, when given, narrows the stop to those markets.
-    """
-
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
-    groups: tuple[str, ...] = ("all",)
-    markets: tuple[MarketRef, ...] = ()
-    market_status: MarketStatus = MarketStatus.SUSPENDED
-    reason: StopReason | None = None
-
-
-class VoidReason(enum.Enum):
-    """Why an outcome or market was voided."""
-
-    PUSH = "push"
-    NON_RUNNER = "non_runner"
-    EVENT_CANCELLED = "event_cancelled"
-    EVENT_ABANDONED = "event_abandoned"
-    NO_RESULT = "no_result"
-    OTHER = "other"
-
-
-class SettledOutcome(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """How one outcome settles (UOF semantics).
-
-    A bet on it returns ``stake x void_factor`` refunded, plus, on the rest of the stake,
-    ``result x dead_heat_factor x odds``.
-    """
-
-    id: str
-    result: Literal[0, 1]
-    void_factor: Factor = 0.0
-    dead_heat_factor: DeadHeatFactor = 1.0
-
-
-class SettledMarket(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One settled market."""
-
-    id: MarketId
-    specifiers: Specifiers = ""
-    outcomes: tuple[SettledOutcome, ...]
-    void_reason: VoidReason | None = None
-
-
-class BetSettlement(Event, tag="bet_settlement", frozen=True, kw_only=True, gc=False):
-    """Settle markets of one event from its result (UOF ``bet_settlement``).
-
-    ``certainty`` is 2 for a confirmed (official) result, 1 for a scouted one.
-    """
-
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
-    certainty: Literal[1, 2] = 2
-    markets: tuple[SettledMarket, ...]
-
-
-class RollbackBetSettlement(
-    Event, tag="rollback_bet_settlement", frozen=True, kw_only=True, gc=False
-):
-    """Undo an earlier settlement of these markets: a corrected result follows."""
-
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
-    markets: tuple[MarketRef, ...]
-
-
-class CancelledMarket(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One cancelled market."""
-
-    id: MarketId
-    specifiers: Specifiers = ""
-    void_reason: VoidReason = VoidReason.EVENT_CANCELLED
-
-
-class BetCancel(Event, tag="bet_cancel", frozen=True, kw_only=True, gc=False):
-    """Void every bet on these markets (UOF ``bet_cancel``).
-
-    With ``start_time``/``end_time``, only bets placed in that window are void.
-    ``superseded_by`` names the event that replaces this one, if any.
-    """
-
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
-    markets: tuple[CancelledMarket, ...]
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    superseded_by: str | None = None
-
-
-class FixtureChangeType(enum.Enum):
-    """UOF's fixture change types (1 NEW ... 5 COVERAGE)."""
-
-    NEW = "new"
-    DATETIME = "datetime"
-    CANCELLED = "cancelled"
-    FORMAT = "format"
-    COVERAGE = "coverage"
-
-
-class FixtureChange(Event, tag="fixture_change", frozen=True, kw_only=True, gc=False):
-    """An event was added, moved, cancelled or changed format (UOF ``fixture_change``)."""
-
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
-    change_type: FixtureChangeType
-    start_time: datetime | None = None
-    sport: str = ""
-    competitors: tuple[str, ...] = ()
-
-
-class Alive(Event, tag="alive", frozen=True, kw_only=True, gc=False):
-    """The producer's heartbeat, every 10 s. ``subscribed=False``: recover before trusting it."""
-
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
-    subscribed: bool = True
-
-
-OddsMessage: TypeAlias = (
-    OddsChange | BetStop | BetSettlement | BetCancel | RollbackBetSettlement | FixtureChange | Alive
-)
-
-
-def odds_key(message: OddsMessage) -> str:
-    """The partitioning key of an odds message: its event id, or ``producer:<id>`` for alive."""
-    if isinstance(message, Alive):
-        return f"producer:{message.producer}"
-    return message.event_id
 
 
 # ------------------------------------------------------------------------- betting.bets
@@ -381,6 +187,8 @@ class TicketSubmitted(Event, tag="ticket", frozen=True, kw_only=True, gc=False):
     stake_cents: PositiveCents
     currency: Currency = "EUR"
     odds_policy: OddsPolicy = OddsPolicy.NONE
+    reoffer_of: Id | None = None
+    """Accepts the reoffer made when this customer's ticket ``reoffer_of`` was refused."""
 
 
 class TicketChange(Event, tag="ticket_change", frozen=True, kw_only=True, gc=False):
@@ -418,7 +226,47 @@ class CustomerDeposit(Event, tag="customer_deposit", frozen=True, kw_only=True, 
     currency: Currency = "EUR"
 
 
-BetMessage: TypeAlias = TicketSubmitted | TicketChange | CashOutRequest | CustomerDeposit
+class PeriodLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Responsible-gambling limits per calendar day, ISO week and month (UTC), in cents.
+
+    ``None``: no limit for that period.
+    """
+
+    day: Cents | None = None
+    week: Cents | None = None
+    month: Cents | None = None
+
+
+ConfidenceFactor = Annotated[float, msgspec.Meta(gt=0.0, le=100.0)]
+
+
+class CustomerProfile(Event, tag="customer_profile", frozen=True, kw_only=True, gc=False):
+    """A customer's profile as the operator sets it; the last one received applies.
+
+    Attributes:
+        confidence_factor: Scales the stake limit, as Sportradar MTS's customer confidence
+            factor (``0.5`` halves it, ``2`` doubles it).
+        max_stake_cents: The customer's stake limit before scaling (default: the service's).
+        max_liability_cents: The most the book may owe this customer on open tickets
+            (default: the service's per-customer liability limit).
+        self_excluded: Every new ticket, and every change, is refused ``self_excluded``.
+        deposit_limits: Deposits per period, counted from the deposits credited.
+        loss_limits: Net losses per period: stakes collected less what was paid back.
+    """
+
+    operator: Id
+    customer_id: Id
+    confidence_factor: ConfidenceFactor = 1.0
+    max_stake_cents: PositiveCents | None = None
+    max_liability_cents: Cents | None = None
+    self_excluded: bool = False
+    deposit_limits: PeriodLimits = PeriodLimits()
+    loss_limits: PeriodLimits = PeriodLimits()
+
+
+BetMessage: TypeAlias = (
+    TicketSubmitted | TicketChange | CashOutRequest | CustomerDeposit | CustomerProfile
+)
 
 
 # -------------------------------------------------------------------- betting.decisions
@@ -448,6 +296,14 @@ class ReasonCode(enum.Enum):
     SELECTION_LOST = "selection_lost"
     CASH_OUT_BELOW_MINIMUM = "cash_out_below_minimum"
     INSUFFICIENT_FUNDS = "insufficient_funds"
+    SELF_EXCLUDED = "self_excluded"
+    STAKE_LIMIT_EXCEEDED = "stake_limit_exceeded"
+    CUSTOMER_LIABILITY_EXCEEDED = "customer_liability_exceeded"
+    LOSS_LIMIT_REACHED = "loss_limit_reached"
+    DEPOSIT_LIMIT_REACHED = "deposit_limit_reached"
+    REOFFER_EXPIRED = "reoffer_expired"
+    REOFFER_MISMATCH = "reoffer_mismatch"
+    ODDS_ABOVE_MAXIMUM = "odds_above_maximum"
 
 
 class TicketAccepted(Event, tag="ticket_accepted", frozen=True, kw_only=True, gc=False):
@@ -464,7 +320,12 @@ class TicketAccepted(Event, tag="ticket_accepted", frozen=True, kw_only=True, gc
 
 
 class TicketRejected(Event, tag="ticket_rejected", frozen=True, kw_only=True, gc=False):
-    """The ticket was refused; ``selection`` is the index of the leg at fault, if one was."""
+    """The ticket was refused; ``selection`` is the index of the leg at fault, if one was.
+
+    ``reoffer_cents``: the largest stake the engine would accept instead (a stake or liability
+    limit refused this one), valid until ``reoffer_expires_at`` for a new ticket with the same
+    selections naming this one in ``reoffer_of``.
+    """
 
     ticket_id: Id
     operator: Id
@@ -472,6 +333,8 @@ class TicketRejected(Event, tag="ticket_rejected", frozen=True, kw_only=True, gc
     reason: ReasonCode
     selection: int | None = None
     detail: str = ""
+    reoffer_cents: Cents | None = None
+    reoffer_expires_at: datetime | None = None
 
 
 class TicketChanged(Event, tag="ticket_changed", frozen=True, kw_only=True, gc=False):
@@ -549,6 +412,16 @@ class TicketSettlementRolledBack(
     reversed_cents: Cents
 
 
+class DepositRejected(Event, tag="deposit_rejected", frozen=True, kw_only=True, gc=False):
+    """A deposit was refused (a deposit limit); nothing reached the wallet."""
+
+    deposit_id: Id
+    operator: Id
+    customer_id: Id
+    reason: ReasonCode
+    detail: str = ""
+
+
 DecisionMessage: TypeAlias = (
     TicketAccepted
     | TicketRejected
@@ -558,6 +431,7 @@ DecisionMessage: TypeAlias = (
     | CashOutRejected
     | TicketSettled
     | TicketSettlementRolledBack
+    | DepositRejected
 )
 
 
@@ -579,6 +453,7 @@ default_registry.register(
         "POST /v1/betting/tickets/{ticket_id}/changes",
         "POST /v1/betting/tickets/{ticket_id}/cash-out",
         "POST /v1/betting/customers/{customer_id}/deposits",
+        "POST /v1/betting/customers",
     ),
 )
 default_registry.register(

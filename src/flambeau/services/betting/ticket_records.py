@@ -9,8 +9,9 @@ Ticket states (every move goes through :func:`transition`)::
 
 State keys, in the ticket processor's partition: ``t/<operator>\x1f<ticket>`` (a
 :class:`TicketRecord`), ``c/<operator>/<customer>`` (the customer's open liability, cents),
-``a/<ledger>/<operator>/<customer>`` (the customer's ledger accounts were asked for) and
-``s/<hold id>`` (the ticket whose stake hold awaits the ledger's decision, see :mod:`.stakes`).
+``a/<ledger>/<operator>/<customer>`` (the customer's ledger accounts were asked for),
+``s/<hold id>`` (the ticket whose stake hold awaits the ledger's decision, see :mod:`.stakes`),
+and ``p/`` and ``m/`` (the customer's profile and movements, see :mod:`.profiles`).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ __all__ = [
     "add_liability",
     "customer_liability",
     "emit_decision",
+    "first_refusal",
     "load_ticket",
+    "open_or_refuse",
     "save_ticket",
     "ticket_key",
     "transition",
@@ -156,6 +159,8 @@ class TicketRecord(msgspec.Struct, frozen=True, kw_only=True):
         rounds: How many times the ticket was settled (each payout is its own transfer).
         coordinator: The key the ticket arrived under on ``betting.bets``; answers about its
             legs come back under it, to this partition, however the producer keyed it.
+        reoffer_cents: The stake reoffered when the ticket was refused by a limit, until
+            ``reoffer_until`` (processing time); cleared once a new ticket accepts it.
     """
 
     ticket_id: str
@@ -175,6 +180,8 @@ class TicketRecord(msgspec.Struct, frozen=True, kw_only=True):
     payout_cents: int = 0
     rounds: int = 0
     coordinator: str = ""
+    reoffer_cents: int | None = None
+    reoffer_until: datetime | None = None
 
 
 class Cause(NamedTuple):
@@ -225,3 +232,28 @@ def add_liability(tx: Transaction, ticket: TicketRecord, cents: int) -> None:
 def emit_decision(tx: Transaction, event: Any, ticket_id: str, cause: Cause) -> None:
     """Emit a decision about ``ticket_id`` on ``betting.decisions``."""
     tx.emit(DECISIONS_STREAM, event, key=ticket_id, causation_id=cause.id, time=cause.at)
+
+
+def open_or_refuse(
+    tx: Transaction, operator: str, ticket_id: str, customer_id: str
+) -> tuple[TicketRecord | None, ReasonCode | None, str]:
+    """The ticket a change or cash-out is for, and why it cannot be changed now, if so."""
+    ticket = load_ticket(tx, operator, ticket_id)
+    if ticket is None:
+        return None, ReasonCode.TICKET_NOT_FOUND, f"no ticket {ticket_id!r}"
+    if ticket.state is not TicketState.OPEN:
+        return ticket, ReasonCode.TICKET_NOT_OPEN, f"ticket is {ticket.state.value}"
+    if ticket.pending is not None:
+        return ticket, ReasonCode.TICKET_NOT_OPEN, "another change or cash-out is in progress"
+    if ticket.customer_id != customer_id:
+        return ticket, ReasonCode.TICKET_NOT_FOUND, "not this customer's ticket"
+    return ticket, None, ""
+
+
+def first_refusal(attempt: Attempt) -> tuple[int, LegAnswer] | None:
+    """The first leg (by position) that refused ``attempt``, and its answer."""
+    for index in range(len(attempt.selections)):
+        answer = attempt.answers[index]
+        if answer.reason is not None:
+            return index, answer
+    return None

@@ -12,21 +12,30 @@ live delay (or quotes it, for a cash-out) and answers on ``betting.replies``. A 
 change that raises the stake, also ask the payments ledger to hold the stake on the customer's
 wallet (:mod:`.stakes`). Once every leg has answered and the ledger has decided the hold, the
 attempt is decided: the first refused leg (by position) gives the reason; else a refused hold
-(``insufficient_funds``); else the customer's liability is checked. The decision goes to
+(``insufficient_funds``); else the customer's liability limit (``customer_liability_exceeded``,
+with a reoffer). The decision goes to
 ``betting.decisions``; the hold is posted if the bet stands and voided if not. Legs accepted for
 an attempt that fails are released.
 
+Before any leg is asked, the customer's profile (:mod:`.profiles`) may refuse a ticket or a
+change: self-exclusion, the stake limit (with a reoffer), the loss limits. A refusal by a limit
+carries a **reoffer**, the largest stake that would pass, which a new ticket naming this one in
+``reoffer_of`` (same selections, at most that stake) may take within
+:attr:`~.config.BettingConfig.reoffer_ttl`.
+
 The ticket's state machine and stored record are in :mod:`.ticket_records`; settlement and
-money in :mod:`.payouts`.
+money in :mod:`.payouts`; cash-outs in :mod:`.cash_outs`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
 import msgspec
 
 from flambeau.processing import Batch, Transaction
+from flambeau.services.betting.cash_outs import CashOuts
 from flambeau.services.betting.config import BettingConfig
 from flambeau.services.betting.leg_requests import ask_legs, release_legs
 from flambeau.services.betting.messages import (
@@ -39,19 +48,25 @@ from flambeau.services.betting.messages import (
 )
 from flambeau.services.betting.money import ledger_of
 from flambeau.services.betting.payouts import Payouts
-from flambeau.services.betting.pricing import cash_out_value
-from flambeau.services.betting.rules import (
-    check_liability,
-    potential_payout_cents,
-    ticket_liability_cents,
+from flambeau.services.betting.profiles import (
+    Refusal,
+    deposit_refusal,
+    liability_limit,
+    liability_reoffer,
+    load_profile,
+    record_movement,
+    save_profile,
+    stake_refusal,
 )
+from flambeau.services.betting.rules import potential_payout_cents, ticket_liability_cents
 from flambeau.services.betting.schemas import (
     BETS_STREAM,
-    CashOutAccepted,
-    CashOutRejected,
+    DECISIONS_STREAM,
     CashOutRequest,
     ChangeRejected,
     CustomerDeposit,
+    CustomerProfile,
+    DepositRejected,
     ReasonCode,
     Selection,
     TicketAccepted,
@@ -71,7 +86,9 @@ from flambeau.services.betting.ticket_records import (
     add_liability,
     customer_liability,
     emit_decision,
+    first_refusal,
     load_ticket,
+    open_or_refuse,
     save_ticket,
     transition,
 )
@@ -80,15 +97,49 @@ from flambeau.services.payments.schemas import TransferCode
 __all__ = ["Tickets"]
 
 
+class _Verdict(NamedTuple):
+    """Why an attempt is refused (``reason`` ``None``: it stands), and what it stands at."""
+
+    reason: ReasonCode | None
+    detail: str = ""
+    selection: int | None = None
+    odds: tuple[float, ...] = ()
+    liability: int = 0
+    reoffer: int | None = None
+
+
+def _refusal(found: Refusal | None) -> _Verdict | None:
+    return (
+        None if found is None else _Verdict(found.reason, found.detail, reoffer=found.reoffer_cents)
+    )
+
+
+def _same_bet(a: tuple[Selection, ...], b: tuple[Selection, ...]) -> bool:
+    """Whether two tickets bet the same outcomes (the odds seen may differ)."""
+
+    def legs(s: tuple[Selection, ...]) -> list[tuple[str, int, str, str]]:
+        return [(x.event_id, x.market_id, x.specifiers, x.outcome_id) for x in s]
+
+    return legs(a) == legs(b)
+
+
+def _held(ticket: TicketRecord, attempt: Attempt) -> int:
+    """What ``attempt`` asked the ledger to hold: a ticket's stake, a change's increase."""
+    if attempt.kind is AttemptKind.CHANGE:
+        return attempt.stake_cents - ticket.stake_cents
+    return attempt.stake_cents
+
+
 class Tickets:
     """Handlers of the ticket processor (see the module docstring)."""
 
     def __init__(self, config: BettingConfig) -> None:
         self.config = config
         self.payouts = Payouts()
+        self.cash_outs = CashOuts(config, self.payouts)
 
     def on_batch(self, batch: Batch[Any], tx: Transaction) -> None:
-        """Handle submitted tickets, changes and cash-outs, or answers from event partitions."""
+        """Handle submitted tickets, changes, cash-outs, deposits and profiles, or answers."""
         from_bets = batch.stream == BETS_STREAM
         for record in batch:
             data = record.data
@@ -100,19 +151,38 @@ class Tickets:
                     case TicketChange():
                         self._change(cause, data, tx)
                     case CashOutRequest():
-                        self._cash_out(cause, data, tx)
+                        self.cash_outs.request(cause, data, tx)
                     case CustomerDeposit():
-                        deposit(tx, data, cause)
+                        self._deposit(cause, data, tx)
+                    case CustomerProfile():
+                        save_profile(tx, data)
             else:
                 # Replies carry no time of their own; what they decide happens now.
                 self._reply(Cause(record.id, tx.now()), data, tx)
+
+    def _deposit(self, cause: Cause, data: CustomerDeposit, tx: Transaction) -> None:
+        """Credit the wallet unless the customer's deposit limits refuse it."""
+        profile = load_profile(tx, data.operator, data.customer_id)
+        refused = deposit_refusal(tx, profile, data.amount_cents)
+        if refused is None:
+            record_movement(tx, data.operator, data.customer_id, deposited=data.amount_cents)
+            deposit(tx, data, cause)
+            return
+        rejected = DepositRejected(
+            deposit_id=data.deposit_id,
+            operator=data.operator,
+            customer_id=data.customer_id,
+            reason=refused.reason,
+            detail=refused.detail,
+        )
+        key = customer_key(data.operator, data.customer_id)
+        tx.emit(DECISIONS_STREAM, rejected, key=key, causation_id=cause.id, time=cause.at)
 
     # ------------------------------------------------------------------ new tickets
 
     def _submitted(self, cause: Cause, ticket: TicketSubmitted, tx: Transaction, key: str) -> None:
         if load_ticket(tx, ticket.operator, ticket.ticket_id) is not None:
             return  # the same ticket id again: the gateway answers with the first decision
-        rejected = self._static_reason(ticket.jurisdiction, ticket.currency, ticket.selections)
         record_ = TicketRecord(
             ticket_id=ticket.ticket_id,
             operator=ticket.operator,
@@ -125,22 +195,11 @@ class Tickets:
             request=ticket.ticket_id,
             coordinator=key or customer_key(ticket.operator, ticket.customer_id),
         )
-        if rejected is not None:
-            reason, index, detail = rejected
-            save_ticket(tx, msgspec.structs.replace(record_, state=TicketState.REJECTED))
-            emit_decision(
-                tx,
-                TicketRejected(
-                    ticket_id=ticket.ticket_id,
-                    operator=ticket.operator,
-                    customer_id=ticket.customer_id,
-                    reason=reason,
-                    selection=index,
-                    detail=detail,
-                ),
-                ticket.ticket_id,
-                cause,
-            )
+        refused = self._static_reason(
+            ticket.jurisdiction, ticket.currency, ticket.selections
+        ) or self._person_refusal(tx, ticket)
+        if refused is not None:
+            self._reject_ticket(tx, record_, refused, cause)
             return
         attempt = Attempt(
             kind=AttemptKind.TICKET,
@@ -150,6 +209,7 @@ class Tickets:
             policy=ticket.odds_policy,
         )
         hold_id = hold_stake(tx, record_, attempt, ticket.stake_cents, cause)
+        record_movement(tx, ticket.operator, ticket.customer_id, staked=ticket.stake_cents)
         attempt = msgspec.structs.replace(attempt, hold_id=hold_id)
         record_ = msgspec.structs.replace(record_, pending=attempt)
         save_ticket(tx, record_)
@@ -157,54 +217,124 @@ class Tickets:
 
     def _static_reason(
         self, jurisdiction: str, currency: str, selections: tuple[Selection, ...]
-    ) -> tuple[ReasonCode, int | None, str] | None:
+    ) -> _Verdict | None:
         """Refusals no delay can change: unknown jurisdiction or currency, related legs."""
         if jurisdiction not in self.config.jurisdictions:
-            return ReasonCode.UNKNOWN_JURISDICTION, None, f"no rules for {jurisdiction!r}"
+            return _Verdict(ReasonCode.UNKNOWN_JURISDICTION, f"no rules for {jurisdiction!r}")
         if ledger_of(currency) is None:
-            return ReasonCode.UNSUPPORTED_CURRENCY, None, f"no ledger for {currency!r}"
+            return _Verdict(ReasonCode.UNSUPPORTED_CURRENCY, f"no ledger for {currency!r}")
         events: set[str] = set()
         for index, selection in enumerate(selections):
             if selection.event_id in events:
-                return (
-                    ReasonCode.RELATED_SELECTIONS,
-                    index,
-                    f"another selection is on event {selection.event_id!r}",
-                )
+                detail = f"another selection is on event {selection.event_id!r}"
+                return _Verdict(ReasonCode.RELATED_SELECTIONS, detail, index)
             events.add(selection.event_id)
         return None
 
-    # ------------------------------------------------------------------ changes, cash-outs
+    def _person_refusal(self, tx: Transaction, ticket: TicketSubmitted) -> _Verdict | None:
+        """What the customer's profile refuses: a reoffer taken wrongly, or a profile rule."""
+        if ticket.reoffer_of is not None:
+            found = self._reoffer_refusal(tx, ticket, ticket.reoffer_of)
+            if found is not None:
+                return found
+        profile = load_profile(tx, ticket.operator, ticket.customer_id)
+        found_rule = stake_refusal(
+            tx,
+            profile,
+            stake_cents=ticket.stake_cents,
+            added_cents=ticket.stake_cents,
+            default_stake_cents=self.config.stake_limit_cents,
+        )
+        return _refusal(found_rule)
 
-    def _open_or_refuse(
-        self, tx: Transaction, operator: str, ticket_id: str
-    ) -> tuple[TicketRecord | None, ReasonCode | None, str]:
-        ticket = load_ticket(tx, operator, ticket_id)
-        if ticket is None:
-            return None, ReasonCode.TICKET_NOT_FOUND, f"no ticket {ticket_id!r}"
-        if ticket.state is not TicketState.OPEN:
-            return ticket, ReasonCode.TICKET_NOT_OPEN, f"ticket is {ticket.state.value}"
-        if ticket.pending is not None:
-            return ticket, ReasonCode.TICKET_NOT_OPEN, "another change or cash-out is in progress"
-        return ticket, None, ""
+    def _reoffer_refusal(
+        self, tx: Transaction, ticket: TicketSubmitted, reoffered: str
+    ) -> _Verdict | None:
+        """Whether ``ticket`` may take the reoffer made on ``reoffered``; uses it up if so."""
+        original = load_ticket(tx, ticket.operator, reoffered)
+        mismatch = ReasonCode.REOFFER_MISMATCH
+        if (
+            original is None
+            or original.customer_id != ticket.customer_id
+            or original.reoffer_cents is None
+        ):
+            return _Verdict(mismatch, f"no open reoffer on ticket {reoffered!r} to this customer")
+        if not _same_bet(original.selections, ticket.selections):
+            return _Verdict(mismatch, f"the selections are not those of ticket {reoffered!r}")
+        if ticket.stake_cents > original.reoffer_cents:
+            return _Verdict(mismatch, f"stake above the {original.reoffer_cents} cents reoffered")
+        until = original.reoffer_until
+        if until is None or tx.now() > until:
+            return _Verdict(ReasonCode.REOFFER_EXPIRED, f"the reoffer expired at {until}")
+        save_ticket(tx, msgspec.structs.replace(original, reoffer_cents=None))
+        return None
+
+    def _reject_ticket(
+        self, tx: Transaction, ticket: TicketRecord, verdict: _Verdict, cause: Cause
+    ) -> None:
+        """Refuse a new ticket, keeping its reoffer if it has one."""
+        assert verdict.reason is not None
+        until = tx.now() + self.config.reoffer_ttl if verdict.reoffer else None
+        rejected = msgspec.structs.replace(
+            ticket,
+            state=transition(ticket.state, TicketState.REJECTED),
+            reoffer_cents=verdict.reoffer,
+            reoffer_until=until,
+        )
+        save_ticket(tx, rejected)
+        emit_decision(
+            tx,
+            TicketRejected(
+                ticket_id=ticket.ticket_id,
+                operator=ticket.operator,
+                customer_id=ticket.customer_id,
+                reason=verdict.reason,
+                selection=verdict.selection,
+                detail=verdict.detail,
+                reoffer_cents=verdict.reoffer,
+                reoffer_expires_at=until,
+            ),
+            ticket.ticket_id,
+            cause,
+        )
+
+    # ------------------------------------------------------------------ changes
+
+    def _change_refusal(
+        self, tx: Transaction, change: TicketChange
+    ) -> tuple[TicketRecord | None, _Verdict | None, tuple[Selection, ...]]:
+        """The ticket, why the change is refused at once (if so), and its selections."""
+        ticket, reason, detail = open_or_refuse(
+            tx, change.operator, change.ticket_id, change.customer_id
+        )
+        if ticket is None or reason is not None:
+            return ticket, _Verdict(reason or ReasonCode.TICKET_NOT_FOUND, detail), ()
+        selections = change.selections
+        if selections is None:
+            # Only the stake changes: the legs are asked again at the odds they stand at.
+            selections = tuple(
+                msgspec.structs.replace(s, odds=o)
+                for s, o in zip(ticket.selections, ticket.odds, strict=True)
+            )
+        else:
+            found = self._static_reason(ticket.jurisdiction, ticket.currency, selections)
+            if found is not None:
+                return ticket, found, selections
+        stake = change.stake_cents or ticket.stake_cents
+        found_rule = stake_refusal(
+            tx,
+            load_profile(tx, ticket.operator, ticket.customer_id),
+            stake_cents=stake,
+            added_cents=max(stake - ticket.stake_cents, 0),
+            default_stake_cents=self.config.stake_limit_cents,
+        )
+        return ticket, _refusal(found_rule), selections
 
     def _change(self, cause: Cause, change: TicketChange, tx: Transaction) -> None:
-        ticket, reason, detail = self._open_or_refuse(tx, change.operator, change.ticket_id)
-        selections = change.selections
-        if ticket is not None and reason is None:
-            if ticket.customer_id != change.customer_id:
-                reason, detail = ReasonCode.TICKET_NOT_FOUND, "not this customer's ticket"
-            elif selections is None:
-                # Only the stake changes: the legs are asked again at the odds they stand at.
-                selections = tuple(
-                    msgspec.structs.replace(s, odds=o)
-                    for s, o in zip(ticket.selections, ticket.odds, strict=True)
-                )
-            else:
-                found = self._static_reason(ticket.jurisdiction, ticket.currency, selections)
-                if found is not None:
-                    reason, _, detail = found
-        if ticket is None or reason is not None:
+        ticket, refused, selections = self._change_refusal(tx, change)
+        if ticket is None or refused is not None:
+            verdict = refused or _Verdict(ReasonCode.TICKET_NOT_FOUND)
+            assert verdict.reason is not None
             emit_decision(
                 tx,
                 ChangeRejected(
@@ -212,14 +342,13 @@ class Tickets:
                     ticket_id=change.ticket_id,
                     operator=change.operator,
                     customer_id=change.customer_id,
-                    reason=reason or ReasonCode.TICKET_NOT_FOUND,
-                    detail=detail,
+                    reason=verdict.reason,
+                    detail=verdict.detail,
                 ),
                 change.ticket_id,
                 cause,
             )
             return
-        assert selections is not None
         attempt = Attempt(
             kind=AttemptKind.CHANGE,
             request=change.change_id,
@@ -230,41 +359,8 @@ class Tickets:
         raised = attempt.stake_cents - ticket.stake_cents
         if raised > 0:  # the difference is held like a new stake
             hold_id = hold_stake(tx, ticket, attempt, raised, cause)
+            record_movement(tx, ticket.operator, ticket.customer_id, staked=raised)
             attempt = msgspec.structs.replace(attempt, hold_id=hold_id)
-        ticket = msgspec.structs.replace(ticket, pending=attempt)
-        save_ticket(tx, ticket)
-        ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
-
-    def _cash_out(self, cause: Cause, request: CashOutRequest, tx: Transaction) -> None:
-        ticket, reason, detail = self._open_or_refuse(tx, request.operator, request.ticket_id)
-        if ticket is not None and reason is None and ticket.customer_id != request.customer_id:
-            reason, detail = ReasonCode.TICKET_NOT_FOUND, "not this customer's ticket"
-        rules = None if ticket is None else self.config.jurisdictions.get(ticket.jurisdiction)
-        if reason is None and rules is not None and not rules.cash_out:
-            reason = ReasonCode.JURISDICTION_FORBIDS_CASH_OUT
-            detail = f"cash-out is not allowed in {rules.code}"
-        if ticket is None or reason is not None:
-            emit_decision(
-                tx,
-                CashOutRejected(
-                    request_id=request.request_id,
-                    ticket_id=request.ticket_id,
-                    operator=request.operator,
-                    customer_id=request.customer_id,
-                    reason=reason or ReasonCode.TICKET_NOT_FOUND,
-                    detail=detail,
-                ),
-                request.ticket_id,
-                cause,
-            )
-            return
-        attempt = Attempt(
-            kind=AttemptKind.CASH_OUT,
-            request=request.request_id,
-            selections=ticket.selections,
-            stake_cents=ticket.stake_cents,
-            min_amount_cents=request.min_amount_cents,
-        )
         ticket = msgspec.structs.replace(ticket, pending=attempt)
         save_ticket(tx, ticket)
         ask_legs(tx, ticket, attempt, cause, check_cutoff=True)
@@ -340,81 +436,66 @@ class Tickets:
             case AttemptKind.CHANGE:
                 self._decide_change(tx, ticket, attempt, cause)
             case AttemptKind.CASH_OUT:
-                self._decide_cash_out(tx, ticket, attempt, cause)
+                self.cash_outs.decide(tx, ticket, attempt, cause)
 
-    @staticmethod
-    def _refusal(attempt: Attempt) -> tuple[int, LegAnswer] | None:
-        for index in range(len(attempt.selections)):
-            answer = attempt.answers[index]
-            if answer.reason is not None:
-                return index, answer
-        return None
-
-    def _liability_refusal(self, tx: Transaction, ticket: TicketRecord, added: int) -> str | None:
+    def _liability_refusal(
+        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, odds: tuple[float, ...]
+    ) -> _Verdict | None:
+        """The customer's liability limit (their profile's, else the service's), with a reoffer
+        of the largest stake that fits, for a new ticket."""
+        liability = ticket_liability_cents(attempt.stake_cents, odds)
         current = customer_liability(tx, ticket.operator, ticket.customer_id)
-        breached = check_liability(self.config.limits, added_cents=added, customer_cents=current)
-        if breached is None:
+        profile = load_profile(tx, ticket.operator, ticket.customer_id)
+        limit = liability_limit(profile, self.config.limits.per_customer_cents)
+        reached = current + liability - ticket.liability_cents
+        if reached <= limit:
             return None
-        return f"customer liability would reach {current + added} cents"
+        room = limit - current + ticket.liability_cents
+        reoffer = liability_reoffer(room, odds) if attempt.kind is AttemptKind.TICKET else None
+        detail = f"customer liability would reach {reached} cents, over {limit}"
+        return _Verdict(ReasonCode.CUSTOMER_LIABILITY_EXCEEDED, detail, None, odds, 0, reoffer)
 
-    def _verdict(
-        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt
-    ) -> tuple[ReasonCode | None, str, int | None, tuple[float, ...], int]:
+    def _verdict(self, tx: Transaction, ticket: TicketRecord, attempt: Attempt) -> _Verdict:
         """Why ``attempt`` is refused (reason, detail, leg), its odds and its liability.
 
         In order: the first refused leg, the stake hold the ledger refused, the customer's
         liability limit (counting the ticket's current liability as released, for a change).
         """
-        refusal = self._refusal(attempt)
+        refusal = first_refusal(attempt)
         odds = tuple(attempt.answers[i].odds for i in range(len(attempt.selections)))
         if refusal is not None:
             index, answer = refusal
-            return answer.reason, answer.detail, index, odds, 0
+            return _Verdict(answer.reason, answer.detail, index, odds)
+        if math.prod(odds) > self.config.max_ticket_odds:
+            detail = f"combined odds {math.prod(odds):.2f} above {self.config.max_ticket_odds}"
+            return _Verdict(ReasonCode.ODDS_ABOVE_MAXIMUM, detail, None, odds)
         if attempt.collected is False:
-            change = attempt.kind is AttemptKind.CHANGE
-            held = attempt.stake_cents - (ticket.stake_cents if change else 0)
-            detail = f"the wallet could not cover {held} cents ({attempt.funds})"
-            return ReasonCode.INSUFFICIENT_FUNDS, detail, None, odds, 0
-        liability = ticket_liability_cents(attempt.stake_cents, odds)
-        over = self._liability_refusal(tx, ticket, liability - ticket.liability_cents)
+            detail = f"the wallet could not cover {_held(ticket, attempt)} cents ({attempt.funds})"
+            return _Verdict(ReasonCode.INSUFFICIENT_FUNDS, detail, None, odds)
+        over = self._liability_refusal(tx, ticket, attempt, odds)
         if over is not None:
-            return ReasonCode.LIABILITY_EXCEEDED, over, None, odds, 0
-        return None, "", None, odds, liability
+            return over
+        return _Verdict(None, "", None, odds, ticket_liability_cents(attempt.stake_cents, odds))
 
     def _refused(
         self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
     ) -> None:
         """Undo what a refused attempt holds: its accepted legs and its stake hold."""
         release_legs(tx, ticket, attempt.request, attempt.selections, attempt.answers, cause)
+        if attempt.hold_id:  # the stake counted against the loss limits is not taken
+            record_movement(tx, ticket.operator, ticket.customer_id, staked=-_held(ticket, attempt))
         if attempt.collected:
             resolve_stake(tx, ticket, attempt.hold_id, post=False, cause=cause)
 
     def _decide_ticket(
         self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
     ) -> None:
-        reason, detail, selection, odds, liability = self._verdict(tx, ticket, attempt)
-        if reason is not None:
+        verdict = self._verdict(tx, ticket, attempt)
+        if verdict.reason is not None:
             self._refused(tx, ticket, attempt, cause)
-            save_ticket(
-                tx,
-                msgspec.structs.replace(
-                    ticket, state=transition(ticket.state, TicketState.REJECTED)
-                ),
-            )
-            emit_decision(
-                tx,
-                TicketRejected(
-                    ticket_id=ticket.ticket_id,
-                    operator=ticket.operator,
-                    customer_id=ticket.customer_id,
-                    reason=reason,
-                    selection=selection,
-                    detail=detail,
-                ),
-                ticket.ticket_id,
-                cause,
-            )
+            self._reject_ticket(tx, ticket, verdict, cause)
             return
+        odds, liability = verdict.odds, verdict.liability
         answers = attempt.answers.values()
         ticket = msgspec.structs.replace(
             ticket,
@@ -445,7 +526,7 @@ class Tickets:
     def _decide_change(
         self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
     ) -> None:
-        reason, detail, _, odds, liability = self._verdict(tx, ticket, attempt)
+        reason, detail, _, odds, liability, _ = self._verdict(tx, ticket, attempt)
         if reason is not None:
             self._refused(tx, ticket, attempt, cause)
             save_ticket(tx, ticket)
@@ -503,71 +584,3 @@ class Tickets:
                 cause=cause,
             )
         self.payouts.maybe_settle(tx, ticket, cause)
-
-    def _decide_cash_out(
-        self, tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause
-    ) -> None:
-        refusal = self._refusal(attempt)
-        offer: int | None = None
-        reason = None if refusal is None else refusal[1].reason
-        detail = "" if refusal is None else refusal[1].detail
-        if refusal is None:
-            probabilities = [attempt.answers[i].probability for i in range(len(attempt.selections))]
-            offer = cash_out_value(
-                ticket.stake_cents,
-                list(ticket.odds),
-                probabilities,
-                margin=self.config.cash_out_margin,
-            )
-            if attempt.min_amount_cents is not None and offer < attempt.min_amount_cents:
-                reason = ReasonCode.CASH_OUT_BELOW_MINIMUM
-                detail = f"offer {offer} cents is below the {attempt.min_amount_cents} asked"
-        if reason is not None:
-            save_ticket(tx, ticket)
-            emit_decision(
-                tx,
-                CashOutRejected(
-                    request_id=attempt.request,
-                    ticket_id=ticket.ticket_id,
-                    operator=ticket.operator,
-                    customer_id=ticket.customer_id,
-                    reason=reason,
-                    offer_cents=offer,
-                    detail=detail,
-                ),
-                ticket.ticket_id,
-                cause,
-            )
-            return
-        assert offer is not None
-        release_legs(tx, ticket, ticket.request, ticket.selections, None, cause)
-        add_liability(tx, ticket, -ticket.liability_cents)
-        ticket = msgspec.structs.replace(
-            ticket,
-            state=transition(ticket.state, TicketState.CASHED_OUT),
-            liability_cents=0,
-            payout_cents=offer,
-        )
-        save_ticket(tx, ticket)
-        emit_decision(
-            tx,
-            CashOutAccepted(
-                request_id=attempt.request,
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
-                amount_cents=offer,
-            ),
-            ticket.ticket_id,
-            cause,
-        )
-        if offer > 0:
-            self.payouts.pay(
-                tx,
-                ticket,
-                ("cash_out", attempt.request),
-                offer,
-                TransferCode.bet_payout,
-                to_customer=True,
-                cause=cause,
-            )

@@ -59,7 +59,6 @@ from flambeau.services.betting.book import (
 from flambeau.services.betting.config import BettingConfig
 from flambeau.services.betting.errors import InvalidResultError, UnsettleableMarketError
 from flambeau.services.betting.feed import (
-    MIN_ACTIVE_PROBABILITY,
     alive,
     bet_stop,
     fixture_change,
@@ -75,6 +74,7 @@ from flambeau.services.betting.messages import (
     LegSettlementRolledBack,
     SourceSignal,
 )
+from flambeau.services.betting.price_limits import limit_prices
 from flambeau.services.betting.pricing import price_events
 from flambeau.services.betting.readings import (
     CANCELLED,
@@ -100,9 +100,6 @@ from flambeau.services.betting.schemas import (
     EventPhase,
     FixtureChangeType,
     MarketRef,
-    OddsChange,
-    OddsMarket,
-    OddsOutcome,
     RollbackBetSettlement,
     SettledMarket,
     SettledOutcome,
@@ -656,10 +653,12 @@ class Trading:
                 reason, book = book.stop_reason, msgspec.structs.replace(book, stop_reason=None)
             else:
                 reason = None
-            book = msgspec.structs.replace(
-                book,
-                probabilities=tuple(all_probs[offsets[i] : offsets[i + 1]]),
-                odds=tuple(all_odds[offsets[i] : offsets[i + 1]]),
+            book = limit_prices(  # caps per market type, near-certain markets suspended
+                msgspec.structs.replace(
+                    book,
+                    probabilities=tuple(all_probs[offsets[i] : offsets[i + 1]]),
+                    odds=tuple(all_odds[offsets[i] : offsets[i + 1]]),
+                )
             )
             self._emit_odds(tx, book, now, causes[i] if causes else None, reason)
             save_book(tx, msgspec.structs.replace(book, announce=0))
@@ -673,45 +672,9 @@ class Trading:
         reason: StopReason | None = None,
     ) -> None:
         """One ``odds_change``: the priced markets, then retired ones not yet announced."""
-        probs, prices = book.probabilities, book.odds
-        priced = len(probs) == book.outcome_count
-        low, high = MIN_ACTIVE_PROBABILITY, 1.0 - MIN_ACTIVE_PROBABILITY
-        active = MarketStatus.ACTIVE
-        markets: list[OddsMarket] = []
-        start = 0
-        for row in book.markets:
-            ids = row.outcomes
-            end = start + len(ids)
-            if priced:
-                open_ = row.status is active
-                outcomes = tuple(
-                    [
-                        OddsOutcome(o, q, p, open_ and low <= p <= high)
-                        for o, q, p in zip(ids, prices[start:end], probs[start:end], strict=True)
-                    ]
-                )
-            else:
-                outcomes = tuple([OddsOutcome(o, None, None, False) for o in ids])
-            start = end
-            markets.append(
-                OddsMarket(
-                    id=row.id, specifiers=row.specifiers, status=row.status, outcomes=outcomes
-                )
-            )
-        if book.announce:
-            markets.extend(
-                OddsMarket(id=row.id, specifiers=row.specifiers, status=row.status)
-                for row in book.retired[-book.announce :]
-            )
         tx.emit(
             ODDS_STREAM,
-            OddsChange(
-                event_id=book.event_id,
-                timestamp=at,
-                markets=tuple(markets),
-                betstop_reason=reason,
-                event_status=book.status(),
-            ),
+            book.odds_change(at, reason),
             key=book.event_id,
             causation_id=cause,
             # Event time stays on the feed's clock (a reprice runs on processing time).

@@ -8,7 +8,7 @@ any gateway from the log:
 - :class:`TicketBook` folds ``betting.bets`` and ``betting.decisions``: each ticket as
   submitted (to tell a retry from a conflicting reuse of its id) and as decided since, per
   operator, plus the outcome of each change and cash-out request, and each deposit as
-  submitted (to tell a retry from a conflicting reuse of its id).
+  submitted (to tell a retry from a conflicting reuse of its id) or refused by a limit.
 
 The ticket book is bounded: it keeps the last :data:`TICKETS_KEPT` tickets and the last
 :data:`REQUESTS_KEPT` change and cash-out requests (the oldest are forgotten first; the
@@ -39,6 +39,8 @@ from flambeau.services.betting.schemas import (
     CashOutRequest,
     ChangeRejected,
     CustomerDeposit,
+    CustomerProfile,
+    DepositRejected,
     EventStatus,
     FixtureChange,
     OddsChange,
@@ -210,6 +212,8 @@ class TicketView(msgspec.Struct, frozen=True, kw_only=True):
             ``cashed_out`` at the end (a rolled-back settlement is ``accepted`` again).
         reason: Why it was rejected.
         selection: Which selection the rejection is about.
+        reoffer_cents: The largest stake a limit allows instead, which a new ticket naming
+            this one in ``reoffer_of`` may take until ``reoffer_expires_at``.
         odds: The accepted odds, one per selection.
         payout_cents: What its settlement or cash-out paid.
         history: Every decision about it, in order.
@@ -229,6 +233,8 @@ class TicketView(msgspec.Struct, frozen=True, kw_only=True):
     reason: ReasonCode | None = None
     selection: int | None = None
     detail: str = ""
+    reoffer_cents: int | None = None
+    reoffer_expires_at: datetime | None = None
     outcome: TicketOutcome | None = None
     payout_cents: int | None = None
     submitted_at: datetime | None = None
@@ -274,6 +280,7 @@ class TicketBook:
         self.tickets: dict[tuple[str, str], TicketView] = {}
         self.requests: dict[tuple[str, str], RequestOutcome] = {}
         self.deposits: dict[tuple[str, str, str], CustomerDeposit] = {}
+        self.deposits_refused: dict[tuple[str, str, str], DepositRejected] = {}
         # Decisions folded before their ticket: the view follows each stream on its own task.
         self._early: dict[tuple[str, str], list[Record[Any]]] = {}
 
@@ -304,6 +311,12 @@ class TicketBook:
             case CustomerDeposit():
                 self.deposits.setdefault((data.operator, data.customer_id, data.deposit_id), data)
                 _forget_oldest(self.deposits, REQUESTS_KEPT)
+            case DepositRejected():
+                key3 = (data.operator, data.customer_id, data.deposit_id)
+                self.deposits_refused[key3] = data
+                _forget_oldest(self.deposits_refused, REQUESTS_KEPT)
+            case CustomerProfile():
+                return
             case _:
                 self._decision(record, data)
 
@@ -342,6 +355,8 @@ class TicketBook:
                     "reason": data.reason,
                     "selection": data.selection,
                     "detail": data.detail,
+                    "reoffer_cents": data.reoffer_cents,
+                    "reoffer_expires_at": data.reoffer_expires_at,
                     "decided_at": record.time,
                 }
             case TicketChanged():

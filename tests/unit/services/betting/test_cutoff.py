@@ -7,10 +7,17 @@ reads the same ``results.units`` snapshots the trading half reads and publishes 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flambeau.services.betting.messages import UNTIMED, FeedTick, SourceSignal
 from flambeau.services.betting.processors import betting_processors
-from flambeau.services.betting.schemas import CashOutAccepted, CashOutRejected, ReasonCode
+from flambeau.services.betting.schemas import (
+    CashOutAccepted,
+    CashOutRejected,
+    ChangeRejected,
+    ReasonCode,
+    TicketChanged,
+)
 from flambeau.services.payments.processors import ledger
 from flambeau.services.results.processors import unit_clock
 from flambeau.services.results.schemas import (
@@ -22,7 +29,7 @@ from flambeau.services.results.schemas import (
 
 from .feeds import FINAL_WHISTLE, MATCH, SOURCE, STILL, Match, bet, decisions, minute, tick
 from .harness import Desk
-from .test_tickets import cash_out_request, home_win
+from .test_tickets import cash_out_request, change, customer_balance, home_win
 
 CUTOFF = FINAL_WHISTLE - timedelta(minutes=5)
 EXTRA_TIME = timedelta(minutes=5 + 16 + 16)
@@ -118,3 +125,32 @@ def test_keep_alives_move_the_trading_clock_on_the_source_time_not_ours() -> Non
     assert len(signals) == 8  # one copy per trading partition
     assert all(r.time < CUTOFF for r in desk.records("betting.signals"))
     assert {e.unit for e in estimates(desk)} == {MATCH}
+
+
+def change_queued_before_the_cutoff(desk: Desk, *, clock_passes_cutoff: bool) -> list[Any]:
+    """A stake change that reaches its event partition when the match is 1 ms from the
+    cut-off, waits its live delay there, and is decided once the delay is over."""
+    a_bet_in_play(desk)
+    tick(desk, CUTOFF - timedelta(milliseconds=1))
+    change(desk, "ch-1", 3000, at_minute=109.99)  # queued: the 5 s delay starts
+    assert not [d for d in decisions(desk, "t-1") if isinstance(d, ChangeRejected | TicketChanged)]
+    if clock_passes_cutoff:
+        tick(desk, CUTOFF + timedelta(milliseconds=1))  # the match passes its cut-off meanwhile
+    desk.advance(timedelta(seconds=5))
+    return [d for d in decisions(desk, "t-1") if isinstance(d, ChangeRejected | TicketChanged)]
+
+
+def test_a_change_queued_1_ms_before_the_cutoff_and_decided_after_it_is_refused() -> None:
+    desk = clocked_desk()
+    (refused,) = change_queued_before_the_cutoff(desk, clock_passes_cutoff=True)
+    assert isinstance(refused, ChangeRejected)
+    assert refused.reason is ReasonCode.CUTOFF_PASSED
+    assert customer_balance(desk) == -1000  # the raise held for it was given back
+
+
+def test_the_same_change_decided_before_the_cutoff_is_accepted() -> None:
+    desk = clocked_desk()
+    (accepted,) = change_queued_before_the_cutoff(desk, clock_passes_cutoff=False)
+    assert isinstance(accepted, TicketChanged)
+    assert accepted.stake_cents == 3000
+    assert customer_balance(desk) == -3000

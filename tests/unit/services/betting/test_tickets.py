@@ -10,7 +10,7 @@ import pytest
 from flambeau.services.betting.markets import MarketStatus
 from flambeau.services.betting.money import account_id
 from flambeau.services.betting.pricing import cash_out_value
-from flambeau.services.betting.rules import LiabilityLimits
+from flambeau.services.betting.rules import LiabilityLimits, ticket_liability_cents
 from flambeau.services.betting.schemas import (
     BetCancel,
     CashOutAccepted,
@@ -196,7 +196,11 @@ def test_the_customer_liability_limit_holds_across_tickets() -> None:
     bet(desk, "t-2", [leg], stake=stake, at=KICK_OFF)
     assert isinstance(decisions(desk, "t-1")[0], TicketAccepted)
     refused = decisions(desk, "t-2")[0]
-    assert refused.reason is ReasonCode.LIABILITY_EXCEEDED
+    assert refused.reason is ReasonCode.CUSTOMER_LIABILITY_EXCEEDED
+    # the reoffer is the largest stake whose liability fits in what is left of the limit
+    left = 10_000 - ticket_liability_cents(stake, [leg[4]])
+    assert ticket_liability_cents(refused.reoffer_cents, [leg[4]]) <= left
+    assert ticket_liability_cents(refused.reoffer_cents + 1, [leg[4]]) > left
     bet(desk, "t-3", [leg], stake=stake, at=KICK_OFF, customer="c-2")  # another customer
     assert isinstance(decisions(desk, "t-3")[0], TicketAccepted)
 

@@ -4,6 +4,7 @@
 
 import { createAnalyticsView, fetchPlans } from "./analytics-view.js";
 import { BettingModel } from "./betting.js";
+import { TicketActivity } from "./betting-activity.js";
 import { createBettingView } from "./betting-view.js";
 import { createChartView } from "./chart.js";
 import { State, StreamClient } from "./connection.js";
@@ -24,6 +25,7 @@ const $ = (id) => document.getElementById(id);
 
 const results = new ResultsModel();
 const betting = new BettingModel();
+const activity = new TicketActivity();
 const payments = new PaymentsModel();
 const health = new HealthModel();
 const crowds = new Map(); // venue code -> {level, people, time}
@@ -90,6 +92,10 @@ const FEEDS = [
     betting.apply(events);
     scheduler.mark("betting");
   }, reset: () => betting.reset() },
+  { stream: "betting.decisions", start: { window: 500 }, apply: (events) => {
+    activity.apply(events);
+    scheduler.mark("betting");
+  }, reset: () => activity.reset() },
   // requests reach further back than decisions so each decision finds its request's venue
   { stream: "payments.requests", start: { window: 400 }, apply: (events) => payments.applyRequests(events),
     reset: () => payments.reset("payments.requests") },
@@ -321,7 +327,7 @@ function wireViews() {
   }), { every: 100 });
   scheduler.add("medals", createMedalsView({ body: $("medals").tBodies[0], empty: $("medals-empty") }, { results }));
   scheduler.add("map", createMapView({ svg: $("map"), list: $("venue-list") }, { results, crowds }), { every: 500 });
-  scheduler.add("betting", createBettingView({ container: $("markets"), empty: $("markets-empty"), producers: $("producers") }, { betting, availability }), { every: 100 });
+  scheduler.add("betting", createBettingView({ container: $("markets"), empty: $("markets-empty"), producers: $("producers"), activity: $("ticket-activity") }, { betting, activity, availability }), { every: 100 });
   scheduler.add("payments", createPaymentsView({
     stats: $("payment-stats"), amounts: $("amounts").tBodies[0], since: $("amounts-since"),
     alerts: $("alerts"), alertsEmpty: $("alerts-empty"),

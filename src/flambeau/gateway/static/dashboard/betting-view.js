@@ -1,6 +1,6 @@
 // The betting panel: live markets per sport event, their status, and each price's last move.
 // A market under a bet stop is drawn suspended (striped, labelled, prices greyed) until the
-// next odds_change reopens it.
+// next odds_change reopens it. A line counts the changes and cash-outs decided per minute.
 
 import { formatAgo, h, humanize, replace, setText } from "./dom.js";
 import { outcomeName } from "./betting.js";
@@ -34,7 +34,7 @@ function price(outcome) {
     move ? h("span", { class: "move", "aria-label": move === "up" ? "odds up" : "odds down" }, move === "up" ? "▲" : "▼") : null);
 }
 
-export function createBettingView({ container, empty, producers }, { betting, availability }) {
+export function createBettingView({ container, empty, producers, activity }, { betting, activity: tickets, availability }) {
   return function render() {
     const now = Date.now();
     const events = betting.shown();
@@ -61,5 +61,6 @@ export function createBettingView({ container, empty, producers }, { betting, av
       `${PRODUCERS[id] || `producer ${id}`}: alive ${formatAgo(now - producer.at)}${producer.subscribed ? "" : " (recovering)"}`);
     const counts = betting.counts();
     setText(producers, [`${counts.active} active, ${counts.suspended} suspended markets`, ...alive].join(" · "));
+    if (activity && tickets) setText(activity, availability("betting.decisions") || tickets.summary());
   };
 }
