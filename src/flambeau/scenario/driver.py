@@ -60,12 +60,10 @@ from flambeau.scenario.lanes import Lane
 from flambeau.scenario.payloads import (
     Envelope,
     accounts_request,
-    gate_zone,
+    first_sight,
     sensor_envelope,
     ticket,
     ticket_move,
-    venue_configured,
-    venue_zones,
 )
 from flambeau.scenario.schedule import DEFAULT_DAY, Unit
 from flambeau.scenario.silences import Silences
@@ -416,7 +414,7 @@ class Driver:
                     await self._odf(action.at, keepalive(payload.source, code, payload.time))
             case ActionKind.GATE_COUNT | ActionKind.AREA_DENSITY:
                 assert isinstance(payload, GateCount | AreaDensity)
-                for envelope in self._configure(day, payload):
+                for envelope in first_sight(payload, day.configured, day.timeline.schedule.day):
                     await self._crowds.add(action.at, envelope)
                 await self._crowds.add(action.at, sensor_envelope(payload))
             case ActionKind.PURCHASE:
@@ -441,20 +439,6 @@ class Driver:
             case ActionKind.INCIDENT:
                 assert isinstance(payload, IncidentNote)
                 self._incident(payload)
-
-    def _configure(self, day: _Day, payload: GateCount | AreaDensity) -> list[Envelope]:
-        """The venue and its zones, or a gate's zone, the first time the day sees them."""
-        on = day.timeline.schedule.day
-        if isinstance(payload, AreaDensity) and payload.venue not in day.configured:
-            day.configured.add(payload.venue)
-            return [
-                venue_configured(payload.venue, payload.area, payload.area_m2, on),
-                *venue_zones(payload.venue, payload.area, payload.area_m2, on),
-            ]
-        if isinstance(payload, GateCount) and payload.gate not in day.configured:
-            day.configured.add(payload.gate)
-            return [gate_zone(payload.venue, payload.gate, on)]
-        return []
 
     def _ticket_move(self, at: datetime, move: TicketMove) -> None:
         """Send a change or cash-out; a change of selection goes at the odds last seen.

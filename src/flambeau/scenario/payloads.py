@@ -60,6 +60,7 @@ __all__ = [
     "WALLET_FUNDS",
     "Envelope",
     "accounts_request",
+    "first_sight",
     "funding",
     "gate_zone",
     "merchants",
@@ -73,10 +74,10 @@ __all__ = [
 ]
 
 EUR_LEDGER = 978
+"""Ledgers are numbered by ISO 4217 currency (as the betting service numbers them)."""
 WALLET_FUNDS = 1_000_000
 """What each bettor deposits in its betting wallet before its first bet, in minor units: a
 wallet may not go below zero, and this covers many of the largest stakes (2,500.00)."""
-"""Ledgers are numbered by ISO 4217 currency (as the betting service numbers them)."""
 ACQUIRER = "ACQUIRER-P2024"
 """The card acquirer's clearing account: debited by every card payment it settles."""
 _ACQUIRER_CODE = 1
@@ -206,6 +207,25 @@ def venue_zones(code: str, area: str, area_m2: int, day: date) -> list[Envelope]
         Envelope(CROWD_SENSORS, f"zone-{z.zone}-{day.isoformat()}", code, midnight, z)
         for z in zones
     ]
+
+
+def first_sight(
+    payload: GateCount | AreaDensity, configured: set[str], day: date
+) -> list[Envelope]:
+    """The venue and its zones, or a gate's zone, the first time ``configured`` sees them.
+
+    ``configured`` (the venues and gates already configured that day) is updated in place.
+    """
+    if isinstance(payload, AreaDensity) and payload.venue not in configured:
+        configured.add(payload.venue)
+        return [
+            venue_configured(payload.venue, payload.area, payload.area_m2, day),
+            *venue_zones(payload.venue, payload.area, payload.area_m2, day),
+        ]
+    if isinstance(payload, GateCount) and payload.gate not in configured:
+        configured.add(payload.gate)
+        return [gate_zone(payload.venue, payload.gate, day)]
+    return []
 
 
 def gate_zone(code: str, gate: str, day: date) -> Envelope:
