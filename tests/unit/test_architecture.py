@@ -3,8 +3,9 @@
 Dependencies point down: events <- log <- processing <- gateway <- services <- app/cli. A
 service may import another service's published contract only: its ``schemas`` module plus the
 modules its package names in ``PUBLIC`` (CONTRIBUTING.md, "Service boundaries"), never its
-processors, state, routes or package. The rehearsal is a producer: it may use services'
-contracts, never the log, processing or gateway.
+processors, state, routes or package. A service reaches the gateway through its face only
+(``from flambeau.gateway import ...``), never through a submodule. The rehearsal is a producer:
+it may use services' contracts, never the log, processing or gateway.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import flambeau
+import flambeau.gateway
 
 ROOT = Path(flambeau.__file__).parent
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "__init__.py").exists())
@@ -84,6 +86,16 @@ def contract_violation(target: str, own: str | None) -> str | None:
     return None
 
 
+def gateway_violation(target: str) -> str | None:
+    """Why a service importing ``target`` bypasses the gateway's face, if it does."""
+    parts = target.split(".")
+    if parts[1] != "gateway":
+        return None
+    if len(parts) == 3 and parts[2] in flambeau.gateway.__all__:
+        return None
+    return f"{target}: import it from flambeau.gateway (its face), not from a submodule"
+
+
 @pytest.mark.parametrize(("module", "path"), modules(), ids=[m for m, _ in modules()])
 def test_module_imports_respect_the_layers(module: str, path: Path) -> None:
     layer = module.split(".")[1] if module.count(".") else ""
@@ -98,6 +110,8 @@ def test_module_imports_respect_the_layers(module: str, path: Path) -> None:
             own = module.split(".")[2]
             problem = contract_violation(target, own)
             assert problem is None, f"{module}: {problem}"
+            bypass = gateway_violation(target)
+            assert bypass is None, f"{module}: {bypass}"
             assert top not in {"app", "cli", "scenario", "bench"}, f"{module} imports {target}"
         elif layer == "scenario":
             assert top not in {"log", "processing", "gateway", "app"}, (
@@ -127,6 +141,18 @@ def test_the_boundary_check_refuses_what_is_not_published() -> None:
         problem = contract_violation(target, "betting")
         assert problem is not None
         assert "published contract" in problem
+
+
+def test_the_face_check_refuses_gateway_submodules() -> None:
+    assert gateway_violation("flambeau.gateway.ProblemError") is None
+    assert gateway_violation("flambeau.log.Log") is None
+    for target in (
+        "flambeau.gateway.problems.ProblemError",
+        "flambeau.gateway.auth",
+        "flambeau.gateway.fanout.Outbox",
+        "flambeau.gateway.NotExported",
+    ):
+        assert gateway_violation(target) is not None
 
 
 # -- import cycles ------------------------------------------------------------------------------

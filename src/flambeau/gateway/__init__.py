@@ -21,6 +21,7 @@ from flambeau.gateway.problems import (
     Problem,
     ProblemError,
     ProblemKind,
+    describe_validation_error,
     problem_response,
     problem_specs,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ProblemError",
     "ProblemKind",
     "create_app",
+    "describe_validation_error",
     "gateway_of",
     "gauge_lines",
     "problem_response",

@@ -35,8 +35,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent
-from flambeau.gateway.context import gateway_of
-from flambeau.gateway.problems import FieldError, ProblemError, ProblemKind
+from flambeau.gateway import FieldError, ProblemError, ProblemKind, gateway_of
 from flambeau.services.betting.money import (
     LEDGERS,
     account_id,

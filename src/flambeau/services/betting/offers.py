@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from flambeau.gateway.problems import FieldError, ProblemError, ProblemKind
+from flambeau.gateway import FieldError, ProblemError, ProblemKind
 from flambeau.services.betting.jurisdictions import Jurisdiction, check_jurisdiction
 from flambeau.services.betting.markets import market_type
 from flambeau.services.betting.schemas import Channel, EventPhase

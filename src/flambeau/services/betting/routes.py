@@ -35,12 +35,12 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent
-from flambeau.gateway.auth import Principal
-from flambeau.gateway.context import gateway_of
-from flambeau.gateway.problems import (
+from flambeau.gateway import (
     FieldError,
+    Principal,
     ProblemError,
     ProblemKind,
+    gateway_of,
 )
 from flambeau.processing.view import View
 from flambeau.services.betting import customer_routes

@@ -9,9 +9,9 @@ from litestar import Request
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 
-from flambeau.gateway.auth import Principal
-from flambeau.gateway.problems import (
+from flambeau.gateway import (
     FieldError,
+    Principal,
     Problem,
     ProblemError,
     ProblemKind,

@@ -13,8 +13,7 @@ import msgspec
 from litestar import Request, get
 from litestar.params import QueryParameter
 
-from flambeau.gateway.context import gateway_of
-from flambeau.gateway.problems import AUTH_PROBLEMS, RATE_PROBLEM, problem_specs
+from flambeau.gateway import AUTH_PROBLEMS, RATE_PROBLEM, gateway_of, problem_specs
 from flambeau.services.ops.schemas import HEALTH, SourceKind
 from flambeau.services.ops.views import SourceState, Status, sources_view
 

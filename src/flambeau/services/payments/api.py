@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from flambeau.gateway.problems import (
+from flambeau.gateway import (
     FieldError,
     ProblemError,
     ProblemKind,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from flambeau.gateway.metrics import gauge_lines
+from flambeau.gateway import gauge_lines
 from flambeau.log import Log
 from flambeau.services.payments.schemas import LedgerChecked
 from flambeau.services.payments.views import checks_view

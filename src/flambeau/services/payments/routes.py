@@ -40,8 +40,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent, utc_now
-from flambeau.gateway.context import Gateway, gateway_of
-from flambeau.gateway.problems import FieldError, Problem, ProblemError, ProblemKind
+from flambeau.gateway import FieldError, Gateway, Problem, ProblemError, ProblemKind, gateway_of
 from flambeau.services.payments.api import (
     IDEMPOTENCY_HEADER,
     MAX_BODY_BYTES,

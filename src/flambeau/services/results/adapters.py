@@ -32,18 +32,21 @@ from litestar.openapi.spec import (
 )
 
 from flambeau.events import NewEvent, new_event_id, utc_now
-from flambeau.gateway.auth import Principal
-from flambeau.gateway.context import Gateway, gateway_of
-from flambeau.gateway.ingest import IngestReply, Placement, split_body
-from flambeau.gateway.problems import (
+from flambeau.gateway import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
     FieldError,
+    Gateway,
+    IngestReply,
+    Placement,
+    Principal,
     Problem,
     ProblemError,
     ProblemKind,
     describe_validation_error,
+    gateway_of,
     problem_specs,
+    split_body,
 )
 from flambeau.services.results.documents import NativeBody, native_event, odf_event
 from flambeau.services.results.errors import (

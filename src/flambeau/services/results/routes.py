@@ -22,8 +22,7 @@ import msgspec
 from litestar import Request, get
 from litestar.params import FromPath, QueryParameter
 
-from flambeau.gateway.context import gateway_of
-from flambeau.gateway.problems import FieldError, ProblemError, ProblemKind
+from flambeau.gateway import FieldError, ProblemError, ProblemKind, gateway_of
 from flambeau.log import Log
 from flambeau.services.results.adapters import (
     AUTH_PROBLEMS,

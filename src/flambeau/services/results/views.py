@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from flambeau.events import Record
-from flambeau.gateway.metrics import gauge_lines
+from flambeau.gateway import gauge_lines
 from flambeau.log import Log
 from flambeau.processing import View, view_of
 from flambeau.services.ops.schemas import SourceKind
