@@ -31,7 +31,6 @@ from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import FromPath, JSONBody
 from litestar.static_files import create_static_files_router
@@ -48,7 +47,13 @@ from flambeau.gateway.ingest import ingest_routes
 from flambeau.gateway.keys import ADMIN_KEY_FILE, KeyRecord, KeyStore
 from flambeau.gateway.limits import ConnectionLimiter, RateLimiter
 from flambeau.gateway.metrics import MetricsSource, Registry, gauge_lines
-from flambeau.gateway.problems import Problem, exception_handlers, status_for_exception
+from flambeau.gateway.problems import (
+    AUTH_PROBLEMS,
+    RATE_PROBLEM,
+    exception_handlers,
+    problem_specs,
+    status_for_exception,
+)
 from flambeau.gateway.subscribe import subscribe_routes
 from flambeau.log.base import Log
 
@@ -112,13 +117,6 @@ def _key_info(record: KeyRecord) -> KeyInfo:
     )
 
 
-def _problems(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(Problem, description=text, media_type="application/problem+json")
-        for status, text in pairs
-    }
-
-
 class Health(msgspec.Struct, frozen=True, omit_defaults=True):
     """``/healthz``: the gateway is alive and its log answers; how processing is doing."""
 
@@ -126,14 +124,11 @@ class Health(msgspec.Struct, frozen=True, omit_defaults=True):
     processing: Processing | None = None
 
 
-_AUTH_PROBLEMS = ((401, "Missing or invalid API key"), (403, "Not allowed for this key"))
-
-
 @get(
     "/healthz",
     summary="Liveness and log health",
     tags=["operations"],
-    responses=_problems((503, "The log is unavailable")),
+    responses=problem_specs((503, "The log is unavailable")),
 )
 async def healthz(request: Request[Any, Any, Any]) -> Health:
     """``status: ok`` while the log answers (503 problem otherwise), and ``processing``: each
@@ -152,7 +147,7 @@ async def healthz(request: Request[Any, Any, Any]) -> Health:
     media_type="text/plain; version=0.0.4",
     summary="Prometheus metrics",
     tags=["operations"],
-    responses=_problems(*_AUTH_PROBLEMS),
+    responses=problem_specs(*AUTH_PROBLEMS),
 )
 async def metrics(request: Request[Any, Any, Any]) -> str:
     """Request and ingest rates, subscribers, delivery latency, processor lag."""
@@ -167,7 +162,7 @@ async def metrics(request: Request[Any, Any, Any]) -> str:
     "/v1/streams",
     summary="List streams the caller may read",
     tags=["streams"],
-    responses=_problems(*_AUTH_PROBLEMS, (429, "Rate limit reached")),
+    responses=problem_specs(*AUTH_PROBLEMS, RATE_PROBLEM),
 )
 async def list_streams(request: Request[Any, Any, Any]) -> list[StreamSummary]:
     """Registered streams readable by the caller, with partitions, epoch and offsets."""
@@ -199,7 +194,7 @@ async def list_streams(request: Request[Any, Any, Any]) -> list[StreamSummary]:
     "/v1/streams/{stream:str}",
     summary="Describe one stream",
     tags=["streams"],
-    responses=_problems(*_AUTH_PROBLEMS, (404, "Unknown stream"), (429, "Rate limit reached")),
+    responses=problem_specs(*AUTH_PROBLEMS, (404, "Unknown stream"), RATE_PROBLEM),
 )
 async def describe_stream(request: Request[Any, Any, Any], stream: FromPath[str]) -> StreamSummary:
     """Partitions, epoch, start and end offsets of ``stream``."""
@@ -221,7 +216,7 @@ async def describe_stream(request: Request[Any, Any, Any], stream: FromPath[str]
     )
 
 
-@get("/v1/keys", summary="List API keys", tags=["keys"], responses=_problems(*_AUTH_PROBLEMS))
+@get("/v1/keys", summary="List API keys", tags=["keys"], responses=problem_specs(*AUTH_PROBLEMS))
 async def list_keys(request: Request[Any, Any, Any]) -> list[KeyInfo]:
     """Every key (admin only); hashes are never shown."""
     gateway = gateway_of(request)
@@ -235,7 +230,7 @@ async def list_keys(request: Request[Any, Any, Any]) -> list[KeyInfo]:
     status_code=201,
     summary="Create an API key",
     tags=["keys"],
-    responses=_problems((400, "Malformed scope or tenant"), *_AUTH_PROBLEMS),
+    responses=problem_specs((400, "Malformed scope or tenant"), *AUTH_PROBLEMS),
 )
 async def create_key(request: Request[Any, Any, Any], data: JSONBody[NewKeyRequest]) -> NewKey:
     """Create a key for a tenant with scopes (admin only); its text is returned once."""
@@ -250,8 +245,8 @@ async def create_key(request: Request[Any, Any, Any], data: JSONBody[NewKeyReque
     status_code=200,
     summary="Revoke an API key",
     tags=["keys"],
-    responses=_problems(
-        *_AUTH_PROBLEMS, (404, "No such key"), (409, "The last active admin key (last-admin-key)")
+    responses=problem_specs(
+        *AUTH_PROBLEMS, (404, "No such key"), (409, "The last active admin key (last-admin-key)")
     ),
 )
 async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> KeyInfo:

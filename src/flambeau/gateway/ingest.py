@@ -34,7 +34,6 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, WebSocket, post, websocket
 from litestar.handlers import HTTPRouteHandler, WebsocketRouteHandler
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIMediaType, Operation, RequestBody
 from litestar.params import FromPath, QueryParameter
 
@@ -42,12 +41,14 @@ from flambeau.events import MAX_ID_BYTES, MAX_KEY_BYTES, NewEvent, Registry, Wri
 from flambeau.gateway.auth import Principal
 from flambeau.gateway.context import Gateway, gateway_of, message_bytes
 from flambeau.gateway.problems import (
+    AUTH_PROBLEMS,
+    RATE_PROBLEM,
     FieldError,
-    Problem,
     ProblemError,
     ProblemKind,
     describe_validation_error,
     problem_for_exception,
+    problem_specs,
 )
 
 __all__ = [
@@ -367,28 +368,23 @@ def ingest_routes(
             )
             self.request_body = RequestBody(content=content, required=True)
 
-    problem_specs = {
-        status: ResponseSpec(
-            Problem, description=description, media_type="application/problem+json"
-        )
-        for status, description in (
-            (400, "Malformed body or parameter"),
-            (401, "Missing or invalid API key"),
-            (403, "The key has no write scope for this stream, or the stream has a writer"),
-            (404, "Unknown stream"),
-            (413, "Body too large or too many events"),
-            (415, "Unsupported content type"),
-            (422, "No event could be written; errors name each event's index and field"),
-            (429, "Rate limit reached; see Retry-After"),
-        )
-    }
+    responses = problem_specs(
+        (400, "Malformed body or parameter"),
+        *AUTH_PROBLEMS,
+        (403, "The key has no write scope for this stream, or the stream has a writer"),
+        (404, "Unknown stream"),
+        (413, "Body too large or too many events"),
+        (415, "Unsupported content type"),
+        (422, "No event could be written; errors name each event's index and field"),
+        RATE_PROBLEM,
+    )
 
     @post(
         "/v1/streams/{stream:str}/events",
         status_code=200,
         operation_class=IngestOperation,
         request_max_body_size=max_body_bytes,
-        responses=problem_specs,
+        responses=responses,
         summary="Append events to a stream",
         tags=["ingest"],
         operation_id="appendEvents",

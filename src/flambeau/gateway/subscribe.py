@@ -34,7 +34,6 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, WebSocket, get, websocket
 from litestar.handlers import HTTPRouteHandler, WebsocketRouteHandler
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import Stream
 
@@ -43,12 +42,13 @@ from flambeau.gateway.context import Gateway, gateway_of, message_bytes
 from flambeau.gateway.cursor import resolve_start
 from flambeau.gateway.fanout import Batch, Item, Outbox, Subscription, SubState
 from flambeau.gateway.problems import (
+    AUTH_PROBLEMS,
     FieldError,
-    Problem,
     ProblemError,
     ProblemKind,
     describe_validation_error,
     problem_for_exception,
+    problem_specs,
 )
 from flambeau.log.base import partition_for
 
@@ -528,23 +528,18 @@ class SseSession:
 
 def subscribe_routes() -> list[HTTPRouteHandler | WebsocketRouteHandler]:
     """The SSE and WebSocket subscription handlers."""
-    problem_specs = {
-        status: ResponseSpec(
-            Problem, description=description, media_type="application/problem+json"
-        )
-        for status, description in (
-            (400, "Malformed position"),
-            (401, "Missing or invalid API key"),
-            (403, "The key has no read scope for this stream"),
-            (404, "Unknown stream"),
-            (429, "Too many connections for this key"),
-        )
-    }
+    responses = problem_specs(
+        (400, "Malformed position"),
+        *AUTH_PROBLEMS,
+        (403, "The key has no read scope for this stream"),
+        (404, "Unknown stream"),
+        (429, "Too many connections for this key"),
+    )
 
     @get(
         "/v1/streams/{stream:str}/events",
         media_type="text/event-stream",
-        responses=problem_specs,
+        responses=responses,
         summary="Follow a stream as Server-Sent Events",
         tags=["subscribe"],
         operation_id="subscribeEvents",

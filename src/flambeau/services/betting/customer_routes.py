@@ -35,7 +35,15 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent
-from flambeau.gateway import FieldError, ProblemError, ProblemKind, gateway_of
+from flambeau.gateway import (
+    AUTH_PROBLEMS,
+    RATE_PROBLEM,
+    FieldError,
+    ProblemError,
+    ProblemKind,
+    gateway_of,
+    problem_specs,
+)
 from flambeau.services.betting.money import (
     LEDGERS,
     account_id,
@@ -59,7 +67,6 @@ from flambeau.services.betting.schemas import (
 from flambeau.services.betting.views import ticket_book
 from flambeau.services.betting.wallets import wallet_book
 from flambeau.services.betting.web import (
-    AUTH_PROBLEMS,
     MAX_BODY_BYTES,
     SYNC_TIMEOUT_S,
     WAIT_TIMEOUT_S,
@@ -67,7 +74,6 @@ from flambeau.services.betting.web import (
     conflict,
     decode,
     operation,
-    problems,
     tenant,
 )
 
@@ -152,11 +158,11 @@ def _ledger(currency: str) -> int:
     "/v1/betting/customers/{customer_id:str}",
     summary="A customer's wallet",
     tags=["betting"],
-    responses=problems(
+    responses=problem_specs(
         (400, "Unsupported currency"),
         *AUTH_PROBLEMS,
         (404, "No wallet for this customer in this currency"),
-        (429, "Rate limit"),
+        RATE_PROBLEM,
     ),
 )
 async def read_customer(

@@ -36,11 +36,14 @@ from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent
 from flambeau.gateway import (
+    AUTH_PROBLEMS,
+    RATE_PROBLEM,
     FieldError,
     Principal,
     ProblemError,
     ProblemKind,
     gateway_of,
+    problem_specs,
 )
 from flambeau.processing.view import View
 from flambeau.services.betting import customer_routes
@@ -75,13 +78,11 @@ from flambeau.services.betting.views import (
     market_board,
     ticket_book,
 )
-from flambeau.services.betting.web import AUTH_PROBLEMS as _AUTH
 from flambeau.services.betting.web import MAX_BODY_BYTES, SYNC_TIMEOUT_S, WAIT_TIMEOUT_S
 from flambeau.services.betting.web import WRITE_PROBLEMS as _WRITE_PROBLEMS
 from flambeau.services.betting.web import conflict as _conflict
 from flambeau.services.betting.web import decode as _decode
 from flambeau.services.betting.web import operation as _operation
-from flambeau.services.betting.web import problems as _problems
 from flambeau.services.betting.web import tenant as _tenant
 
 __all__ = ["CashOutBody", "ChangeBody", "TicketBody", "routes"]
@@ -242,7 +243,9 @@ async def place_bet(
     "/v1/betting/tickets/{ticket_id:str}",
     summary="Read a ticket",
     tags=["betting"],
-    responses=_problems(*_AUTH, (404, "No such ticket for this operator"), (429, "Rate limit")),
+    responses=problem_specs(
+        *AUTH_PROBLEMS, (404, "No such ticket for this operator"), RATE_PROBLEM
+    ),
 )
 async def read_ticket(request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> TicketView:
     """The ticket, its decision and settlement; only the operator's own tickets."""
@@ -396,11 +399,11 @@ async def cash_out(
     "/v1/betting/markets",
     summary="Markets of an event, or what a jurisdiction may bet",
     tags=["betting"],
-    responses=_problems(
+    responses=problem_specs(
         (400, "No event nor jurisdiction, or an unknown jurisdiction or channel"),
-        *_AUTH,
+        *AUTH_PROBLEMS,
         (404, "No markets for this event"),
-        (429, "Rate limit"),
+        RATE_PROBLEM,
     ),
 )
 async def markets(

@@ -6,20 +6,20 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 
 from flambeau.gateway import (
+    AUTH_PROBLEMS,
+    RATE_PROBLEM,
     FieldError,
     Principal,
-    Problem,
     ProblemError,
     ProblemKind,
     describe_validation_error,
+    problem_specs,
 )
 
 __all__ = [
-    "AUTH_PROBLEMS",
     "MAX_BODY_BYTES",
     "SYNC_TIMEOUT_S",
     "WAIT_TIMEOUT_S",
@@ -27,7 +27,6 @@ __all__ = [
     "conflict",
     "decode",
     "operation",
-    "problems",
     "tenant",
 ]
 
@@ -64,21 +63,13 @@ def operation(body: type[Any]) -> type[Operation]:
     return BodyOperation
 
 
-def problems(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(Problem, description=text, media_type="application/problem+json")
-        for status, text in pairs
-    }
-
-
-AUTH_PROBLEMS = ((401, "Missing or invalid API key"), (403, "Not allowed for this key"))
-WRITE_PROBLEMS = problems(
+WRITE_PROBLEMS = problem_specs(
     (400, "Malformed body: each bad field is named"),
     *AUTH_PROBLEMS,
     (404, "No such ticket"),
     (409, "The id was used for another request"),
     (413, "Body too large"),
-    (429, "Rate limit reached"),
+    RATE_PROBLEM,
 )
 
 

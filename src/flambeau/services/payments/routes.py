@@ -40,7 +40,15 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent, utc_now
-from flambeau.gateway import FieldError, Gateway, Problem, ProblemError, ProblemKind, gateway_of
+from flambeau.gateway import (
+    AUTH_PROBLEMS,
+    FieldError,
+    Gateway,
+    ProblemError,
+    ProblemKind,
+    gateway_of,
+    problem_specs,
+)
 from flambeau.services.payments.api import (
     IDEMPOTENCY_HEADER,
     MAX_BODY_BYTES,
@@ -102,17 +110,9 @@ Limit = Annotated[
 _asked: Memo[list[str]] = Memo(ASKED_IDS_KEPT, ASKED_IDS_KEPT, len)
 
 
-def _problems(*pairs: tuple[int, str]) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(Problem, description=text, media_type="application/problem+json")
-        for status, text in pairs
-    }
-
-
-_AUTH = ((401, "Missing, invalid or revoked API key"), (403, "The key lacks the scope"))
-_POST_PROBLEMS = _problems(
+_POST_PROBLEMS = problem_specs(
     (400, "Malformed body or header"),
-    *_AUTH,
+    *AUTH_PROBLEMS,
     (409, "The idempotency key was first used for a different request"),
     (413, "Body too large or more than 8,000 items"),
     (422, "An item failed validation (index and field named)"),
@@ -242,7 +242,7 @@ def _answer(rid: str, decision: Any, ids: list[str], *, replayed: bool) -> Respo
 
 # -- reading ----------------------------------------------------------------------------------
 
-_READ_PROBLEMS = _problems(*_AUTH, (404, "No such account or request"))
+_READ_PROBLEMS = problem_specs(*AUTH_PROBLEMS, (404, "No such account or request"))
 
 
 @get(
@@ -317,7 +317,7 @@ async def get_request(request: Request[Any, Any, Any], rid: FromPath[str]) -> Re
     "/v1/payments/invariants",
     summary="The ledger's invariant checks",
     tags=["payments"],
-    responses=_problems(*_AUTH),
+    responses=problem_specs(*AUTH_PROBLEMS),
 )
 async def get_invariants(request: Request[Any, Any, Any]) -> Invariants:
     """The latest check of each ledger partition; ``ok`` unless one found a violation, or a
