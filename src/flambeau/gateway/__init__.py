@@ -10,7 +10,7 @@ from flambeau.gateway.app import create_app
 from flambeau.gateway.auth import Principal
 from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.context import Gateway, gateway_of
-from flambeau.gateway.ingest import IngestReply, Placement, split_body
+from flambeau.gateway.ingest import IngestReply, Placement, media_type, split_body
 from flambeau.gateway.keys import KeyStore
 from flambeau.gateway.metrics import LagRow, MetricsSource, gauge_lines
 from flambeau.gateway.problems import (
@@ -46,6 +46,7 @@ __all__ = [
     "describe_validation_error",
     "gateway_of",
     "gauge_lines",
+    "media_type",
     "problem_response",
     "problem_specs",
     "split_body",

@@ -50,6 +50,7 @@ from flambeau.gateway.problems import (
     problem_for_exception,
     problem_specs,
 )
+from flambeau.gateway.sockets import admit
 
 __all__ = [
     "IngestReply",
@@ -59,6 +60,7 @@ __all__ = [
     "decode_events",
     "ingest",
     "ingest_routes",
+    "media_type",
     "refuse_written",
     "request_body_schema",
     "split_body",
@@ -322,7 +324,8 @@ async def ingest(
     return IngestReply(len(placed) - duplicates, duplicates, len(errors), results, errors)
 
 
-def _media_type(request: Request[Any, Any, Any]) -> str:
+def media_type(request: Request[Any, Any, Any]) -> str:
+    """The request's ``Content-Type`` without parameters, lower-cased (empty when absent)."""
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
@@ -403,7 +406,7 @@ def ingest_routes(
         """Append one event, a JSON array of events, or NDJSON; report each event's outcome."""
         gateway = gateway_of(request)
         principal = gateway.principal(request)
-        media = _media_type(request)
+        media = media_type(request)
         ndjson = media in NDJSON_TYPES
         if not ndjson and media and media != "application/json" and not media.endswith("+json"):
             raise ProblemError.of(
@@ -447,20 +450,9 @@ class IngestSession:
         self.gateway = gateway_of(socket)
 
     async def run(self) -> None:
-        from flambeau.gateway.subscribe import CLOSE_TOO_MANY_CONNECTIONS, reject_socket
-
         gateway = self.gateway
-        try:
-            principal = gateway.principal(self.socket)
-        except ProblemError as exc:
-            await reject_socket(self.socket, exc)
-            return
-        if not gateway.connections.acquire(principal.client):
-            gateway.metrics.rejected.inc(("connections",))
-            problem = ProblemKind.TOO_MANY_CONNECTIONS.problem(
-                f"at most {gateway.config.max_connections_per_key} connections per key"
-            )
-            await reject_socket(self.socket, ProblemError(problem), CLOSE_TOO_MANY_CONNECTIONS)
+        principal = await admit(self.socket, gateway)
+        if principal is None:
             return
         window: asyncio.Queue[asyncio.Task[bytes] | None] = asyncio.Queue(
             gateway.config.ingest_window

@@ -18,7 +18,8 @@ Close codes (WebSocket):
 
 - 4000: slow consumer; the buffer overflowed. The last message before the close is
   ``{"op":"overflow","positions":{sub: cursor}}``; resubscribe from those cursors.
-- 4401: the API key is invalid or revoked; 4429: too many connections for this key.
+- 4401: the API key is invalid or revoked; 4429: too many connections for this key
+  (:mod:`flambeau.gateway.sockets` admits and refuses sockets for ingest and subscribe).
 - 1001: the gateway is shutting down; a ``closing`` message with positions comes first.
 """
 
@@ -50,22 +51,13 @@ from flambeau.gateway.problems import (
     problem_for_exception,
     problem_specs,
 )
+from flambeau.gateway.sockets import CLOSE_GOING_AWAY, CLOSE_SLOW_CONSUMER, admit
 from flambeau.log.base import partition_for
 
 __all__ = [
-    "CLOSE_GOING_AWAY",
-    "CLOSE_SLOW_CONSUMER",
-    "CLOSE_TOO_MANY_CONNECTIONS",
-    "CLOSE_UNAUTHORIZED",
-    "reject_socket",
     "subscribe_routes",
 ]
 
-CLOSE_SLOW_CONSUMER = 4000
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_TOO_MANY_CONNECTIONS = 4429
-CLOSE_GOING_AWAY = 1001
 MAX_SUB_ID = 64
 SEND_TIMEOUT_S = 2.0
 
@@ -100,16 +92,6 @@ class Ping(msgspec.Struct, frozen=True, tag="ping", tag_field="op"):
 
 
 _client_op = msgspec.json.Decoder(Subscribe | Unsubscribe | Ping)
-
-
-async def reject_socket(
-    socket: WebSocket[Any, Any, Any], exc: ProblemError, code: int = CLOSE_UNAUTHORIZED
-) -> None:
-    """Accept, say why in an ``error`` message, and close with ``code`` (browsers cannot read
-    an HTTP refusal of a WebSocket handshake, but they can read this)."""
-    await socket.accept()
-    await socket.send_text(_json({"op": "error", "problem": exc.problem}))
-    await socket.close(code=code, reason=exc.problem.title[:120])
 
 
 def open_subscription(
@@ -215,17 +197,8 @@ class WsSession:
 
     async def run(self) -> None:
         gateway = self.gateway
-        try:
-            principal = gateway.principal(self.socket)
-        except ProblemError as exc:
-            await reject_socket(self.socket, exc)
-            return
-        if not gateway.connections.acquire(principal.client):
-            gateway.metrics.rejected.inc(("connections",))
-            problem = ProblemKind.TOO_MANY_CONNECTIONS.problem(
-                f"at most {gateway.config.max_connections_per_key} connections per key"
-            )
-            await reject_socket(self.socket, ProblemError(problem), CLOSE_TOO_MANY_CONNECTIONS)
+        principal = await admit(self.socket, gateway)
+        if principal is None:
             return
         gateway.sessions.add(self)
         await self.socket.accept()

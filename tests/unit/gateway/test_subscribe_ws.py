@@ -13,7 +13,7 @@ import websockets
 
 from flambeau.events import NewEvent, Registry
 from flambeau.gateway import GatewayConfig
-from flambeau.gateway.subscribe import CLOSE_SLOW_CONSUMER
+from flambeau.gateway.sockets import CLOSE_SLOW_CONSUMER
 from flambeau.log import open_log
 from flambeau.log.base import Log, partition_for
 from tests.unit.gateway.schemas import OddsChanged, Score, UnitStarted, make_registry

@@ -45,6 +45,7 @@ from flambeau.gateway import (
     ProblemKind,
     describe_validation_error,
     gateway_of,
+    media_type,
     problem_specs,
     split_body,
 )
@@ -148,12 +149,8 @@ class _NativeOperation(Operation):
         )
 
 
-def _media_type(request: Request[Any, Any, Any]) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
 def _require_media(request: Request[Any, Any, Any], accepted: frozenset[str], suffix: str) -> str:
-    media = _media_type(request)
+    media = media_type(request)
     if media and media not in accepted and not media.endswith(suffix):
         raise ProblemError.of(
             ProblemKind.UNSUPPORTED_MEDIA_TYPE,
