@@ -31,7 +31,8 @@ SERVICES: tuple[str, ...] = (
 )
 """The service packages. Each has ``schemas`` (its streams), names its published modules in
 ``PUBLIC``, and may have ``processors`` (registering its processors) and ``routes`` (a module
-whose ``routes`` lists its handlers)."""
+whose ``routes`` lists its handlers and whose optional ``gauges`` lists its ``/metrics`` gauge
+factories)."""
 
 PARTS = ("schemas", "processors", "routes")
 
@@ -56,15 +57,10 @@ gateway_routes: Sequence[Any] = tuple(
 def gateway_gauges(log: Log) -> list[Callable[[], list[str]]]:
     """Scrape-time gauges the services publish for ``/metrics``.
 
-    A service's routes module offers them either as ``metric_gauges(log)`` returning the
-    gauges, or as ``gauges``, a list of factories that each take the log.
+    A service's routes module offers them as ``gauges``, beside ``routes``: a list of
+    factories that each take the log and return a scrape-time gauge source.
     """
-    found: list[Callable[[], list[str]]] = []
-    for module in _modules:
-        if hasattr(module, "metric_gauges"):
-            found.extend(module.metric_gauges(log))
-        found.extend(factory(log) for factory in getattr(module, "gauges", ()))
-    return found
+    return [factory(log) for module in _modules for factory in getattr(module, "gauges", ())]
 
 
 def gateway_metrics(log: Log) -> list[MetricsSource]:

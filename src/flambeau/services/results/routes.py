@@ -14,7 +14,6 @@ Each answers from a view (:mod:`.views`) after letting it catch up with the log 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -23,7 +22,6 @@ from litestar import Request, get
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.gateway import FieldError, ProblemError, ProblemKind, gateway_of
-from flambeau.log import Log
 from flambeau.services.results.adapters import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
@@ -58,7 +56,7 @@ __all__ = [
     "MedalTable",
     "ScheduleReply",
     "SourcesReply",
-    "metric_gauges",
+    "gauges",
     "routes",
 ]
 
@@ -203,13 +201,9 @@ async def get_sources(request: Request[Any, Any, Any]) -> SourcesReply:
     )
 
 
-def metric_gauges(log: Log) -> list[Callable[[], list[str]]]:
-    """Gauge sources for ``/metrics``: ignored, irregular and rejected documents, source status.
-
-    :func:`flambeau.app.gateway_gauges` collects them for the gateway's ``/metrics`` (see
-    :func:`~.views.metric_lines`).
-    """
-    return [metric_lines(log)]
+gauges = [metric_lines]
+"""Gauge factories for ``/metrics`` (ignored, irregular and rejected documents, source status),
+each taking the log; :func:`flambeau.app.gateway_gauges` collects them."""
 
 
 routes = [post_odf, post_documents, get_medals, get_unit, get_schedule, get_sources]
