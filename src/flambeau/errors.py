@@ -1,5 +1,9 @@
-"""Every error Flambeau raises on purpose, named for what went wrong.
+"""The root of every Flambeau error, the core's errors, and the state machines' error.
 
+Every exception class in Flambeau derives from :class:`FlambeauError`. The core's errors
+(events, the schema registry, the log and its backends) are here; every other package keeps
+its own in its ``errors.py`` (``processing``, ``gateway``, each service, ``scenario``), under
+:class:`FlambeauError` directly or through the package's base (CONTRIBUTING.md, "Errors").
 Callers catch these by class; the gateway maps each one to an RFC 9457 problem type, so the
 class name is part of the interface. Messages name the offending stream, field or value.
 """
@@ -57,3 +61,23 @@ class LogFailedError(FlambeauError):
 
 class LogLockedError(FlambeauError):
     """Another process has the embedded log open; SQLite logs have one writing process."""
+
+
+class IllegalTransitionError(FlambeauError):
+    """A move a state machine forbids, such as a lease going from LOST to DRAINING.
+
+    Raised by :meth:`flambeau.machine.Machine.transition` (a package may raise a subclass).
+
+    Attributes:
+        machine: Which machine (``"lease"``, ``"unit status"``, ...); empty when not given.
+        old: The state before, or ``None`` when there was none.
+        new: The state asked for.
+    """
+
+    def __init__(
+        self, message: str, *, machine: str = "", old: object = None, new: object = None
+    ) -> None:
+        super().__init__(message)
+        self.machine = machine
+        self.old = old
+        self.new = new

@@ -40,10 +40,11 @@ CONTRACTS = {service: published(service) for service in SERVICES}
 ALLOWED: dict[str, set[str]] = {
     "events": {"events", "errors"},
     "errors": {"errors"},
-    "log": {"events", "errors", "log"},
-    "processing": {"events", "errors", "log", "processing"},
-    "gateway": {"events", "errors", "log", "processing", "gateway"},
-    "testing": {"events", "errors", "log", "processing", "testing"},
+    "machine": {"errors", "machine"},
+    "log": {"events", "errors", "machine", "log"},
+    "processing": {"events", "errors", "machine", "log", "processing"},
+    "gateway": {"events", "errors", "machine", "log", "processing", "gateway"},
+    "testing": {"events", "errors", "machine", "log", "processing", "testing"},
 }
 
 

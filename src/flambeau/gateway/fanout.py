@@ -43,11 +43,11 @@ from flambeau.errors import FlambeauError, LogClosedError
 from flambeau.events import Record
 from flambeau.gateway.cursor import format_cursor
 from flambeau.log.base import Log
+from flambeau.machine import Machine
 
 __all__ = [
     "Batch",
     "Hub",
-    "IllegalTransitionError",
     "Outbox",
     "PartitionReader",
     "SubState",
@@ -59,10 +59,6 @@ _log = logging.getLogger("flambeau.gateway.fanout")
 READER_LINGER_S = 2.0
 
 
-class IllegalTransitionError(RuntimeError):
-    """A subscription was asked to move between states in a way its lifecycle forbids."""
-
-
 class SubState(Enum):
     """Where a subscription is in its lifecycle (see the module docstring)."""
 
@@ -71,24 +67,15 @@ class SubState(Enum):
     CLOSED = "closed"
 
 
-_TRANSITIONS = {
-    SubState.CATCHING_UP: frozenset({SubState.LIVE, SubState.CLOSED}),
-    SubState.LIVE: frozenset({SubState.CLOSED}),
-    SubState.CLOSED: frozenset(),
-}
-
-
-def transition(current: SubState, target: SubState) -> SubState:
-    """Return ``target`` if the move from ``current`` is legal.
-
-    Raises:
-        IllegalTransitionError: the lifecycle forbids the move.
-    """
-    if target not in _TRANSITIONS[current]:
-        raise IllegalTransitionError(
-            f"a subscription cannot go from {current.value} to {target.value}"
-        )
-    return target
+_MOVES = Machine(
+    "subscription",
+    {
+        SubState.CATCHING_UP: {SubState.LIVE, SubState.CLOSED},
+        SubState.LIVE: {SubState.CLOSED},
+    },
+)
+transition = _MOVES.transition
+"""Return the target state if the lifecycle allows the move (else IllegalTransitionError)."""
 
 
 class WireEvent(msgspec.Struct, frozen=True):

@@ -54,6 +54,7 @@ from nats.js.api import KeyValueConfig, StorageType
 
 from flambeau.log._nats_groups import b64, unb64
 from flambeau.log.nats import NatsLog
+from flambeau.machine import Machine
 
 __all__ = ["LeaseStatus", "NatsLeases", "leases_for", "transition"]
 
@@ -75,23 +76,15 @@ class LeaseStatus(Enum):
     RELEASED = "released"
 
 
-_MOVES = {
-    LeaseStatus.HELD: {LeaseStatus.DRAINING, LeaseStatus.LOST},
-    LeaseStatus.DRAINING: {LeaseStatus.RELEASED, LeaseStatus.LOST},
-    LeaseStatus.LOST: set(),
-    LeaseStatus.RELEASED: set(),
-}
-
-
-def transition(current: LeaseStatus, target: LeaseStatus) -> LeaseStatus:
-    """The status after moving from ``current`` to ``target``.
-
-    Raises:
-        RuntimeError: the move is not allowed.
-    """
-    if target not in _MOVES[current]:
-        raise RuntimeError(f"a lease cannot go from {current.value} to {target.value}")
-    return target
+_MOVES = Machine(
+    "lease",
+    {
+        LeaseStatus.HELD: {LeaseStatus.DRAINING, LeaseStatus.LOST},
+        LeaseStatus.DRAINING: {LeaseStatus.RELEASED, LeaseStatus.LOST},
+    },
+)
+transition = _MOVES.transition
+"""The status after a move the diagram allows (else IllegalTransitionError)."""
 
 
 @dataclass

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flambeau.log import Log
+from flambeau.machine import Machine
 from flambeau.processing.assignment import Assignment, StaticAssignment
 from flambeau.processing.clock import Clock, SystemClock
 from flambeau.processing.engine import PartitionEngine, Step
@@ -97,23 +98,16 @@ class TaskState(Enum):
     STOPPED = "stopped"
 
 
-_MOVES = {
-    TaskState.LOADING: {TaskState.RUNNING, TaskState.STOPPING, TaskState.STOPPED},
-    TaskState.RUNNING: {TaskState.STOPPING, TaskState.STOPPED},
-    TaskState.STOPPING: {TaskState.STOPPED},
-    TaskState.STOPPED: set(),
-}
-
-
-def transition(current: TaskState, target: TaskState) -> TaskState:
-    """The state after moving from ``current`` to ``target``.
-
-    Raises:
-        RuntimeError: the move is not allowed.
-    """
-    if target not in _MOVES[current]:
-        raise RuntimeError(f"a partition task cannot go from {current.value} to {target.value}")
-    return target
+_MOVES = Machine(
+    "partition task",
+    {
+        TaskState.LOADING: {TaskState.RUNNING, TaskState.STOPPING, TaskState.STOPPED},
+        TaskState.RUNNING: {TaskState.STOPPING, TaskState.STOPPED},
+        TaskState.STOPPING: {TaskState.STOPPED},
+    },
+)
+transition = _MOVES.transition
+"""The state after a move the lifecycle allows (else IllegalTransitionError)."""
 
 
 class PartitionTask:

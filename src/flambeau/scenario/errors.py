@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flambeau.errors import FlambeauError
+from flambeau.errors import FlambeauError, IllegalTransitionError
 
 __all__ = [
     "IllegalStatusTransitionError",
@@ -33,5 +33,5 @@ class IncidentTargetError(ScenarioError):
     """An incident names a target that does not exist, or no target fits it on the day."""
 
 
-class IllegalStatusTransitionError(ScenarioError):
+class IllegalStatusTransitionError(ScenarioError, IllegalTransitionError):
     """A result document moved between two statuses the ODF life cycle does not allow."""

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flambeau.errors import IllegalTransitionError
 from flambeau.log import open_log
 from flambeau.log.nats import NatsLog
 from flambeau.log.nats_leases import LeaseStatus, NatsLeases, leases_for, share, transition
@@ -34,7 +35,7 @@ def test_shares_split_every_partition_evenly(workers: list[str], partitions: int
 
 def test_a_lost_lease_cannot_be_drained() -> None:
     assert transition(LeaseStatus.HELD, LeaseStatus.DRAINING) is LeaseStatus.DRAINING
-    with pytest.raises(RuntimeError, match="lost to draining"):
+    with pytest.raises(IllegalTransitionError, match="lost to draining"):
         transition(LeaseStatus.LOST, LeaseStatus.DRAINING)
 
 

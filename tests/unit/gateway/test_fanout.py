@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flambeau.errors import IllegalTransitionError
 from flambeau.events import NewEvent
 from flambeau.gateway.fanout import (
     Batch,
     Hub,
-    IllegalTransitionError,
     Outbox,
     PartitionReader,
     Subscription,

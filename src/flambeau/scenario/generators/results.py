@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from flambeau.machine import Machine
 from flambeau.scenario.errors import IllegalStatusTransitionError
 
 __all__ = [
@@ -59,31 +60,26 @@ class UnitStatus(StrEnum):
     FINISHED = "FINISHED"
 
 
-_MOVES: dict[ResultStatus | None, frozenset[ResultStatus]] = {
-    None: frozenset({ResultStatus.START_LIST}),
-    ResultStatus.START_LIST: frozenset({ResultStatus.START_LIST, ResultStatus.LIVE}),
-    ResultStatus.LIVE: frozenset(
-        {ResultStatus.LIVE, ResultStatus.INTERMEDIATE, ResultStatus.UNOFFICIAL}
-    ),
-    ResultStatus.INTERMEDIATE: frozenset(
-        {ResultStatus.LIVE, ResultStatus.INTERMEDIATE, ResultStatus.UNOFFICIAL}
-    ),
-    ResultStatus.UNOFFICIAL: frozenset({ResultStatus.OFFICIAL, ResultStatus.PROTESTED}),
-    ResultStatus.OFFICIAL: frozenset({ResultStatus.OFFICIAL, ResultStatus.PROTESTED}),
-    ResultStatus.PROTESTED: frozenset({ResultStatus.OFFICIAL}),
-}
-
-
-def transition(current: ResultStatus | None, new: ResultStatus) -> ResultStatus:
-    """Move a result document from ``current`` (``None`` before the first) to ``new``.
-
-    Raises:
-        IllegalStatusTransitionError: the ODF life cycle does not allow the move.
-    """
-    if new not in _MOVES[current]:
-        before = current.value if current else "nothing"
-        raise IllegalStatusTransitionError(f"a result cannot go from {before} to {new.value}")
-    return new
+_MOVES = Machine(
+    "result",
+    {
+        None: {ResultStatus.START_LIST},
+        ResultStatus.START_LIST: {ResultStatus.START_LIST, ResultStatus.LIVE},
+        ResultStatus.LIVE: {ResultStatus.LIVE, ResultStatus.INTERMEDIATE, ResultStatus.UNOFFICIAL},
+        ResultStatus.INTERMEDIATE: {
+            ResultStatus.LIVE,
+            ResultStatus.INTERMEDIATE,
+            ResultStatus.UNOFFICIAL,
+        },
+        ResultStatus.UNOFFICIAL: {ResultStatus.OFFICIAL, ResultStatus.PROTESTED},
+        ResultStatus.OFFICIAL: {ResultStatus.OFFICIAL, ResultStatus.PROTESTED},
+        ResultStatus.PROTESTED: {ResultStatus.OFFICIAL},
+    },
+    error=IllegalStatusTransitionError,
+)
+transition = _MOVES.transition
+"""Move a result document from its status (``None`` before the first) to one the ODF life
+cycle allows; else IllegalStatusTransitionError."""
 
 
 class Action(StrEnum):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flambeau.errors import FlambeauError
+from flambeau.errors import FlambeauError, IllegalTransitionError
 
 __all__ = [
     "IllegalMarketTransitionError",
+    "IllegalTicketTransitionError",
     "InvalidFixtureError",
     "InvalidResultError",
     "InvalidSpecifiersError",
@@ -14,8 +15,12 @@ __all__ = [
 ]
 
 
-class IllegalMarketTransitionError(FlambeauError):
+class IllegalMarketTransitionError(IllegalTransitionError):
     """A market status move the state machine forbids, such as SETTLED -> ACTIVE."""
+
+
+class IllegalTicketTransitionError(IllegalTransitionError):
+    """A ticket state move the machine in ``ticket_records``' docstring forbids."""
 
 
 class InvalidSpecifiersError(FlambeauError):

@@ -49,6 +49,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import NamedTuple
 
+from flambeau.machine import Machine
 from flambeau.services.betting.errors import (
     IllegalMarketTransitionError,
     InvalidSpecifiersError,
@@ -99,18 +100,29 @@ _UOF_CODES = {
 }
 
 _S = MarketStatus
-_ALLOWED: dict[MarketStatus, frozenset[MarketStatus]] = {
-    _S.ACTIVE: frozenset(
-        {_S.ACTIVE, _S.SUSPENDED, _S.DEACTIVATED, _S.HANDED_OVER, _S.SETTLED, _S.CANCELLED}
-    ),
-    _S.SUSPENDED: frozenset(
-        {_S.ACTIVE, _S.SUSPENDED, _S.DEACTIVATED, _S.HANDED_OVER, _S.SETTLED, _S.CANCELLED}
-    ),
-    _S.DEACTIVATED: frozenset({_S.DEACTIVATED, _S.ACTIVE, _S.SUSPENDED, _S.SETTLED, _S.CANCELLED}),
-    _S.HANDED_OVER: frozenset({_S.ACTIVE, _S.SUSPENDED, _S.CANCELLED}),
-    _S.SETTLED: frozenset({_S.DEACTIVATED}),
-    _S.CANCELLED: frozenset({_S.DEACTIVATED}),
-}
+
+
+def _explain(current: MarketStatus | None, target: MarketStatus, market: str) -> str:
+    assert current is not None  # a market always has a status
+    where = f"market {market}: " if market else ""
+    allowed = ", ".join(sorted(s.name for s in _MOVES.allowed(current)))
+    return f"{where}illegal status move {current.name} -> {target.name} (allowed: {allowed})"
+
+
+_FROM_OPEN = {_S.ACTIVE, _S.SUSPENDED, _S.DEACTIVATED, _S.HANDED_OVER, _S.SETTLED, _S.CANCELLED}
+_MOVES = Machine(
+    "market",
+    {
+        _S.ACTIVE: _FROM_OPEN,
+        _S.SUSPENDED: _FROM_OPEN,
+        _S.DEACTIVATED: {_S.DEACTIVATED, _S.ACTIVE, _S.SUSPENDED, _S.SETTLED, _S.CANCELLED},
+        _S.HANDED_OVER: {_S.ACTIVE, _S.SUSPENDED, _S.CANCELLED},
+        _S.SETTLED: {_S.DEACTIVATED},
+        _S.CANCELLED: {_S.DEACTIVATED},
+    },
+    error=IllegalMarketTransitionError,
+    explain=_explain,
+)
 
 
 def transition(current: MarketStatus, target: MarketStatus, *, market: str = "") -> MarketStatus:
@@ -127,13 +139,7 @@ def transition(current: MarketStatus, target: MarketStatus, *, market: str = "")
     Raises:
         IllegalMarketTransitionError: the diagram in this module's docstring has no such move.
     """
-    if target not in _ALLOWED[current]:
-        where = f"market {market}: " if market else ""
-        allowed = ", ".join(sorted(s.name for s in _ALLOWED[current]))
-        raise IllegalMarketTransitionError(
-            f"{where}illegal status move {current.name} -> {target.name} (allowed: {allowed})"
-        )
-    return target
+    return _MOVES.transition(current, target, subject=market)
 
 
 class MarketKind(enum.Enum):
@@ -242,7 +248,7 @@ class Market:
         Raises:
             IllegalMarketTransitionError: the move is not allowed.
         """
-        if target is self.status and target in _ALLOWED[target]:
+        if target is self.status and target in _MOVES.allowed(target):
             return self
         label = f"{self.event_id} {self.type.id} {self.specifiers}".rstrip()
         return replace(self, status=transition(self.status, target, market=label))

@@ -22,7 +22,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from flambeau.machine import Machine
 from flambeau.processing import Transaction
+from flambeau.services.betting.errors import IllegalTicketTransitionError
 from flambeau.services.betting.messages import customer_key
 from flambeau.services.betting.schemas import (
     DECISIONS_STREAM,
@@ -38,7 +40,6 @@ __all__ = [
     "Attempt",
     "AttemptKind",
     "Cause",
-    "IllegalTicketTransitionError",
     "LegAnswer",
     "TicketRecord",
     "TicketState",
@@ -54,10 +55,6 @@ __all__ = [
 ]
 
 
-class IllegalTicketTransitionError(ValueError):
-    """A ticket state move the machine in this module's docstring forbids."""
-
-
 class TicketState(enum.Enum):
     """Where a ticket is in its life."""
 
@@ -69,26 +66,17 @@ class TicketState(enum.Enum):
 
 
 _T = TicketState
-_MOVES: dict[TicketState, frozenset[TicketState]] = {
-    _T.PENDING: frozenset({_T.OPEN, _T.REJECTED}),
-    _T.OPEN: frozenset({_T.OPEN, _T.SETTLED, _T.CASHED_OUT}),
-    _T.SETTLED: frozenset({_T.OPEN}),
-    _T.REJECTED: frozenset(),
-    _T.CASHED_OUT: frozenset(),
-}
-
-
-def transition(current: TicketState, target: TicketState) -> TicketState:
-    """Move a ticket from ``current`` to ``target``.
-
-    Raises:
-        IllegalTicketTransitionError: the move is not in the diagram.
-    """
-    if target not in _MOVES[current]:
-        raise IllegalTicketTransitionError(
-            f"a ticket cannot go from {current.value} to {target.value}"
-        )
-    return target
+_MOVES = Machine(
+    "ticket",
+    {
+        _T.PENDING: {_T.OPEN, _T.REJECTED},
+        _T.OPEN: {_T.OPEN, _T.SETTLED, _T.CASHED_OUT},
+        _T.SETTLED: {_T.OPEN},
+    },
+    error=IllegalTicketTransitionError,
+)
+transition = _MOVES.transition
+"""Move a ticket to a state the diagram allows (else IllegalTicketTransitionError)."""
 
 
 class AttemptKind(enum.Enum):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flambeau.errors import FlambeauError
+from flambeau.errors import FlambeauError, IllegalTransitionError
 
 __all__ = ["IllegalTransferTransitionError", "LedgerStateError", "ReferenceMismatchError"]
 
 
-class IllegalTransferTransitionError(FlambeauError):
+class IllegalTransferTransitionError(IllegalTransitionError):
     """A transfer status move the state machine forbids, such as POSTED -> VOIDED."""
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from flambeau.machine import Machine
 from flambeau.services.payments.errors import IllegalTransferTransitionError
 
 __all__ = ["TransferStatus", "transition"]
@@ -36,30 +37,27 @@ class TransferStatus(StrEnum):
     EXPIRED = "expired"
 
 
-_ALLOWED: dict[TransferStatus | None, frozenset[TransferStatus]] = {
-    None: frozenset({TransferStatus.PENDING, TransferStatus.POSTED}),
-    TransferStatus.PENDING: frozenset(
-        {TransferStatus.POSTED, TransferStatus.VOIDED, TransferStatus.EXPIRED}
-    ),
-    TransferStatus.POSTED: frozenset(),
-    TransferStatus.VOIDED: frozenset(),
-    TransferStatus.EXPIRED: frozenset(),
-}
+def _explain(current: TransferStatus | None, target: TransferStatus, _: str) -> str:
+    start = "new" if current is None else current.name
+    return (
+        f"a transfer cannot move from {start} to {target.name}; "
+        "a pending transfer resolves at most once"
+    )
 
 
-def transition(current: TransferStatus | None, target: TransferStatus) -> TransferStatus:
-    """Move a transfer from ``current`` (``None`` for a new transfer) to ``target``.
-
-    Returns:
-        ``target``, so callers can write ``status = transition(status, POSTED)``.
-
-    Raises:
-        IllegalTransferTransitionError: the diagram in this module has no such arrow.
-    """
-    if target not in _ALLOWED[current]:
-        start = "new" if current is None else current.name
-        raise IllegalTransferTransitionError(
-            f"a transfer cannot move from {start} to {target.name}; "
-            "a pending transfer resolves at most once"
-        )
-    return target
+_MOVES = Machine(
+    "transfer",
+    {
+        None: {TransferStatus.PENDING, TransferStatus.POSTED},
+        TransferStatus.PENDING: {
+            TransferStatus.POSTED,
+            TransferStatus.VOIDED,
+            TransferStatus.EXPIRED,
+        },
+    },
+    error=IllegalTransferTransitionError,
+    explain=_explain,
+)
+transition = _MOVES.transition
+"""Move a transfer from its status (``None`` for a new transfer) to one the diagram allows,
+returning it (``status = transition(status, POSTED)``); else IllegalTransferTransitionError."""

@@ -16,7 +16,6 @@ from flambeau.errors import FlambeauError
 
 __all__ = [
     "DocumentTooLargeError",
-    "IllegalTransitionError",
     "InvalidAttributeError",
     "InvalidRscError",
     "InvalidVersionError",
@@ -150,19 +149,3 @@ class InvalidRscError(InvalidAttributeError):
     ) -> None:
         super().__init__(reason, element=element, attribute=attribute, value=value)
         self.part = part
-
-
-class IllegalTransitionError(FlambeauError):
-    """A status move the state machine forbids, such as FINISHED -> RUNNING.
-
-    Attributes:
-        machine: Which machine (``"unit status"``, ``"result status"``, ``"source status"``).
-        old: The status before, or ``None`` when there was none.
-        new: The status asked for.
-    """
-
-    def __init__(self, machine: str, old: object, new: object) -> None:
-        self.machine = machine
-        self.old = old
-        self.new = new
-        super().__init__(f"illegal {machine} move {old} -> {new}")

@@ -23,8 +23,8 @@ from datetime import date, datetime, tzinfo
 
 import msgspec
 
+from flambeau.errors import IllegalTransitionError
 from flambeau.services.results.codes import GAMES_TZ
-from flambeau.services.results.errors import IllegalTransitionError
 from flambeau.services.results.outcomes import Emit, Step, Verdict, route
 from flambeau.services.results.schemas import (
     SCHEDULE,

@@ -1,8 +1,9 @@
 """The results service's state machines: unit schedule status, result status, source status.
 
-Each is an ``Enum`` plus a transition function that raises
-:class:`~flambeau.services.results.errors.IllegalTransitionError` on a move the machine forbids.
-Staying in the same status is not a move and is always allowed.
+Each is an ``Enum`` plus a :class:`~flambeau.machine.Machine` whose transition raises
+:class:`~flambeau.errors.IllegalTransitionError` on a move the machine forbids. Staying in the
+same unit or result status is not a move and is always allowed; a new unit or document may
+start in any status.
 
 ODF documents are full snapshots ordered by ``Version``, so a snapshot with a higher version is
 the source's final word even when its status jumps over states we never saw (a lost message),
@@ -33,8 +34,9 @@ Source status (liveness)::
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
-from flambeau.services.results.errors import IllegalTransitionError
+from flambeau.machine import Machine
 
 __all__ = [
     "ResultStatus",
@@ -86,11 +88,12 @@ class SourceStatus(StrEnum):
     DOWN = "down"
 
 
+StatusT = TypeVar("StatusT", bound=StrEnum)
 _U = UnitStatus
 _MAIN = (_U.UNSCHEDULED, _U.SCHEDULED, _U.GETTING_READY, _U.RUNNING, _U.FINISHED)
 _BEFORE_START = frozenset({_U.UNSCHEDULED, _U.SCHEDULED, _U.GETTING_READY})
 _HOLDS = frozenset({_U.DELAYED, _U.POSTPONED, _U.RESCHEDULED, _U.CANCELLED})
-_UNIT_MOVES: dict[UnitStatus, frozenset[UnitStatus]] = {
+_UNIT_TABLE: dict[UnitStatus, frozenset[UnitStatus]] = {
     # forward along the main path, plus the holds while the unit has not started
     **{
         status: frozenset(_MAIN[index + 1 :]) | (_HOLDS if status in _BEFORE_START else frozenset())
@@ -111,7 +114,7 @@ _UNIT_MOVES: dict[UnitStatus, frozenset[UnitStatus]] = {
     _U.CANCELLED: frozenset(),
 }
 # A unit that lost its slot goes back to UNSCHEDULED; that is a correction, not a contradiction.
-_UNIT_MOVES[_U.SCHEDULED] = _UNIT_MOVES[_U.SCHEDULED] | {_U.UNSCHEDULED}
+_UNIT_TABLE[_U.SCHEDULED] = _UNIT_TABLE[_U.SCHEDULED] | {_U.UNSCHEDULED}
 
 _R = ResultStatus
 _RESULT_STAGE: dict[ResultStatus, int] = {
@@ -127,6 +130,36 @@ _RESULT_STAGE: dict[ResultStatus, int] = {
 }
 
 
+def _explain(old: object, new: object, machine: str) -> str:
+    return f"illegal {machine} move {old} -> {new}"
+
+
+def _machine(
+    name: str, table: dict[StatusT, frozenset[StatusT]], start: frozenset[StatusT]
+) -> Machine[StatusT]:
+    """A machine over ``table`` where staying put is allowed and ``None`` starts anywhere."""
+    moves: dict[StatusT | None, frozenset[StatusT]] = {None: start}
+    moves.update({status: targets | {status} for status, targets in table.items()})
+    return Machine(name, moves, explain=lambda old, new, _: _explain(old, new, name))
+
+
+_UNITS = _machine("unit status", _UNIT_TABLE, frozenset(UnitStatus))
+_RESULTS = _machine(
+    "result status",
+    {old: frozenset(n for n in _R if _RESULT_STAGE[n] >= _RESULT_STAGE[old]) for old in _R},
+    frozenset(ResultStatus),
+)
+_SOURCES = Machine(
+    "source status",
+    {
+        None: {SourceStatus.UP, SourceStatus.DOWN},
+        SourceStatus.UP: {SourceStatus.DOWN},
+        SourceStatus.DOWN: {SourceStatus.UP},
+    },
+    explain=lambda old, new, _: _explain(old, new, "source status"),
+)
+
+
 def advance_unit_status(old: UnitStatus | None, new: UnitStatus) -> UnitStatus:
     """Move a unit's schedule status from ``old`` (``None``: never seen) to ``new``.
 
@@ -136,9 +169,7 @@ def advance_unit_status(old: UnitStatus | None, new: UnitStatus) -> UnitStatus:
     Raises:
         IllegalTransitionError: the machine forbids the move (e.g. FINISHED -> RUNNING).
     """
-    if old is None or old == new or new in _UNIT_MOVES[old]:
-        return new
-    raise IllegalTransitionError("unit status", old, new)
+    return _UNITS.transition(old, new)
 
 
 def advance_result_status(old: ResultStatus | None, new: ResultStatus) -> ResultStatus:
@@ -150,9 +181,7 @@ def advance_result_status(old: ResultStatus | None, new: ResultStatus) -> Result
     Raises:
         IllegalTransitionError: ``new`` belongs to an earlier stage (e.g. OFFICIAL -> LIVE).
     """
-    if old is None or _RESULT_STAGE[new] >= _RESULT_STAGE[old]:
-        return new
-    raise IllegalTransitionError("result status", old, new)
+    return _RESULTS.transition(old, new)
 
 
 def advance_source_status(old: SourceStatus | None, new: SourceStatus) -> SourceStatus:
@@ -164,6 +193,4 @@ def advance_source_status(old: SourceStatus | None, new: SourceStatus) -> Source
     Raises:
         IllegalTransitionError: ``old == new``.
     """
-    if old == new:
-        raise IllegalTransitionError("source status", old, new)
-    return new
+    return _SOURCES.transition(old, new)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import msgspec
 
-from flambeau.services.results.errors import IllegalTransitionError
+from flambeau.errors import IllegalTransitionError
 from flambeau.services.results.outcomes import Emit, Step, Verdict, route
 from flambeau.services.results.schemas import (
     RECORDS,

@@ -8,6 +8,7 @@ import pytest
 
 from flambeau.events import Record
 from flambeau.services.betting import views
+from flambeau.services.betting.errors import IllegalTicketTransitionError
 from flambeau.services.betting.markets import MarketStatus
 from flambeau.services.betting.money import account_id, transfer_request
 from flambeau.services.betting.schemas import (
@@ -28,11 +29,7 @@ from flambeau.services.betting.schemas import (
     TicketSettled,
     TicketSubmitted,
 )
-from flambeau.services.betting.ticket_records import (
-    IllegalTicketTransitionError,
-    TicketState,
-    transition,
-)
+from flambeau.services.betting.ticket_records import TicketState, transition
 from flambeau.services.betting.views import MarketBoard, TicketBook
 from flambeau.services.payments.schemas import TransferCode
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flambeau.services.results.errors import IllegalTransitionError
+from flambeau.errors import IllegalTransitionError
 from flambeau.services.results.statuses import (
     ResultStatus,
     SourceStatus,
