@@ -135,7 +135,8 @@ def create(
     """Create a key: the key alone is printed on stdout, once (it is stored only hashed), so
     ``KEY=$(flambeau keys create ...)`` or ``... > producer.key`` captures it; what it is
     (id, tenant, scopes) goes to stderr."""
-    from flambeau.gateway.keys import InvalidScopeError, validate_scope
+    from flambeau.gateway.errors import InvalidScopeError
+    from flambeau.gateway.keys import validate_scope
 
     try:
         for one in scope:
@@ -173,7 +174,7 @@ def revoke(
     data: DataOpt = None,
 ) -> None:
     """Revoke a key; gateways refuse it from then on."""
-    from flambeau.gateway.keys import LastAdminKeyError, UnknownKeyError
+    from flambeau.gateway.errors import LastAdminKeyError, UnknownKeyError
 
     target = _Target(gateway, admin_key, log, data)
     if target.gateway:

@@ -29,18 +29,16 @@ from pathlib import Path
 
 from flambeau.errors import FlambeauError, LogClosedError
 from flambeau.events import Event, NewEvent, Registry, Writer, default_registry, utc_now
+from flambeau.gateway.errors import InvalidScopeError, LastAdminKeyError, UnknownKeyError
 from flambeau.log.base import Log
 
 __all__ = [
     "ADMIN_KEY_FILE",
     "KEYS_STREAM",
-    "InvalidScopeError",
     "KeyCreated",
     "KeyRecord",
     "KeyRevoked",
     "KeyStore",
-    "LastAdminKeyError",
-    "UnknownKeyError",
     "hash_key",
     "register_keys_stream",
     "validate_scope",
@@ -53,18 +51,6 @@ _PREFIX = "fbk"
 _KEY_SHAPE = re.compile(r"^fbk_(?P<id>[0-9a-f]{12})_[A-Za-z0-9_-]{20,}$")
 _SCOPE = re.compile(r"^(?:admin|(?:read|write):[a-z0-9_.*?\[\]!-]+)$")
 _log = logging.getLogger("flambeau.gateway.keys")
-
-
-class InvalidScopeError(FlambeauError):
-    """A scope is not ``admin``, ``read:<stream pattern>`` or ``write:<stream pattern>``."""
-
-
-class UnknownKeyError(FlambeauError):
-    """No API key has the given id."""
-
-
-class LastAdminKeyError(FlambeauError):
-    """Revoking this key would leave no active admin key: nobody could manage keys again."""
 
 
 class KeyCreated(Event, frozen=True, tag="key_created"):

@@ -21,7 +21,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from flambeau import errors
-from flambeau.gateway.keys import InvalidScopeError, LastAdminKeyError, UnknownKeyError
+from flambeau.gateway.errors import InvalidScopeError, LastAdminKeyError, UnknownKeyError
 
 __all__ = [
     "AUTH_PROBLEMS",
@@ -153,7 +153,7 @@ ERROR_KINDS: dict[type[errors.FlambeauError], ProblemKind] = {
 LOG_RETRY_AFTER_S = 1.0
 
 
-class ProblemError(Exception):
+class ProblemError(errors.FlambeauError):
     """Raised by handlers to answer with a problem; carries the problem and extra headers."""
 
     def __init__(self, problem: Problem, headers: dict[str, str] | None = None) -> None:

@@ -36,8 +36,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from flambeau.scenario.client import GatewayClient, Reply, Stopped
+from flambeau.scenario.client import GatewayClient, Reply
 from flambeau.scenario.documents import OdfMessage
+from flambeau.scenario.errors import Stopped
 from flambeau.scenario.generators.purchases import Purchase
 from flambeau.scenario.payloads import Envelope, funding, purchase_transfers
 from flambeau.scenario.stats import Counters, Latency

@@ -26,17 +26,15 @@ import httpx
 import msgspec
 import websockets
 
-__all__ = ["GatewayClient", "Reply", "Stopped", "Subscriber", "WireEvent"]
+from flambeau.scenario.errors import Stopped
+
+__all__ = ["GatewayClient", "Reply", "Subscriber", "WireEvent"]
 
 logger = logging.getLogger("flambeau.scenario")
 
 _encode = msgspec.json.Encoder().encode
 MIN_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
-
-
-class Stopped(Exception):
-    """The client was stopped while a request was waiting to be retried."""
 
 
 @dataclass(frozen=True)

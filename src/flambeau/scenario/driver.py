@@ -41,7 +41,7 @@ from typing import Any
 from flambeau import heap
 from flambeau.scenario import resume
 from flambeau.scenario.channels import Channels
-from flambeau.scenario.client import GatewayClient, Stopped
+from flambeau.scenario.client import GatewayClient
 from flambeau.scenario.documents import (
     MedalBook,
     OdfMessage,
@@ -49,7 +49,7 @@ from flambeau.scenario.documents import (
     result_message,
     schedule_documents,
 )
-from flambeau.scenario.errors import ScenarioError
+from flambeau.scenario.errors import ScenarioError, Stopped
 from flambeau.scenario.generators.bettors import BetPlacement
 from flambeau.scenario.generators.crowds import AreaDensity, GateCount
 from flambeau.scenario.generators.incidents import ScriptEntry, SourceSilence

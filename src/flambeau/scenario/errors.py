@@ -9,6 +9,7 @@ __all__ = [
     "IncidentTargetError",
     "InvalidScriptError",
     "ScenarioError",
+    "Stopped",
     "UnknownCodeError",
 ]
 
@@ -23,6 +24,10 @@ class UnknownCodeError(ScenarioError, KeyError):
     def __str__(self) -> str:
         # KeyError quotes its message; keep it readable.
         return str(self.args[0]) if self.args else ""
+
+
+class Stopped(ScenarioError):
+    """The client was stopped while a request was waiting to be retried."""
 
 
 class InvalidScriptError(ScenarioError):

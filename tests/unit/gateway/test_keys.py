@@ -8,14 +8,12 @@ from pathlib import Path
 import pytest
 
 from flambeau.events import NewEvent, utc_now
+from flambeau.gateway.errors import InvalidScopeError, LastAdminKeyError, UnknownKeyError
 from flambeau.gateway.keys import (
     ADMIN_KEY_FILE,
     KEYS_STREAM,
-    InvalidScopeError,
     KeyRevoked,
     KeyStore,
-    LastAdminKeyError,
-    UnknownKeyError,
     hash_key,
     validate_scope,
 )

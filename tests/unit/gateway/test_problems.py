@@ -6,7 +6,7 @@ import pytest
 from litestar.exceptions import NotFoundException, ValidationException
 
 from flambeau import errors
-from flambeau.gateway.keys import InvalidScopeError, UnknownKeyError
+from flambeau.gateway.errors import InvalidScopeError, UnknownKeyError
 from flambeau.gateway.problems import ProblemError, ProblemKind, problem_for_exception
 
 

@@ -16,7 +16,8 @@ from flambeau.events import NewEvent, default_registry
 from flambeau.gateway import GatewayConfig
 from flambeau.log import open_log
 from flambeau.log.base import Log
-from flambeau.scenario.client import GatewayClient, Stopped, Subscriber, WireEvent
+from flambeau.scenario.client import GatewayClient, Subscriber, WireEvent
+from flambeau.scenario.errors import Stopped
 from flambeau.services.crowds.schemas import SENSORS, GateCount
 from tests.unit.gateway.served import Served, serve
 

@@ -1,0 +1,25 @@
+"""Errors the gateway raises on purpose; :data:`~flambeau.gateway.problems.ERROR_KINDS` maps
+each to its problem type.
+
+:class:`~flambeau.gateway.problems.ProblemError` (a handler's answer, carrying its problem)
+lives beside :class:`~flambeau.gateway.problems.Problem`; it too is a
+:class:`~flambeau.errors.FlambeauError`.
+"""
+
+from __future__ import annotations
+
+from flambeau.errors import FlambeauError
+
+__all__ = ["InvalidScopeError", "LastAdminKeyError", "UnknownKeyError"]
+
+
+class InvalidScopeError(FlambeauError):
+    """A scope is not ``admin``, ``read:<stream pattern>`` or ``write:<stream pattern>``."""
+
+
+class UnknownKeyError(FlambeauError):
+    """No API key has the given id."""
+
+
+class LastAdminKeyError(FlambeauError):
+    """Revoking this key would leave no active admin key: nobody could manage keys again."""
