@@ -68,14 +68,11 @@ from flambeau.services.results.schemas import (
 )
 
 __all__ = [
-    "AUTH_PROBLEMS",
     "MAX_NATIVE_BYTES",
     "MAX_ODF_BYTES",
-    "RATE_PROBLEM",
     "OdfAccepted",
     "post_documents",
     "post_odf",
-    "problem_specs",
 ]
 
 MAX_ODF_BYTES = 8 * 1024 * 1024

@@ -21,14 +21,16 @@ import msgspec
 from litestar import Request, get
 from litestar.params import FromPath, QueryParameter
 
-from flambeau.gateway import FieldError, ProblemError, ProblemKind, gateway_of
-from flambeau.services.results.adapters import (
+from flambeau.gateway import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
-    post_documents,
-    post_odf,
+    FieldError,
+    ProblemError,
+    ProblemKind,
+    gateway_of,
     problem_specs,
 )
+from flambeau.services.results.adapters import post_documents, post_odf
 from flambeau.services.results.codes import Level, parse_rsc
 from flambeau.services.results.errors import InvalidRscError
 from flambeau.services.results.schemas import (
