@@ -188,7 +188,7 @@ class Planner:
     ) -> datetime | None:
         """The latest departure meeting the deadline, else the cause's end if that works."""
         if duration_s is not None:
-            latest = delivery.deadline - timedelta(seconds=duration_s)
+            latest = (delivery.deadline - timedelta(seconds=duration_s)).replace(microsecond=0)
             if latest >= now:
                 return latest
         if cause is None or cause.end_us is None:

@@ -155,7 +155,9 @@ def _reroute(tx: Transaction, planner: Planner, record: Record[Any], cause: Acti
     for key, tracked in tx.state.scan("d/", Tracked):
         if as_us(tracked.request.deadline) < horizon:
             tx.state.delete(key)
-        elif tracked.incident_id == cause.incident_id or touched.intersection(tracked.edges):
+        elif tracked.incident_id == cause.incident_id or (
+            cause.applies(tracked.request) and touched.intersection(tracked.edges)
+        ):
             affected.append(tracked)
     if not affected:
         return
