@@ -29,8 +29,13 @@ from .feeds import cifs, closure, strike
 DEPART = datetime(2024, 8, 1, 6, 0, tzinfo=UTC)
 
 
-def delivery(delivery_id: str = "meals-1", *, deadline_s: float = 4 * 3600,
-             vehicle: VehicleClass = VehicleClass.TRUCK, tenant: str = "sodexo") -> NewEvent:  # fmt: skip
+def delivery(
+    delivery_id: str = "meals-1",
+    *,
+    deadline_s: float = 4 * 3600,
+    vehicle: VehicleClass = VehicleClass.TRUCK,
+    tenant: str = "sodexo",
+) -> NewEvent:
     data = DeliveryRequested(
         delivery_id=delivery_id, tenant=tenant, origin="RUN", destination="VIL",
         vehicle_class=vehicle, departure=DEPART, deadline=DEPART + timedelta(seconds=deadline_s),
@@ -68,7 +73,9 @@ def test_a_closure_on_the_route_reroutes_with_its_cause_and_a_later_eta() -> Non
     assert (first.reason, first.incident_id) == ("registered", "")
     assert first.duration_s == round(free_s, 1)
     assert (second.reason, second.incident_id) == ("closure", "closure-1")
-    assert second.eta is not None and first.eta is not None and second.eta > first.eta
+    assert second.eta is not None
+    assert first.eta is not None
+    assert second.eta > first.eta
     records = result.records(ROUTES)
     assert records[-1].causation_id == incident(DEPART)[1].id
     [road] = result.events(ROADS)
@@ -115,7 +122,8 @@ def test_a_closure_that_makes_the_delivery_late_raises_an_alert_with_a_departure
     rerouted = routed(result)[-1]
     assert (late.delivery_id, late.incident_id, late.reason) == ("meals-1", "closure-1", "late")
     assert late.cargo == "athletes' meals, Village"
-    assert late.best_departure is not None and late.best_departure < DEPART
+    assert late.best_departure is not None
+    assert late.best_departure < DEPART
     latest = late.deadline - timedelta(seconds=rerouted.duration_s)
     assert timedelta(0) <= latest - late.best_departure < timedelta(seconds=1)
     assert result.records(ROUTES)[-1].causation_id == incident(DEPART)[1].id

@@ -26,8 +26,10 @@ def test_a_feed_message_gives_alerts_trip_updates_and_vehicles() -> None:
     assert isinstance(alert, TransitAlert)
     assert (alert.route_id, alert.cause, alert.effect) == ("RER-B", "STRIKE", "NO_SERVICE")
     assert alert.header == "Grève sur la ligne RER-B"
-    assert alert.active[0][0] is not None and alert.active[0][1] is None
-    assert isinstance(trip, TripDelay) and (trip.route_id, trip.delay_s) == ("M13", 120)
+    assert alert.active[0][0] is not None
+    assert alert.active[0][1] is None
+    assert isinstance(trip, TripDelay)
+    assert (trip.route_id, trip.delay_s) == ("M13", 120)
     assert isinstance(vehicle, VehicleSeen)
     assert (vehicle.lat, vehicle.lon) == pytest.approx((48.92, 2.36), abs=1e-5)
     assert events[0].key == "RER-B"
@@ -77,7 +79,9 @@ def test_an_update_of_an_incident_gets_a_new_event_id_a_resend_the_same() -> Non
     updated = parse_cifs(cifs(closure("c-1", LINE, end="2024-08-01T22:00:00+02:00")))[0].id
     assert first == again
     assert updated != first
-    assert first is not None and first.startswith("cifs:c-1:") and first != "c-1"
+    assert first is not None
+    assert first.startswith("cifs:c-1:")
+    assert first != "c-1"
 
 
 @pytest.mark.parametrize(
