@@ -26,7 +26,7 @@ def handler(out: Path, secret: str) -> type[BaseHTTPRequestHandler]:
     class Receiver(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 - the http.server protocol
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             try:
                 verifier.verify(body, dict(self.headers.items()))

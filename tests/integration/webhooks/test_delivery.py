@@ -14,12 +14,11 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.unit.gateway.served import Served, serve
-
 from flambeau.events import default_registry
 from flambeau.log import open_log
 from flambeau.log.base import Log
 from flambeau.services.crowds.schemas import SENSORS
+from tests.unit.gateway.served import Served, serve
 
 STREAM = SENSORS
 ROOT = Path(__file__).resolve().parents[3]

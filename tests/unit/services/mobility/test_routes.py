@@ -153,10 +153,11 @@ async def test_a_supplier_sees_only_its_own_deliveries_rerouted_by_a_closure(
         path = view["route"]["path"]
         middle = path[len(path) // 2 - 1 : len(path) // 2 + 2]
         incident = closure("on-route", [tuple(p) for p in middle], start=soon(0), end=soon(9))
-        admin = {"Authorization": f"Bearer {running.served.admin_key}"}
-        async with running.served.client() as client:
-            posted = await client.post("/v1/adapters/cifs", content=cifs(incident),
-                                       headers={**admin, "Content-Type": "application/json"})  # fmt: skip
+        json_type = {"Content-Type": "application/json"}
+        async with running.served.client(running.served.admin_key) as client:
+            posted = await client.post(
+                "/v1/adapters/cifs", content=cifs(incident), headers=json_type
+            )
             assert posted.status_code == 200, posted.text
         rerouted = await until(
             lambda: reader_a.get("/v1/mobility/deliveries/m-1"),
