@@ -37,6 +37,7 @@ from flambeau.services.mobility.schemas import (
 __all__ = [
     "JAM_SLOWDOWN",
     "NETWORK_ENV",
+    "REROUTE_BOUND",
     "Active",
     "Planner",
     "Tracked",
@@ -46,6 +47,8 @@ __all__ = [
     "world",
 ]
 
+REROUTE_BOUND = 1.5
+"""A reroute searches first within its old duration times this (then without a bound)."""
 JAM_SLOWDOWN = 0.25
 """Speed factor on the edges of a CIFS ``JAM``."""
 NETWORK_ENV = "FLAMBEAU_MOBILITY_NETWORK"
@@ -161,9 +164,15 @@ class Planner:
         return places[code]
 
     def plan(
-        self, deliveries: Sequence[DeliveryRequested], incidents: Sequence[Active]
+        self,
+        deliveries: Sequence[DeliveryRequested],
+        incidents: Sequence[Active],
+        bounds: Sequence[float] | None = None,
     ) -> list[Path | None]:
-        """Each delivery's fastest path under the incidents that apply to it."""
+        """Each delivery's fastest path under the incidents that apply to it.
+
+        ``bounds`` (seconds per delivery, see :meth:`.Router.many`) bound the searches.
+        """
         groups: dict[Costs, list[int]] = defaultdict(list)
         for i, delivery in enumerate(deliveries):
             groups[costs_of(delivery, incidents)].append(i)
@@ -174,7 +183,9 @@ class Planner:
                  self.node("destination", deliveries[i].destination))
                 for i in members
             ]  # fmt: skip
-            for i, path in zip(members, self.world.router.many(pairs, costs), strict=True):
+            bound = [bounds[i] for i in members] if bounds is not None else None
+            found = self.world.router.many(pairs, costs, bound)
+            for i, path in zip(members, found, strict=True):
                 paths[i] = path
         return paths
 

@@ -23,6 +23,7 @@ from typing import Any
 from flambeau.events import Record
 from flambeau.processing import Batch, Processor, Transaction, default_processors
 from flambeau.services.mobility.dispatch import (
+    REROUTE_BOUND,
     Active,
     Planner,
     Tracked,
@@ -162,7 +163,8 @@ def _reroute(tx: Transaction, planner: Planner, record: Record[Any], cause: Acti
     if not affected:
         return
     incidents = _incidents(tx)
-    paths = planner.plan([t.request for t in affected], incidents)
+    bounds = [REROUTE_BOUND * (t.duration_s or float("inf")) for t in affected]
+    paths = planner.plan([t.request for t in affected], incidents, bounds)
     applies = {t.request.delivery_id: cause.applies(t.request) for t in affected}
     for tracked, path in zip(affected, paths, strict=True):
         hit = applies[tracked.request.delivery_id]

@@ -9,7 +9,6 @@ predecessor rows.
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,9 +67,11 @@ class _Graph:
         self.seconds = seconds
         self.n = n
 
-    def edge(self, u: int, v: int) -> int:
-        where = int(np.searchsorted(self.keys, u * self.n + v))
-        return int(self.ids[where])
+    def edges(self, nodes: list[int]) -> tuple[int, ...]:
+        """The edge ids along ``nodes`` (consecutive pairs), looked up at once."""
+        path = np.asarray(nodes, dtype=np.int64)
+        where = np.searchsorted(self.keys, path[:-1] * self.n + path[1:])
+        return tuple(int(e) for e in self.ids[where])
 
 
 class Router:
@@ -95,13 +96,33 @@ class Router:
         """The fastest path, or ``None`` when the destination cannot be reached."""
         return self.many([(origin, destination)], costs)[0]
 
-    def many(self, pairs: Sequence[tuple[int, int]], costs: Costs = Costs()) -> list[Path | None]:
-        """The fastest path of every ``(origin, destination)``, one Dijkstra per origin."""
+    def many(
+        self,
+        pairs: Sequence[tuple[int, int]],
+        costs: Costs = Costs(),
+        bounds: Sequence[float] | None = None,
+    ) -> list[Path | None]:
+        """The fastest path of every ``(origin, destination)``, one Dijkstra per origin.
+
+        ``bounds`` (seconds, one per pair) lets each origin's search stop at the largest bound
+        of its pairs (scipy's ``limit``): a reroute's new path is rarely much longer than the
+        old one, so the search settles a ball, not the whole network. A destination the
+        bounded search does not reach is searched again without a bound.
+        """
         graph = self.graph(costs)
-        origins = sorted({o for o, _ in pairs})
-        row = {o: i for i, o in enumerate(origins)}
-        dist, pred = dijkstra(graph.matrix, indices=origins, return_predecessors=True)
-        return [self._walk(graph, dist[row[o]], pred[row[o]], o, d) for o, d in pairs]
+        groups: dict[int, list[int]] = {}
+        for i, (origin, _) in enumerate(pairs):
+            groups.setdefault(origin, []).append(i)
+        paths: list[Path | None] = [None] * len(pairs)
+        for origin, members in groups.items():
+            limit = max(bounds[i] for i in members) if bounds is not None else np.inf
+            dist, pred = dijkstra(graph.matrix, indices=origin, return_predecessors=True,
+                                  limit=limit)  # fmt: skip
+            if np.isfinite(limit) and not all(np.isfinite(dist[pairs[i][1]]) for i in members):
+                dist, pred = dijkstra(graph.matrix, indices=origin, return_predecessors=True)
+            for i in members:
+                paths[i] = self._walk(graph, dist, pred, origin, pairs[i][1])
+        return paths
 
     def _walk(self, graph: _Graph, dist: np.ndarray, pred: np.ndarray, origin: int,
               destination: int) -> Path | None:  # fmt: skip
@@ -111,6 +132,6 @@ class Router:
         while nodes[-1] != origin:
             nodes.append(int(pred[nodes[-1]]))
         nodes.reverse()
-        edges = tuple(graph.edge(u, v) for u, v in itertools.pairwise(nodes))
+        edges = graph.edges(nodes)
         metres = float(self.network.length_m[list(edges)].sum()) if edges else 0.0
         return Path(tuple(nodes), edges, float(dist[destination]), metres)
