@@ -2,7 +2,7 @@
 
 ``python -m tests.support.webhook_receiver PORT OUT SECRET`` serves on 127.0.0.1:PORT. Each
 POST is verified with ``standardwebhooks`` (401 when the signature is wrong), appended to OUT
-as one JSON line (id, stream, partition, offset, data) and flushed, then answered 204: an event
+as one JSON line (id, stream, partition, offset, causation_id, data) and flushed, then answered 204: an event
 the receiver acknowledged is always on disk.
 """
 
@@ -34,7 +34,8 @@ def handler(out: Path, secret: str) -> type[BaseHTTPRequestHandler]:
                 self._answer(401)
                 return
             event = json.loads(body)
-            line = {k: event[k] for k in ("id", "stream", "partition", "offset", "data")}
+            fields = ("id", "stream", "partition", "offset", "causation_id", "data")
+            line = {k: event[k] for k in fields}
             line["webhook_id"] = self.headers["webhook-id"]
             with _lock, out.open("a") as file:
                 file.write(json.dumps(line) + "\n")

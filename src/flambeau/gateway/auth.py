@@ -27,6 +27,9 @@ from fnmatch import fnmatchcase
 
 from flambeau.events import Registry
 from flambeau.gateway.keys import KEYS_STREAM, KeyStore
+
+ADMIN_PREFIX = "admin."
+"""Streams under this prefix are the gateway's own: only admin keys read them."""
 from flambeau.gateway.problems import ProblemError, ProblemKind
 
 __all__ = ["Access", "Principal", "RedactKeys", "install_redaction"]
@@ -63,11 +66,13 @@ class Principal:
     def grants(self, action: str, stream: str) -> bool:
         """Whether a scope grants ``action`` (``read`` or ``write``) on ``stream``.
 
-        ``admin.keys`` is granted by the ``admin`` scope only, never by a pattern.
+        The internal ``admin.*`` streams (``admin.keys``, ``admin.webhooks`` with its signing
+        secrets, ``admin.webhook_dead``) are granted by the ``admin`` scope only, never by a
+        pattern.
         """
         if self.admin:
             return True
-        if stream == KEYS_STREAM:
+        if stream == KEYS_STREAM or stream.startswith(ADMIN_PREFIX):
             return False
         prefix = f"{action}:"
         return any(
