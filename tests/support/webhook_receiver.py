@@ -2,8 +2,8 @@
 
 ``python -m tests.support.webhook_receiver PORT OUT SECRET`` serves on 127.0.0.1:PORT. Each
 POST is verified with ``standardwebhooks`` (401 when the signature is wrong), appended to OUT
-as one JSON line (id, stream, partition, offset, causation_id, data) and flushed, then answered 204: an event
-the receiver acknowledged is always on disk.
+as one JSON line (id, stream, partition, offset, causation_id, data) and flushed, then
+answered 204: an event the receiver acknowledged is always on disk.
 """
 
 from __future__ import annotations

@@ -27,12 +27,12 @@ from fnmatch import fnmatchcase
 
 from flambeau.events import Registry
 from flambeau.gateway.keys import KEYS_STREAM, KeyStore
-
-ADMIN_PREFIX = "admin."
-"""Streams under this prefix are the gateway's own: only admin keys read them."""
 from flambeau.gateway.problems import ProblemError, ProblemKind
 
 __all__ = ["Access", "Principal", "RedactKeys", "install_redaction"]
+
+ADMIN_PREFIX = "admin."
+"""Streams under this prefix are the gateway's own: only admin keys read them."""
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="flambeau"'}
 
