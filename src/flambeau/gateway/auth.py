@@ -31,6 +31,8 @@ from flambeau.gateway.problems import ProblemError, ProblemKind
 
 __all__ = ["Access", "Principal", "RedactKeys", "install_redaction"]
 
+ALL_TENANTS = "tenants:*"
+"""The scope that lifts per-record tenancy (an operations room's read key)."""
 ADMIN_PREFIX = "admin."
 """Streams under this prefix are the gateway's own: only admin keys read them."""
 
@@ -62,6 +64,11 @@ class Principal:
     def admin(self) -> bool:
         """Whether the key has the ``admin`` scope."""
         return "admin" in self.scopes
+
+    @property
+    def all_tenants(self) -> bool:
+        """Whether the key sees every tenant's records (``admin`` or ``tenants:*``)."""
+        return self.admin or ALL_TENANTS in self.scopes
 
     def grants(self, action: str, stream: str) -> bool:
         """Whether a scope grants ``action`` (``read`` or ``write``) on ``stream``.

@@ -132,7 +132,7 @@ def open_subscription(
             [FieldError("must not be empty", "key")],
         )
     opening = _Opening(gateway, outbox, sub_id, stream, start_spec, key, transport)
-    opening.tenant_filter = None if principal.admin else (principal.tenant,)
+    opening.tenant_filter = None if principal.all_tenants else (principal.tenant,)
     return opening
 
 

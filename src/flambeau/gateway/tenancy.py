@@ -1,32 +1,23 @@
 """Per-record entitlement by tenant.
 
 A payload with a ``tenant`` field belongs to that tenant: a key of another tenant may not see
-it, whatever its scopes; an admin key sees everything. Payloads without the field belong to
-everyone who may read their stream. The gateway applies this to webhook deliveries and to the
-service reads that use :func:`visible` (``GET /v1/mobility/deliveries``).
+it unless it has the ``tenants:*`` scope (an operations room's key) or ``admin``. Payloads
+without the field belong to everyone who may read their stream. The gateway applies this to
+every subscription (WebSocket and SSE, in :mod:`.fanout`) and to webhook deliveries; a
+service's read route filters its answers with :attr:`.Principal.all_tenants` and the tenant.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 
-from flambeau.gateway.auth import Principal
-
-__all__ = ["TENANT_FIELD", "entitled", "visible"]
+__all__ = ["TENANT_FIELD", "entitled"]
 
 TENANT_FIELD = "tenant"
 """The payload field that names a record's tenant."""
-T = TypeVar("T")
 
 
-def entitled(admin: bool, tenant: str | None, data: Any) -> bool:
-    """Whether a caller (``admin``, of ``tenant``) may see a record with payload ``data``."""
+def entitled(all_tenants: bool, tenant: str | None, data: Any) -> bool:
+    """Whether a caller of ``tenant`` (seeing ``all_tenants`` or not) may see payload ``data``."""
     owner = getattr(data, TENANT_FIELD, None)
-    return admin or owner is None or owner == tenant
-
-
-def visible(principal: Principal, items: Iterable[T], data: Any = None) -> list[T]:
-    """The ``items`` ``principal`` is entitled to; ``data(item)`` gives each one's payload."""
-    pick = data or (lambda item: item)
-    return [i for i in items if entitled(principal.admin, principal.tenant, pick(i))]
+    return all_tenants or owner is None or owner == tenant

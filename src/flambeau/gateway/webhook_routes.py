@@ -124,7 +124,7 @@ def webhook_routes() -> list[Any]:
         ]
         hook = WebhookRegistered(
             webhook_id=f"wh_{secrets.token_hex(8)}", tenant=principal.tenant or "",
-            key_id=principal.key_id or "", admin=principal.admin, stream=body.stream,
+            key_id=principal.key_id or "", admin=principal.all_tenants, stream=body.stream,
             url=body.url, secret=new_secret(), positions=positions, created_at=utc_now(),
         )  # fmt: skip
         await gateway.webhooks.register(hook)

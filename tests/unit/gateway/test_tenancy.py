@@ -53,3 +53,13 @@ def test_no_pattern_grants_the_gateways_admin_streams() -> None:
     assert not reader.grants("read", "admin.webhooks")
     assert not reader.grants("read", "admin.webhook_dead")
     assert Principal("k2", "op", ("admin",), "key:k2").grants("read", "admin.webhooks")
+
+
+def test_the_tenants_scope_lifts_per_record_tenancy() -> None:
+    from flambeau.gateway.keys import validate_scope
+
+    assert validate_scope("tenants:*") == "tenants:*"
+    room = Principal("k3", "ops-room", ("read:*", "tenants:*"), "key:k3")
+    supplier = Principal("k4", "sodexo", ("read:*",), "key:k4")
+    assert room.all_tenants
+    assert not supplier.all_tenants

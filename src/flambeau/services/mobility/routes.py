@@ -155,7 +155,8 @@ async def _model(request: Request[Any, Any, Any], stream: str) -> tuple[Any, Any
 async def list_deliveries(request: Request[Any, Any, Any]) -> list[DeliveryView]:
     """Every delivery of the key's tenant (all of them for an admin key)."""
     principal, model = await _model(request, ROUTES)
-    deliveries: list[DeliveryView] = model.of_tenant(None if principal.admin else principal.tenant)
+    everyone = principal.all_tenants
+    deliveries: list[DeliveryView] = model.of_tenant(None if everyone else principal.tenant)
     return deliveries
 
 
@@ -171,7 +172,7 @@ async def get_delivery(request: Request[Any, Any, Any], delivery: FromPath[str])
     """The delivery, or 404 (also when it is another tenant's)."""
     principal, model = await _model(request, ROUTES)
     found: DeliveryView | None = model.deliveries.get(delivery)
-    if found is None or not (principal.admin or found.route.tenant == principal.tenant):
+    if found is None or not (principal.all_tenants or found.route.tenant == principal.tenant):
         raise ProblemError.of(ProblemKind.NOT_FOUND, f"no delivery {delivery!r} for this key")
     return found
 
