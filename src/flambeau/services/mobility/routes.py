@@ -3,7 +3,7 @@
 - ``POST /v1/mobility/deliveries`` (``write`` on ``mobility.deliveries``): a supplier registers
   a delivery; its tenant is the key's, never the body's.
 - ``GET /v1/mobility/deliveries`` and ``/{delivery}`` (``read`` on ``mobility.routes``): the
-  caller's own deliveries only (an admin key sees all), each with route, ETA and late risk.
+  caller's own deliveries only (a ``tenants:*`` or admin key: all), with route, ETA, late risk.
 - ``POST /v1/mobility/perimeters`` (``write`` on ``mobility.incidents``): a security perimeter.
 - ``GET /v1/mobility/roads`` (public): closures, slowdowns and perimeters as mapped.
 - ``GET /v1/mobility/venues/{venue}/access`` (public): the display of one venue (see
