@@ -97,6 +97,10 @@ def _principal(request: Request[Any, Any, Any]) -> tuple[Gateway, Principal]:
     gateway.charge(principal)
     if principal.anonymous:
         raise ProblemError.of(ProblemKind.UNAUTHORIZED, "webhooks need an API key")
+    if not gateway.webhooks.enabled:
+        raise ProblemError.of(
+            ProblemKind.NOT_FOUND, "this gateway's log has no admin.webhooks stream: no webhooks"
+        )
     return gateway, principal
 
 

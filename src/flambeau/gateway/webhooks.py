@@ -35,7 +35,7 @@ import httpx
 import msgspec
 from standardwebhooks import Webhook
 
-from flambeau.events import Event, NewEvent, Record, Writer, default_registry, utc_now
+from flambeau.events import Event, NewEvent, Record, Registry, Writer, default_registry, utc_now
 from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.tenancy import entitled
 from flambeau.log import Log
@@ -49,6 +49,7 @@ __all__ = [
     "WebhookRegistered",
     "WebhookRemoved",
     "Webhooks",
+    "register_webhook_streams",
 ]
 
 WEBHOOKS_STREAM = "admin.webhooks"
@@ -102,20 +103,29 @@ class WebhookDeadLetter(Event, frozen=True, kw_only=True, tag="webhook_dead_lett
     error: str
 
 
-default_registry.register(
-    WEBHOOKS_STREAM,
-    WebhookRegistered | WebhookAcked | WebhookRemoved,
-    partitions=1,
-    description="webhook registrations, acknowledged positions and removals",
-    writer=Writer.gateway("POST /v1/webhooks", "DELETE /v1/webhooks/{webhook_id}"),
-)
-default_registry.register(
-    DEAD_STREAM,
-    WebhookDeadLetter,
-    partitions=1,
-    description="webhook deliveries given up on after every retry",
-    writer=Writer.gateway("POST /v1/webhooks"),
-)
+def register_webhook_streams(registry: Registry) -> None:
+    """Register ``admin.webhooks`` and ``admin.webhook_dead`` in ``registry``.
+
+    A gateway whose log's registry lacks them runs without webhooks (``POST /v1/webhooks``
+    answers 404), as tests with a registry of their own do.
+    """
+    registry.register(
+        WEBHOOKS_STREAM,
+        WebhookRegistered | WebhookAcked | WebhookRemoved,
+        partitions=1,
+        description="webhook registrations, acknowledged positions and removals",
+        writer=Writer.gateway("POST /v1/webhooks", "DELETE /v1/webhooks/{webhook_id}"),
+    )
+    registry.register(
+        DEAD_STREAM,
+        WebhookDeadLetter,
+        partitions=1,
+        description="webhook deliveries given up on after every retry",
+        writer=Writer.gateway("POST /v1/webhooks"),
+    )
+
+
+register_webhook_streams(default_registry)
 
 
 def new_secret() -> str:
@@ -256,8 +266,15 @@ class Webhooks:
         self.hooks: dict[str, WebhookRegistered] = {}
         self.running: dict[str, Deliverer] = {}
 
+    @property
+    def enabled(self) -> bool:
+        """Whether the log's registry has the webhook streams."""
+        return WEBHOOKS_STREAM in self.log.registry and DEAD_STREAM in self.log.registry
+
     async def start(self) -> None:
         """Read ``admin.webhooks`` and start a deliverer per webhook at its last position."""
+        if not self.enabled:
+            return
         positions: dict[str, list[int]] = {}
         offset = 0
         while raws := await self.log.read(WEBHOOKS_STREAM, 0, offset, 1000):
