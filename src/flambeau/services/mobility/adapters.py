@@ -109,26 +109,30 @@ async def refuse(
     )
 
 
-async def _ingest(
+async def _parse(
     request: Request[Any, Any, Any],
     stream: str,
     adapter: str,
     media_types: frozenset[str],
     parse: Callable[[bytes], list[NewEvent]],
-) -> FeedAccepted:
+) -> tuple[Gateway, list[NewEvent]]:
+    """Authorize, check the media type and parse the body; a refusal is kept and raised."""
     gateway = gateway_of(request)
     principal = gateway.authorize(request, "write", stream)
     media = _media(request, media_types)
     body = await request.body()
-    counter = gateway.metrics.ingested
     try:
-        events = parse(body)
+        return gateway, parse(body)
     except FeedError as error:
-        counter.inc((stream, "rejected"))
+        gateway.metrics.ingested.inc((stream, "rejected"))
         raise await refuse(gateway, principal, adapter, body, media, error) from None
-    placed = await gateway.log.append(stream, events) if events else []
+
+
+def _accepted(
+    gateway: Gateway, stream: str, events: list[NewEvent], placed: list[Any]
+) -> FeedAccepted:
     duplicates = sum(1 for where in placed if where.duplicate)
-    counter.inc((stream, "accepted"), len(placed) - duplicates)
+    gateway.metrics.ingested.inc((stream, "accepted"), len(placed) - duplicates)
     return FeedAccepted(stream, len(placed) - duplicates, duplicates, [e.id or "" for e in events])
 
 
@@ -151,7 +155,9 @@ _RESPONSES = problem_specs(
 )
 async def post_gtfs_rt(request: Request[Any, Any, Any]) -> FeedAccepted:
     """Parse a ``FeedMessage`` with gtfs-realtime-bindings; append its entities to the feed."""
-    return await _ingest(request, FEED, "gtfs-rt", _PROTOBUF, parse_gtfs_rt)
+    gateway, events = await _parse(request, FEED, "gtfs-rt", _PROTOBUF, parse_gtfs_rt)
+    placed = await gateway.log.append(FEED, events) if events else []
+    return _accepted(gateway, FEED, events, placed)
 
 
 @post(
@@ -164,4 +170,6 @@ async def post_gtfs_rt(request: Request[Any, Any, Any]) -> FeedAccepted:
 )
 async def post_cifs(request: Request[Any, Any, Any]) -> FeedAccepted:
     """Validate a CIFS document; append its incidents (keyed by incident id)."""
-    return await _ingest(request, INCIDENTS, "cifs", _JSON, parse_cifs)
+    gateway, events = await _parse(request, INCIDENTS, "cifs", _JSON, parse_cifs)
+    placed = await gateway.log.append(INCIDENTS, events) if events else []
+    return _accepted(gateway, INCIDENTS, events, placed)
