@@ -115,6 +115,7 @@ def parse_gtfs_rt(body: bytes) -> list[NewEvent]:
         raise FeedError(
             "gtfs-rt", "entity", f"{len(message.entity)} entities; limit {MAX_ENTITIES}"
         )
+    sent = _moment(int(message.header.timestamp))  # the feed's own time, when it gives one
     events: list[NewEvent] = []
     for i, entity in enumerate(message.entity):
         where = f"entity[{i}]"
@@ -131,7 +132,7 @@ def parse_gtfs_rt(body: bytes) -> list[NewEvent]:
             raise FeedError("gtfs-rt", where, "holds no alert, trip_update or vehicle")
         for n, payload in enumerate(payloads):
             key = getattr(payload, "route_id", "") or getattr(payload, "stop_id", "") or entity.id
-            events.append(NewEvent(payload, key=key[:128], id=f"{base}:{n}"))
+            events.append(NewEvent(payload, key=key[:128], id=f"{base}:{n}", time=sent))
     return events
 
 
@@ -153,6 +154,7 @@ class _CifsItem(msgspec.Struct, frozen=True):
 
 class _CifsBody(msgspec.Struct, frozen=True):
     incidents: list[_CifsItem]
+    timestamp: datetime | None = None  # Flambeau's extension: when the feed was written
 
 
 def _polyline(text: str, where: str) -> list[tuple[float, float]]:
@@ -211,11 +213,13 @@ def parse_cifs(body: bytes) -> list[NewEvent]:
         raise FeedError(
             "cifs", "incidents", f"{len(document.incidents)} incidents; limit {MAX_ENTITIES}"
         )
+    stamp = document.timestamp
+    if stamp is not None and stamp.tzinfo is None:
+        raise FeedError("cifs", "timestamp", "needs a time zone (RFC 3339)")
     events = []
     for i, item in enumerate(document.incidents):
         incident = _incident(item.incident, f"incidents[{i}].incident")
         digest = _digest(msgspec.json.encode(incident))
-        events.append(
-            NewEvent(incident, key=incident.incident_id, id=f"cifs:{incident.incident_id}:{digest}")
-        )
+        event_id = f"cifs:{incident.incident_id}:{digest}"
+        events.append(NewEvent(incident, key=incident.incident_id, id=event_id, time=stamp))
     return events

@@ -65,6 +65,9 @@ class DeliveryBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     deadline: Moment
     cargo: Annotated[str, msgspec.Meta(max_length=256)] = ""
     delivery_id: Ident | None = None
+    registered_at: Moment | None = None
+    """When the supplier registered it (the event time; default: now). A replayed day sends
+    its own clock here, so that "now" for the routing is the day's."""
 
 
 class Registered(msgspec.Struct, frozen=True):
@@ -134,7 +137,8 @@ async def register_delivery(request: Request[Any, Any, Any]) -> Registered:
         departure=body.departure, deadline=body.deadline, cargo=body.cargo,
     )  # fmt: skip
     event_id = f"delivery:{tenant}:{delivery_id}"
-    [placed] = await gateway.log.append(DELIVERIES, [NewEvent(event, key=delivery_id, id=event_id)])
+    stored = NewEvent(event, key=delivery_id, id=event_id, time=body.registered_at)
+    [placed] = await gateway.log.append(DELIVERIES, [stored])
     return Registered(delivery_id, tenant, event_id, placed.duplicate)
 
 
