@@ -14,8 +14,8 @@ day's clock):
 - ``transit_strike``: a GTFS-RT ``NO_SERVICE`` alert (cause ``STRIKE``) on RER B from 07:00;
 - ``traffic_jam``: a CIFS ``JAM`` on the Village's western approach, 08:10 to 09:10;
 - ``road_closure``: a CIFS ``ROAD_CLOSED`` on the Village's eastern approach, where the
-  trucks from Rungis, Bonneuil and Roissy arrive, 11:40 to 14:40 (a scripted closure on the deliveries'
-  route); at 14:40 an update of the same incident id reopens it.
+  trucks from Rungis, Bonneuil and Roissy arrive, 11:40 to 14:40 (a scripted closure on the
+  deliveries' route); at 14:40 an update of the same incident id reopens it.
 
 The polylines are coordinates, as a traffic authority would send them; nothing here imports
 the mobility service.
