@@ -225,7 +225,7 @@ class Channels:
     ) -> None:
         async with gate:
             reply = await http.post_json(path, body)
-        self._count("cash_out" if path.endswith("/cash-out") else "change", 1, reply)
+        self.count("cash_out" if path.endswith("/cash-out") else "change", 1, reply)
 
     async def sensors(
         self, envelopes: Sequence[Envelope], client: GatewayClient | None = None
