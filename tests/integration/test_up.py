@@ -103,7 +103,7 @@ def test_up_prints_a_dashboard_address_with_a_read_only_key_kept_for_the_next_st
             if process.poll() is None:
                 texts.append(_stop(process))
         operators = [k for k in listed if k["tenant"] == "operator" and not k["revoked_at"]]
-        assert [k["scopes"] for k in operators] == [["read:*"]]  # one, read-only, reused
+        assert [k["scopes"] for k in operators] == [["read:*", "tenants:*"]]  # one, reused
         assert operators[0]["key_id"] == key.split("_")[1]
         assert {s: r.status_code for s, r in reads.items()} == {
             "betting.odds": 200,

@@ -38,7 +38,7 @@ console = Console(stderr=True)
 SIM_KEY_FILE = "simulator.key"
 SIM_STATUS_FILE = "simulator.json"
 OPERATOR_KEY_FILE = "operator.key"
-OPERATOR_SCOPES = ("read:*",)
+OPERATOR_SCOPES = ("read:*", "tenants:*")
 """The operator dashboard's key: reads every stream (``admin.keys`` aside), writes none."""
 
 
@@ -68,7 +68,7 @@ async def _simulator_key(keys: KeyStore, data: Path) -> str:
 
 
 async def _operator_key(keys: KeyStore, data: Path) -> str:
-    """The dashboard's read-only key (``read:*`` only): created once, kept mode 0600."""
+    """The dashboard's read-only key (``read:*``, ``tenants:*``): created once, mode 0600."""
     key, _ = await keys.ensure_saved_key(
         data / OPERATOR_KEY_FILE, "operator", OPERATOR_SCOPES, "the operator dashboard (read-only)"
     )

@@ -55,6 +55,8 @@ from flambeau.gateway.problems import (
     status_for_exception,
 )
 from flambeau.gateway.subscribe import subscribe_routes
+from flambeau.gateway.webhook_routes import webhook_routes
+from flambeau.gateway.webhooks import Webhooks
 from flambeau.log.base import Log
 
 __all__ = ["KeyInfo", "NewKey", "StreamSummary", "create_app"]
@@ -335,6 +337,7 @@ def create_app(
         connections=ConnectionLimiter(config.max_connections_per_key),
         metrics=registry,
         processing=ProcessingHealth(metrics_sources, lease_holders) if metrics_sources else None,
+        webhooks=Webhooks(log, config),
     )
     registry.gauges.append(lambda: _live_gauges(gateway))
     registry.gauges.extend(metrics_gauges)
@@ -350,9 +353,11 @@ def create_app(
         follower = asyncio.get_running_loop().create_task(
             keys.follow(config.key_cache_s), name="follow admin.keys"
         )
+        await gateway.webhooks.start()
         try:
             yield
         finally:
+            await gateway.webhooks.aclose()
             await gateway.drain()
             if gateway.processing is not None:
                 await gateway.processing.aclose()
@@ -372,6 +377,7 @@ def create_app(
         *ingest_handlers,
         *subscribe_routes(),
         *dashboard_routes(),
+        *webhook_routes(),
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], include_in_schema=False
         ),

@@ -31,6 +31,11 @@ from flambeau.gateway.problems import ProblemError, ProblemKind
 
 __all__ = ["Access", "Principal", "RedactKeys", "install_redaction"]
 
+ALL_TENANTS = "tenants:*"
+"""The scope that lifts per-record tenancy (an operations room's read key)."""
+ADMIN_PREFIX = "admin."
+"""Streams under this prefix are the gateway's own: only admin keys read them."""
+
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="flambeau"'}
 
 
@@ -60,14 +65,21 @@ class Principal:
         """Whether the key has the ``admin`` scope."""
         return "admin" in self.scopes
 
+    @property
+    def all_tenants(self) -> bool:
+        """Whether the key sees every tenant's records (``admin`` or ``tenants:*``)."""
+        return self.admin or ALL_TENANTS in self.scopes
+
     def grants(self, action: str, stream: str) -> bool:
         """Whether a scope grants ``action`` (``read`` or ``write``) on ``stream``.
 
-        ``admin.keys`` is granted by the ``admin`` scope only, never by a pattern.
+        The internal ``admin.*`` streams (``admin.keys``, ``admin.webhooks`` with its signing
+        secrets, ``admin.webhook_dead``) are granted by the ``admin`` scope only, never by a
+        pattern.
         """
         if self.admin:
             return True
-        if stream == KEYS_STREAM:
+        if stream == KEYS_STREAM or stream.startswith(ADMIN_PREFIX):
             return False
         prefix = f"{action}:"
         return any(

@@ -44,6 +44,14 @@ class GatewayConfig:
         key_cache_s: Not used for security decisions; how often (seconds) the key store checks
             the ``admin.keys`` stream when no notification arrives (a safety net for backends
             whose other writers live in other processes).
+        webhook_in_flight: Deliveries one webhook has in flight at once (its own budget: a
+            slow endpoint slows only itself).
+        webhook_timeout_s: How long one delivery waits for the endpoint's answer.
+        webhook_backoff_s: First retry delay; it doubles on each failure of the same event.
+        webhook_backoff_max_s: Longest retry delay.
+        webhook_max_attempts: Attempts before an event goes to the webhook's dead letters.
+        webhook_http_hosts: Hosts a webhook may use plain ``http://`` for (local receivers);
+            every other endpoint must be ``https://``.
     """
 
     data_dir: Path | None = None
@@ -62,6 +70,12 @@ class GatewayConfig:
     recent_records: int = 4096
     recent_bytes: int = 256 << 10
     key_cache_s: float = 1.0
+    webhook_in_flight: int = 64
+    webhook_timeout_s: float = 5.0
+    webhook_backoff_s: float = 0.05
+    webhook_backoff_max_s: float = 5.0
+    webhook_max_attempts: int = 25
+    webhook_http_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
 
     def __post_init__(self) -> None:
         positive = {
@@ -77,6 +91,11 @@ class GatewayConfig:
             "read_batch": self.read_batch,
             "key_cache_s": self.key_cache_s,
             "recent_bytes": self.recent_bytes,
+            "webhook_in_flight": self.webhook_in_flight,
+            "webhook_timeout_s": self.webhook_timeout_s,
+            "webhook_backoff_s": self.webhook_backoff_s,
+            "webhook_backoff_max_s": self.webhook_backoff_max_s,
+            "webhook_max_attempts": self.webhook_max_attempts,
         }
         for name, value in positive.items():
             if value <= 0:

@@ -16,6 +16,7 @@ from flambeau.gateway.keys import KeyStore
 from flambeau.gateway.limits import ConnectionLimiter, RateLimiter
 from flambeau.gateway.metrics import Registry
 from flambeau.gateway.problems import ProblemError, ProblemKind
+from flambeau.gateway.webhooks import Webhooks
 from flambeau.log.base import Log
 
 __all__ = ["Gateway", "gateway_of"]
@@ -41,6 +42,8 @@ class Gateway:
     rates: RateLimiter
     connections: ConnectionLimiter
     metrics: Registry
+    webhooks: Webhooks
+    """Partner webhooks and their running deliverers (see :mod:`.webhooks`)."""
     processing: ProcessingHealth | None = None
     """Processor lag and progress for ``/healthz`` (when the app knows processors)."""
     sessions: set[Session] = field(default_factory=set)

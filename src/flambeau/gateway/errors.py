@@ -14,7 +14,7 @@ __all__ = ["InvalidScopeError", "LastAdminKeyError", "UnknownKeyError"]
 
 
 class InvalidScopeError(FlambeauError):
-    """A scope is not ``admin``, ``read:<stream pattern>`` or ``write:<stream pattern>``."""
+    """A scope is not ``admin``, ``tenants:*``, ``read:<pattern>`` or ``write:<pattern>``."""
 
 
 class UnknownKeyError(FlambeauError):

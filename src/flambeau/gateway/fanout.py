@@ -42,6 +42,7 @@ import msgspec
 from flambeau.errors import FlambeauError, LogClosedError
 from flambeau.events import Record
 from flambeau.gateway.cursor import format_cursor
+from flambeau.gateway.tenancy import TENANT_FIELD
 from flambeau.log.base import Log
 from flambeau.machine import Machine
 
@@ -108,6 +109,7 @@ class Batch:
         "partition",
         "size",
         "stream",
+        "tenants",
     )
 
     def __init__(
@@ -118,8 +120,11 @@ class Batch:
         keys: list[str],
         frames: list[str],
         ingested: float,
+        tenants: list[str | None] | None = None,
     ) -> None:
         self.stream = stream
+        # each record's tenant (payload field ``tenant``), or None when no record has one
+        self.tenants = tenants
         self.partition = partition
         self.offsets = offsets
         self.keys = keys
@@ -136,6 +141,7 @@ def encode_batch(log: Log, records: Sequence[Record[msgspec.Raw]]) -> Batch:
     """Decode each record's payload with its stream's schema and encode it as a wire event."""
     first = records[0]
     decode = log.registry.decoder(first.stream).decode
+    payloads = [decode(r.data) for r in records]
     frames = [
         _encode(
             WireEvent(
@@ -147,11 +153,12 @@ def encode_batch(log: Log, records: Sequence[Record[msgspec.Raw]]) -> Batch:
                 r.time,
                 r.ingested_at,
                 r.causation_id,
-                decode(r.data),
+                data,
             )
         ).decode()
-        for r in records
+        for r, data in zip(records, payloads, strict=True)
     ]
+    tenants: list[str | None] = [getattr(data, TENANT_FIELD, None) for data in payloads]
     return Batch(
         first.stream,
         first.partition,
@@ -159,6 +166,7 @@ def encode_batch(log: Log, records: Sequence[Record[msgspec.Raw]]) -> Batch:
         [r.key for r in records],
         frames,
         first.ingested_at.timestamp(),
+        tenants if any(t is not None for t in tenants) else None,
     )
 
 
@@ -260,6 +268,7 @@ class Subscription:
         "stream",
         "sub_id",
         "task",
+        "tenant_filter",
         "transport",
     )
 
@@ -273,8 +282,11 @@ class Subscription:
         key: str | None,
         outbox: Outbox,
         transport: str = "ws",
+        tenant_filter: tuple[str | None] | None = None,
     ) -> None:
         self.sub_id = sub_id
+        # (tenant,): only records of no tenant or of this one (see gateway.tenancy); None: all
+        self.tenant_filter = tenant_filter
         self.stream = stream
         self.epoch = epoch
         self.offsets = list(offsets)  # next offset handed to the outbox, per partition
@@ -303,6 +315,11 @@ class Subscription:
             key = self.key
             keys = batch.keys
             indices = [i for i in range(start, len(offsets)) if keys[i] == key]
+        if self.tenant_filter is not None and batch.tenants is not None:
+            own = self.tenant_filter[0]
+            tenants = batch.tenants
+            chosen = range(start, len(offsets)) if indices is None else indices
+            indices = [i for i in chosen if tenants[i] is None or tenants[i] == own]
         self.offsets[part] = offsets[-1] + 1
         self.outbox.put_events(self, batch, indices, catch_up)
 

@@ -49,7 +49,7 @@ ADMIN_KEY_FILE = "admin.key"
 ADMIN_TENANT = "admin"
 _PREFIX = "fbk"
 _KEY_SHAPE = re.compile(r"^fbk_(?P<id>[0-9a-f]{12})_[A-Za-z0-9_-]{20,}$")
-_SCOPE = re.compile(r"^(?:admin|(?:read|write):[a-z0-9_.*?\[\]!-]+)$")
+_SCOPE = re.compile(r"^(?:admin|tenants:\*|(?:read|write):[a-z0-9_.*?\[\]!-]+)$")
 _log = logging.getLogger("flambeau.gateway.keys")
 
 
@@ -120,11 +120,12 @@ def validate_scope(scope: str) -> str:
     """Return ``scope`` if well formed.
 
     Raises:
-        InvalidScopeError: it is not ``admin``, ``read:<pattern>`` or ``write:<pattern>``.
+        InvalidScopeError: it is not ``admin``, ``tenants:*`` (see every tenant's records),
+            ``read:<pattern>`` or ``write:<pattern>``.
     """
     if not _SCOPE.match(scope):
         raise InvalidScopeError(
-            f"scope {scope!r} must be 'admin', 'read:<stream pattern>' or "
+            f"scope {scope!r} must be 'admin', 'tenants:*', 'read:<stream pattern>' or "
             "'write:<stream pattern>' (patterns use fnmatch wildcards, e.g. 'read:results.*')"
         )
     return scope

@@ -113,7 +113,9 @@ def open_subscription(
             "an event key filter must not be empty",
             [FieldError("must not be empty", "key")],
         )
-    return _Opening(gateway, outbox, sub_id, stream, start_spec, key, transport)
+    opening = _Opening(gateway, outbox, sub_id, stream, start_spec, key, transport)
+    opening.tenant_filter = None if principal.all_tenants else (principal.tenant,)
+    return opening
 
 
 class _Opening:
@@ -134,6 +136,7 @@ class _Opening:
         self.start_spec = start_spec
         self.key = key
         self.transport = transport
+        self.tenant_filter: tuple[str | None] | None = None
 
     async def start(self, field: str = "from") -> Subscription:
         """Resolve the position, queue ``subscribed`` and attach to the shared readers.
@@ -162,6 +165,7 @@ class _Opening:
             self.key,
             self.outbox,
             self.transport,
+            self.tenant_filter,
         )
         message: dict[str, Any] = {
             "op": "subscribed",

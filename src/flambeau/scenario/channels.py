@@ -79,7 +79,8 @@ class Channels:
         }
         return {**shown, "crowds": f"ingest {SENSORS_STREAM}"}
 
-    def _count(self, kind: str, sent: int, reply: Reply) -> None:
+    def count(self, kind: str, sent: int, reply: Reply) -> None:
+        """Count the answer to a request carrying ``sent`` payloads of ``kind``."""
         counters = self.counters
         counters.count(kind, sent, reply.accepted, reply.duplicates, reply.rejected)
         if reply.failed:
@@ -100,7 +101,7 @@ class Channels:
                 )
                 for stored in reply.ids:
                     self.latency.alias(stored, message.id)
-                self._count(_kind(message), 1, reply)
+                self.count(_kind(message), 1, reply)
             return True
         except Stopped:
             return False
@@ -116,7 +117,7 @@ class Channels:
             )
         except Stopped:
             return False
-        self._count("accounts", 1, reply)
+        self.count("accounts", 1, reply)
         return True
 
     async def purchases(
@@ -154,7 +155,7 @@ class Channels:
             problem=reply.problem,
             failed=reply.failed,
         )
-        self._count("purchase", len(purchases), scaled)
+        self.count("purchase", len(purchases), scaled)
         return True
 
     async def bets(
@@ -190,7 +191,7 @@ class Channels:
             reply = await http.post_json(BETS_ROUTE, body)
         if self.operator is None and isinstance(reply.body, dict) and "operator" in reply.body:
             self.operator = str(reply.body["operator"])
-        self._count("bet", 1, reply)
+        self.count("bet", 1, reply)
 
     async def _deposit(self, http: GatewayClient, ticket: TicketSubmitted) -> None:
         """Fund the bettor's wallet before its first bet (the route appends it at once)."""
@@ -204,7 +205,7 @@ class Channels:
                 "currency": deposit.currency}  # fmt: skip
         path = DEPOSITS_ROUTE.replace("{customer_id}", quote(ticket.customer_id, safe=""))
         reply = await http.post_json(path, body)
-        self._count("deposit", 1, reply)
+        self.count("deposit", 1, reply)
         if not (reply.accepted or reply.duplicates):
             self.funded.discard((ticket.customer_id, ticket.currency))
 
@@ -225,7 +226,7 @@ class Channels:
     ) -> None:
         async with gate:
             reply = await http.post_json(path, body)
-        self._count("cash_out" if path.endswith("/cash-out") else "change", 1, reply)
+        self.count("cash_out" if path.endswith("/cash-out") else "change", 1, reply)
 
     async def sensors(
         self, envelopes: Sequence[Envelope], client: GatewayClient | None = None
@@ -237,7 +238,7 @@ class Channels:
             reply = await http.ingest(envelopes[0].stream, [e.body() for e in envelopes])
         except Stopped:
             return False
-        self._count("crowd", len(envelopes), reply)
+        self.count("crowd", len(envelopes), reply)
         return True
 
 

@@ -52,11 +52,13 @@ from flambeau.scenario.documents import (
 from flambeau.scenario.errors import ScenarioError, Stopped
 from flambeau.scenario.generators.bettors import BetPlacement
 from flambeau.scenario.generators.crowds import AreaDensity, GateCount
+from flambeau.scenario.generators.deliveries import Delivery, MobilityIncident
 from flambeau.scenario.generators.incidents import ScriptEntry, SourceSilence
 from flambeau.scenario.generators.purchases import Purchase
 from flambeau.scenario.generators.results import ResultUpdate
 from flambeau.scenario.generators.ticket_moves import TicketMove
 from flambeau.scenario.lanes import Lane
+from flambeau.scenario.mobility import send_delivery, send_incident
 from flambeau.scenario.payloads import (
     Envelope,
     accounts_request,
@@ -439,6 +441,14 @@ class Driver:
             case ActionKind.INCIDENT:
                 assert isinstance(payload, IncidentNote)
                 self._incident(payload)
+            case ActionKind.DELIVERY:
+                assert isinstance(payload, Delivery)
+                await send_delivery(self.channels, payload)
+            case ActionKind.MOBILITY:
+                assert isinstance(payload, MobilityIncident)
+                self.print(f"mobility incident at {payload.time.astimezone(PARIS):%H:%M}: "
+                           f"{payload.kind}")  # fmt: skip
+                await send_incident(self.channels, payload)
 
     def _ticket_move(self, at: datetime, move: TicketMove) -> None:
         """Send a change or cash-out; a change of selection goes at the odds last seen.

@@ -8,7 +8,9 @@ off, a seeded random draw), plays every unit's progression, and merges the gener
     crowds ──┼──▶ heapq.merge by games time ──▶ ScenarioAction(at, offset, kind, payload)
     payments ┤  (with the scripted fraud bursts)
     bets ────┤  (with the changes and cash-outs their bettors try, see ticket_moves)
-    notes ───┘  (one per incident, for the report)
+    notes ───┤  (one per incident, for the report)
+    deliveries ┤ (suppliers' meal deliveries, registered 45 min before they leave)
+    mobility ──┘  (the strike, the jam and the closure on the Village's approach)
 
 ``speed`` compresses time: an action at games time ``at`` is due ``(at - start) / speed``
 wall seconds after the start (60 plays a Games hour in a minute). ``rate_multiplier`` scales
@@ -28,6 +30,12 @@ from typing import Any
 from flambeau.scenario.errors import ScenarioError
 from flambeau.scenario.generators.bettors import BetPlacement, bets
 from flambeau.scenario.generators.crowds import AreaDensity, GateCount, crowd_events
+from flambeau.scenario.generators.deliveries import (
+    Delivery,
+    MobilityIncident,
+    deliveries,
+    mobility_incidents,
+)
 from flambeau.scenario.generators.incidents import (
     Incidents,
     ScriptEntry,
@@ -61,6 +69,8 @@ class ActionKind(StrEnum):
     BET = "bet"
     TICKET_MOVE = "ticket_move"
     INCIDENT = "incident"
+    DELIVERY = "delivery"
+    MOBILITY = "mobility"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +95,15 @@ class IncidentNote:
 
 
 Payload = (
-    ResultUpdate | KeepAlive | GateCount | AreaDensity | Purchase | BetPlacement | IncidentNote
+    ResultUpdate
+    | KeepAlive
+    | GateCount
+    | AreaDensity
+    | Purchase
+    | BetPlacement
+    | IncidentNote
+    | Delivery
+    | MobilityIncident
 )
 
 
@@ -210,6 +228,10 @@ class Timeline:
                                  cfg.seed, self._ends())),
             (self._action(e.at, ActionKind.INCIDENT, "incident", IncidentNote(e.at, e))
              for e in self.incidents.entries),
+            (self._action(d.time, ActionKind.DELIVERY, d.body["origin"], d)
+             for d in deliveries(self.schedule, start=start, end=end)),
+            (self._action(m.time, ActionKind.MOBILITY, m.kind, m)
+             for m in mobility_incidents(self.schedule.day, start=start, end=end)),
         ]  # fmt: skip
         for action in heapq.merge(*streams, key=lambda a: a.at):
             if action.at < start:

@@ -161,7 +161,7 @@ class Gateway:
     def read_key(self) -> str:
         """A read-only key, as an operations room would be given."""
         if "read" not in self.keys:
-            self.keys["read"] = self.create_key("read:*")
+            self.keys["read"] = self.create_key("read:*", "tenants:*")
         return self.keys["read"]
 
 

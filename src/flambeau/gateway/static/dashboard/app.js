@@ -11,6 +11,7 @@ import { State, StreamClient } from "./connection.js";
 import { HealthModel, parseMetrics } from "./health.js";
 import { createHealthView } from "./health-view.js";
 import { createMapView } from "./map.js";
+import { createMobilityView, MobilityModel } from "./mobility.js";
 import { PaymentsModel } from "./payments.js";
 import { createPaymentsView } from "./payments-view.js";
 import { ResultsModel } from "./results.js";
@@ -28,6 +29,7 @@ const betting = new BettingModel();
 const activity = new TicketActivity();
 const payments = new PaymentsModel();
 const health = new HealthModel();
+const mobility = new MobilityModel();
 const crowds = new Map(); // venue code -> {level, people, time}
 const security = createSecurity();
 const selection = new Selection();
@@ -120,6 +122,12 @@ const FEEDS = [
     security.applyPlans(events);
     scheduler.mark("security");
   }, reset: () => security.reset("crowds.staffing") },
+  // mobility: closures and perimeters, delivery routes and alerts (per tenant), line states
+  ...["mobility.roads", "mobility.routes", "mobility.transit"].map((stream) => ({
+    stream, start: { window: 500 }, apply: (events) => {
+      mobility.apply(events);
+      scheduler.mark("mobility");
+    }, reset: () => mobility.reset(stream) })),
   { stream: "ops.health", start: { window: 200 }, apply: (events) => {
     health.applyHealth(events);
     scheduler.mark("health");
@@ -340,6 +348,10 @@ function wireViews() {
     incidents: $("incidents"), incidentsEmpty: $("incidents-empty"),
     staffing: $("staffing").tBodies[0], staffingEmpty: $("staffing-empty"),
   }, { security, availability }), { every: 250 });
+  scheduler.add("mobility", createMobilityView({
+    svg: $("mobility-map"), stats: $("mobility-stats"), late: $("late-deliveries"),
+    lateEmpty: $("late-empty"), lines: $("transit-lines"),
+  }, { mobility, availability }), { every: 250 });
   scheduler.add("chart", createChartView({ svg: $("chart"), desc: $("chart-svg-desc") }, { health }), { every: 1000 });
 }
 
