@@ -2,24 +2,24 @@
 
 ::
 
-    price = base × season_dow × demand × lead_time × last_minute × orphan, clamped to
+    price = base * season_dow * demand * lead_time * last_minute * orphan, clamped to
             [floor, ceiling] and rounded to cents (``clamp`` = price / unclamped product)
-    demand = occupancy × pace × pressure × games, bounded to [demand_min, demand_max]
+    demand = occupancy * pace * pressure * games, bounded to [demand_min, demand_max]
 
 per listing ``i`` and night ``j``, with the listing's own :class:`PricingSettings`:
 
 - ``season_dow`` = the month's season factor, times ``weekend`` on Friday and Saturday nights;
-- ``occupancy`` = 1 + occupancy_weight × (area occupancy of the night − target_occupancy);
-- ``pace`` = 1 + pace_weight × (occupancy − expected occupancy at this lead), where the
+- ``occupancy`` = 1 + occupancy_weight * (area occupancy of the night - target_occupancy);
+- ``pace`` = 1 + pace_weight * (occupancy - expected occupancy at this lead), where the
   expected occupancy grows linearly from 0 (``pace_horizon_days`` out) to the target (tonight);
-- ``pressure`` = 1 + pressure_weight × min(1, searches and views of the night /
-  (listings available × lookups_per_listing));
-- ``games`` = 1 + min(games_cap, games_cap × fans of the night / fans_for_cap);
-- ``lead_time`` = 1 + far_out_premium × the ramp from ``far_out_start_days`` over
+- ``pressure`` = 1 + pressure_weight * min(1, searches and views of the night /
+  (listings available * lookups_per_listing));
+- ``games`` = 1 + min(games_cap, games_cap * fans of the night / fans_for_cap);
+- ``lead_time`` = 1 + far_out_premium * the ramp from ``far_out_start_days`` over
   ``far_out_ramp_days``;
-- ``last_minute`` = 1 − last_minute_discount × (1 − lead / last_minute_days) when closer than
+- ``last_minute`` = 1 - last_minute_discount * (1 - lead / last_minute_days) when closer than
   ``last_minute_days``;
-- ``orphan`` = 1 − orphan_discount for a free night whose neighbours are both booked.
+- ``orphan`` = 1 - orphan_discount for a free night whose neighbours are both booked.
 
 Nights before today, booked or off the listing's calendar get no price.
 """

@@ -135,7 +135,7 @@ def test_every_price_is_the_product_of_its_factors() -> None:
                 check_out=date(2024, 7, 27),
             ),
             "lyon",
-        ),  # fmt: skip
+        ),
         at(Searched(area="lyon", check_in=date(2024, 7, 21), check_out=date(2024, 7, 30)), "lyon"),
     ]
     done = run(pricing, [(INVENTORY, e) for e in events])
