@@ -28,6 +28,7 @@ SERVICES: tuple[str, ...] = (
     "flambeau.services.crowds",
     "flambeau.services.ops",
     "flambeau.services.analytics",
+    "flambeau.services.rentals",
 )
 """The service packages. Each has ``schemas`` (its streams), names its published modules in
 ``PUBLIC``, and may have ``processors`` (registering its processors) and ``routes`` (a module
