@@ -17,7 +17,6 @@ live, with resume, over the gateway's subscriptions.
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date
 from typing import Annotated, Any
 
@@ -25,7 +24,7 @@ import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, QueryParameter
 
-from flambeau.events import Event, NewEvent, utc_now
+from flambeau.events import Event, NewEvent, new_event_id, utc_now
 from flambeau.gateway import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
@@ -166,7 +165,7 @@ async def _owned(
 
 
 async def _append(gateway: Gateway, event: Event, area: str) -> Accepted:
-    event_id = uuid.uuid4().hex
+    event_id = new_event_id()
     new = NewEvent(event, key=area, id=event_id, time=utc_now())
     (placed,) = await gateway.log.append(INVENTORY, [new])
     return Accepted(event_id, placed.partition, placed.offset)
