@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.gateway.served import Served, serve
 
 from flambeau.app import gateway_routes
 from flambeau.events import Record, default_registry
@@ -34,6 +33,7 @@ from flambeau.services.rentals.schemas import (
 )
 from flambeau.services.results.processors import unit_state
 from flambeau.services.results.schemas import NATIVE, UNITS
+from tests.unit.gateway.served import Served, serve
 
 FINAL = "SWMW100MFR------------FNL-000100--"
 TODAY = date.today()
@@ -96,7 +96,8 @@ async def test_a_start_list_moves_prices_in_the_finals_area(platform: tuple[Serv
         for name in ("L1", "L2"):
             listing = {"listing": name, "kind": "flat", "area": "lyon", "capacity": 2,
                        "base_cents": 9_000, "floor_cents": 5_000, "ceiling_cents": 20_000,
-                       "available_from": str(TODAY), "available_to": str(TODAY + timedelta(days=20))}  # fmt: skip
+                       "available_from": str(TODAY),
+                       "available_to": str(TODAY + timedelta(days=20))}  # fmt: skip
             assert (await client.post("/v1/rentals/listings", json=listing)).status_code == 202
     before = await until(log, PRICES, lambda r: r.data.night == START.date())
     # both settings are copied to each of the 8 partitions of rentals.signals before the result
@@ -115,7 +116,7 @@ async def test_a_start_list_moves_prices_in_the_finals_area(platform: tuple[Serv
         assert price.parts.games > 1
         if price.night == START.date():
             assert price.price_cents > old[price.listing]
-    assert demand.data.fans == 42_000 and demand.data.area == "lyon"
+    assert (demand.data.fans, demand.data.area) == (42_000, "lyon")
     (unit,) = [r for r in await records(log, UNITS) if r.id == demand.causation_id]
     (document,) = [r for r in await records(log, NATIVE) if r.id == unit.causation_id]
     assert document.data.unit == FINAL
