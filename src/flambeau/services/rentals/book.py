@@ -60,14 +60,37 @@ class Fans(msgspec.Struct, frozen=True, kw_only=True):
 class AreaBook(msgspec.Struct, kw_only=True):
     """Everything the price of an area's listing-nights depends on, and the prices published.
 
-    ``lookups`` and ``prices`` are keyed by ISO night.
+    ``lookups`` is keyed by ISO night. The published prices are one int64 matrix (``-1``: no
+    price) over the listings ``ids`` (sorted) and ``nights`` nights from ``first``.
     """
 
     listings: dict[str, ListingState] = msgspec.field(default_factory=dict)
     lookups: dict[str, int] = msgspec.field(default_factory=dict)
     games: dict[str, Fans] = msgspec.field(default_factory=dict)
-    prices: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)
     today: date | None = None
+    ids: list[str] = msgspec.field(default_factory=list)
+    first: date | None = None
+    nights: int = 0
+    published: bytes = b""
+
+    def last_prices(self, ids: list[str], first: date, m: int) -> npt.NDArray[np.int64]:
+        """The published prices realigned onto ``ids`` and ``m`` nights from ``first``."""
+        old = np.frombuffer(self.published, np.int64).reshape(len(self.ids), self.nights)
+        if ids == self.ids and first == self.first and m == self.nights:
+            return old
+        aligned = np.full((len(ids), m), -1, np.int64)
+        if self.first is None or not self.ids:
+            return aligned
+        where = {listing: row for row, listing in enumerate(self.ids)}
+        rows = [(new, where[i]) for new, i in enumerate(ids) if i in where]
+        shift = (first - self.first).days
+        lo, hi = max(0, -shift), min(m, self.nights - shift)
+        if rows and hi > lo:
+            new_rows, old_rows = (list(r) for r in zip(*rows, strict=True))
+            aligned[np.ix_(new_rows, range(lo, hi))] = old[
+                np.ix_(old_rows, range(lo + shift, hi + shift))
+            ]
+        return aligned
 
 
 def nights(check_in: date, check_out: date) -> list[date]:
@@ -112,24 +135,31 @@ def _span(book: AreaBook, today: date) -> tuple[date, int]:
     return first, max(0, min((last - first).days + 1, MAX_NIGHTS))
 
 
+def _calendar(
+    states: list[ListingState], first: date, m: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    column = np.arange(m)
+    starts = np.array([(s.first - first).days for s in states], np.int64)[:, None]
+    ends = np.array([(s.last - first).days for s in states], np.int64)[:, None]
+    available = (column >= starts) & (column <= ends)
+    booked = np.zeros_like(available)
+    for row, state in enumerate(states):
+        for check_in, check_out in state.bookings.values():
+            booked[row, max(0, (check_in - first).days) : max(0, (check_out - first).days)] = True
+    return available, booked
+
+
 def reprice(book: AreaBook, area: str, today: date) -> list[PriceSet]:
     """Reprice every listing-night of ``book`` from ``today`` on; return the prices that moved.
 
-    The moved prices are recorded in ``book.prices``; nights before ``today`` are forgotten.
+    The moved prices are recorded in ``book``; nights before ``today`` are forgotten.
     """
     if not book.listings:
         return []
     first, m = _span(book, today)
     ids = sorted(book.listings)
     states = [book.listings[i] for i in ids]
-    column = np.arange(m)
-    available = np.zeros((len(ids), m), bool)
-    booked = np.zeros((len(ids), m), bool)
-    for row, state in enumerate(states):
-        start, end = (state.first - first).days, (state.last - first).days
-        available[row] = (column >= start) & (column <= end)
-        for check_in, check_out in state.bookings.values():
-            booked[row, max(0, (check_in - first).days) : max(0, (check_out - first).days)] = True
+    available, booked = _calendar(states, first, m)
     days = [(first + timedelta(days=j)).isoformat() for j in range(m)]
     fans = np.zeros(m)
     for entry in book.games.values():
@@ -147,24 +177,18 @@ def reprice(book: AreaBook, area: str, today: date) -> list[PriceSet]:
         fans=fans,
         settings=settings_arrays([s.settings for s in states]),
     )
-    moved: list[PriceSet] = []
     horizon = today.isoformat()
     book.lookups = {d: c for d, c in book.lookups.items() if d >= horizon}
-    for row, listing in enumerate(ids):
-        known = {d: c for d, c in book.prices.get(listing, {}).items() if d >= horizon}
-        book.prices[listing] = known
-        cells = np.flatnonzero(
-            result.priced[row] & (result.price_cents[row] != _known(known, days))
-        )
-        for j in cells.tolist():
-            price = int(result.price_cents[row, j])
-            known[days[j]] = price
-            moved.append(_price_set(result, states[row], listing, area, first, row, j, price))
-    return moved
-
-
-def _known(known: dict[str, int], days: list[str]) -> npt.NDArray[np.int64]:
-    return np.array([known.get(d, -1) for d in days], np.int64)
+    last = book.last_prices(ids, first, m)
+    moved = result.priced & (result.price_cents != last)
+    published = np.where(moved, result.price_cents, last)
+    book.ids, book.first, book.nights = ids, first, m
+    book.published = published.tobytes()
+    rows, cols = np.nonzero(moved)
+    return [
+        _price_set(result, states[row], ids[row], area, first, row, j)
+        for row, j in zip(rows.tolist(), cols.tolist(), strict=True)
+    ]
 
 
 def _price_set(
@@ -175,7 +199,6 @@ def _price_set(
     first: date,
     row: int,
     j: int,
-    price: int,
 ) -> PriceSet:
     factors, parts = result.factors, result.parts
     return PriceSet(
@@ -184,7 +207,7 @@ def _price_set(
         area=area,
         kind=state.kind,
         night=first + timedelta(days=j),
-        price_cents=price,
+        price_cents=int(result.price_cents[row, j]),
         factors=Factors(base_cents=state.base, **{k: float(f[row, j]) for k, f in factors.items()}),
         parts=DemandParts(**{k: float(p[row, j]) for k, p in parts.items()}),
     )
