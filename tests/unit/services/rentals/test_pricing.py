@@ -31,6 +31,8 @@ from flambeau.services.results.schemas import (
     ResultStatus,
     Shape,
     UnitResult,
+    UnitScheduleChanged,
+    UnitStatus,
 )
 from flambeau.testing import run
 
@@ -171,3 +173,16 @@ def test_lead_time_lowers_unbooked_nights() -> None:
     first, then = seen
     assert then.price_cents < first.price_cents
     assert then.factors.last_minute < 1 == first.factors.last_minute
+
+
+def test_a_schedule_change_moves_a_finals_demand() -> None:
+    config = [(SIGNALS, at(VenueArea(venue="LYON", area="lyon"), key)) for key in broadcast_keys(8)]
+    later = UnitScheduleChanged(
+        competition="OG2024", unit=FINAL, discipline="SWM", status=UnitStatus.RESCHEDULED,
+        start=datetime(2024, 8, 5, 19, tzinfo=UTC), end=datetime(2024, 8, 5, 21, tzinfo=UTC),
+    )  # fmt: skip
+    done = run(games, [*config, (UNITS, at(start_list("FRA"), FINAL)), (UNITS, at(later, FINAL))])
+    first, moved = (r.data for r in done.records(DEMAND))
+    assert (first.first_night, first.last_night) == (date(2024, 8, 2), date(2024, 8, 3))
+    assert (moved.first_night, moved.last_night) == (date(2024, 8, 4), date(2024, 8, 5))
+    assert moved.unit == first.unit  # the pricing state replaces the final's earlier demand
