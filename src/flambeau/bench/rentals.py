@@ -9,6 +9,8 @@ calendar, a quarter of them with a two-night booking, default settings.
   its moved prices are built as events. p99 over :data:`ROUNDS` events, each with other fans.
 - ``listing_nights_per_s``: every area repriced in turn after a demand event: listing-nights
   priced per second of that wall clock (the same work, summed over the 20 areas).
+  ``model_listing_nights_per_s``: the vectorised model alone over the same areas (no arrays
+  built from the state, no events): what the moved prices' events cost is the difference.
 - ``demand_events_per_s``: demand events through the real ``rentals.pricing`` processor (the
   in-process harness: state decoded, applied, repriced and encoded per batch of one event) on
   one area of 500 listings: sustained events per second, prices emitted included (the time of
@@ -21,9 +23,12 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
+
 from flambeau.bench._common import percentiles_ms
 from flambeau.events import NewEvent
-from flambeau.services.rentals.book import AreaBook, apply, reprice
+from flambeau.services.rentals.book import AreaBook, apply, calendar, reprice
+from flambeau.services.rentals.model import area_prices, settings_arrays
 from flambeau.services.rentals.processors import pricing
 from flambeau.services.rentals.schemas import (
     DEMAND,
@@ -93,13 +98,33 @@ def _reprice_p99(listings: int) -> dict[str, float]:
     return percentiles_ms(samples)
 
 
-def _throughput(listings: int) -> float:
+def _throughput(listings: int) -> tuple[float, float]:
+    """Listing-nights/s repricing every area, with the moved prices' events and without."""
     books = {f"area-{a}": _book(f"area-{a}", listings // AREAS) for a in range(AREAS)}
     started = time.perf_counter()
     for area, book in books.items():
         apply(book, _demand(area, 1))
         reprice(book, area, TODAY)
-    return listings * NIGHTS / (time.perf_counter() - started)
+    full = listings * NIGHTS / (time.perf_counter() - started)
+    inputs = [_inputs(book) for book in books.values()]
+    started = time.perf_counter()
+    for kwargs in inputs:
+        area_prices(**kwargs)
+    return full, listings * NIGHTS / (time.perf_counter() - started)
+
+
+def _inputs(book: AreaBook) -> dict[str, Any]:
+    """The model's arrays for ``book`` (as :func:`reprice` builds them), with no demand."""
+    states = [book.listings[i] for i in sorted(book.listings)]
+    available, booked = calendar(states, TODAY, NIGHTS)
+    return {
+        "first": TODAY, "today": TODAY, "available": available, "booked": booked,
+        "base": np.array([s.base for s in states], np.float64),
+        "floor": np.array([s.floor for s in states], np.float64),
+        "ceiling": np.array([s.ceiling for s in states], np.float64),
+        "lookups": np.zeros(NIGHTS), "fans": np.full(NIGHTS, 9_000.0),
+        "settings": settings_arrays([s.settings for s in states]),
+    }  # fmt: skip
 
 
 def _demand_events_per_s(count: int) -> tuple[float, int]:
@@ -122,13 +147,15 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     area = listings // AREAS
     p = _reprice_p99(area)
     rate, moved = _demand_events_per_s(20 if quick else 100)
+    full, model = _throughput(listings)
     return {
         "listings": listings,
         "nights": NIGHTS,
         "area_listing_nights": area * NIGHTS,
         "reprice_p99_ms": p["p99_ms"],
         "reprice_p50_ms": p["p50_ms"],
-        "listing_nights_per_s": round(_throughput(listings)),
+        "listing_nights_per_s": round(full),
+        "model_listing_nights_per_s": round(model),
         "demand_events_per_s": round(rate),
         "prices_moved_in_processor_run": moved,
     }

@@ -29,7 +29,7 @@ from flambeau.services.rentals.schemas import (
     Viewed,
 )
 
-__all__ = ["AreaBook", "Fans", "ListingState", "apply", "nights", "reprice"]
+__all__ = ["AreaBook", "Fans", "ListingState", "apply", "calendar", "nights", "reprice"]
 
 MAX_NIGHTS = 366
 """The widest span of nights an area is priced over."""
@@ -135,9 +135,10 @@ def _span(book: AreaBook, today: date) -> tuple[date, int]:
     return first, max(0, min((last - first).days + 1, MAX_NIGHTS))
 
 
-def _calendar(
+def calendar(
     states: list[ListingState], first: date, m: int
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Each listing's calendar and booked nights over ``m`` nights from ``first``."""
     column = np.arange(m)
     starts = np.array([(s.first - first).days for s in states], np.int64)[:, None]
     ends = np.array([(s.last - first).days for s in states], np.int64)[:, None]
@@ -159,7 +160,7 @@ def reprice(book: AreaBook, area: str, today: date) -> list[PriceSet]:
     first, m = _span(book, today)
     ids = sorted(book.listings)
     states = [book.listings[i] for i in ids]
-    available, booked = _calendar(states, first, m)
+    available, booked = calendar(states, first, m)
     days = [(first + timedelta(days=j)).isoformat() for j in range(m)]
     fans = np.zeros(m)
     for entry in book.games.values():
@@ -185,29 +186,46 @@ def reprice(book: AreaBook, area: str, today: date) -> list[PriceSet]:
     book.ids, book.first, book.nights = ids, first, m
     book.published = published.tobytes()
     rows, cols = np.nonzero(moved)
-    return [
-        _price_set(result, states[row], ids[row], area, first, row, j)
-        for row, j in zip(rows.tolist(), cols.tolist(), strict=True)
-    ]
+    return _price_sets(result, [states[r] for r in rows.tolist()], ids, area, first, rows, cols)
 
 
-def _price_set(
+def _price_sets(
     result: AreaPrices,
-    state: ListingState,
-    listing: str,
+    states: list[ListingState],
+    ids: list[str],
     area: str,
     first: date,
-    row: int,
-    j: int,
-) -> PriceSet:
-    factors, parts = result.factors, result.parts
-    return PriceSet(
-        listing=listing,
-        host=state.host,
-        area=area,
-        kind=state.kind,
-        night=first + timedelta(days=j),
-        price_cents=int(result.price_cents[row, j]),
-        factors=Factors(base_cents=state.base, **{k: float(f[row, j]) for k, f in factors.items()}),
-        parts=DemandParts(**{k: float(p[row, j]) for k, p in parts.items()}),
-    )
+    rows: npt.NDArray[np.intp],
+    cols: npt.NDArray[np.intp],
+) -> list[PriceSet]:
+    """The events of the moved cells ``(rows, cols)``, their values gathered column-wise."""
+    f = {k: v[rows, cols].tolist() for k, v in result.factors.items()}
+    p = {k: v[rows, cols].tolist() for k, v in result.parts.items()}
+    prices = result.price_cents[rows, cols].tolist()
+    nights = [first + timedelta(days=j) for j in range(int(cols.max(initial=-1)) + 1)]
+    return [
+        PriceSet(
+            listing=ids[row],
+            host=state.host,
+            area=area,
+            kind=state.kind,
+            night=nights[j],
+            price_cents=prices[n],
+            factors=Factors(
+                base_cents=state.base,
+                season_dow=f["season_dow"][n],
+                demand=f["demand"][n],
+                lead_time=f["lead_time"][n],
+                last_minute=f["last_minute"][n],
+                orphan=f["orphan"][n],
+                clamp=f["clamp"][n],
+            ),
+            parts=DemandParts(
+                occupancy=p["occupancy"][n],
+                pace=p["pace"][n],
+                pressure=p["pressure"][n],
+                games=p["games"][n],
+            ),
+        )
+        for n, (row, j, state) in enumerate(zip(rows.tolist(), cols.tolist(), states, strict=True))
+    ]
