@@ -12,6 +12,7 @@ live, with resume, over the gateway's subscriptions.
 - ``POST /v1/rentals/listings/{listing}/views``, ``POST /v1/rentals/searches``: lookups.
 - ``GET /v1/rentals/listings/{listing}/price?date=``: the price and its explanation.
 - ``GET /v1/rentals/prices?area=&date=``: an area's prices for one night.
+- ``GET /v1/rentals/index``: each area's price index over time and the latest moves.
 """
 
 from __future__ import annotations
@@ -46,9 +47,17 @@ from flambeau.services.rentals.schemas import (
     Searched,
     Viewed,
 )
-from flambeau.services.rentals.views import PricedNight, listings_view, prices_view
+from flambeau.services.rentals.views import IndexPoint, PricedNight, listings_view, prices_view
 
-__all__ = ["MAX_BODY_BYTES", "SYNC_S", "Accepted", "AreaPrices", "routes"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "SYNC_S",
+    "Accepted",
+    "AreaIndex",
+    "AreaPrices",
+    "IndexReply",
+    "routes",
+]
 
 SYNC_S = 1.0
 """How long a route waits for its view to reach the log's end (it answers anyway after)."""
@@ -296,5 +305,36 @@ async def area_prices(
     return AreaPrices(area, night, fold.in_area(area, night))
 
 
-routes = [register_listing, book, cancel, view_listing, search, price_of, area_prices]
+class AreaIndex(msgspec.Struct, frozen=True):
+    """An area's price index (mean price / base of its priced listing-nights) over time."""
+
+    area: str
+    index: float
+    points: list[IndexPoint]
+
+
+class IndexReply(msgspec.Struct, frozen=True):
+    """Each area's price index, and the latest price moves with what caused them."""
+
+    areas: list[AreaIndex]
+    moves: list[PricedNight]
+
+
+@get("/v1/rentals/index", tags=["rentals"], responses=_READ,
+     summary="Each area's price index over time and the latest price moves")  # fmt: skip
+async def price_index(request: Request[Any, Any, Any]) -> IndexReply:
+    """Needs ``read`` on ``rentals.prices``."""
+    gateway = gateway_of(request)
+    gateway.authorize(request, "read", PRICES)
+    view, fold = prices_view(gateway.log)
+    await view.sync(SYNC_S)
+    areas = [
+        AreaIndex(area, points[-1].index, list(points))
+        for area, points in sorted(fold.history.items())
+        if points
+    ]
+    return IndexReply(areas, list(fold.moves))
+
+
+routes = [register_listing, book, cancel, view_listing, search, price_of, area_prices, price_index]
 """The rentals routes, handed to the gateway by :mod:`flambeau.app`."""

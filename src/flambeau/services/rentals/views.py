@@ -8,7 +8,8 @@ listing-night, with the ids that explain it).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections import deque
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import msgspec
@@ -25,7 +26,14 @@ from flambeau.services.rentals.schemas import (
     PriceSet,
 )
 
-__all__ = ["ListingsFold", "PricedNight", "PricesFold", "listings_view", "prices_view"]
+__all__ = [
+    "IndexPoint",
+    "ListingsFold",
+    "PricedNight",
+    "PricesFold",
+    "listings_view",
+    "prices_view",
+]
 
 F = TypeVar("F")
 
@@ -63,26 +71,64 @@ class PricedNight(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
+HISTORY = 120
+"""Points of each area's price index kept (one a second at most)."""
+MOVES = 20
+"""The latest price moves kept, for the dashboard."""
+
+
+class IndexPoint(msgspec.Struct, frozen=True):
+    """An area's price index when ``at`` (arrival time) came."""
+
+    at: datetime
+    index: float
+
+
 class PricesFold:
-    """The latest price of each listing-night, and the listings of each area and night."""
+    """The latest price of each listing-night, the listings of each area and night, each
+    area's price index over time and the latest moves.
+
+    An area's index is the mean, over its listing-nights with a price, of price / base.
+    """
 
     def __init__(self) -> None:
         self.nights: dict[tuple[str, date], PricedNight] = {}
         self.areas: dict[tuple[str, date], set[str]] = {}
+        self.sums: dict[str, tuple[float, int]] = {}
+        self.history: dict[str, deque[IndexPoint]] = {}
+        self.moves: deque[PricedNight] = deque(maxlen=MOVES)
 
     def __call__(self, record: Record[Any]) -> None:
         price = record.data
         if not isinstance(price, PriceSet):  # pragma: no cover - the stream holds only these
             return
-        self.nights[(price.listing, price.night)] = PricedNight(
+        priced = PricedNight(
             price=price, event_id=record.id, causation_id=record.causation_id, at=record.time
         )
+        old = self.nights.get((price.listing, price.night))
+        total, count = self.sums.get(price.area, (0.0, 0))
+        if old is not None:
+            total, count = total - _ratio(old.price), count - 1
+        total, count = total + _ratio(price), count + 1
+        self.sums[price.area] = (total, count)
+        self.nights[(price.listing, price.night)] = priced
         self.areas.setdefault((price.area, price.night), set()).add(price.listing)
+        self.moves.appendleft(priced)
+        points = self.history.setdefault(price.area, deque(maxlen=HISTORY))
+        point = IndexPoint(record.ingested_at, round(total / count, 4))
+        if points and record.ingested_at - points[-1].at < timedelta(seconds=1):
+            points[-1] = IndexPoint(points[-1].at, point.index)
+        else:
+            points.append(point)
 
     def in_area(self, area: str, night: date) -> list[PricedNight]:
         """The latest price of each listing of ``area`` for ``night``, by listing id."""
         listings = sorted(self.areas.get((area, night), ()))
         return [self.nights[(listing, night)] for listing in listings]
+
+
+def _ratio(price: PriceSet) -> float:
+    return price.price_cents / price.factors.base_cents
 
 
 def _fold_of(view: View, kind: type[F]) -> F:
