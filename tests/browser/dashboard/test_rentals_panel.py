@@ -23,8 +23,9 @@ def _price(n: int, cents: int, games: float) -> dict[str, Any]:
     factors = {"base_cents": 10_000, "season_dow": 1.0, "demand": cents / 10_000,
                "lead_time": 1.0, "last_minute": 1.0, "orphan": 1.0, "clamp": 1.0}  # fmt: skip
     parts = {"occupancy": 1.0, "pace": 1.0, "pressure": 1.0, "games": games}
-    data = {"type": "price", "listing": "L1", "host": "host-a", "area": "lyon", "kind": "flat",
-            "night": "2024-08-03", "price_cents": cents, "factors": factors, "parts": parts}  # fmt: skip
+    data = {"type": "price", "listing": "L1", "host": "host-a", "area": "lyon",
+            "kind": "flat", "night": "2024-08-03", "price_cents": cents,
+            "factors": factors, "parts": parts}  # fmt: skip
     return {"id": f"price-{n}", "key": "lyon", "data": data}
 
 
