@@ -169,6 +169,13 @@ class ListingRegistered(Event, frozen=True, kw_only=True, tag="listing"):
             raise ValueError("a calendar spans at most 366 nights")
 
 
+def _check_nights(check_in: date, check_out: date) -> None:
+    if check_out <= check_in:
+        raise ValueError(f"check_out {check_out} is not after check_in {check_in}")
+    if (check_out - check_in).days > 366:
+        raise ValueError(f"check_out {check_out} is more than 366 nights after check_in")
+
+
 class Booked(Event, frozen=True, kw_only=True, tag="booking"):
     """``booking`` holds ``listing`` from ``check_in`` to the night before ``check_out``."""
 
@@ -179,8 +186,7 @@ class Booked(Event, frozen=True, kw_only=True, tag="booking"):
     check_out: date
 
     def __post_init__(self) -> None:
-        if self.check_out <= self.check_in:
-            raise ValueError(f"check_out {self.check_out} is not after check_in {self.check_in}")
+        _check_nights(self.check_in, self.check_out)
 
 
 class Cancelled(Event, frozen=True, kw_only=True, tag="cancellation"):
@@ -198,6 +204,9 @@ class Searched(Event, frozen=True, kw_only=True, tag="search"):
     check_in: date
     check_out: date
 
+    def __post_init__(self) -> None:
+        _check_nights(self.check_in, self.check_out)
+
 
 class Viewed(Event, frozen=True, kw_only=True, tag="view"):
     """Someone looked at ``listing`` for these nights."""
@@ -206,6 +215,9 @@ class Viewed(Event, frozen=True, kw_only=True, tag="view"):
     area: Area
     check_in: date
     check_out: date
+
+    def __post_init__(self) -> None:
+        _check_nights(self.check_in, self.check_out)
 
 
 InventoryEvent = ListingRegistered | Booked | Cancelled | Searched | Viewed

@@ -161,3 +161,23 @@ async def test_bad_listings_are_refused_naming_the_field(
     assert reply.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in reply.json()["errors"]] == [field]
     assert await inventory_size(running.log) == 0
+
+
+async def test_bad_nights_are_refused_naming_the_field(running: Running) -> None:
+    night = str(TODAY + timedelta(days=2))
+    async with running.served.client(running.host_a) as a:
+        assert (await a.post("/v1/rentals/listings", json=listing("L1"))).status_code == 202
+        size = await inventory_size(running.log)
+        stay = {"booking": "b1", "check_in": night, "check_out": night}
+        search = {"area": "lyon", "check_in": night, "check_out": str(TODAY)}
+        replies = [
+            await a.post("/v1/rentals/listings/L1/bookings", json=stay),
+            await a.post(
+                "/v1/rentals/listings/L1/views", json={"check_in": night, "check_out": night}
+            ),
+            await a.post("/v1/rentals/searches", json=search),
+        ]
+    for reply in replies:
+        assert reply.status_code == 400, reply.text
+        assert [e["field"] for e in reply.json()["errors"]] == ["check_out"]
+    assert await inventory_size(running.log) == size
