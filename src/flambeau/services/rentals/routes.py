@@ -34,6 +34,7 @@ from flambeau.gateway import (
     Principal,
     ProblemError,
     ProblemKind,
+    describe_validation_error,
     gateway_of,
     problem_specs,
 )
@@ -62,8 +63,6 @@ __all__ = [
 SYNC_S = 1.0
 """How long a route waits for its view to reach the log's end (it answers anyway after)."""
 MAX_BODY_BYTES = 16 * 1024
-_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.DOTALL)
-_FIELD = re.compile(r"^(?:Object missing required field|Object contains unknown field) `(\w+)`")
 _TOKEN = re.compile(r"^(\w+) ")
 _READ = problem_specs((400, "Bad parameter"), *AUTH_PROBLEMS, (404, "No such price"), RATE_PROBLEM)
 _WRITE = problem_specs(
@@ -124,11 +123,11 @@ def _bad(message: str, field: str) -> ProblemError:
 
 
 def _invalid(error: msgspec.ValidationError) -> ProblemError:
-    found = _AT.match(str(error))
-    assert found is not None  # the pattern matches any text
-    message, path = found.group("message"), found.group("path") or ""
-    named = _FIELD.match(message) or (None if path else _TOKEN.match(message))
-    return _bad(message, ".".join(p for p in (path, named.group(1) if named else "") if p))
+    field, message = describe_validation_error(error)
+    if not field:  # a __post_init__ check: its message starts with the field it names
+        named = _TOKEN.match(message)
+        field = named.group(1) if named else ""
+    return _bad(message, field)
 
 
 async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
