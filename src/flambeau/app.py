@@ -29,6 +29,7 @@ SERVICES: tuple[str, ...] = (
     "flambeau.services.ops",
     "flambeau.services.analytics",
     "flambeau.services.mobility",
+    "flambeau.services.rentals",
 )
 """The service packages. Each has ``schemas`` (its streams), names its published modules in
 ``PUBLIC``, and may have ``processors`` (registering its processors) and ``routes`` (a module

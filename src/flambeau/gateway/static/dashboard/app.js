@@ -3,6 +3,7 @@
 // arrives over one WebSocket (or a poll) and is drawn in the next animation frame.
 
 import { createAnalyticsView, fetchPlans } from "./analytics-view.js";
+import { createRentalsView, fetchRentals } from "./rentals-view.js";
 import { BettingModel } from "./betting.js";
 import { TicketActivity } from "./betting-activity.js";
 import { createBettingView } from "./betting-view.js";
@@ -36,6 +37,7 @@ const selection = new Selection();
 const scheduler = new FrameScheduler();
 const refused = new Map(); // stream -> why the page cannot read it
 let plans = { plans: [], why: "" };
+let rentals = { areas: [], moves: [], why: "" };
 let key = readStoredKey();
 let streamNames = new Set();
 
@@ -248,8 +250,9 @@ async function fetchMetrics() {
 }
 
 async function poll() {
-  const [streams, metrics, analytics] = await Promise.allSettled([fetchStreams(), fetchMetrics(), fetchPlans(authHeaders())]);
+  const [streams, metrics, analytics, prices] = await Promise.allSettled([fetchStreams(), fetchMetrics(), fetchPlans(authHeaders()), fetchRentals(authHeaders())]);
   if (analytics.status === "fulfilled") plans = analytics.value;
+  if (prices.status === "fulfilled") rentals = prices.value;
   const list = streams.status === "fulfilled" ? streams.value : null;
   if (list) {
     streamNames = new Set(list.map((info) => info.name));
@@ -257,7 +260,7 @@ async function poll() {
   }
   if (metrics.status === "rejected" && health.metricsOk === true) health.metricsOk = "/metrics is not answering.";
   health.sample(list, metrics.status === "fulfilled" ? metrics.value : null);
-  scheduler.mark("health", "chart", "payments", "betting", "analytics");
+  scheduler.mark("health", "chart", "payments", "betting", "analytics", "rentals");
 }
 
 function pollForever() {
@@ -352,6 +355,7 @@ function wireViews() {
     svg: $("mobility-map"), stats: $("mobility-stats"), late: $("late-deliveries"),
     lateEmpty: $("late-empty"), lines: $("transit-lines"),
   }, { mobility, availability }), { every: 250 });
+  scheduler.add("rentals", createRentalsView({ areas: $("rental-areas").tBodies[0], moves: $("rental-moves"), empty: $("rentals-empty") }, { state: () => rentals }), { every: 1000 });
   scheduler.add("chart", createChartView({ svg: $("chart"), desc: $("chart-svg-desc") }, { health }), { every: 1000 });
 }
 

@@ -1,0 +1,122 @@
+"""Result to demand to price, end to end over HTTP, a real worker and SQLite, by causation_id.
+
+A results source posts a final's start list naming France to ``/v1/results/documents``; the
+results processors publish it on ``results.units``; ``rentals.games`` turns it into Games
+demand in the venue's area (configuration says the venue lodges its fans in ``lyon``); and
+``rentals.pricing`` raises the area's listing-nights. Each price names the demand record as its
+cause, which names the ``results.units`` record, which names the document the source posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flambeau.app import gateway_routes
+from flambeau.events import Record, default_registry
+from flambeau.log import Log, open_log
+from flambeau.processing import Worker
+from flambeau.services.rentals.processors import PROCESSORS as RENTALS
+from flambeau.services.rentals.schemas import (
+    CONFIG,
+    DEMAND,
+    INVENTORY,
+    PRICES,
+    SIGNALS,
+    NationFans,
+    PriceSet,
+)
+from flambeau.services.results.processors import unit_state
+from flambeau.services.results.schemas import NATIVE, UNITS
+from tests.unit.gateway.served import Served, serve
+
+FINAL = "SWMW100MFR------------FNL-000100--"
+TODAY = date.today()
+START = datetime.combine(TODAY + timedelta(days=10), time(19), UTC)
+
+
+@pytest.fixture
+async def platform(tmp_path: Path) -> AsyncIterator[tuple[Served, Log]]:
+    log = await open_log(f"sqlite:///{tmp_path / 'log.db'}", default_registry)
+    worker = Worker(log, [unit_state, *RENTALS], idle_wait=0.02)
+    working = asyncio.create_task(worker.run())
+    try:
+        async with serve(log, tmp_path, routers=gateway_routes) as served:
+            yield served, log
+    finally:
+        worker.stop()
+        await working
+        await log.aclose()
+
+
+async def records(log: Log, stream: str) -> list[Record[Any]]:
+    found: list[Record[Any]] = []
+    for partition in range(default_registry.spec(stream).partitions):
+        found += [
+            default_registry.decode(stream, r)
+            for r in await log.read(stream, partition, 0, 100_000)
+        ]
+    return found
+
+
+async def until(log: Log, stream: str, want: Any) -> list[Record[Any]]:
+    for _ in range(500):
+        found = [r for r in await records(log, stream) if want(r)]
+        if found:
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"nothing wanted on {stream}")
+
+
+def start_list() -> dict[str, Any]:
+    return {"type": "unit_result", "competition": "OG2024", "unit": FINAL, "discipline": "SWM",
+            "version": 1, "status": "start_list", "shape": "timed", "venue": "LYO",
+            "start": START.isoformat(), "end": (START + timedelta(hours=1)).isoformat(),
+            "competitors": [{"competitor": {"code": "1", "noc": "FRA"}},
+                            {"competitor": {"code": "2", "noc": "AUS"}}]}  # fmt: skip
+
+
+async def test_a_start_list_moves_prices_in_the_finals_area(platform: tuple[Served, Log]) -> None:
+    served, log = platform
+    config = await served.key(f"write:{CONFIG}", tenant="organiser")
+    source = await served.key(f"write:{NATIVE}", tenant="results")
+    host = await served.key(f"write:{INVENTORY}", tenant="host-a")
+    async with served.client(config) as client:
+        reply = await client.post(f"/v1/streams/{CONFIG}/events", json=[
+            {"key": "LYO", "data": {"type": "venue_area", "venue": "LYO", "area": "lyon"}},
+            {"key": "FRA", "data": {"type": "nation_fans", "noc": "FRA", "fans": 40_000}},
+        ])  # fmt: skip
+        assert reply.status_code == 200, reply.text
+    async with served.client(host) as client:
+        for name in ("L1", "L2"):
+            listing = {"listing": name, "kind": "flat", "area": "lyon", "capacity": 2,
+                       "base_cents": 9_000, "floor_cents": 5_000, "ceiling_cents": 20_000,
+                       "available_from": str(TODAY),
+                       "available_to": str(TODAY + timedelta(days=20))}  # fmt: skip
+            assert (await client.post("/v1/rentals/listings", json=listing)).status_code == 202
+    before = await until(log, PRICES, lambda r: r.data.night == START.date())
+    # both settings are copied to each of the 8 partitions of rentals.signals before the result
+    await until(log, SIGNALS, lambda r: r.partition == 7 and isinstance(r.data, NationFans))
+    async with served.client(source) as client:
+        posted = await client.post("/v1/results/documents", json=start_list())
+        assert posted.status_code == 200, posted.text
+    (demand,) = await until(log, DEMAND, lambda r: True)
+    moved = await until(log, PRICES, lambda r: r.causation_id == demand.id)
+    assert {(r.data.listing, r.data.night) for r in moved} == {
+        (listing, START.date() + timedelta(days=d)) for listing in ("L1", "L2") for d in (-1, 0)
+    }
+    old = {r.data.listing: r.data.price_cents for r in before}
+    for record in moved:
+        price: PriceSet = record.data
+        assert price.parts.games > 1
+        if price.night == START.date():
+            assert price.price_cents > old[price.listing]
+    assert (demand.data.fans, demand.data.area) == (42_000, "lyon")
+    (unit,) = [r for r in await records(log, UNITS) if r.id == demand.causation_id]
+    (document,) = [r for r in await records(log, NATIVE) if r.id == unit.causation_id]
+    assert document.data.unit == FINAL
