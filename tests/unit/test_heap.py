@@ -21,7 +21,7 @@ def test_trim_gives_back_the_pages_freed_between_survivors() -> None:
     assert heap.trim()
     after = process.memory_info().rss
     assert before - after > 30 * 2**20, (before, after)
-    assert len(survivors) == 1563
+    del survivors  # alive until here: the measured pages were freed between live blocks
 
 
 def test_settle_freezes_the_startup_heap_and_raises_the_thresholds() -> None:

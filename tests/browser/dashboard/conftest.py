@@ -1,13 +1,11 @@
-"""Fixtures of the dashboard tests: headless Chromium, and a real gateway in its own process.
+"""Fixtures of the dashboard tests: a real gateway in its own process, pages watched.
 
-Chromium is Debian's (``/usr/bin/chromium``, which ``.ci/run`` installs) when present, else
-Playwright's own. With neither the tests skip, except under ``CI=true``, where they fail.
+The headless Chromium (``browser``) comes from ``tests/browser/conftest.py``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,38 +20,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
-SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 KEY_STORAGE = "flambeau.dashboard.key"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        try:
-            if SYSTEM_CHROMIUM.exists():
-                launched = playwright.chromium.launch(
-                    executable_path=str(SYSTEM_CHROMIUM), headless=True, args=CHROMIUM_ARGS
-                )
-            else:
-                launched = playwright.chromium.launch(headless=True, args=CHROMIUM_ARGS)
-        except Exception as exc:
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"CI needs Chromium for the browser tests: {exc}")
-            pytest.skip(f"no Chromium for the browser tests: {exc}")
-        yield launched
-        launched.close()
 
 
 @dataclass

@@ -28,12 +28,14 @@ def run_cli(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def start_gateway(data: Path) -> tuple[subprocess.Popen[str], str]:
+def start_gateway(data: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """``flambeau gateway`` on ``port`` (0 picks one) over ``data``, once it answers."""
     process = subprocess.Popen(
-        [*FLAMBEAU, "gateway", "--port", "0", "--data", str(data)],
+        [*FLAMBEAU, "gateway", "--port", str(port), "--data", str(data)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "FLAMBEAU_LOG": ""},  # the data directory's SQLite log
     )
     try:
         return process, wait_until_healthy(process, data)

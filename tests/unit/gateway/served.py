@@ -108,6 +108,30 @@ async def collect_events(ws: Any, count: int, timeout: float = 5.0) -> list[dict
     return events
 
 
+def arrival_by_partition(events: Sequence[Any]) -> dict[int, list[tuple[int, str]]]:
+    """Each partition's ``(offset, id)`` pairs in the order its events arrived.
+
+    Compared with :func:`stored_by_partition`, this sees a gap, a duplicate and a reordering
+    within a partition, which comparing sorted ids cannot.
+    """
+    arrived: dict[int, list[tuple[int, str]]] = {}
+    for event in events:
+        arrived.setdefault(event["partition"], []).append((event["offset"], event["id"]))
+    return arrived
+
+
+async def stored_by_partition(log: Log, stream: str) -> dict[int, list[tuple[int, str]]]:
+    """Each non-empty partition's ``(offset, id)`` pairs as ``stream`` stores them, in order."""
+    stored: dict[int, list[tuple[int, str]]] = {}
+    for partition, end in sorted((await log.end_offsets(stream)).items()):
+        offset = 0
+        while offset < end:
+            records = await log.read(stream, partition, offset)
+            stored.setdefault(partition, []).extend((r.offset, r.id) for r in records)
+            offset = records[-1].offset + 1
+    return stored
+
+
 async def sse_messages(response: httpx.Response) -> AsyncIterator[dict[str, str]]:
     """Parse a Server-Sent Events response into messages (``event``, ``id``, ``data``)."""
     message: dict[str, str] = {}
