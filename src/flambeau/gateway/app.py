@@ -44,12 +44,15 @@ from flambeau.gateway.dashboard import dashboard_routes
 from flambeau.gateway.fanout import Hub
 from flambeau.gateway.health import LeaseHolders, Processing, ProcessingHealth
 from flambeau.gateway.ingest import ingest_routes
-from flambeau.gateway.keys import ADMIN_KEY_FILE, KeyRecord, KeyStore
+from flambeau.gateway.keys import ADMIN_KEY_FILE, SCOPE_PATTERN, KeyRecord, KeyStore
 from flambeau.gateway.limits import ConnectionLimiter, RateLimiter
 from flambeau.gateway.metrics import MetricsSource, Registry, gauge_lines
+from flambeau.gateway.openapi import AllowEveryMethod, StrictStructSchemaPlugin, complete_document
 from flambeau.gateway.problems import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
+    ProblemError,
+    ProblemKind,
     exception_handlers,
     problem_specs,
     status_for_exception,
@@ -97,7 +100,10 @@ class NewKeyRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """What ``POST /v1/keys`` takes."""
 
     tenant: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-    scopes: Annotated[list[str], msgspec.Meta(min_length=1, max_length=64)]
+    scopes: Annotated[
+        list[Annotated[str, msgspec.Meta(pattern=SCOPE_PATTERN)]],
+        msgspec.Meta(min_length=1, max_length=64),
+    ]
     description: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
@@ -254,10 +260,17 @@ async def create_key(request: Request[Any, Any, Any], data: JSONBody[NewKeyReque
 async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> KeyInfo:
     """Revoke a key (admin only); every gateway refuses it once it reads the revocation.
 
-    The last active admin key is never revoked (409 ``last-admin-key``).
+    The last active admin key is never revoked (409 ``last-admin-key``), and no key revokes
+    itself (409): the caller would lock itself out. Revoke it with another admin key.
     """
     gateway = gateway_of(request)
-    gateway.access.require_admin(gateway.principal(request))
+    principal = gateway.principal(request)
+    gateway.access.require_admin(principal)
+    if key_id == principal.key_id:
+        raise ProblemError.of(
+            ProblemKind.CONFLICT,
+            f"key {key_id} cannot revoke itself; revoke it with another admin key",
+        )
     return _key_info(await gateway.keys.revoke(key_id))
 
 
@@ -388,7 +401,8 @@ def create_app(
         state=State({"gateway": gateway}),
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
-        middleware=[RequestMetrics(registry)],
+        middleware=[RequestMetrics(registry), AllowEveryMethod()],
+        plugins=[StrictStructSchemaPlugin()],
         request_max_body_size=config.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Flambeau gateway",
@@ -404,12 +418,8 @@ def create_app(
         debug=False,
     )
     # Litestar fills components.schemas from its own registry when it builds the document;
-    # the ingest body refers to the streams' msgspec schemas, added once it is built.
-    document = app.openapi_schema
-    document.components.schemas = {
-        **(document.components.schemas or {}),
-        **(event_components.schemas or {}),
-    }
+    # the ingest bodies refer to the streams' msgspec schemas, added once it is built.
+    complete_document(app.openapi_schema, log.registry, event_components)
     return app
 
 

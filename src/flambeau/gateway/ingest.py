@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from litestar.params import FromPath, QueryParameter
 from flambeau.events import MAX_ID_BYTES, MAX_KEY_BYTES, NewEvent, Registry, Writer, new_event_id
 from flambeau.gateway.auth import Principal
 from flambeau.gateway.context import Gateway, gateway_of, message_bytes
+from flambeau.gateway.openapi import msgspec_components
 from flambeau.gateway.problems import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
@@ -335,15 +337,25 @@ def request_body_schema(registry: Registry) -> tuple[dict[str, Any], dict[str, A
     The body is one envelope or an array of envelopes of any stream without a writer (the path
     names which one); each stream's envelope has its tagged payload union under ``data``. The
     components describe every stream's payloads but the gateway's own (``admin.keys``): what a
-    subscriber receives, and what services' routes take, is documented too.
+    subscriber receives, and what services' routes take, is documented too. A stream of one
+    payload type decodes its payload without the ``type`` tag, so there the envelope carries a
+    copy of the payload's schema in which the tag is optional.
     """
     specs = [spec for spec in registry if spec.writer is None or spec.writer.kind != "gateway"]
     envelopes = [codec_for(registry, spec.name).envelope for spec in specs]
     if not envelopes:
         return {"type": "object", "required": ["data"]}, {}
-    refs, components = msgspec.json.schema_components(
+    refs, components = msgspec_components(
         envelopes, ref_template="#/components/schemas/events.{name}"
     )
+    for spec in specs:
+        [data_type, *others] = spec.types
+        tag_field = msgspec.inspect.type_info(data_type).tag_field  # type: ignore[attr-defined]
+        if others or tag_field is None:
+            continue
+        payload = copy.deepcopy(components[data_type.__name__])
+        payload["required"] = [name for name in payload["required"] if name != tag_field]
+        components[spec.name]["properties"]["data"] = payload
     open_refs = [ref for spec, ref in zip(specs, refs, strict=True) if spec.writer is None]
     if not open_refs:
         body: dict[str, Any] = {"type": "object", "required": ["data"]}

@@ -33,6 +33,7 @@ from flambeau.gateway.errors import InvalidScopeError, LastAdminKeyError, Unknow
 from flambeau.log.base import Log
 
 __all__ = [
+    "SCOPE_PATTERN",
     "ADMIN_KEY_FILE",
     "KEYS_STREAM",
     "KeyCreated",
@@ -49,7 +50,9 @@ ADMIN_KEY_FILE = "admin.key"
 ADMIN_TENANT = "admin"
 _PREFIX = "fbk"
 _KEY_SHAPE = re.compile(r"^fbk_(?P<id>[0-9a-f]{12})_[A-Za-z0-9_-]{20,}$")
-_SCOPE = re.compile(r"^(?:admin|tenants:\*|(?:read|write):[a-z0-9_.*?\[\]!-]+)$")
+SCOPE_PATTERN = r"^(?:admin|tenants:\*|(?:read|write):[a-z0-9_.*?\[\]!-]+)$"
+"""``admin``, ``tenants:*``, ``read:<stream pattern>`` or ``write:<stream pattern>``."""
+_SCOPE = re.compile(SCOPE_PATTERN)
 _log = logging.getLogger("flambeau.gateway.keys")
 
 

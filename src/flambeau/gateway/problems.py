@@ -238,7 +238,7 @@ def problem_for_exception(exc: BaseException) -> tuple[Problem, dict[str, str]]:
         if isinstance(exc.extra, list):
             for item in exc.extra:
                 if isinstance(item, dict):
-                    source = item.get("source")
+                    source = getattr(item.get("source"), "value", item.get("source"))
                     name = str(item.get("key", ""))
                     field = f"{source}.{name}" if source and name else name
                     found.append(FieldError(message=str(item.get("message", "")), field=field))

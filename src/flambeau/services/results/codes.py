@@ -34,6 +34,7 @@ __all__ = [
     "games_timezone",
     "parse_rsc",
     "parse_time_ms",
+    "rsc_pattern",
     "shape_of_discipline",
 ]
 
@@ -154,6 +155,30 @@ def parse_rsc(
     if order.index(rsc.level) < order.index(at_least):
         raise bad(f"this document needs a code at {at_least} level, this one names a {rsc.level}")
     return rsc
+
+
+def _filled_part(width: int) -> str:
+    # ``width`` characters, not all dashes: some leading dashes, then a character that is not
+    # one (a JSON Schema pattern, so no lookahead)
+    head = "[A-Z0-9.]"
+    rest = "[A-Z0-9.\\-]"
+    options = [f"{'-' * i}{head}{rest}{{{width - 1 - i}}}" for i in range(width)]
+    return "(?:" + "|".join(options) + ")"
+
+
+def rsc_pattern(at_least: Level = Level.DISCIPLINE) -> str:
+    """The regular expression of the codes :func:`parse_rsc` accepts at ``at_least``.
+
+    The OpenAPI document carries it, so a client is told exactly which codes are valid.
+    """
+    event, phase, unit = (_filled_part(width) for _, width in _PARTS[2:])
+    tails = {
+        Level.UNIT: f"{event}{phase}{unit}",
+        Level.PHASE: f"{event}{phase}(?:{unit}|-{{8}})",
+        Level.EVENT: f"{event}(?:{phase}(?:{unit}|-{{8}})|-{{12}})",
+        Level.DISCIPLINE: f"(?:{event}(?:{phase}(?:{unit}|-{{8}})|-{{12}})|-{{30}})",
+    }
+    return f"^[A-Z]{{2}}[A-Z0-9][A-Z\\-]{tails[at_least]}$"
 
 
 # Disciplines whose units are matches between two sides, and those ranked by judges or points.

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from flambeau.events import NewEvent, Record
+from flambeau.events import MAX_KEY_BYTES, NewEvent, Record
 from flambeau.services.results.odf import ParsedOdf, parse, stream_key
 from flambeau.services.results.schemas import (
     DocumentKind,
@@ -74,8 +74,15 @@ def native_key(body: NativeBody) -> str:
 
 
 def source_key(source: str) -> str:
-    """The key of a source's signs of life (``results.heard``) and of its native keep-alives."""
-    return f"source/{source}"
+    """The key of a source's signs of life (``results.heard``) and of its native keep-alives.
+
+    ``source/<name>``; a name too long for a key (sources may be 256 characters, keys
+    :data:`~flambeau.events.MAX_KEY_BYTES` bytes) is replaced by its digest.
+    """
+    key = f"source/{source}"
+    if len(key.encode()) <= MAX_KEY_BYTES:
+        return key
+    return f"source/#{_digest(source.encode())}"
 
 
 def _digest(data: bytes) -> str:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 from flambeau.gateway import (
     AUTH_PROBLEMS,
@@ -31,7 +31,7 @@ from flambeau.gateway import (
     problem_specs,
 )
 from flambeau.services.results.adapters import post_documents, post_odf
-from flambeau.services.results.codes import Level, parse_rsc
+from flambeau.services.results.codes import Level, parse_rsc, rsc_pattern
 from flambeau.services.results.errors import InvalidRscError
 from flambeau.services.results.schemas import (
     HEALTH,
@@ -133,6 +133,12 @@ async def get_medals(
     )
 
 
+# documented with parse_rsc's own pattern; the handler checks it, naming the faulty part
+_UnitPath = Annotated[
+    str, PathParameter(schema_extra={"pattern": rsc_pattern(Level.UNIT)}, description="a unit RSC")
+]
+
+
 @get(
     "/v1/results/units/{code:str}",
     summary="One unit: schedule and latest results",
@@ -141,7 +147,7 @@ async def get_medals(
         (400, "Not a unit code"), *AUTH_PROBLEMS, (404, "Unknown unit"), RATE_PROBLEM
     ),
 )
-async def get_unit(request: Request[Any, Any, Any], code: FromPath[str]) -> UnitView:
+async def get_unit(request: Request[Any, Any, Any], code: _UnitPath) -> UnitView:
     """The unit's schedule entry, latest documents (``result``, ``current``) and estimated end."""
     gateway = gateway_of(request)
     gateway.authorize(request, "read", UNITS)

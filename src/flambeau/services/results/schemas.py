@@ -60,9 +60,8 @@ from flambeau.services.results.codes import (
     ORGANISATION_CODE,
     Level,
     Shape,
-    parse_rsc,
+    rsc_pattern,
 )
-from flambeau.services.results.errors import InvalidRscError
 from flambeau.services.results.statuses import ResultStatus, UnitStatus
 
 __all__ = [
@@ -117,6 +116,7 @@ __all__ = [
     "SourceDown",
     "SourceUp",
     "Split",
+    "UnitCode",
     "UnitEndEstimated",
     "UnitResult",
     "UnitScheduleChanged",
@@ -148,6 +148,20 @@ RscCode = Annotated[
     msgspec.Meta(
         pattern=r"^[A-Z0-9.\-]{34}$",
         description="34-character ODF results system code, e.g. SWMW100MFR------------FNL-000100--",
+    ),
+]
+UnitCode = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=rsc_pattern(Level.UNIT),
+        description="RSC of a unit: every part filled in, e.g. SWMW100MFR------------FNL-000100--",
+    ),
+]
+EventCode = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=rsc_pattern(Level.EVENT),
+        description="RSC of an event, a phase or a unit, e.g. SWMW100MFR------------------------",
     ),
 ]
 Discipline = Annotated[
@@ -246,15 +260,6 @@ class PeriodKind(StrEnum):
     TOTAL = "total"
 
 
-def _check_rsc(code: str, attribute: str, at_least: Level) -> None:
-    # msgspec turns a ValueError raised in __post_init__ into a ValidationError naming the
-    # type, which is what a JSON producer should see for a bad code.
-    try:
-        parse_rsc(code, element="", attribute=attribute, at_least=at_least)
-    except InvalidRscError as error:
-        raise ValueError(f"{attribute}: {error.reason} ({code!r})") from None
-
-
 class _Part(msgspec.Struct, frozen=True, kw_only=True):
     """Base of the nested records: frozen, keyword-only."""
 
@@ -350,7 +355,7 @@ class UnitResult(Event, frozen=True, kw_only=True, tag="unit_result"):
     """
 
     competition: CompetitionCode
-    unit: RscCode
+    unit: UnitCode
     discipline: Discipline
     version: Version
     status: ResultStatus
@@ -372,9 +377,8 @@ class UnitResult(Event, frozen=True, kw_only=True, tag="unit_result"):
     generated_at: Moment | None = None
 
     def __post_init__(self) -> None:
-        _check_rsc(self.unit, "unit", Level.UNIT)
-        if self.discipline != self.unit[:3]:
-            raise ValueError(f"discipline {self.discipline!r} is not the unit's {self.unit[:3]!r}")
+        if self.discipline != self.unit[:3]:  # the unit code is authoritative
+            msgspec.structs.force_setattr(self, "discipline", self.unit[:3])
         # Native producers may write any offset; everything downstream sees UTC.
         for name in ("start", "end", "generated_at"):
             moment = getattr(self, name)
@@ -385,7 +389,7 @@ class UnitResult(Event, frozen=True, kw_only=True, tag="unit_result"):
 class ScheduleEntry(_Part, frozen=True, kw_only=True):
     """One unit in a schedule: its status, times, venue and title."""
 
-    unit: RscCode
+    unit: EventCode
     status: UnitStatus
     start: Moment | None = None
     end: Moment | None = None
@@ -393,9 +397,6 @@ class ScheduleEntry(_Part, frozen=True, kw_only=True):
     location: Text | None = None
     title: Text | None = None
     medal: MedalKind | None = None
-
-    def __post_init__(self) -> None:
-        _check_rsc(self.unit, "unit", Level.EVENT)
 
 
 class ScheduleDocument(Event, frozen=True, kw_only=True, tag="schedule_document"):
@@ -500,14 +501,11 @@ class Medallists(Event, frozen=True, kw_only=True, tag="medallists"):
     """An event's medallists document (ODF ``DT_MEDALLISTS``), one version; also native."""
 
     competition: CompetitionCode
-    event: RscCode
+    event: EventCode
     version: Version
     status: ResultStatus
     feed: Feed = Feed.PRODUCTION
     medallists: tuple[Medallist, ...] = ()
-
-    def __post_init__(self) -> None:
-        _check_rsc(self.event, "event", Level.EVENT)
 
 
 class MedalsAwarded(Event, frozen=True, kw_only=True, tag="medals_awarded"):
