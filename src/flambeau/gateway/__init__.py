@@ -2,7 +2,8 @@
 
 This package is also the one face a service's routes use: everything a route handler needs
 (the running :class:`Gateway`, the caller's :class:`Principal`, problem+json errors and the
-response specs that document them, body splitting and ingest replies, metric gauges) is
+response specs that document them, body splitting and ingest replies, metric gauges, and a
+raw body's schema, operation and lenient decoding) is
 imported from ``flambeau.gateway``, never from its submodules.
 """
 
@@ -13,6 +14,7 @@ from flambeau.gateway.context import Gateway, gateway_of
 from flambeau.gateway.ingest import IngestReply, Placement, media_type, split_body
 from flambeau.gateway.keys import KeyStore
 from flambeau.gateway.metrics import LagRow, MetricsSource, gauge_lines
+from flambeau.gateway.openapi import decode_json, json_body_operation, standalone_schema
 from flambeau.gateway.problems import (
     AUTH_PROBLEMS,
     PROBLEM_JSON,
@@ -43,11 +45,14 @@ __all__ = [
     "ProblemError",
     "ProblemKind",
     "create_app",
+    "decode_json",
     "describe_validation_error",
     "gateway_of",
     "gauge_lines",
+    "json_body_operation",
     "media_type",
     "problem_response",
     "problem_specs",
     "split_body",
+    "standalone_schema",
 ]

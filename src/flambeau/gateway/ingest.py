@@ -41,7 +41,7 @@ from litestar.params import FromPath, QueryParameter
 from flambeau.events import MAX_ID_BYTES, MAX_KEY_BYTES, NewEvent, Registry, Writer, new_event_id
 from flambeau.gateway.auth import Principal
 from flambeau.gateway.context import Gateway, gateway_of, message_bytes
-from flambeau.gateway.openapi import msgspec_components
+from flambeau.gateway.openapi import decode_json, msgspec_components
 from flambeau.gateway.problems import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
@@ -207,7 +207,7 @@ def decode_events(
     """
     if whole is not None:
         try:
-            envelopes = codec.many.decode(whole)
+            envelopes = decode_json(codec.many.decode, whole)
         except msgspec.MsgspecError:
             pass
         else:
@@ -218,7 +218,7 @@ def decode_events(
     decode = codec.one.decode
     for index, item in enumerate(items):
         try:
-            envelope = decode(item)
+            envelope = decode_json(decode, item)
         except msgspec.MsgspecError as exc:
             field, message = describe_validation_error(exc)
             errors.append(FieldError(message, field, index))

@@ -33,9 +33,9 @@ from flambeau.gateway.errors import InvalidScopeError, LastAdminKeyError, Unknow
 from flambeau.log.base import Log
 
 __all__ = [
-    "SCOPE_PATTERN",
     "ADMIN_KEY_FILE",
     "KEYS_STREAM",
+    "SCOPE_PATTERN",
     "KeyCreated",
     "KeyRecord",
     "KeyRevoked",

@@ -18,8 +18,9 @@ lists only the methods registered before the first handler of a path.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
@@ -46,12 +47,17 @@ __all__ = [
     "AllowEveryMethod",
     "StrictStructSchemaPlugin",
     "complete_document",
+    "decode_json",
     "document_gateway_problems",
+    "json_body_operation",
+    "msgspec_components",
     "per_stream_paths",
+    "standalone_schema",
 ]
 
 EVENTS_PATH = "/v1/streams/{stream}/events"
 """The templated path of generic ingest (POST) and Server-Sent Events (GET)."""
+T = TypeVar("T")
 _PROBLEM = Reference(ref="#/components/schemas/Problem")
 _GATEWAY_PROBLEMS = {
     "400": "A parameter or the body is malformed; errors name the field",
@@ -66,8 +72,20 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
     def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
         info = msgspec.inspect.type_info(field_definition.type_)
-        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
+        if not isinstance(info, msgspec.inspect.StructType):
+            return schema
+        if info.forbid_unknown_fields:
             schema.additional_properties = False
+        for field in info.fields:  # Litestar drops the constraints of a list's items
+            prop = (schema.properties or {}).get(field.encode_name)
+            item = getattr(field.type, "item_type", None)
+            if (
+                isinstance(prop, Schema)
+                and isinstance(prop.items, Schema)
+                and isinstance(item, msgspec.inspect.StrType)
+                and item.pattern
+            ):
+                prop.items.pattern = item.pattern
         return schema
 
 
@@ -125,7 +143,106 @@ def msgspec_components(
         for field in struct.fields:
             if field.encode_name in properties:
                 _datetime_format(properties[field.encode_name], field.type)
+    for node in [*roots, *components.values()]:
+        _bound_scalars(node)
     return roots, components
+
+
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+"""Standard padded base64, the only form msgspec decodes into ``bytes``."""
+DECIMAL = (
+    r"^\s*[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[Ii]nf(?:inity)?|NaN)\s*$"
+)
+"""The decimal strings msgspec decodes (as Python's ``Decimal`` reads them)."""
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+"""The integers the log's MessagePack can hold; the gateway refuses others with 422."""
+
+
+def _bound_scalars(node: Any) -> None:
+    """Integers within :data:`INT_MIN`..:data:`INT_MAX`; base64 strings with their pattern."""
+    if isinstance(node, list):
+        for item in node:
+            _bound_scalars(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "integer":
+        node.setdefault("minimum", INT_MIN)
+        node.setdefault("maximum", INT_MAX)
+    if node.get("contentEncoding") == "base64":
+        node.setdefault("pattern", BASE64)
+    if node.get("format") == "decimal":  # msgspec takes a decimal string or a JSON number
+        described = {k: v for k, v in node.items() if k in ("description", "title")}
+        node.clear()
+        node.update(described)
+        node["anyOf"] = [{"type": "string", "pattern": DECIMAL}, {"type": "number"}]
+        return
+    for value in node.values():
+        _bound_scalars(value)
+
+
+def decode_json(decode: Callable[[bytes], T], data: bytes) -> T:
+    """``decode(data)``, taking a float with no fraction (``2.0``) for an integer field.
+
+    JSON Schema counts ``2.0`` as an integer, so a client generated from the document may send
+    it; msgspec refuses a float for an ``int``. Only a body that failed on such a float is
+    decoded a second time, with its integral floats turned into integers.
+    """
+    try:
+        return decode(data)
+    except msgspec.ValidationError as exc:
+        if "got `float`" not in str(exc):
+            raise
+    return decode(msgspec.json.encode(_integral(msgspec.json.decode(data))))
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    return value
+
+
+def standalone_schema(*types: Any) -> dict[str, Any]:
+    """The JSON schema of a body that is any one of ``types``, definitions inlined.
+
+    It stands alone, outside the app's components (so a service's body types do not clash by
+    name with the streams' payload types).
+    """
+    roots, components = msgspec_components(types, ref_template="#/defs/{name}")
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/defs/"):
+                return inline(components[ref.removeprefix("#/defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    inlined = [inline(root) for root in roots]
+    return inlined[0] if len(inlined) == 1 else {"anyOf": inlined}
+
+
+def json_body_operation(schema: dict[str, Any]) -> type[Operation]:
+    """An operation class documenting a JSON request body of ``schema`` (required).
+
+    For handlers that read their body raw (to answer every bad field precisely) and so give
+    Litestar no body type to document.
+    """
+
+    @dataclass  # Litestar's generated __init__ then calls __post_init__
+    class BodyOperation(Operation):
+        def __post_init__(self) -> None:
+            media = OpenAPIMediaType(schema=schema)  # type: ignore[arg-type]
+            self.request_body = RequestBody(content={"application/json": media}, required=True)
+
+    return BodyOperation
 
 
 def _collect_structs(info: Any, found: dict[str, msgspec.inspect.StructType]) -> None:

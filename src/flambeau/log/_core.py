@@ -20,7 +20,7 @@ import zlib
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import msgspec
@@ -36,12 +36,18 @@ from flambeau.events import (
     utc_now,
 )
 from flambeau.log._waiters import Waiters
-from flambeau.log.base import Appended, LogBase, Offsets, StateChange, StreamInfo
+from flambeau.log.base import (
+    Appended,
+    LogBase,
+    Offsets,
+    StateChange,
+    StreamInfo,
+    encode_record,
+)
 
 DEFAULT_DEDUPE_WINDOW = timedelta(minutes=5)
 DEFAULT_DEDUPE_MAX = 1_000_000
 
-_encode = msgspec.msgpack.Encoder().encode
 _ID_PREFIX = os.urandom(6).hex() + "-"
 _id_counter = itertools.count(1)
 _decode_raw_record = msgspec.msgpack.Decoder(Record[msgspec.Raw]).decode
@@ -247,21 +253,50 @@ class LogCore(LogBase):
         state = self._stream(name, job)
         sid = state.sid
         parts = state.partitions
-        count = len(parts)
         ids = state.ids
         batch_ids: list[str] = []
-        remember = batch_ids.append
         blobs: list[list[bytes]] = [[] for _ in parts]
         firsts = [p.assigned for p in parts]
-        crc32 = zlib.crc32
         now = utc_now()
         now_us = int(now.timestamp() * 1_000_000)
         placed: list[Appended] = []
+        try:
+            self._place_each(name, events, state, blobs, placed, batch_ids, now)
+        except InvalidEventError:
+            for part, first in zip(parts, firsts, strict=True):  # nothing of the batch stays
+                part.assigned = first
+            for event_id in batch_ids:
+                ids.pop(event_id, None)
+            raise
+        self._remember(now_us, state, batch_ids)
+        job.segments.extend(
+            Segment(sid, index, firsts[index], now_us, part_blobs)
+            for index, part_blobs in enumerate(blobs)
+            if part_blobs
+        )
+        return placed
+
+    @staticmethod
+    def _place_each(
+        name: str,
+        events: Sequence[NewEvent],
+        state: StreamState,
+        blobs: list[list[bytes]],
+        placed: list[Appended],
+        batch_ids: list[str],
+        now: datetime,
+    ) -> None:
+        parts = state.partitions
+        count = len(parts)
+        ids = state.ids
+        remember = batch_ids.append
+        crc32 = zlib.crc32
         counter = _id_counter
-        for event in events:
+        for position, event in enumerate(events):
             event_id = event.id or f"{_ID_PREFIX}{next(counter):x}"
             seen = ids.get(event_id)
-            if seen is not None:
+            if seen is not None:  # a retry: acknowledged, if it could have been stored
+                encode_record(event.data, position)
                 placed.append(Appended(seen[0], seen[1], True))
                 continue
             key = event.key
@@ -280,17 +315,10 @@ class LogCore(LogBase):
                 event.causation_id,
                 event.data,
             )
-            blobs[index].append(_encode(record))
+            blobs[index].append(encode_record(record, position))
             ids[event_id] = (index, offset)
             remember(event_id)
             placed.append(Appended(index, offset, False))
-        self._remember(now_us, state, batch_ids)
-        job.segments.extend(
-            Segment(sid, index, firsts[index], now_us, part_blobs)
-            for index, part_blobs in enumerate(blobs)
-            if part_blobs
-        )
-        return placed
 
     def _publish(self, job: Job) -> None:
         """Make a durable job visible: move ends forward, fill tails, wake waiters."""

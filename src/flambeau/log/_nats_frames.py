@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import msgspec
-
 from flambeau.errors import InvalidEventError
 from flambeau.events import NewEvent, Record, new_event_id, utc_now
 from flambeau.log._nats_streams import StreamView
 from flambeau.log._nats_wire import PubAck, msg_id_header
-from flambeau.log.base import Appended, partition_for
-
-_encode = msgspec.msgpack.Encoder().encode
+from flambeau.log.base import Appended, encode_record, partition_for
 
 
 def frames(
@@ -48,7 +44,7 @@ def frames(
             event.causation_id,
             event.data,
         )
-        payload = _encode(record)
+        payload = encode_record(record, position)
         header = msg_id_header(event_id)
         if len(payload) + len(header) > limit:
             raise InvalidEventError(

@@ -16,6 +16,7 @@ from typing import NamedTuple, Protocol, Self, runtime_checkable
 
 import msgspec
 
+from flambeau.errors import InvalidEventError
 from flambeau.events import NewEvent, Record, Registry
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "LogBase",
     "StateChange",
     "StreamInfo",
+    "encode_record",
     "partition_for",
 ]
 
@@ -64,6 +66,24 @@ class StreamInfo:
     epoch: str
     start: dict[int, int]
     end: dict[int, int]
+
+
+_encode = msgspec.msgpack.Encoder().encode
+
+
+def encode_record(record: object, position: int) -> bytes:
+    """``record`` as MessagePack, the form every backend stores.
+
+    Raises:
+        InvalidEventError: the payload holds an integer MessagePack cannot carry (outside
+            ``-2**63 .. 2**64 - 1``); ``position`` is the event's index in its batch.
+    """
+    try:
+        return _encode(record)
+    except OverflowError:
+        raise InvalidEventError(
+            f"event {position}: an integer in the payload is outside -2**63 .. 2**64 - 1"
+        ) from None
 
 
 def partition_for(key: str, partitions: int) -> int:

@@ -99,7 +99,6 @@ mean a dead link (or a client that no longer reads), and the client reconnects."
 MAX_OUTSTANDING_PINGS = 2
 _LAGGING_REPLICA_PAUSES_S = (0.001, 0.005, 0.02)
 
-_encode = msgspec.msgpack.Encoder().encode
 _decode_raw_record = msgspec.msgpack.Decoder(Record[msgspec.Raw]).decode
 _replace = msgspec.structs.replace
 _NAME_IN_USE = 10058

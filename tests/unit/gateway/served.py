@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,8 +152,10 @@ async def sse_messages(response: httpx.Response) -> AsyncIterator[dict[str, str]
 class ThreadedGateway:
     """A gateway on its own event loop in a thread, for synchronous callers (fuzzing, browsers).
 
-    ``log_url`` is opened inside the thread with ``registry_factory()``; ``restart()`` stops the
-    server and serves again on the same port over the same log, as a redeploy would.
+    ``log_url`` is opened inside the thread with ``registry_factory()``; ``routers`` are the
+    services' routes, and ``beside(log)`` (the services' processors, say) runs on the same
+    loop while the gateway serves. ``restart()`` stops the server and serves again on the same
+    port over the same log, as a redeploy would.
     """
 
     def __init__(
@@ -161,8 +164,12 @@ class ThreadedGateway:
         data_dir: Path,
         registry_factory: Any,
         config: GatewayConfig | None = None,
+        routers: Sequence[Any] = (),
+        beside: Callable[[Log], Awaitable[None]] | None = None,
     ) -> None:
         self.log_url = log_url
+        self.routers = routers
+        self.beside = beside
         self.data_dir = data_dir
         self.registry_factory = registry_factory
         self.config = config or GatewayConfig(data_dir=data_dir)
@@ -192,12 +199,19 @@ class ThreadedGateway:
         async def main() -> None:
             self.loop = asyncio.get_running_loop()
             self.log = await open_log(self.log_url, self.registry_factory())
+            running = None
+            if self.beside is not None:
+                running = asyncio.get_running_loop().create_task(self.beside(self.log))
             try:
                 await self._serve_once()
             except BaseException as exc:  # surfaced to the starting thread
                 errors.append(exc)
                 self._ready.set()
             finally:
+                if running is not None:
+                    running.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
                 await self.log.aclose()
 
         self._thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
@@ -210,7 +224,7 @@ class ThreadedGateway:
     async def _serve_once(self) -> None:
         while True:
             assert self.log is not None
-            app = create_app(self.log, self.config)
+            app = create_app(self.log, self.config, routers=self.routers)
             sock = bind("127.0.0.1", self.port)
             self.port = sock.getsockname()[1]
             server = self._server = GatewayServer(uvicorn_config(app))

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.openapi.spec import Operation
 
 from flambeau.gateway import (
     AUTH_PROBLEMS,
@@ -15,8 +15,11 @@ from flambeau.gateway import (
     Principal,
     ProblemError,
     ProblemKind,
+    decode_json,
     describe_validation_error,
+    json_body_operation,
     problem_specs,
+    standalone_schema,
 )
 
 __all__ = [
@@ -38,29 +41,9 @@ MAX_BODY_BYTES = 64 * 1024
 T = TypeVar("T")
 
 
-def _inline(schema: Any, defs: dict[str, Any]) -> Any:
-    """``schema`` with every ``#/$defs/...`` reference replaced by its definition."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline(item, defs) for item in schema]
-    return schema
-
-
 def operation(body: type[Any]) -> type[Operation]:
     """An OpenAPI operation whose JSON request body is ``body``'s msgspec schema."""
-    schema = msgspec.json.schema(body)
-    inlined = _inline(schema, schema.get("$defs", {}))
-
-    class BodyOperation(Operation):
-        def __post_init__(self) -> None:
-            media = OpenAPIMediaType(schema=inlined)
-            self.request_body = RequestBody(content={"application/json": media}, required=True)
-
-    return BodyOperation
+    return json_body_operation(standalone_schema(body))
 
 
 WRITE_PROBLEMS = problem_specs(
@@ -77,7 +60,7 @@ async def decode(request: Request[Any, Any, Any], body_type: type[T]) -> T:
     """Decode a JSON body strictly (no ``"2.5"`` for a number); 400 names the field."""
     raw = await request.body()
     try:
-        return msgspec.json.decode(raw, type=body_type)
+        return decode_json(lambda data: msgspec.json.decode(data, type=body_type), raw)
     except msgspec.ValidationError as error:
         field, message = describe_validation_error(error)
         raise ProblemError.of(

@@ -31,7 +31,9 @@ from flambeau.gateway import (
     FieldError,
     ProblemError,
     ProblemKind,
+    decode_json,
     describe_validation_error,
+    standalone_schema,
 )
 from flambeau.services.payments.schemas import (
     MAX_BATCH,
@@ -187,11 +189,8 @@ def _decode(body: bytes, one: type[Any], many: type[Any], wrapper: type[Any], it
     """One item, an array of items, or the wrapper object."""
     try:
         shape = msgspec.json.decode(body, type=list[Any] | dict[str, msgspec.Raw])
-        if isinstance(shape, list):
-            return msgspec.json.decode(body, type=many)
-        if items in shape:
-            return msgspec.json.decode(body, type=wrapper)
-        return msgspec.json.decode(body, type=one)
+        chosen = many if isinstance(shape, list) else wrapper if items in shape else one
+        return decode_json(lambda data: msgspec.json.decode(data, type=chosen), body)
     except msgspec.MsgspecError as exc:
         raise _problem(exc, items) from None
 
@@ -294,24 +293,25 @@ def request_id(request: CreateAccounts | CreateTransfers) -> str:
     return f"pay-{digest}"
 
 
+_KEYED = {"properties": {"ledger": {"minimum": 1}}, "required": ["ledger"]}
+"""A request is keyed by a ledger: ``0`` is no ledger."""
+
+
 def body_schema(one: type[Any], wrapper: type[Any]) -> dict[str, Any]:
     """The OpenAPI schema of a body: one item, an array of items, or the wrapper object.
 
-    Definitions are inlined: the schema stands alone, outside the app's components.
+    Each form names a ledger, as :func:`parse_transfers` and :func:`parse_accounts` require:
+    the one item on itself, the array on some item, the wrapper on itself or on some item.
     """
-    roots, components = msgspec.json.schema_components(
-        [one, list[one], wrapper],  # type: ignore[valid-type]
-        ref_template="#/defs/{name}",
-    )
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/defs/"):
-                return inline(components[ref[len("#/defs/") :]])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(value) for value in node]
-        return node
-
-    return {"anyOf": [inline(root) for root in roots]}
+    items = msgspec.structs.fields(wrapper)[0].encode_name
+    schema = standalone_schema(one, list[one], wrapper)  # type: ignore[valid-type]
+    single, many, whole = schema["anyOf"]
+    many["contains"] = _KEYED
+    some_item = {"properties": {items: {"contains": _KEYED}}}
+    return {
+        "anyOf": [
+            {"allOf": [single, _KEYED]},
+            many,
+            {"allOf": [whole, {"anyOf": [_KEYED, some_item]}]},
+        ]
+    }

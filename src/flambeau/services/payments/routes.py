@@ -30,13 +30,12 @@ accounts and decisions, ``read:payments.checks`` for the invariants.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.openapi.spec import Operation
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent, utc_now
@@ -47,6 +46,7 @@ from flambeau.gateway import (
     ProblemError,
     ProblemKind,
     gateway_of,
+    json_body_operation,
     problem_specs,
 )
 from flambeau.services.payments.api import (
@@ -120,15 +120,7 @@ _POST_PROBLEMS = problem_specs(
 
 
 def _operation(one: type[Any], wrapper: type[Any]) -> type[Operation]:
-    schema = body_schema(one, wrapper)
-
-    @dataclass
-    class BodyOperation(Operation):
-        def __post_init__(self) -> None:
-            media = OpenAPIMediaType(schema=schema)  # type: ignore[arg-type]
-            self.request_body = RequestBody(content={"application/json": media}, required=True)
-
-    return BodyOperation
+    return json_body_operation(body_schema(one, wrapper))
 
 
 # -- posting ----------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from flambeau.gateway import (
     Problem,
     ProblemError,
     ProblemKind,
+    decode_json,
     describe_validation_error,
     gateway_of,
     media_type,
@@ -299,10 +300,12 @@ async def post_documents(request: Request[Any, Any, Any]) -> IngestReply:
     errors: list[FieldError] = []
     for index, item in enumerate(items):
         try:
-            events.append((index, native_event(_native.decode(item))))
+            events.append((index, native_event(decode_json(_native.decode, item))))
         except msgspec.MsgspecError as exc:
             field, message = describe_validation_error(exc)
             errors.append(FieldError(message, field, index))
+        except OverflowError:  # its id digests the document as MessagePack
+            errors.append(FieldError("an integer is outside -2**63 .. 2**64 - 1", "", index))
     counter = gateway.metrics.ingested
     if errors:
         counter.inc((NATIVE, "rejected"), len(errors))
@@ -317,7 +320,7 @@ async def post_documents(request: Request[Any, Any, Any]) -> IngestReply:
             location=f"[{first.index}].{first.field}",
             reason=first.message,
         )
-    if not events:
+    if errors and not events:
         detail = f"{len(errors)} of {len(items)} documents are invalid; nothing was written"
         raise ProblemError.of(ProblemKind.INVALID_EVENTS, detail, errors)
     placed = await gateway.log.append(NATIVE, [event for _, event in events])
