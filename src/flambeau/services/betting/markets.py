@@ -254,7 +254,7 @@ class Market:
         return replace(self, status=transition(self.status, target, market=label))
 
 
-_SPECIFIER = re.compile(r"^[a-z][a-z0-9_]*=[^|=\s]+$")
+_SPECIFIER = re.compile(r"^[a-z][a-z0-9_]*=[^|= \t\n\r\f\v]+$")  # as odds_schemas.Specifiers
 
 
 def parse_specifiers(text: str) -> dict[str, str]:

@@ -79,7 +79,8 @@ Specifiers = Annotated[
     str,
     msgspec.Meta(
         max_length=200,
-        pattern=r"^([a-z][a-z0-9_]*=[^|=\s]+(\|[a-z][a-z0-9_]*=[^|=\s]+)*)?$",
+        # ASCII whitespace spelled out: \s differs between Python's and JSON Schema's regexes
+        pattern=r"^([a-z][a-z0-9_]*=[^|= \t\n\r\f\v]+(\|[a-z][a-z0-9_]*=[^|= \t\n\r\f\v]+)*)?$",
         description="UOF specifiers: key=value pairs joined by '|', such as 'total=2.5'",
     ),
 ]
