@@ -311,3 +311,16 @@ async def test_unknown_scheme_and_option_are_named(registry: Registry) -> None:
         await open_log("kafka://localhost:9092", registry)
     with pytest.raises(InvalidLogURLError, match="bogus"):
         await open_log("memory://?bogus=1", registry)
+
+
+async def test_an_integer_messagepack_cannot_hold_refuses_the_batch_and_leaves_no_gap(
+    log: Log,
+) -> None:
+    await log.append("test.single", [NewEvent(Ping(n=1), id="kept")])
+    with pytest.raises(InvalidEventError, match="event 1: an integer"):
+        await log.append("test.single", [NewEvent(Ping(n=2)), NewEvent(Ping(n=2**64))])
+    with pytest.raises(InvalidEventError, match="event 0: an integer"):  # a retry too
+        await log.append("test.single", [NewEvent(Ping(n=-(2**63) - 1), id="kept")])
+    await log.append("test.single", [NewEvent(Ping(n=3))])
+    records = (await read_all(log, "test.single"))[0]
+    assert [r.offset for r in records] == [0, 1]  # nothing of the refused batch took an offset

@@ -112,7 +112,7 @@ class AllowEveryMethod(ASGIMiddleware):
         return self._allow
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["method"] != "OPTIONS":
+        if scope.get("method") != "OPTIONS":
             await next_app(scope, receive, send)
             return
         allow = self._methods(scope["app"]).get(scope.get("path_template", ""))

@@ -12,6 +12,7 @@ from flambeau.services.results.codes import (
     format_time_ms,
     parse_rsc,
     parse_time_ms,
+    rsc_pattern,
     shape_of_discipline,
 )
 from flambeau.services.results.errors import InvalidRscError
@@ -99,3 +100,28 @@ def test_format_uses_hundredths_when_exact() -> None:
         "1:45.30",
         "1:02:05.04",
     ]
+
+
+# 34 characters from the RSC alphabet, with runs of dashes so every level and mistake shows up
+_rsc_like = st.lists(
+    st.sampled_from(["-", "-", "-", "A", "M", "W", "0", "1", ".", "S"]), min_size=34, max_size=34
+).map("".join)
+
+
+@given(code=_rsc_like, level=st.sampled_from(list(Level)))
+def test_rsc_pattern_accepts_exactly_what_parse_rsc_accepts(code: str, level: Level) -> None:
+    import re
+
+    try:
+        parse_rsc(code, at_least=level)
+    except InvalidRscError:
+        accepted = False
+    else:
+        accepted = True
+    assert bool(re.match(rsc_pattern(level), code)) is accepted
+
+
+@given(data=st.data(), level=st.sampled_from(list(Level)))
+def test_codes_drawn_from_the_pattern_parse(data: st.DataObject, level: Level) -> None:
+    code = data.draw(st.from_regex(rsc_pattern(level), fullmatch=True))
+    assert parse_rsc(code, at_least=level).code == code
