@@ -83,5 +83,7 @@ def test_schemathesis_with_every_check_reports_no_failure(
         f"--header=Authorization: Bearer {platform.admin_key}",
         f"--report-dir={tmp_path}",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
+    done = subprocess.run(  # in tmp_path: schemathesis keeps its cache in the directory it runs in
+        command, capture_output=True, text=True, timeout=240, check=False, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stdout[-20_000:] + done.stderr[-2_000:]
