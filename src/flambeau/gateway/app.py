@@ -51,8 +51,6 @@ from flambeau.gateway.openapi import AllowEveryMethod, StrictStructSchemaPlugin,
 from flambeau.gateway.problems import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
-    ProblemError,
-    ProblemKind,
     exception_handlers,
     problem_specs,
     status_for_exception,
@@ -260,17 +258,10 @@ async def create_key(request: Request[Any, Any, Any], data: JSONBody[NewKeyReque
 async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> KeyInfo:
     """Revoke a key (admin only); every gateway refuses it once it reads the revocation.
 
-    The last active admin key is never revoked (409 ``last-admin-key``), and no key revokes
-    itself (409): the caller would lock itself out. Revoke it with another admin key.
+    The last active admin key is never revoked (409 ``last-admin-key``).
     """
     gateway = gateway_of(request)
-    principal = gateway.principal(request)
-    gateway.access.require_admin(principal)
-    if key_id == principal.key_id:
-        raise ProblemError.of(
-            ProblemKind.CONFLICT,
-            f"key {key_id} cannot revoke itself; revoke it with another admin key",
-        )
+    gateway.access.require_admin(gateway.principal(request))
     return _key_info(await gateway.keys.revoke(key_id))
 
 

@@ -36,16 +36,6 @@ async def test_each_stream_is_documented_with_its_own_body_and_every_problem(
     assert strict["properties"]["scopes"]["items"]["pattern"].startswith("^(?:admin|")
 
 
-async def test_an_admin_key_cannot_revoke_itself(served: Served) -> None:
-    key_id = served.admin_key.split("_")[1]
-    async with served.client(served.admin_key) as client:
-        refused = await client.delete(f"/v1/keys/{key_id}")
-        still = await client.get("/v1/keys")
-    assert refused.status_code == 409
-    assert refused.json()["type"] == "urn:flambeau:problem:conflict"
-    assert still.status_code == 200
-
-
 async def test_an_integer_the_log_cannot_hold_is_a_422_naming_the_event(served: Served) -> None:
     event = {"data": {"type": "odds_changed", "market": "m", "price_milli": 2**64}}
     async with served.client(served.admin_key) as client:
