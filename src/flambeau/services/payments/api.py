@@ -307,6 +307,8 @@ def body_schema(one: type[Any], wrapper: type[Any]) -> dict[str, Any]:
     schema = standalone_schema(one, list[one], wrapper)  # type: ignore[valid-type]
     single, many, whole = schema["anyOf"]
     many["contains"] = _KEYED
+    for batch in (many, whole["properties"][items]):  # as _check_size takes them
+        batch["minItems"], batch["maxItems"] = 1, MAX_BATCH
     some_item = {"properties": {items: {"contains": _KEYED}}}
     return {
         "anyOf": [
