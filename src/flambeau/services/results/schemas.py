@@ -60,8 +60,10 @@ from flambeau.services.results.codes import (
     ORGANISATION_CODE,
     Level,
     Shape,
+    parse_rsc,
     rsc_pattern,
 )
+from flambeau.services.results.errors import InvalidRscError
 from flambeau.services.results.statuses import ResultStatus, UnitStatus
 
 __all__ = [
@@ -150,17 +152,19 @@ RscCode = Annotated[
         description="34-character ODF results system code, e.g. SWMW100MFR------------FNL-000100--",
     ),
 ]
+# The documented pattern is parse_rsc's grammar (test_codes proves them equal); the structs
+# check codes with parse_rsc itself, whose refusal names the faulty part.
 UnitCode = Annotated[
     str,
     msgspec.Meta(
-        pattern=rsc_pattern(Level.UNIT),
+        extra_json_schema={"pattern": rsc_pattern(Level.UNIT)},
         description="RSC of a unit: every part filled in, e.g. SWMW100MFR------------FNL-000100--",
     ),
 ]
 EventCode = Annotated[
     str,
     msgspec.Meta(
-        pattern=rsc_pattern(Level.EVENT),
+        extra_json_schema={"pattern": rsc_pattern(Level.EVENT)},
         description="RSC of an event, a phase or a unit, e.g. SWMW100MFR------------------------",
     ),
 ]
@@ -258,6 +262,15 @@ class PeriodKind(StrEnum):
     EXTRA_TIME = "extra_time"
     SHOOTOUT = "shootout"
     TOTAL = "total"
+
+
+def _check_rsc(code: str, attribute: str, at_least: Level) -> None:
+    # msgspec turns a ValueError raised in __post_init__ into a ValidationError naming the
+    # type, which is what a JSON producer should see for a bad code.
+    try:
+        parse_rsc(code, element="", attribute=attribute, at_least=at_least)
+    except InvalidRscError as error:
+        raise ValueError(f"{attribute}: {error.reason} ({code!r})") from None
 
 
 class _Part(msgspec.Struct, frozen=True, kw_only=True):
@@ -377,6 +390,7 @@ class UnitResult(Event, frozen=True, kw_only=True, tag="unit_result"):
     generated_at: Moment | None = None
 
     def __post_init__(self) -> None:
+        _check_rsc(self.unit, "unit", Level.UNIT)
         if self.discipline != self.unit[:3]:  # the unit code is authoritative
             msgspec.structs.force_setattr(self, "discipline", self.unit[:3])
         # Native producers may write any offset; everything downstream sees UTC.
@@ -397,6 +411,9 @@ class ScheduleEntry(_Part, frozen=True, kw_only=True):
     location: Text | None = None
     title: Text | None = None
     medal: MedalKind | None = None
+
+    def __post_init__(self) -> None:
+        _check_rsc(self.unit, "unit", Level.EVENT)
 
 
 class ScheduleDocument(Event, frozen=True, kw_only=True, tag="schedule_document"):
@@ -506,6 +523,9 @@ class Medallists(Event, frozen=True, kw_only=True, tag="medallists"):
     status: ResultStatus
     feed: Feed = Feed.PRODUCTION
     medallists: tuple[Medallist, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_rsc(self.event, "event", Level.EVENT)
 
 
 class MedalsAwarded(Event, frozen=True, kw_only=True, tag="medals_awarded"):
