@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 from flambeau.events import NewEvent
 from flambeau.gateway import (
@@ -41,6 +41,10 @@ __all__ = ["ActionAccepted", "incident_routes"]
 
 _SYNC_S = 2.0
 _ID = re.compile(r"[A-Z0-9]{2,8}-[0-9]{5}")
+# documented with _ID's pattern; the handler checks it and names the field
+_IncidentPath = Annotated[
+    str, PathParameter(schema_extra={"pattern": f"^{_ID.pattern}$"}, description="e.g. STA-00012")
+]
 _VENUE = r"^[A-Z0-9]{2,8}$"
 _WRITE_PROBLEMS = problem_specs(
     (400, "Malformed incident id"),
@@ -94,7 +98,7 @@ async def list_incidents(
     responses=_WRITE_PROBLEMS,
 )
 async def acknowledge(
-    request: Request[Any, Any, Any], incident_id: FromPath[str]
+    request: Request[Any, Any, Any], incident_id: _IncidentPath
 ) -> ActionAccepted:
     """An operator takes the incident in hand."""
     return await _act(request, incident_id, OperatorAction.ACKNOWLEDGE)
@@ -107,7 +111,7 @@ async def acknowledge(
     tags=["crowds"],
     responses=_WRITE_PROBLEMS,
 )
-async def resolve(request: Request[Any, Any, Any], incident_id: FromPath[str]) -> ActionAccepted:
+async def resolve(request: Request[Any, Any, Any], incident_id: _IncidentPath) -> ActionAccepted:
     """An operator closes the incident."""
     return await _act(request, incident_id, OperatorAction.RESOLVE)
 
