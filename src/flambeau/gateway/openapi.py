@@ -367,5 +367,6 @@ def complete_document(document: OpenAPI, registry: Registry, components: Any) ->
         **(document.components.schemas or {}),
         **(components.schemas or {}),
     }
-    per_stream_paths(document, registry, frozenset({"admin.keys"}))
+    gateways_own = {s.name for s in registry if s.writer is not None and s.writer.kind == "gateway"}
+    per_stream_paths(document, registry, frozenset({"admin.keys", *gateways_own}))
     document_gateway_problems(document)
