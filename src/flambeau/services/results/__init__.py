@@ -6,7 +6,8 @@ Importing the package registers its streams (``results.odf``, ``results.units``,
 ops service's stream (:mod:`flambeau.services.ops.schemas`).
 
 - :mod:`.odf` parses ODF XML safely; :mod:`.odf_builder` writes it.
-- :mod:`.schemas` holds the normalized events (the native JSON form).
+- :mod:`.schemas` holds the normalized events (the native JSON form), defined in
+  :mod:`.payloads` and :mod:`.vocabulary` and re-exported there.
 - :mod:`.units`, :mod:`.schedule`, :mod:`.medals`, :mod:`.liveness` are pure reducers a
   processor wraps: ``step = apply(state, input)``, then store ``step.state`` and emit
   ``step.emits``.
