@@ -9,7 +9,7 @@ by event (the unit's RSC, 8 partitions each):
   once: the ``bet_stop`` is emitted while the snapshot is handled, in that batch's commit.
   The event is then marked for repricing. A finished unit closes its markets, an OFFICIAL one
   settles them, a higher OFFICIAL version with another result rolls the settlement back and
-  settles again, a cancelled one cancels them.
+  settles again, a cancelled one cancels them (:mod:`.resolution` emits those messages).
 - ``betting.signals``: a source down suspends the markets of the events it feeds; a source up
   reprices and reopens them.
 - ``betting.legs``: ticket legs to decide, release or quote (from the ticket half).
@@ -49,15 +49,12 @@ from flambeau.log import partition_for
 from flambeau.processing import Batch, TimeDomain, Timer, Transaction
 from flambeau.services.betting.book import (
     EventBook,
-    HeldLeg,
     Side,
-    leg_prefix,
     load_book,
     producer_up,
     save_book,
 )
 from flambeau.services.betting.config import BettingConfig
-from flambeau.services.betting.errors import InvalidResultError, UnsettleableMarketError
 from flambeau.services.betting.feed import (
     alive,
     bet_stop,
@@ -68,10 +65,7 @@ from flambeau.services.betting.margins import MarginMethod, to_odds
 from flambeau.services.betting.markets import MarketStatus
 from flambeau.services.betting.messages import (
     LEGS_STREAM,
-    REPLIES_STREAM,
     SIGNALS_STREAM,
-    LegSettled,
-    LegSettlementRolledBack,
     SourceSignal,
 )
 from flambeau.services.betting.price_limits import limit_prices
@@ -85,28 +79,19 @@ from flambeau.services.betting.readings import (
     OVER,
     RUNNING,
     has_profile,
-    match_result,
     profile_of,
-    race_result,
     running_score,
     sides_of,
 )
+from flambeau.services.betting.resolution import cancel, settle
 from flambeau.services.betting.schemas import (
     LIVE_PRODUCER,
     ODDS_STREAM,
-    BetCancel,
-    BetSettlement,
-    CancelledMarket,
     EventPhase,
     FixtureChangeType,
-    MarketRef,
-    RollbackBetSettlement,
-    SettledMarket,
-    SettledOutcome,
     StopReason,
-    VoidReason,
 )
-from flambeau.services.betting.settlement import AWAY, HOME, settle_market, void_outcome
+from flambeau.services.betting.settlement import AWAY, HOME
 from flambeau.services.betting.sports import PricingModel
 from flambeau.services.results.schemas import (
     UNITS,
@@ -119,7 +104,6 @@ from flambeau.services.results.schemas import (
 __all__ = ["ALIVE_KEY", "Trading"]
 
 ALIVE_KEY = f"producer:{LIVE_PRODUCER}"
-_TERMINAL = frozenset({MarketStatus.SETTLED, MarketStatus.CANCELLED})
 _OPEN = frozenset({MarketStatus.ACTIVE, MarketStatus.SUSPENDED, MarketStatus.HANDED_OVER})
 _PRICED_PHASES = frozenset({EventPhase.NOT_STARTED, EventPhase.LIVE})
 DIRTY_KEY = "dirty"
@@ -350,7 +334,7 @@ class Trading:
             book = self._scores(tx, book, data, record)
         if data.status == OFFICIAL:
             book = self._close(tx, book, record)
-            book = self._settle(tx, book, data, record)
+            book = settle(tx, book, data, record)
         elif data.status in OVER or data.unit_status == FINISHED:
             book = self._close(tx, book, record)
         elif (
@@ -450,136 +434,12 @@ class Trading:
 
     # ------------------------------------------------------------------ settlement
 
-    def _settle(
-        self, tx: Transaction, book: EventBook, data: UnitResult, record: Record[Any]
-    ) -> EventBook:
-        """Settle on an OFFICIAL result; a different later result rolls back and settles again."""
-        result = race_result(data) if book.is_race else match_result(data, book.goals)
-        if result is None:
-            return book
-        rows = [row for row in book.rows() if row.status is not MarketStatus.CANCELLED]
-        settled: list[SettledMarket] = []
-        for row in rows:
-            try:
-                outcomes, void = settle_market(book.market(row), result)
-            except (UnsettleableMarketError, InvalidResultError):
-                outcomes, void = tuple(void_outcome(o) for o in row.outcomes), VoidReason.NO_RESULT
-            settled.append(
-                SettledMarket(
-                    id=row.id, specifiers=row.specifiers, outcomes=outcomes, void_reason=void
-                )
-            )
-        if tuple(settled) == book.settlement:
-            return msgspec.structs.replace(book, phase=EventPhase.CLOSED)
-        legs = list(tx.state.scan(leg_prefix(book.event_id), HeldLeg))
-        if book.settlement:
-            book = self._rollback(tx, book, legs, record)
-        by_market = {(m.id, m.specifiers): m for m in settled}
-        tx.emit(
-            ODDS_STREAM,
-            BetSettlement(
-                event_id=book.event_id, timestamp=record.time, certainty=2, markets=tuple(settled)
-            ),
-            key=book.event_id,
-            causation_id=record.id,
-        )
-        for _, leg in legs:
-            market = by_market.get((leg.market_id, leg.specifiers))
-            if market is None:
-                continue
-            outcome = next((o for o in market.outcomes if o.id == leg.outcome_id), None)
-            if outcome is None:
-                continue
-            self._reply_settled(tx, book, leg, outcome, record.id)
-        book = self._move_all(book, MarketStatus.SETTLED, {(m.id, m.specifiers) for m in settled})
-        return msgspec.structs.replace(book, phase=EventPhase.CLOSED, settlement=tuple(settled))
-
-    def _rollback(
-        self,
-        tx: Transaction,
-        book: EventBook,
-        legs: list[tuple[str, HeldLeg]],
-        record: Record[Any],
-    ) -> EventBook:
-        refs = tuple(MarketRef(id=m.id, specifiers=m.specifiers) for m in book.settlement)
-        tx.emit(
-            ODDS_STREAM,
-            RollbackBetSettlement(event_id=book.event_id, timestamp=record.time, markets=refs),
-            key=book.event_id,
-            causation_id=record.id,
-        )
-        settled = {(m.id, m.specifiers) for m in book.settlement}
-        for _, leg in legs:
-            if (leg.market_id, leg.specifiers) in settled:
-                tx.emit(
-                    REPLIES_STREAM,
-                    LegSettlementRolledBack(
-                        request=leg.request,
-                        ticket_id=leg.ticket_id,
-                        operator=leg.operator,
-                        index=leg.index,
-                        event_id=book.event_id,
-                    ),
-                    key=leg.coordinator,
-                    causation_id=record.id,
-                )
-        book = self._move_all(book, MarketStatus.DEACTIVATED, settled)
-        return msgspec.structs.replace(book, settlement=())
-
     def _cancel(self, tx: Transaction, book: EventBook, record: Record[Any]) -> EventBook:
         """The unit is cancelled: void every market not yet settled (``bet_cancel``)."""
         if book.phase is EventPhase.CANCELLED:
             return book
         self._index(tx, book.event_id, open_=False)
-        open_rows = [row for row in book.rows() if row.status not in _TERMINAL]
-        tx.emit(
-            ODDS_STREAM,
-            fixture_change(book.fixture(), FixtureChangeType.CANCELLED, timestamp=record.time),
-            key=book.event_id,
-            causation_id=record.id,
-        )
-        if open_rows:
-            tx.emit(
-                ODDS_STREAM,
-                BetCancel(
-                    event_id=book.event_id,
-                    timestamp=record.time,
-                    markets=tuple(
-                        CancelledMarket(id=row.id, specifiers=row.specifiers) for row in open_rows
-                    ),
-                ),
-                key=book.event_id,
-                causation_id=record.id,
-            )
-            cancelled = {(row.id, row.specifiers) for row in open_rows}
-            for _, leg in tx.state.scan(leg_prefix(book.event_id), HeldLeg):
-                if (leg.market_id, leg.specifiers) in cancelled:
-                    self._reply_settled(tx, book, leg, void_outcome(leg.outcome_id), record.id)
-            book = self._move_all(book, MarketStatus.CANCELLED, cancelled)
-        tx.timers.cancel(f"cutoff/{book.event_id}")
-        return msgspec.structs.replace(book, phase=EventPhase.CANCELLED)
-
-    @staticmethod
-    def _move_all(book: EventBook, target: MarketStatus, keys: set[tuple[int, str]]) -> EventBook:
-        return book.moving(target, keys=keys, retired=True)[0]
-
-    @staticmethod
-    def _reply_settled(
-        tx: Transaction, book: EventBook, leg: HeldLeg, outcome: SettledOutcome, cause: str
-    ) -> None:
-        tx.emit(
-            REPLIES_STREAM,
-            LegSettled(
-                request=leg.request,
-                ticket_id=leg.ticket_id,
-                operator=leg.operator,
-                index=leg.index,
-                event_id=book.event_id,
-                outcome=outcome,
-            ),
-            key=leg.coordinator,
-            causation_id=cause,
-        )
+        return cancel(tx, book, record)
 
     # ------------------------------------------------------------------ sources
 
