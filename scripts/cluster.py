@@ -293,7 +293,7 @@ async def rehearse(rehearsal: Rehearsal, args: argparse.Namespace) -> bool:
         await asyncio.to_thread(simulator.process.wait)  # type: ignore[union-attr]
         rehearsal.figures["simulator_exit"] = simulator.process.returncode  # type: ignore[union-attr]
         began = time.monotonic()
-        while (behind := await caught_up(log)) > 0 and time.monotonic() - began < 300:  # noqa: ASYNC110
+        while (behind := await caught_up(log)) > 0 and time.monotonic() - began < args.catch_up:  # noqa: ASYNC110
             await asyncio.sleep(1)
         rehearsal.figures["lag_at_end"] = behind
         rehearsal.figures["catch_up_s"] = round(time.monotonic() - began, 1)
@@ -317,6 +317,12 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=60.0, help="Games seconds per second")
     parser.add_argument("--start", default="09:30", help="Paris time to start at (HH:MM)")
     parser.add_argument("--no-faults", dest="faults", action="store_false")
+    parser.add_argument(
+        "--catch-up",
+        type=float,
+        default=600.0,
+        help="seconds the processors get to reach lag 0 after the simulator ends (catch_up_s)",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="keep everything here")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()

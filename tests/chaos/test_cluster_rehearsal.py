@@ -21,14 +21,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 @pytest.mark.nats
-@pytest.mark.timeout(1500)
+@pytest.mark.timeout(2400)
 def test_ten_minutes_of_rehearsal_on_the_cluster_through_faults(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "scripts/cluster.py", "--duration", "600", "--dir", str(tmp_path)],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=1400,
+        timeout=2300,
     )
     figures = json.loads(done.stdout)
     print(json.dumps(figures, indent=2))
