@@ -175,7 +175,10 @@ def test_kill_9_loses_and_doubles_nothing(
         stderr = tmp_path / f"chaos-{attempt}.err"
         proc = _start(chaos_url, stderr)
         workers.wait_ready(proc, stderr)
-        pause = rng.uniform(0.0, duration / (KILLS + 2)) * backoff
+        # the pause shrinks with the work left, so the kills land before the end on a fast
+        # machine too: each takes a share of the time the rest would take uninterrupted
+        left = duration * (count - progress) / count
+        pause = rng.uniform(0.0, left / (KILLS - kills + 1)) * backoff
         if faults.cluster is not None:
             # on the cluster, kill at a moment of real work: after the worker's first commit,
             # which the test sees late (it polls), so the pause after it is shorter
