@@ -25,7 +25,7 @@ Semantics, as TigerBeetle's:
 The transfer loop is the hot path (the goal is at least 100k transfers/s through the
 processor), so it is written flat: local variables, integer flag tests, and the undo log of a
 linked chain only kept while a chain is open. A plain transfer outside a chain that passes
-every check at once (the common case) is applied inline by :func:`apply_transfers`; any other,
+every check at once (the common case) is applied inline by ``_FastPath``; any other,
 including every failure, goes through :func:`_create_transfer`, which names the first failed
 check in TigerBeetle's order. A property test holds both paths to the same results.
 """
@@ -46,6 +46,7 @@ from flambeau.services.payments.ledger_accounts import (
     _MAX,
     create_accounts,
 )
+from flambeau.services.payments.ledger_codes import exists_code, overflow_code
 from flambeau.services.payments.results import TransferResult
 from flambeau.services.payments.schemas import (
     AMOUNT_MAX,
@@ -182,6 +183,82 @@ def _reopen(flags: int, debit: AccountRecord, credit: AccountRecord) -> None:
         credit.flags &= ~_CLOSED
 
 
+class _FastPath:
+    """The common case, applied inline: a plain transfer outside a chain that passes every
+    check at once. :meth:`apply` answers ``False`` for anything else, failures included, which
+    then take :func:`_create_transfer` to be named."""
+
+    __slots__ = (
+        "_accounts",
+        "_dirty",
+        "_fresh",
+        "_ledger",
+        "_sealed",
+        "_touched",
+        "base",
+        "records",
+    )
+
+    def __init__(
+        self, state: LedgerState, transfers: Sequence[Transfer], base: int, ledger: int
+    ) -> None:
+        self.base = base
+        self.records: list[Transfer] = []
+        self._accounts = state.accounts
+        self._fresh = state.transfers.fresh
+        self._dirty = state.dirty_transfers
+        self._touched = state.dirty_accounts
+        self._sealed = state.transfers.maybe_sealed([t.id for t in transfers])
+        self._ledger = ledger
+
+    def apply(self, transfer: Transfer, index: int) -> bool:
+        """Apply ``transfer`` (the batch's ``index``-th) if it passes every check at once."""
+        tid = transfer.id
+        fresh = self._fresh
+        dr = self._accounts.get(transfer.debit_account_id)
+        cr = self._accounts.get(transfer.credit_account_id)
+        amount = transfer.amount
+        ledger = self._ledger
+        if not (
+            dr is not None
+            and cr is not None
+            and dr is not cr
+            and amount > 0
+            and not self._sealed[index]
+            and tid not in fresh
+            and len(tid) < 39
+            and tid.isdigit()
+            and tid.isascii()
+            and tid[0] != "0"
+            and not transfer.timestamp
+            and not transfer.timeout
+            and transfer.pending_id == "0"
+            and transfer.code
+            and transfer.ledger == dr.ledger == cr.ledger
+            and (not ledger or ledger == dr.ledger)
+            and not (dr.flags | cr.flags) & _CLOSED
+        ):
+            return False
+        debits = dr.debits_pending + dr.debits_posted + amount
+        credits = cr.credits_pending + cr.credits_posted + amount
+        if (
+            debits > AMOUNT_MAX
+            or credits > AMOUNT_MAX
+            or (dr.flags & _DMNEC and debits > dr.credits_posted)
+            or (cr.flags & _CMNED and credits > cr.debits_posted)
+        ):
+            return False
+        dr.debits_posted += amount
+        cr.credits_posted += amount
+        record = _replace(transfer, timestamp=self.base + index)
+        fresh[tid] = record
+        self.records.append(record)
+        self._dirty[tid] = None
+        self._touched.add(dr.id)
+        self._touched.add(cr.id)
+        return True
+
+
 def apply_transfers(
     state: LedgerState,
     transfers: Sequence[Transfer],
@@ -206,68 +283,26 @@ def apply_transfers(
         One result per transfer, and the accepted transfer records in order.
     """
     count = len(transfers)
-    base = state.tick(now, count)
+    fast = _FastPath(state, transfers, state.tick(now, count), ledger)
     results: list[TransferResult] = []
-    records: list[Transfer] = []
+    records = fast.records
     append = results.append
     chain_start = -1
     chain_mark = 0
     undo: _Undo | None = None
     broken = False
     last = count - 1
-    accounts = state.accounts
-    stored = state.transfers
-    fresh = stored.fresh
-    sealed = stored.maybe_sealed([t.id for t in transfers])
-    dirty_accounts = state.dirty_accounts
-    dirty_transfers = state.dirty_transfers
-    keep = records.append
     for index, transfer in enumerate(transfers):
         flags = transfer.flags
-        if not flags and _FAST and chain_start < 0 and (refused is None or index not in refused):
-            # The fast path: a plain transfer outside a chain that passes every check. Anything
-            # else (a failure included) takes the full path below, which names the failure.
-            tid = transfer.id
-            dr = accounts.get(transfer.debit_account_id)
-            cr = accounts.get(transfer.credit_account_id)
-            amount = transfer.amount
-            if (
-                dr is not None
-                and cr is not None
-                and dr is not cr
-                and amount > 0
-                and not sealed[index]
-                and tid not in fresh
-                and len(tid) < 39
-                and tid.isdigit()
-                and tid.isascii()
-                and tid[0] != "0"
-                and not transfer.timestamp
-                and not transfer.timeout
-                and transfer.pending_id == "0"
-                and transfer.code
-                and transfer.ledger == dr.ledger == cr.ledger
-                and (not ledger or ledger == dr.ledger)
-                and not (dr.flags | cr.flags) & _CLOSED
-            ):
-                debits = dr.debits_pending + dr.debits_posted + amount
-                credits = cr.credits_pending + cr.credits_posted + amount
-                if (
-                    debits <= AMOUNT_MAX
-                    and credits <= AMOUNT_MAX
-                    and not (dr.flags & _DMNEC and debits > dr.credits_posted)
-                    and not (cr.flags & _CMNED and credits > cr.debits_posted)
-                ):
-                    dr.debits_posted += amount
-                    cr.credits_posted += amount
-                    record = _replace(transfer, timestamp=base + index)
-                    fresh[tid] = record
-                    keep(record)
-                    dirty_transfers[tid] = None
-                    dirty_accounts.add(dr.id)
-                    dirty_accounts.add(cr.id)
-                    append(_OK)
-                    continue
+        if (
+            not flags
+            and _FAST
+            and chain_start < 0
+            and (refused is None or index not in refused)
+            and fast.apply(transfer, index)
+        ):
+            append(_OK)
+            continue
         linked = flags & _LINKED
         if linked and chain_start < 0:
             chain_start, chain_mark, undo, broken = index, len(records), _Undo(), False
@@ -279,7 +314,7 @@ def apply_transfers(
         elif refused is not None and index in refused:
             result = refused[index]
         else:
-            result = _create_transfer(state, transfer, base + index, undo, ledger, records)
+            result = _create_transfer(state, transfer, fast.base + index, undo, ledger, records)
         append(result)
         if chain_start >= 0:
             if result is not _OK and not broken:
@@ -315,7 +350,7 @@ def _create_transfer(
     transfers = state.transfers
     existing = transfers.get(transfer_id)
     if existing is not None:
-        return _exists(t, existing)
+        return exists_code(t, existing)
     # Inlined is_u128 (zero is refused above, so a leading "0" is never canonical here).
     if (
         not (transfer_id.isascii() and transfer_id.isdigit())
@@ -330,7 +365,19 @@ def _create_transfer(
         return R.closing_transfer_must_be_pending
     if phases & (_POST | _VOID):
         return _resolve(state, t, timestamp, undo, request_ledger, records)
+    return _create_new(state, t, timestamp, undo, request_ledger, records)
 
+
+def _create_new(
+    state: LedgerState,
+    t: Transfer,
+    timestamp: int,
+    undo: _Undo | None,
+    request_ledger: int,
+    records: list[Transfer],
+) -> TransferResult:
+    """A new transfer (single-phase or pending): the account checks, then its effect."""
+    flags = t.flags
     debit_id = t.debit_account_id
     credit_id = t.credit_account_id
     if debit_id == "0":
@@ -372,7 +419,7 @@ def _create_transfer(
     debits = dr.debits_pending + dr.debits_posted + amount
     credits = cr.credits_pending + cr.credits_posted + amount
     if debits > AMOUNT_MAX or credits > AMOUNT_MAX:
-        return _overflow(dr, cr, amount, pending)
+        return overflow_code(dr, cr, amount, pending)
     if pending and timestamp + t.timeout * NS > TIMESTAMP_MAX:
         return R.overflows_timeout
     dr_flags = dr.flags
@@ -385,12 +432,26 @@ def _create_transfer(
         return R.debit_account_already_closed
     if cr_flags & _CLOSED:
         return R.credit_account_already_closed
+    records.append(_record_new(state, t, dr, cr, timestamp, undo))
+    return _OK
 
+
+def _record_new(
+    state: LedgerState,
+    t: Transfer,
+    dr: AccountRecord,
+    cr: AccountRecord,
+    timestamp: int,
+    undo: _Undo | None,
+) -> Transfer:
+    """Apply a checked new transfer: move or hold its amount, mark what changed; return its
+    stored record."""
+    transfer_id, amount, flags = t.id, t.amount, t.flags
     if undo is not None:
         undo.save(dr, state.dirty_accounts)
         undo.save(cr, state.dirty_accounts)
         undo.transfers.append(transfer_id)
-    if pending:
+    if flags & _PENDING:
         dr.debits_pending += amount
         cr.credits_pending += amount
         if undo is not None:
@@ -400,35 +461,18 @@ def _create_transfer(
         if t.timeout:
             heapq.heappush(state.deadlines, (timestamp + t.timeout * NS, transfer_id))
         if flags & _CLOSING_DEBIT:
-            dr.flags = dr_flags | _CLOSED
+            dr.flags |= _CLOSED
         if flags & _CLOSING_CREDIT:
-            cr.flags = cr_flags | _CLOSED
+            cr.flags |= _CLOSED
     else:
         dr.debits_posted += amount
         cr.credits_posted += amount
     record = _replace(t, timestamp=timestamp)
-    transfers[transfer_id] = record
-    records.append(record)
+    state.transfers[transfer_id] = record
     state.dirty_transfers[transfer_id] = None
-    dirty = state.dirty_accounts
-    dirty.add(debit_id)
-    dirty.add(credit_id)
-    return _OK
-
-
-def _overflow(dr: AccountRecord, cr: AccountRecord, amount: int, pending: int) -> TransferResult:
-    """The precise overflow code, in TigerBeetle's precedence (the rare slow path)."""
-    if pending and dr.debits_pending + amount > AMOUNT_MAX:
-        return R.overflows_debits_pending
-    if pending and cr.credits_pending + amount > AMOUNT_MAX:
-        return R.overflows_credits_pending
-    if not pending and dr.debits_posted + amount > AMOUNT_MAX:
-        return R.overflows_debits_posted
-    if not pending and cr.credits_posted + amount > AMOUNT_MAX:
-        return R.overflows_credits_posted
-    if dr.debits_pending + dr.debits_posted + amount > AMOUNT_MAX:
-        return R.overflows_debits
-    return R.overflows_credits
+    state.dirty_accounts.add(dr.id)
+    state.dirty_accounts.add(cr.id)
+    return record
 
 
 def _resolve(
@@ -495,7 +539,25 @@ def _resolve(
         return R.debit_account_already_closed
     if cr.flags & _CLOSED and not p.flags & _CLOSING_CREDIT:
         return R.credit_account_already_closed
+    records.append(_record_resolution(state, t, p, amount, status, timestamp, undo))
+    return _OK
 
+
+def _record_resolution(
+    state: LedgerState,
+    t: Transfer,
+    p: Transfer,
+    amount: int,
+    status: TransferStatus,
+    timestamp: int,
+    undo: _Undo | None,
+) -> Transfer:
+    """Apply a checked post (of ``amount``) or void of the pending ``p``; return the stored
+    record, its zero fields filled from ``p``."""
+    pending_id = p.id
+    dr = state.accounts[p.debit_account_id]
+    cr = state.accounts[p.credit_account_id]
+    post = t.flags & _POST
     if undo is not None:
         undo.save(dr, state.dirty_accounts)
         undo.save(cr, state.dirty_accounts)
@@ -525,43 +587,8 @@ def _resolve(
         timestamp=timestamp,
     )
     state.transfers[t.id] = record
-    records.append(record)
     state.dirty_transfers[t.id] = None
     state.dirty_holds.add(pending_id)
     state.dirty_accounts.add(dr.id)
     state.dirty_accounts.add(cr.id)
-    return _OK
-
-
-def _exists(t: Transfer, e: Transfer) -> TransferResult:
-    """Compare a replayed transfer with the stored one, field by field, in TigerBeetle's order.
-
-    Post and void transfers may leave fields at zero to mean "as in the pending transfer", so
-    only their nonzero fields are compared.
-    """
-    if t.flags != e.flags:
-        return R.exists_with_different_flags
-    if t.pending_id != e.pending_id:
-        return R.exists_with_different_pending_id
-    if t.timeout != e.timeout:
-        return R.exists_with_different_timeout
-    resolving = t.flags & (_POST | _VOID)
-    if t.debit_account_id != e.debit_account_id and not (resolving and t.debit_account_id == "0"):
-        return R.exists_with_different_debit_account_id
-    if t.credit_account_id != e.credit_account_id and not (
-        resolving and t.credit_account_id == "0"
-    ):
-        return R.exists_with_different_credit_account_id
-    if t.amount != e.amount and not (resolving and t.amount == 0):
-        return R.exists_with_different_amount
-    if t.user_data_128 != e.user_data_128 and not (resolving and t.user_data_128 == "0"):
-        return R.exists_with_different_user_data_128
-    if t.user_data_64 != e.user_data_64 and not (resolving and t.user_data_64 == 0):
-        return R.exists_with_different_user_data_64
-    if t.user_data_32 != e.user_data_32 and not (resolving and t.user_data_32 == 0):
-        return R.exists_with_different_user_data_32
-    if t.ledger != e.ledger and not (resolving and t.ledger == 0):
-        return R.exists_with_different_ledger
-    if t.code != e.code and not (resolving and t.code == 0):
-        return R.exists_with_different_code
-    return R.exists
+    return record
