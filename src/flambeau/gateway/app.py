@@ -22,6 +22,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -323,6 +324,64 @@ def create_app(
     """
     config = config or GatewayConfig()
     install_redaction()
+    gateway = _gateway(log, config, metrics_sources, lease_holders)
+    gateway.metrics.gauges.extend(metrics_gauges)
+    ingest_handlers, event_components = ingest_routes(log.registry, config.max_body_bytes)
+    handlers: list[Any] = [
+        healthz,
+        metrics,
+        list_streams,
+        describe_stream,
+        list_keys,
+        create_key,
+        revoke_key,
+        *ingest_handlers,
+        *subscribe_routes(),
+        *dashboard_routes(),
+        *webhook_routes(),
+        create_static_files_router(
+            path="/static", directories=[STATIC_DIR], include_in_schema=False
+        ),
+        *routers,
+    ]
+    app = Litestar(
+        route_handlers=handlers,
+        state=State({"gateway": gateway}),
+        lifespan=[partial(_lifespan, gateway)],
+        exception_handlers=exception_handlers(),
+        middleware=[RequestMetrics(gateway.metrics), AllowEveryMethod()],
+        plugins=[StrictStructSchemaPlugin()],
+        request_max_body_size=config.max_body_bytes,
+        openapi_config=_OPENAPI,
+        debug=False,
+    )
+    # Litestar fills components.schemas from its own registry when it builds the document;
+    # the ingest bodies refer to the streams' msgspec schemas, added once it is built.
+    complete_document(app.openapi_schema, log.registry, event_components)
+    return app
+
+
+_OPENAPI = OpenAPIConfig(
+    title="Flambeau gateway",
+    version=VERSION,
+    description=(
+        "Authenticated ingest and lossless live subscriptions. Errors are RFC 9457 "
+        "problem+json. WebSocket endpoints (/v1/ws, /v1/ingest) are described in "
+        "docs/gateway.md."
+    ),
+    path="/schema",
+    render_plugins=[SwaggerRenderPlugin(path="/")],
+)
+
+
+def _gateway(
+    log: Log,
+    config: GatewayConfig,
+    metrics_sources: Sequence[MetricsSource],
+    lease_holders: LeaseHolders | None,
+) -> Gateway:
+    """The gateway's parts over ``log``: keys, access, the subscription hub, the limiters,
+    metrics, processing health and webhooks."""
     keys = KeyStore(log)
     registry = Registry(metrics_sources)
     hub = Hub(
@@ -344,74 +403,34 @@ def create_app(
         webhooks=Webhooks(log, config),
     )
     registry.gauges.append(lambda: _live_gauges(gateway))
-    registry.gauges.extend(metrics_gauges)
-    ingest_handlers, event_components = ingest_routes(log.registry, config.max_body_bytes)
+    return gateway
 
-    @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await keys.refresh()
-        if config.data_dir is not None:
-            created = await keys.ensure_admin_key(config.data_dir)
-            if created is not None:
-                _announce_admin_key(created, config.data_dir / ADMIN_KEY_FILE)
-        follower = asyncio.get_running_loop().create_task(
-            keys.follow(config.key_cache_s), name="follow admin.keys"
-        )
-        await gateway.webhooks.start()
-        try:
-            yield
-        finally:
-            await gateway.webhooks.aclose()
-            await gateway.drain()
-            if gateway.processing is not None:
-                await gateway.processing.aclose()
-            await hub.aclose()
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await follower
 
-    handlers: list[Any] = [
-        healthz,
-        metrics,
-        list_streams,
-        describe_stream,
-        list_keys,
-        create_key,
-        revoke_key,
-        *ingest_handlers,
-        *subscribe_routes(),
-        *dashboard_routes(),
-        *webhook_routes(),
-        create_static_files_router(
-            path="/static", directories=[STATIC_DIR], include_in_schema=False
-        ),
-        *routers,
-    ]
-    app = Litestar(
-        route_handlers=handlers,
-        state=State({"gateway": gateway}),
-        lifespan=[lifespan],
-        exception_handlers=exception_handlers(),
-        middleware=[RequestMetrics(registry), AllowEveryMethod()],
-        plugins=[StrictStructSchemaPlugin()],
-        request_max_body_size=config.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Flambeau gateway",
-            version=VERSION,
-            description=(
-                "Authenticated ingest and lossless live subscriptions. Errors are RFC 9457 "
-                "problem+json. WebSocket endpoints (/v1/ws, /v1/ingest) are described in "
-                "docs/gateway.md."
-            ),
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
-        ),
-        debug=False,
+@asynccontextmanager
+async def _lifespan(gateway: Gateway, _: Litestar) -> AsyncIterator[None]:
+    """Load the keys (creating the first admin key), follow ``admin.keys`` and run webhooks;
+    on the way out, close subscribers with their positions."""
+    keys, config = gateway.keys, gateway.config
+    await keys.refresh()
+    if config.data_dir is not None:
+        created = await keys.ensure_admin_key(config.data_dir)
+        if created is not None:
+            _announce_admin_key(created, config.data_dir / ADMIN_KEY_FILE)
+    follower = asyncio.get_running_loop().create_task(
+        keys.follow(config.key_cache_s), name="follow admin.keys"
     )
-    # Litestar fills components.schemas from its own registry when it builds the document;
-    # the ingest bodies refer to the streams' msgspec schemas, added once it is built.
-    complete_document(app.openapi_schema, log.registry, event_components)
-    return app
+    await gateway.webhooks.start()
+    try:
+        yield
+    finally:
+        await gateway.webhooks.aclose()
+        await gateway.drain()
+        if gateway.processing is not None:
+            await gateway.processing.aclose()
+        await gateway.hub.aclose()
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await follower
 
 
 def _live_gauges(gateway: Gateway) -> list[str]:
