@@ -122,6 +122,8 @@ class Feed:
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
+    waited: float = 0.0
+    """Seconds the feed waited for a free slot (:data:`IN_FLIGHT` documents unanswered)."""
     _began: float | None = None
     _count: int = 0
 
@@ -141,7 +143,12 @@ class Feed:
         due = self._began + self._count / self.rate
         self._count += 1
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        await self._gate.acquire()
+        if self._gate.locked():
+            waiting = time.perf_counter()
+            await self._gate.acquire()
+            self.waited += time.perf_counter() - waiting
+        else:
+            await self._gate.acquire()
         lock = self._locks.setdefault(message.code, asyncio.Lock())
         self.heard[message.source] = time.monotonic()
         task = asyncio.get_running_loop().create_task(self._post(lock, message, kind, marks))
@@ -283,13 +290,24 @@ async def send_schedules(feed: Feed, timeline: Timeline) -> None:
         await feed.send(message, "schedule")
 
 
-async def play(steps: Sequence[Step], feed: Feed, bettors: Bettors, sources: dict[str, str]) -> int:
+async def play(
+    steps: Sequence[Step],
+    feed: Feed,
+    bettors: Bettors,
+    sources: dict[str, str],
+    seconds: float | None = None,
+) -> tuple[int, int]:
     """Post the documents of ``steps`` at the feed's rate and offer their bets; every second,
     a keep-alive from each source heard that has been quiet (``sources``: each source's
-    discipline). Returns the number of keep-alives sent."""
+    discipline). After ``seconds`` (if given) the remaining steps are left unsent. Returns the
+    number of keep-alives sent and of steps left."""
     keep_alives = 0
-    swept = time.monotonic()
-    for step in steps:
+    swept = began = time.monotonic()
+    for done, step in enumerate(steps):
+        if seconds is not None and time.monotonic() - began >= seconds:
+            await bettors.drain()
+            await feed.drain()
+            return keep_alives, len(steps) - done
         if step.bet is not None:
             bettors.offer(step.bet)
             continue
@@ -304,7 +322,7 @@ async def play(steps: Sequence[Step], feed: Feed, bettors: Bettors, sources: dic
                 keep_alives += 1
     await bettors.drain()
     await feed.drain()
-    return keep_alives
+    return keep_alives, 0
 
 
 def channels_for(client: GatewayClient, paths: Sequence[str] | set[str]) -> Channels:

@@ -75,6 +75,8 @@ BET_MULTIPLIER = 0.05
 default speed, so a twentieth of the rehearsal's bettors bet at about its default wall rate."""
 QUICK_WINDOW = ("09:00", "15:00")
 """Paris times of the quick run's window (the full run plays the whole day)."""
+QUICK_PLAY_S = 30.0
+"""A quick run stops posting after this long (the rest of its window is counted as unsent)."""
 FOLLOWED = (
     "results.units",
     "results.medals",
@@ -311,10 +313,13 @@ def produce(quick: bool, where: Any, out: Any) -> None:
     steps = script(timeline, start, end, BET_MULTIPLIER)
     out.put(len(steps))
     url, key = where.get()
-    out.put(run_loop(_produce(url, key, timeline, steps)))
+    limit = QUICK_PLAY_S if quick else None
+    out.put(run_loop(_produce(url, key, timeline, steps, limit)))
 
 
-async def _produce(url: str, key: str, timeline: Timeline, steps: list[Step]) -> dict[str, Any]:
+async def _produce(
+    url: str, key: str, timeline: Timeline, steps: list[Step], limit: float | None
+) -> dict[str, Any]:
     from flambeau.scenario.client import GatewayClient
 
     sources = {unit.venue: unit.discipline for unit in timeline.schedule.units}
@@ -327,7 +332,7 @@ async def _produce(url: str, key: str, timeline: Timeline, steps: list[Step]) ->
         following = asyncio.get_running_loop().create_task(follower.run(stop))
         await asyncio.wait_for(follower.connected.wait(), 60)
         await send_schedules(feed, timeline)
-        keep_alives = await play(steps, feed, bettors, sources)
+        keep_alives, left = await play(steps, feed, bettors, sources, limit)
         seconds = feed.elapsed()
         stop.set()
         await following
@@ -343,6 +348,8 @@ async def _produce(url: str, key: str, timeline: Timeline, steps: list[Step]) ->
         "seconds": round(seconds, 1),
         "documents_by_kind": dict(Counter(s.kind for s in feed.sent)),
         "keep_alives": keep_alives,
+        "steps_left_unsent": left,
+        "producer_waited_for_answers_s": round(feed.waited, 1),
         "adapter_refusals": {str(k): v for k, v in feed.refused.items()},
         "events_with_odds": len(bettors.odds.events),
         "bets_offered": bettors.placed + bettors.shed + bettors.without_odds,
