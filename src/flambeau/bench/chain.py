@@ -75,7 +75,7 @@ BET_MULTIPLIER = 0.05
 default speed, so a twentieth of the rehearsal's bettors bet at about its default wall rate."""
 QUICK_WINDOW = ("09:00", "15:00")
 """Paris times of the quick run's window (the full run plays the whole day)."""
-QUICK_PLAY_S = 30.0
+QUICK_PLAY_S = 20.0
 """A quick run stops posting after this long (the rest of its window is counted as unsent)."""
 FOLLOWED = (
     "results.units",
