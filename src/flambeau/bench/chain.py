@@ -70,10 +70,11 @@ __all__ = ["FOLLOWED", "Platform", "Seen", "Wire", "run", "start_platform", "tra
 DOCUMENTS_PER_S = 200.0
 DAY = date(2024, 8, 10)
 SEED = 3
-BET_MULTIPLIER = 0.05
-"""The bettors' share: the bench plays games time about 60 times faster than the rehearsal's
-default speed, so a twentieth of the rehearsal's bettors bet at about its default wall rate."""
-QUICK_WINDOW = ("09:00", "15:00")
+BET_MULTIPLIER = 0.065
+"""The bettors' share: at 200 documents/s the bench plays a busy Games hour in about 4 s,
+about 15 times the rehearsal's default speed (60), so a fifteenth of the rehearsal's bettors
+bet at about its default wall rate."""
+QUICK_WINDOW = ("09:30", "15:00")
 """Paris times of the quick run's window (the full run plays the whole day)."""
 QUICK_PLAY_S = 20.0
 """A quick run stops posting after this long (the rest of its window is counted as unsent)."""
@@ -86,7 +87,7 @@ FOLLOWED = (
     "payments.transfers",
 )
 """What the subscriber follows: the derived streams measured, and those a chain passes."""
-QUIET_S = 2.0
+QUIET_S = 5.0
 """After the producer ends, the subscriber stops once nothing arrived for this long."""
 CONNECTIONS = 32
 """The producer's connections for documents (bets have 8 more)."""
