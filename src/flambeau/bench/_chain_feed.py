@@ -137,7 +137,8 @@ class Feed:
         return 0.0 if self._began is None else time.perf_counter() - self._began
 
     async def send(self, message: OdfMessage, kind: str, **marks: Any) -> None:
-        """Post ``message`` when its turn in the rate comes (after the source's earlier ones)."""
+        """Post ``message`` when its turn in the rate comes, after the earlier documents of its
+        lane: its document code, or the ``lane`` mark (a unit's medallists follow its result)."""
         if self._began is None:
             self._began = time.perf_counter()
         due = self._began + self._count / self.rate
@@ -149,7 +150,7 @@ class Feed:
             self.waited += time.perf_counter() - waiting
         else:
             await self._gate.acquire()
-        lock = self._locks.setdefault(message.code, asyncio.Lock())
+        lock = self._locks.setdefault(marks.pop("lane", message.code), asyncio.Lock())
         self.heard[message.source] = time.monotonic()
         task = asyncio.get_running_loop().create_task(self._post(lock, message, kind, marks))
         self._tasks.add(task)
@@ -278,7 +279,8 @@ def script(
         official = update.status is ResultStatus.OFFICIAL
         steps.append(Step(update.time, message, "result", {"goal": goal, "official": official}))
         if medallists is not None:
-            steps.append(Step(update.time, medallists, "medallists", {"origin": message.id}))
+            marks = {"origin": message.id, "lane": unit.code}  # posted after the result
+            steps.append(Step(update.time, medallists, "medallists", marks))
     placed = bets(timeline.progressions.values(), timeline.config.seed,
                   rate_multiplier=multiplier, start=start, end=end)  # fmt: skip
     return list(heapq.merge(steps, (Step(b.time, bet=b) for b in placed), key=lambda s: s.at))
