@@ -217,6 +217,7 @@ def trace(sent: Iterable[Sent], seen: Iterable[Seen]) -> dict[str, Any]:
         "official_to_settlement": [], "official_to_payout": [],
     }  # fmt: skip
     stopped: set[str] = set()
+    priced: set[str] = set()  # units with odds caused by their documents
     untraced: Counter[str] = Counter()
     for event in seen:
         measured = _measured(event)
@@ -224,9 +225,11 @@ def trace(sent: Iterable[Sent], seen: Iterable[Seen]) -> dict[str, Any]:
             continue
         doc, payout = _root(event, docs, by_id)
         if doc is None:
-            if measured != "decision":  # the ledger's decisions on stakes start at a ticket
+            if measured not in ("decision", "odds"):  # stakes start at a ticket, drift at a timer
                 untraced[measured] += 1
             continue
+        if event.stream == "betting.odds":
+            priced.add(doc.code)
         if measured == "bet_stop":
             stopped.add(doc.id)
             if doc.goal:
@@ -246,14 +249,17 @@ def trace(sent: Iterable[Sent], seen: Iterable[Seen]) -> dict[str, Any]:
     goals = [s for s in sent if s.goal]
     figures["goals_sent"] = len(goals)
     figures["goals_without_bet_stop"] = sum(1 for s in goals if s.id not in stopped)
+    figures["goals_without_bet_stop_on_priced_matches"] = sum(
+        1 for s in goals if s.id not in stopped and s.code in priced
+    )
     figures["untraced"] = dict(untraced)
     return figures
 
 
 def _measured(event: Seen) -> str | None:
     """Which figure ``event`` may count in."""
-    if event.stream == "betting.odds" and event.type in ("bet_stop", "bet_settlement"):
-        return "bet_stop" if event.type == "bet_stop" else "settlement"
+    if event.stream == "betting.odds":
+        return {"bet_stop": "bet_stop", "bet_settlement": "settlement"}.get(event.type, "odds")
     if event.stream == "results.medals":
         return "medals"
     if event.stream == "payments.transfers" and event.type == "transfers_decided":

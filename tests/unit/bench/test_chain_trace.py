@@ -28,6 +28,7 @@ SEEN = [
     Seen("x1", "u2", "payments.transfers", "transfers_decided", 200.1),
     Seen("ma", "odf-med", "results.medals", "medals_awarded", 200.11),
     Seen("s2", "health-3", "betting.odds", "bet_stop", 150.0),
+    Seen("o1", "timer-1", "betting.odds", "odds_change", 150.5),
 ]
 
 
@@ -49,6 +50,7 @@ def test_a_goal_without_a_stop_and_a_stop_without_a_document_are_reported() -> N
     figures = trace(SENT, SEEN)
     assert figures["goals_sent"] == 2
     assert figures["goals_without_bet_stop"] == 1
+    assert figures["goals_without_bet_stop_on_priced_matches"] == 1  # FBL1 had odds
     assert figures["untraced"] == {"bet_stop": 1}
 
 
@@ -57,6 +59,7 @@ def test_nothing_seen_gives_empty_figures_not_zeros() -> None:
     assert figures["goal_to_bet_stop_count"] == 0
     assert figures["goal_to_bet_stop_p99_ms"] != figures["goal_to_bet_stop_p99_ms"]  # NaN
     assert figures["goals_without_bet_stop"] == 2
+    assert figures["goals_without_bet_stop_on_priced_matches"] == 0
 
 
 def test_a_causation_cycle_ends_the_walk() -> None:
