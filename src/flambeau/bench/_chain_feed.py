@@ -3,19 +3,20 @@ posted through the adapter at a fixed rate, with the rehearsal's bettors beside 
 
 :class:`Feed` posts documents at ``rate`` per second. The versions of one document (a unit's
 results, an event's medallists) are posted in order, one at a time, so none arrives after a
-later one; different documents are posted concurrently (the rehearsal's results lanes post
-each source in order, which at this rate would measure the lanes' queues rather than the
-platform). The wall time just before each POST is noted with the stored event
-id the adapter answers, so a subscriber can measure each derived event from the moment its
-cause was sent. :class:`Bettors` places the scenario's in-play bets through the betting route
-(each bettor's wallet funded first) at the odds last seen on ``betting.odds``, so official
-results settle tickets and pay winners.
+later one, and a unit's medallists follow its result; different documents are posted
+concurrently (the rehearsal's results lanes post each source in order, which at this rate would
+measure the lanes' queues rather than the platform). The wall time just before each POST is
+noted with the stored event id the adapter answers, so a subscriber can measure each derived
+event from the moment its cause was sent. :class:`Bettors` places the scenario's in-play bets
+through the betting route (each bettor's wallet funded first) at the odds last seen on
+``betting.odds``, so official results settle tickets and pay winners.
 
-:func:`play` runs a :class:`~flambeau.scenario.timeline.Timeline` window: first the day's
-``DT_SCHEDULE`` documents (so markets open), then every result in games-time order with the
-``DT_MEDALLISTS`` each official medal result calls for, the bets in between, and a source's
-keep-alive only when it has been quiet for :data:`KEEPALIVE_GAP_S` (the rehearsal's rule, so a
-quiet venue is not declared down).
+:func:`script` prepares a :class:`~flambeau.scenario.timeline.Timeline` window before the clock
+starts: every result in games-time order with the ``DT_MEDALLISTS`` each official medal result
+calls for, and the bets in between. :func:`send_schedules` posts the day's ``DT_SCHEDULE``
+documents first; :func:`play` then posts the script, and a keep-alive from each source heard
+that has been quiet for :data:`KEEPALIVE_GAP_S` (as the rehearsal thins them, so a quiet venue
+is not declared down while the others are busy).
 """
 
 from __future__ import annotations
