@@ -36,8 +36,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Measure one benchmark, or all of them.
 
-        Names: log, process, e2e, fanout, nats, ledger, betting, analytics, crowds, mobility,
-        rentals.
+        Names: log, process, e2e, chain, fanout, nats, ledger, betting, analytics, crowds,
+        mobility, rentals.
         """
         names = available() if name == "all" else [name]
         for one in names:
