@@ -8,7 +8,9 @@ Three pricing models cover the Games:
 - ``ELO``: head-to-head sports decided by a race to a number of units (sets, games, touches),
   priced from an Elo win probability adjusted by the units already won;
 - ``RACE``: many competitors, one finishing order, priced from strength ratings with
-  Plackett-Luce (Harville) probabilities.
+  Plackett-Luce (Harville) probabilities: timed races, and judged events ranked by their
+  scores (gymnastics, diving, skateboarding...), whose units have the same shape for betting:
+  a field, a ranking, ties as dead heats. They get outright (winner) and podium markets.
 
 A profile is found by its name (``"football"``) or by its ODF discipline code (``"FBL"``).
 """
@@ -164,6 +166,14 @@ _PROFILES = (
     SportProfile("rowing", PricingModel.RACE, codes=("ROW",), live_delay=_seconds(5)),
     SportProfile("canoe_sprint", PricingModel.RACE, codes=("CSP",), live_delay=_seconds(5)),
     SportProfile("triathlon", PricingModel.RACE, codes=("TRI",), live_delay=_seconds(5)),
+    # Judged events (the results service's ``judged`` shape): ranked by the judges' scores.
+    SportProfile("artistic_gymnastics", PricingModel.RACE, codes=("GAR",), live_delay=_seconds(5)),
+    SportProfile("rhythmic_gymnastics", PricingModel.RACE, codes=("GRY",), live_delay=_seconds(5)),
+    SportProfile("trampoline", PricingModel.RACE, codes=("GTR",), live_delay=_seconds(5)),
+    SportProfile("diving", PricingModel.RACE, codes=("DIV",), live_delay=_seconds(5)),
+    SportProfile("skateboarding", PricingModel.RACE, codes=("SKB",), live_delay=_seconds(5)),
+    SportProfile("surfing", PricingModel.RACE, codes=("SRF",), live_delay=_seconds(5)),
+    SportProfile("artistic_swimming", PricingModel.RACE, codes=("SWA",), live_delay=_seconds(5)),
 )
 
 SPORTS: MappingProxyType[str, SportProfile] = MappingProxyType(
