@@ -289,6 +289,7 @@ class ReasonCode(enum.Enum):
     UNKNOWN_MARKET = "unknown_market"
     UNKNOWN_OUTCOME = "unknown_outcome"
     RELATED_SELECTIONS = "related_selections"
+    SAME_EVENT_COMBINATION = "same_event_combination"
     CUTOFF_PASSED = "cutoff_passed"
     DUPLICATE_TICKET = "duplicate_ticket"
     TICKET_NOT_FOUND = "ticket_not_found"
