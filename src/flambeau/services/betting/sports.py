@@ -52,6 +52,8 @@ class SportProfile:
         handicap_lines: Home handicaps of the two-way handicap market (``hcp=-1.5``).
         live_delay: How long an in-play ticket waits before it is decided.
         podium_places: Places of the race podium market (``top=3``).
+        scorer_markets: Whether a match offers next-scorer and anytime-scorer markets once
+            its start list names the squads (goals come one at a time, each by one player).
     """
 
     name: str
@@ -66,6 +68,7 @@ class SportProfile:
     handicap_lines: tuple[float, ...] = ()
     live_delay: timedelta = timedelta(seconds=8)
     podium_places: int = 3
+    scorer_markets: bool = False
 
     def __post_init__(self) -> None:
         lines = (*self.total_lines, *self.team_lines, *self.handicap_lines)
@@ -94,6 +97,7 @@ _PROFILES = (
         team_lines=(0.5, 1.5, 2.5),
         handicap_lines=(-2.5, -1.5, 1.5, 2.5),
         live_delay=_seconds(5),
+        scorer_markets=True,
     ),
     SportProfile(
         "handball",
@@ -106,6 +110,7 @@ _PROFILES = (
         team_lines=(26.5, 28.5, 30.5),
         handicap_lines=(-4.5, -2.5, 2.5, 4.5),
         live_delay=_seconds(5),
+        scorer_markets=True,
     ),
     SportProfile(
         "hockey",
@@ -118,6 +123,7 @@ _PROFILES = (
         team_lines=(0.5, 1.5, 2.5),
         handicap_lines=(-1.5, 1.5),
         live_delay=_seconds(5),
+        scorer_markets=True,
     ),
     SportProfile(
         "water_polo",
@@ -130,6 +136,7 @@ _PROFILES = (
         team_lines=(8.5, 10.5),
         handicap_lines=(-2.5, 2.5),
         live_delay=_seconds(5),
+        scorer_markets=True,
     ),
     # Points do not arrive one by one, so Poisson understates the spread of basketball scores;
     # good enough for winner and totals at these lines, not for exact-score markets.
