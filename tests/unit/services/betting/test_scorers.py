@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flambeau.services.betting.markets import MARKET_TYPES, NO_GOAL, Market, MarketKind
+from flambeau.services.betting.readings import match_result, players_of
 from flambeau.services.betting.schemas import (
     BetSettlement,
     OddsChange,
@@ -15,7 +16,20 @@ from flambeau.services.betting.schemas import (
     TicketSettled,
     VoidReason,
 )
+from flambeau.services.betting.scorers import DEFAULT_WEIGHT, POSITION_WEIGHTS
 from flambeau.services.betting.settlement import MatchResult, settle_market
+from flambeau.services.results.odf import parse
+from flambeau.services.results.odf_builder import result_xml
+from flambeau.services.results.schemas import (
+    Athlete,
+    Competitor,
+    CompetitorKind,
+    CompetitorResult,
+    Detail,
+    ResultStatus,
+    Shape,
+    UnitResult,
+)
 
 from .feeds import (
     KICK_OFF,
@@ -151,3 +165,37 @@ def test_an_own_goal_or_an_unnamed_scorer_voids_that_goal_and_only_that_goal() -
     anytime, reason = settle_market(scorer_market(MarketKind.ANYTIME_SCORER), unnamed)
     assert reason is VoidReason.NO_RESULT
     assert all(o.void_factor == 1.0 for o in anytime)
+
+
+def test_squads_positions_and_scorers_survive_the_odf_document_of_the_result() -> None:
+    squads = (FRA, ESP)
+    lines = tuple(
+        CompetitorResult(
+            competitor=Competitor(
+                code=team, kind=CompetitorKind.TEAM, athletes=tuple(Athlete(code=a) for a in squad)
+            ),
+            score=score,
+            details=(
+                *(Detail(code="POSITION", pos=a, value=p) for a, p in squad.items() if p),
+                *(Detail(code="GOAL", pos=n, value=a) for n, a in goals),
+            ),
+        )
+        for team, squad, score, goals in (
+            ("FRA", squads[0], 2, (("1", "F09"), ("3", "E10"))),  # goal 3: an own goal
+            ("ESP", squads[1], 1, (("2", "E07"),)),
+        )
+    )
+    unit = UnitResult(
+        competition="OG2024", unit=MATCH, discipline="FBL", version=9,
+        status=ResultStatus.OFFICIAL, shape=Shape.HEAD_TO_HEAD, source="FBL-timing",
+        home="FRA", away="ESP", competitors=lines,
+    )  # fmt: skip
+    parsed = parse(result_xml(unit, generated_at=KICK_OFF)).body
+    assert isinstance(parsed, UnitResult)
+    players = players_of(parsed)
+    assert [(p.id, p.side) for p in players] == [(a, 0) for a in FRA] + [(a, 1) for a in ESP]
+    assert {p.id: p.weight for p in players}["F09"] == POSITION_WEIGHTS["FW"]
+    assert {p.id: p.weight for p in players}["E07"] == DEFAULT_WEIGHT
+    result = match_result(parsed, ("home", "away", "home"))
+    assert result is not None
+    assert result.scorers == ("F09", "E07", "")
