@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from flambeau.scenario.errors import ScenarioError
-from flambeau.scenario.generators.bettors import BetPlacement, bets
+from flambeau.scenario.generators.bettors import BetPlacement, bets, popularity
 from flambeau.scenario.generators.crowds import AreaDensity, GateCount, crowd_events
 from flambeau.scenario.generators.deliveries import (
     Delivery,
@@ -45,6 +45,7 @@ from flambeau.scenario.generators.incidents import (
 from flambeau.scenario.generators.progressions import Progression, day_progressions
 from flambeau.scenario.generators.purchases import DEFAULT_FRAUD_SHARE, Purchase, purchases
 from flambeau.scenario.generators.results import ResultStatus, ResultUpdate
+from flambeau.scenario.generators.rush import RUSH_BETS_PER_MINUTE, RUSH_DISCIPLINE, rush_units
 from flambeau.scenario.generators.ticket_moves import TicketMove, with_moves
 from flambeau.scenario.schedule import DEFAULT_DAY, Schedule, build_schedule
 
@@ -178,6 +179,7 @@ class Timeline:
         incidents: The resolved incidents.
         progressions: Every unit's result progression, by unit code (with incidents applied).
         start: The games time of offset 0.
+        rush: The codes of the matches scripted cut-off rushes added to the schedule.
     """
 
     config: ScenarioConfig = field(default_factory=ScenarioConfig)
@@ -185,6 +187,7 @@ class Timeline:
     incidents: Incidents = field(init=False)
     progressions: dict[str, Progression] = field(init=False)
     start: datetime = field(init=False)
+    rush: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -195,6 +198,15 @@ class Timeline:
         if cfg.random_incidents:
             script += random_incidents(self.schedule, cfg.seed)
         self.incidents = resolve(script, self.schedule)
+        rush = tuple(
+            unit
+            for at, wanted in self.incidents.rushes
+            for unit in rush_units(at, wanted.events, wanted.venue or "", cfg.seed)
+        )
+        self.rush = frozenset(u.code for u in rush)
+        if rush:
+            units = sorted((*self.schedule.units, *rush), key=lambda u: (u.start, u.code))
+            self.schedule = replace(self.schedule, units=tuple(units))
         self.progressions = day_progressions(
             self.schedule,
             cfg.seed,
@@ -222,10 +234,7 @@ class Timeline:
              for p in purchases(self.schedule, cfg.seed, rate_multiplier=cfg.rate_multiplier,
                                 fraud_share=cfg.fraud_share, bursts=self.incidents.bursts,
                                 start=start, end=end)),
-            (self._bet_action(b)
-             for b in with_moves(bets(self.progressions.values(), cfg.seed,
-                                      rate_multiplier=cfg.rate_multiplier, start=start, end=end),
-                                 cfg.seed, self._ends())),
+            (self._bet_action(b) for b in with_moves(self._bets(), cfg.seed, self._ends())),
             (self._action(e.at, ActionKind.INCIDENT, "incident", IncidentNote(e.at, e))
              for e in self.incidents.entries),
             (self._action(d.time, ActionKind.DELIVERY, d.body["origin"], d)
@@ -239,6 +248,19 @@ class Timeline:
             if end is not None and action.at >= end:
                 return
             yield action
+
+    def _bets(self) -> Iterator[BetPlacement]:
+        """The day's bets; a cut-off rush's matches at their own low rate (see :mod:`.rush`)."""
+        cfg = self.config
+        start, end = self.start, cfg.end
+        day = [p for code, p in self.progressions.items() if code not in self.rush]
+        streams = [bets(day, cfg.seed, rate_multiplier=cfg.rate_multiplier, start=start, end=end)]
+        if self.rush:
+            scale = RUSH_BETS_PER_MINUTE / popularity(RUSH_DISCIPLINE)
+            rushed = [self.progressions[code] for code in sorted(self.rush)]
+            multiplier = cfg.rate_multiplier * scale
+            streams.append(bets(rushed, cfg.seed, rate_multiplier=multiplier, start=start, end=end))
+        return heapq.merge(*streams, key=lambda b: (b.time, b.id))
 
     def _ends(self) -> dict[str, datetime]:
         """When play ends, by unit, for the units bettors bet on."""

@@ -1,8 +1,9 @@
 """The gateway and a worker over one SQLite log, and an operator's client, for betting over HTTP.
 
-The gateway (uvicorn, every service's routes) and a worker (the results, betting and payments
-processors) share one SQLite log in the test's event loop. Results are POSTed as native
-documents, as a timing system that does not speak ODF would; bets through the betting routes.
+The gateway (uvicorn, every service's routes) and a worker (the results processors, the
+betting ones with ``betting.offers``, and the payments ledger) share one SQLite log in the
+test's event loop. Results are POSTed as native documents, as a timing system that does not
+speak ODF would; bets through the betting routes.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from flambeau.log import open_log
 from flambeau.log.base import Log
 from flambeau.processing import Worker
 from flambeau.services.betting.config import BettingConfig
+from flambeau.services.betting.offer_feed import offers_processor
 from flambeau.services.betting.processors import betting_processors
 from flambeau.services.payments.processors import ledger
 from flambeau.services.payments.schemas import TransferCode, TransferFlags
 from flambeau.services.results.processors import PROCESSORS as RESULTS
-from tests.unit.gateway.served import serve
+from tests.unit.gateway.served import Served, serve
 
 MATCH = "FBLMTEAM11------------QFNL000100--"
 KICK_OFF = datetime(2024, 8, 9, 17, 0, tzinfo=UTC)
@@ -50,6 +52,7 @@ class Platform:
     timing: dict[str, str]
     operator: dict[str, str]
     ledger: dict[str, str]
+    served: Served | None = None
     version: int = 0
 
     async def unit(self, status: str, score: tuple[int, int] | None, **fields: Any) -> str:
@@ -176,7 +179,7 @@ async def wallet_of(platform: Platform, customer: str, balance: int) -> dict[str
 @pytest.fixture
 async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
     async with await open_log(f"sqlite:///{tmp_path / 'log.db'}") as log:
-        worker = Worker(log, [*RESULTS, *betting_processors(FAST), ledger])
+        worker = Worker(log, [*RESULTS, *betting_processors(FAST), offers_processor(FAST), ledger])
         running = asyncio.create_task(worker.run())
         config = GatewayConfig(data_dir=tmp_path, public_streams=())
         try:
@@ -193,6 +196,7 @@ async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
                         {"Authorization": f"Bearer {timing}"},
                         {"Authorization": f"Bearer {operator}"},
                         {"Authorization": f"Bearer {reader}"},
+                        gw,
                     )
         finally:
             worker.stop()

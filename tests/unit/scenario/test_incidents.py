@@ -8,6 +8,7 @@ import pytest
 
 from flambeau.scenario.errors import IncidentTargetError, InvalidScriptError
 from flambeau.scenario.generators.incidents import (
+    CutoffRush,
     ExtraTime,
     FraudBurst,
     IncidentKind,
@@ -156,7 +157,8 @@ def test_random_incidents_are_deterministic_and_cover_every_kind(day: Schedule) 
     drawn = random_incidents(day, 7)
     assert drawn == random_incidents(day, 7)
     assert drawn != random_incidents(day, 8)
-    assert {kind_of(e.incident) for e in drawn} == set(IncidentKind)
+    # Every kind but the cut-off rush, which only a script asks for.
+    assert {kind_of(e.incident) for e in drawn} == set(IncidentKind) - {IncidentKind.CUTOFF_RUSH}
     assert [e.at for e in drawn] == sorted(e.at for e in drawn)
     resolved = resolve(drawn, day)
     assert resolved.entries == drawn  # the picker already names every target
@@ -165,3 +167,19 @@ def test_random_incidents_are_deterministic_and_cover_every_kind(day: Schedule) 
     assert kinds.count(IncidentKind.EXTRA_TIME) == 3
     assert kinds.count(IncidentKind.PROTEST) == 2
     assert len(kinds) == 5
+
+
+def test_a_cutoff_rush_is_scripted_with_its_size_and_lands_at_the_busiest_venue(
+    day: Schedule,
+) -> None:
+    script = parse_script(
+        '[[incident]]\nat = "19:30"\nkind = "cutoff_rush"\nevents = 120\n', day=day.day
+    )
+    (entry,) = resolve(script, day).entries
+    assert isinstance(entry.incident, CutoffRush)
+    assert entry.incident.events == 120
+    assert entry.incident.venue in day.venues
+    with pytest.raises(InvalidScriptError, match="events"):
+        parse_script('[[incident]]\nat = "19:30"\nkind = "cutoff_rush"\nevents = 0\n')
+    with pytest.raises(IncidentTargetError, match="at most"):
+        resolve([ScriptEntry(entry.at, CutoffRush(events=10_000))], day)

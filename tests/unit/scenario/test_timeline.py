@@ -9,8 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from flambeau.scenario.errors import ScenarioError
-from flambeau.scenario.generators.incidents import FraudBurst, ScriptEntry, SourceSilence
+from flambeau.scenario.generators.incidents import (
+    CutoffRush,
+    FraudBurst,
+    ScriptEntry,
+    SourceSilence,
+)
 from flambeau.scenario.generators.results import ResultStatus, ResultUpdate
+from flambeau.scenario.generators.rush import RUSH_EVENTS, RUSH_WINDOW
+from flambeau.scenario.generators.ticket_moves import CUTOFF
 from flambeau.scenario.timeline import ActionKind, IncidentNote, ScenarioConfig, Timeline
 
 # The evening at the Stade de France: the 100 m final is around 19:10 UTC.
@@ -131,3 +138,35 @@ def test_bad_settings_are_refused() -> None:
         ScenarioConfig(speed=0)
     with pytest.raises(ValueError, match="rate_multiplier"):
         ScenarioConfig(rate_multiplier=-1)
+
+
+RUSH_AT = EVENING + timedelta(minutes=30)
+
+
+def test_a_cutoff_rush_puts_300_live_matches_near_their_cutoff_with_a_burst_of_moves() -> None:
+    rush = ScriptEntry(RUSH_AT, CutoffRush())
+    timeline = Timeline(_config(
+        script=(rush,), start=RUSH_AT - timedelta(minutes=110),
+        end=RUSH_AT + RUSH_WINDOW + timedelta(minutes=2), rate_multiplier=0.2,
+    ))  # fmt: skip
+    assert len(timeline.rush) == RUSH_EVENTS
+    for code in timeline.rush:
+        played = timeline.progressions[code]
+        assert played.started_at < RUSH_AT < played.finished_at  # live then,
+        assert RUSH_AT < played.finished_at - CUTOFF < RUSH_AT + RUSH_WINDOW  # its cut-off near
+    moves: Counter[str] = Counter()
+    live_results: set[str] = set()
+    for action in timeline:
+        payload = action.payload
+        if action.kind is ActionKind.RESULT and payload.unit in timeline.rush:
+            live_results.add(payload.unit)
+        if action.kind is ActionKind.TICKET_MOVE and payload.bet.unit in timeline.rush:
+            if action.at < RUSH_AT:
+                moves["in the 100 minutes before"] += 1
+            elif action.at < RUSH_AT + RUSH_WINDOW + timedelta(minutes=1):  # late ones too
+                moves["in the 11 minutes after"] += 1
+    assert live_results == timeline.rush  # every rush match is played on the feed
+    # The bettors' changes and cash-outs crowd the window of the cut-offs: per minute, over
+    # five times as many as while the matches ran.
+    before, burst = moves["in the 100 minutes before"], moves["in the 11 minutes after"]
+    assert burst / 11 > 5 * before / 100 > 0

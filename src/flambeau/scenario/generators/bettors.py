@@ -39,6 +39,7 @@ __all__ = [
     "OddsPolicy",
     "bets",
     "jurisdiction",
+    "popularity",
 ]
 
 
@@ -161,6 +162,11 @@ class BetPlacement:
     in_play: bool = True
 
 
+def popularity(code: str) -> float:
+    """In-play bets per minute of a live match of discipline ``code`` (at rate 1)."""
+    return _POPULARITY.get(code, 2.0)
+
+
 def bets(
     progressions: Iterable[Progression],
     seed: int,
@@ -202,7 +208,7 @@ def _match_bets(
     unit = progression.unit
     spec = discipline(unit.discipline)
     live_from, live_to = progression.started_at, progression.finished_at
-    per_minute = _POPULARITY.get(spec.code, 2.0) * multiplier
+    per_minute = popularity(spec.code) * multiplier
     rushes = deque(
         u.time
         for u in progression.updates

@@ -1,6 +1,6 @@
 """Incidents: scripted or drawn at random, each one meant to move the downstream services.
 
-Four kinds:
+Five kinds:
 
 - ``extra_time``: a match ends level after regulation and plays extra time (or a shoot-out),
   so it ends later than scheduled and its markets stay open longer.
@@ -9,6 +9,9 @@ Four kinds:
 - ``source_silence``: a venue's results system goes quiet (30 s by default): no keep-alive,
   and its result updates are held back and delivered when it comes back.
 - ``fraud_burst``: a card-testing burst on one payment terminal.
+- ``cutoff_rush``: hundreds of extra matches, all live and within 10 minutes of their betting
+  cut-off at the incident's time, with their bettors' burst of changes and cash-outs
+  (:mod:`.rush`); scripted only, never drawn at random.
 
 A script is a list of ``(time, incident)`` entries, written in TOML or JSON::
 
@@ -41,10 +44,12 @@ from flambeau.scenario.generators.purchases import (
     pos_terminals,
     ticket_machines,
 )
+from flambeau.scenario.generators.rush import MAX_RUSH_EVENTS, RUSH_EVENTS
 from flambeau.scenario.schedule import DEFAULT_DAY, Schedule, Unit
 from flambeau.scenario.sports import Shape, discipline
 
 __all__ = [
+    "CutoffRush",
     "ExtraTime",
     "FraudBurst",
     "Incident",
@@ -72,6 +77,7 @@ class IncidentKind(StrEnum):
     PROTEST = "protest"
     SOURCE_SILENCE = "source_silence"
     FRAUD_BURST = "fraud_burst"
+    CUTOFF_RUSH = "cutoff_rush"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +111,22 @@ class FraudBurst:
     cards: int = 40
 
 
-Incident = ExtraTime | Protest | SourceSilence | FraudBurst
+@dataclass(frozen=True, slots=True)
+class CutoffRush:
+    """``events`` matches near their cut-off at once (:mod:`.rush`). ``venue``: the busiest."""
+
+    events: int = RUSH_EVENTS
+    venue: str | None = None
+
+
+Incident = ExtraTime | Protest | SourceSilence | FraudBurst | CutoffRush
 
 _KINDS: dict[IncidentKind, type[Incident]] = {
     IncidentKind.EXTRA_TIME: ExtraTime,
     IncidentKind.PROTEST: Protest,
     IncidentKind.SOURCE_SILENCE: SourceSilence,
     IncidentKind.FRAUD_BURST: FraudBurst,
+    IncidentKind.CUTOFF_RUSH: CutoffRush,
 }
 
 
@@ -160,6 +175,7 @@ class Incidents:
         protests: Unit code to the time its protest is filed.
         silences: Silent windows per source.
         bursts: Scripted card-testing bursts.
+        rushes: Scripted cut-off rushes, with their time.
     """
 
     entries: tuple[ScriptEntry, ...] = ()
@@ -167,6 +183,7 @@ class Incidents:
     protests: Mapping[str, datetime] | None = None
     silences: tuple[Silence, ...] = ()
     bursts: tuple[CardTestingBurst, ...] = ()
+    rushes: tuple[tuple[datetime, CutoffRush], ...] = ()
 
 
 def parse_script(
@@ -224,7 +241,7 @@ def _entry(item: object, number: int, day: date) -> ScriptEntry:
             f"allowed: {', '.join(sorted(allowed)) or 'none'}"
         )
     for name, value in values.items():
-        wanted = int if name in ("seconds", "cards") else str
+        wanted = int if name in ("seconds", "cards", "events") else str
         if not isinstance(value, wanted) or isinstance(value, bool):
             raise InvalidScriptError(
                 f"{where} ({kind.value}) field {name!r} must be {wanted.__name__}, got {value!r}"
@@ -268,6 +285,7 @@ def resolve(script: Iterable[ScriptEntry], schedule: Schedule) -> Incidents:
     protests: dict[str, datetime] = {}
     silences: list[Silence] = []
     bursts: list[CardTestingBurst] = []
+    rushes: list[tuple[datetime, CutoffRush]] = []
     for entry in entries:
         match entry.incident:
             case ExtraTime(unit=str(unit)):
@@ -278,7 +296,16 @@ def resolve(script: Iterable[ScriptEntry], schedule: Schedule) -> Incidents:
                 silences.append(Silence(source, entry.at, entry.at + timedelta(seconds=seconds)))
             case FraudBurst(venue=str(venue), terminal=terminal, cards=cards):
                 bursts.append(CardTestingBurst(entry.at, venue, terminal, cards))
-    return Incidents(tuple(entries), frozenset(extra), protests, tuple(silences), tuple(bursts))
+            case CutoffRush():
+                rushes.append((entry.at, entry.incident))
+    return Incidents(
+        tuple(entries),
+        frozenset(extra),
+        protests,
+        tuple(silences),
+        tuple(bursts),
+        tuple(rushes),
+    )
 
 
 def _target(entry: ScriptEntry, schedule: Schedule) -> Incident:
@@ -316,6 +343,14 @@ def _target(entry: ScriptEntry, schedule: Schedule) -> Incident:
                 raise IncidentTargetError(f"venue {code!r} has no session on the day")
             if terminal is not None and terminal not in pos_terminals(code) + ticket_machines(code):
                 raise IncidentTargetError(f"terminal {terminal!r} is not at venue {code}")
+            return incident
+        case CutoffRush(events=events) if events > MAX_RUSH_EVENTS:
+            raise IncidentTargetError(f"a cut-off rush has at most {MAX_RUSH_EVENTS} events")
+        case CutoffRush(venue=None):
+            return CutoffRush(incident.events, _busiest(schedule, at))
+        case CutoffRush(venue=str(code)):
+            if code not in schedule.venues:
+                raise IncidentTargetError(f"venue {code!r} has no session on the day")
             return incident
     raise IncidentTargetError(f"cannot resolve {incident!r}")  # pragma: no cover
 

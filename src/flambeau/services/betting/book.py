@@ -23,7 +23,7 @@ import msgspec
 
 from flambeau.processing import Transaction
 from flambeau.services.betting.feed import MIN_ACTIVE_PROBABILITY
-from flambeau.services.betting.fixtures import Competitor, Fixture, LiveState
+from flambeau.services.betting.fixtures import Competitor, Fixture, LiveState, Player
 from flambeau.services.betting.markets import (
     Market,
     MarketStatus,
@@ -49,6 +49,7 @@ __all__ = [
     "EventBook",
     "HeldLeg",
     "MarketRow",
+    "Member",
     "PendingLeg",
     "Side",
     "book_key",
@@ -102,6 +103,14 @@ class Side(msgspec.Struct, frozen=True, array_like=True, gc=False):
     rating: float = 1500.0
 
 
+class Member(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """A player of a team's squad (scorer markets): athlete code, side (0 home), weight."""
+
+    id: str
+    side: int
+    weight: float = 1.0
+
+
 class MarketRow(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """One market as stored: its id, specifiers, outcome ids and status."""
 
@@ -145,6 +154,8 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         cutoff_passed: Whether changes and cash-outs are closed (set by an event-time timer).
         liability: Liability held per market label, in cents.
         settlement: The markets as last settled (empty before settlement).
+        players: Both squads, from the start list, when the sport has scorer markets.
+        scorers: The athlete who scored each goal so far (``""`` when not named).
     """
 
     event_id: str
@@ -172,6 +183,8 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     cutoff_passed: bool = False
     liability: dict[str, int] = {}
     settlement: tuple[SettledMarket, ...] = ()
+    players: tuple[Member, ...] = ()
+    scorers: tuple[str, ...] = ()
 
     # ---------------------------------------------------------------- what it is
 
@@ -197,7 +210,7 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     def fixture(self) -> Fixture:
         """The event as pricing takes it."""
-        return _fixture(self.event_id, self.sport, self.sides, self.start, self.end)
+        return _fixture(self.event_id, self.sport, self.sides, self.start, self.end, self.players)
 
     def estimated_end(self) -> datetime | None:
         """The results service's estimate; before it, the scheduled end moved by a late start."""
@@ -231,6 +244,7 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
             True,
             self.estimated_end(),
             self.goals,
+            self.scorers,
         )
 
     def cutoff(self, lead: timedelta) -> datetime | None:
@@ -293,7 +307,8 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     @property
     def outcome_count(self) -> int:
         """How many outcomes the priced markets have (the length of a full set of prices)."""
-        return _outcome_count(self.sport, len(self.sides))
+        players = len(self.players) if self.profile.scorer_markets else 0
+        return _outcome_count(self.sport, len(self.sides), players)
 
     def rows(self) -> Iterator[MarketRow]:
         """Every market, priced then retired."""
@@ -348,7 +363,8 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         race = self.is_race
         sides = tuple(side.id for side in self.sides) if race else ()
         goals = 0 if state is None or race else state.total
-        layout = _layout(self.sport, sides, goals)
+        players = () if race else tuple(member.id for member in self.players)
+        layout = _layout(self.sport, sides, goals, players)
         current = self.markets
         if len(layout) == len(current) and all(
             row.id == market_id and row.specifiers == specifiers
@@ -445,9 +461,9 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 @lru_cache(maxsize=256)
-def _outcome_count(sport: str, field: int) -> int:
-    # Keyed by name and field size: every reprice asks, for every event.
-    return sum(outcome_widths(sport, field))
+def _outcome_count(sport: str, field: int, players: int) -> int:
+    # Keyed by name and sizes: every reprice asks, for every event.
+    return sum(outcome_widths(sport, field, players))
 
 
 @lru_cache(maxsize=16)
@@ -461,11 +477,17 @@ def _moved(row: MarketRow, target: MarketStatus) -> MarketRow:
 
 @lru_cache(maxsize=4096)
 def _fixture(
-    event_id: str, sport: str, sides: tuple[Side, ...], start: datetime, end: datetime | None
+    event_id: str,
+    sport: str,
+    sides: tuple[Side, ...],
+    start: datetime,
+    end: datetime | None,
+    members: tuple[Member, ...] = (),
 ) -> Fixture:
     # Every reprice asks for the fixture; building one resolves the sport's profile each time.
     competitors = tuple(Competitor(s.id, s.name, s.rating) for s in sides)
-    return Fixture(event_id, sport, competitors, start, end)
+    players = tuple(Player(m.id, m.side, m.weight) for m in members)
+    return Fixture(event_id, sport, competitors, start, end, players)
 
 
 _LAYOUT_START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -473,15 +495,17 @@ _LAYOUT_START = datetime(2024, 1, 1, tzinfo=UTC)
 
 @lru_cache(maxsize=1024)
 def _layout(
-    sport: str, field: tuple[str, ...], goals: int
+    sport: str, field: tuple[str, ...], goals: int, players: tuple[str, ...] = ()
 ) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
     """``(market id, specifiers, outcomes)`` of :func:`markets_for`, by sport and goals so far.
 
-    A match's markets depend only on its sport and, for the next-goal line, the goals scored;
-    a race's on its field (``field``), which is empty for a match.
+    A match's markets depend only on its sport, its squads (``players``, scorer markets) and,
+    for the next-goal lines, the goals scored; a race's on its field (``field``), which is
+    empty for a match.
     """
     competitors = tuple(Competitor(c) for c in (field or ("home", "away")))
-    fixture = Fixture("layout", sport, competitors, _LAYOUT_START)
+    squad = tuple(Player(p, 0) for p in players)
+    fixture = Fixture("layout", sport, competitors, _LAYOUT_START, players=squad)
     state = LiveState("layout", home_score=goals) if goals else None
     return tuple((m.type.id, m.specifiers, m.outcomes) for m in markets_for(fixture, state))
 

@@ -11,6 +11,7 @@ from flambeau.services.betting.jurisdictions import JURISDICTIONS, Jurisdiction
 from flambeau.services.betting.margins import MarginMethod
 from flambeau.services.betting.price_limits import MAX_TICKET_ODDS
 from flambeau.services.betting.rules import CHANGE_CUTOFF, LiabilityLimits
+from flambeau.services.betting.schemas import Channel
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -46,6 +47,8 @@ class BettingConfig:
             :mod:`.price_limits`, which also caps each market type's odds).
         jurisdictions: The jurisdictions tickets may come from, by code (default: the table
             of :mod:`.jurisdictions`); both the decisions and the offers listed follow it.
+        offer_audiences: The ``(jurisdiction, channel)`` pairs ``betting.offers`` is written
+            for; ``None``: every jurisdiction of the table on every channel.
         cutoff: How long before the (estimated) end changes and cash-outs close.
         alive_every: Interval of the ``alive`` heartbeat on ``betting.odds`` (processing time).
         drift_every: Interval, in event time, of the repricing of live matches as time runs
@@ -61,6 +64,7 @@ class BettingConfig:
     reoffer_ttl: timedelta = REOFFER_TTL
     max_ticket_odds: float = MAX_TICKET_ODDS
     jurisdictions: Mapping[str, Jurisdiction] = field(default_factory=lambda: JURISDICTIONS)
+    offer_audiences: tuple[tuple[str, Channel], ...] | None = None
     cutoff: timedelta = CHANGE_CUTOFF
     alive_every: timedelta = timedelta(seconds=10)
     drift_every: timedelta = timedelta(seconds=60)

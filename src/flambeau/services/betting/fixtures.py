@@ -13,7 +13,7 @@ from datetime import datetime
 from flambeau.services.betting.errors import InvalidFixtureError
 from flambeau.services.betting.sports import PricingModel, SportProfile, profile_for
 
-__all__ = ["Competitor", "Fixture", "LiveState"]
+__all__ = ["Competitor", "Fixture", "LiveState", "Player"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,21 @@ class Competitor:
 
 
 @dataclass(frozen=True)
+class Player:
+    """A member of a team's squad, as the start list names it (scorer markets).
+
+    Attributes:
+        id: The athlete's code; scorer markets' outcome ids are these codes.
+        side: 0 for the home team, 1 for the away team.
+        weight: Relative share of the team's goals (see :mod:`.scorers`).
+    """
+
+    id: str
+    side: int
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
 class Fixture:
     """A schedule entry that carries markets.
 
@@ -42,6 +57,8 @@ class Fixture:
         competitors: ``(home, away)`` for a match; the field for a race.
         start: Scheduled start, timezone-aware UTC.
         end: Scheduled end, timezone-aware UTC, when the schedule gives one.
+        players: Both squads of a match (home first), when the start list names them; a
+            sport with scorer markets offers them only then.
     """
 
     event_id: str
@@ -49,6 +66,7 @@ class Fixture:
     competitors: tuple[Competitor, ...]
     start: datetime
     end: datetime | None = None
+    players: tuple[Player, ...] = ()
     _profile: SportProfile = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -62,6 +80,11 @@ class Fixture:
         ids = [competitor.id for competitor in self.competitors]
         if len(set(ids)) != len(ids):
             raise InvalidFixtureError(f"fixture {self.event_id!r}: duplicate competitor ids {ids}")
+        players = [player.id for player in self.players]
+        if len(set(players)) != len(players) or any(p.side not in (0, 1) for p in self.players):
+            raise InvalidFixtureError(
+                f"fixture {self.event_id!r}: players must have distinct ids and side 0 or 1"
+            )
         profile = self._profile
         if profile.model is PricingModel.RACE:
             if len(ids) < 2:
@@ -84,6 +107,11 @@ class Fixture:
         """Whether the event is a race rather than a head-to-head match."""
         return self.profile.model is PricingModel.RACE
 
+    @property
+    def scorers(self) -> tuple[Player, ...]:
+        """The players its scorer markets list: none unless the sport offers them."""
+        return self.players if self.profile.scorer_markets else ()
+
 
 @dataclass(frozen=True)
 class LiveState:
@@ -99,6 +127,8 @@ class LiveState:
         estimated_end: Live estimate of the end, when known; the change and cash-out cut-off
             runs from it instead of the scheduled end.
         goals: Who scored each goal so far (``"home"``/``"away"``), for next-goal settlement.
+        scorers: The athlete who scored each goal so far, in order (``""`` when the source
+            names none): a player who scored has won the anytime-scorer market.
     """
 
     event_id: str
@@ -108,6 +138,7 @@ class LiveState:
     in_play: bool = False
     estimated_end: datetime | None = None
     goals: tuple[str, ...] = ()
+    scorers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.home_score < 0 or self.away_score < 0:

@@ -72,6 +72,10 @@ class Jurisdiction:
     sports: frozenset[str] | None = None
     cash_out: bool = True
 
+    def allows_sport(self, sport: str | None) -> bool:
+        """Whether bets on ``sport`` are allowed (an unknown sport is not restricted)."""
+        return sport is None or self.sports is None or sport in self.sports
+
     def allows_in_play(self, channel: Channel) -> bool:
         """Whether an in-play bet through ``channel`` is allowed."""
         if not self.in_play:
@@ -88,7 +92,7 @@ def check_jurisdiction(
     sport: str | None = None,
 ) -> ReasonCode | None:
     """Why ``jurisdiction`` forbids a bet on a market of ``kind`` (of ``sport``) now, if it does."""
-    if sport is not None and jurisdiction.sports is not None and sport not in jurisdiction.sports:
+    if not jurisdiction.allows_sport(sport):
         return ReasonCode.JURISDICTION_FORBIDS_MARKET
     if kind in jurisdiction.forbidden_markets:
         return ReasonCode.JURISDICTION_FORBIDS_MARKET

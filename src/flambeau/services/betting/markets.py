@@ -37,7 +37,9 @@ Market and outcome ids follow the UOF market descriptions: 1 ``1x2`` (outcomes 1
 186 ``winner`` (4, 5), 11 ``draw no bet`` (4, 5), 8 ``{!goalnr} goal`` (6 home, 7 none,
 8 away), 18 ``total`` (13 under, 12 over), 19 and 20 home and away totals, 16 ``handicap``
 (1714 home, 1715 away). UOF has no race markets for these sports; races use Flambeau ids 90001
-(winner) and 90002 (``top=3``), whose outcome ids are the competitor ids.
+(winner) and 90002 (``top=3``), whose outcome ids are the competitor ids. Scorer markets use
+90003 (next goalscorer, ``goalnr=…``: the players' athlete codes, then ``none``) and 90004
+(anytime goalscorer: the players' codes).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from flambeau.services.betting.sports import PricingModel
 
 __all__ = [
     "MARKET_TYPES",
+    "NO_GOAL",
     "Market",
     "MarketKey",
     "MarketKind",
@@ -155,6 +158,8 @@ class MarketKind(enum.Enum):
     HANDICAP = "handicap"
     RACE_WINNER = "race_winner"
     RACE_PODIUM = "race_podium"
+    NEXT_SCORER = "next_scorer"
+    ANYTIME_SCORER = "anytime_scorer"
 
 
 @dataclass(frozen=True)
@@ -193,12 +198,19 @@ MARKET_TYPES: MappingProxyType[MarketKind, MarketType] = MappingProxyType(
             MarketType(16, _K.HANDICAP, "Handicap", ("1714", "1715"), "hcp"),
             MarketType(90001, _K.RACE_WINNER, "Winner", groups=("all", "outright")),
             MarketType(90002, _K.RACE_PODIUM, "Top {top}", (), "top", ("all", "outright")),
+            MarketType(
+                90003, _K.NEXT_SCORER, "{!goalnr} goalscorer", (), "goalnr", ("all", "player")
+            ),
+            MarketType(90004, _K.ANYTIME_SCORER, "Anytime goalscorer", groups=("all", "player")),
         )
     }
 )
 """Every market type Flambeau offers, by kind."""
 
 _BY_ID = {t.id: t for t in MARKET_TYPES.values()}
+
+NO_GOAL = "none"
+"""The next-goalscorer outcome "no further goal" (the others are athlete codes)."""
 
 
 class MarketKey(NamedTuple):
@@ -294,7 +306,9 @@ def markets_for(fixture: Fixture, state: LiveState | None = None) -> tuple[Marke
     """Create the markets of a schedule entry, in the order pricing fills their outcomes.
 
     Head-to-head Poisson sports get 1X2 (or a two-way winner when the sport cannot draw), draw
-    no bet, next goal, totals, team totals and handicaps at the profile's lines. Other
+    no bet, next goal, totals, team totals and handicaps at the profile's lines, then, when
+    the sport has scorer markets and the start list named the squads, the next goalscorer and
+    the anytime goalscorer. Other
     head-to-head sports get the two-way winner. Races get winner and podium (``top=3``), the
     podium only when more than three compete.
 
@@ -329,6 +343,10 @@ def markets_for(fixture: Fixture, state: LiveState | None = None) -> tuple[Marke
     made.extend(make(_K.HOME_TOTAL, format_specifiers(total=line)) for line in profile.team_lines)
     made.extend(make(_K.AWAY_TOTAL, format_specifiers(total=line)) for line in profile.team_lines)
     made.extend(make(_K.HANDICAP, format_specifiers(hcp=hcp)) for hcp in profile.handicap_lines)
+    squad = tuple(player.id for player in fixture.scorers)
+    if squad:
+        made.append(make(_K.NEXT_SCORER, format_specifiers(goalnr=goals + 1), (*squad, NO_GOAL)))
+        made.append(make(_K.ANYTIME_SCORER, outcomes=squad))
     return tuple(made)
 
 

@@ -11,7 +11,8 @@ published, so the decision of a leg (which reads the stored book) and the feed a
   a price of the ladder (:func:`~.margins.round_odds`), so a capped price stays on the ladder;
 - **near certainty**: an ACTIVE market with an outcome at least :data:`NEAR_CERTAIN` likely is
   SUSPENDED (odds shown, no bets), and reopens at a later reprice once it no longer is (a
-  goal for the trailing side, say);
+  goal for the trailing side, say); the anytime goalscorer, whose outcomes are not exclusive,
+  is not: a player who has scored is certain, and only that outcome stops being bettable;
 - **maximum ticket odds** (:data:`MAX_TICKET_ODDS`): a ticket whose combined odds pass it is
   refused ``odds_above_maximum``, as Sportradar MTS rejects selections above its maximum odds.
 
@@ -27,7 +28,13 @@ from types import MappingProxyType
 import msgspec
 
 from flambeau.services.betting.book import EventBook, MarketRow
-from flambeau.services.betting.markets import MarketKind, MarketStatus, market_type, transition
+from flambeau.services.betting.markets import (
+    MARKET_TYPES,
+    MarketKind,
+    MarketStatus,
+    market_type,
+    transition,
+)
 
 __all__ = [
     "DEFAULT_CAP",
@@ -59,9 +66,13 @@ ODDS_CAPS: MappingProxyType[MarketKind, float] = MappingProxyType(
         _K.HANDICAP: 20.0,
         _K.RACE_WINNER: 500.0,
         _K.RACE_PODIUM: 100.0,
+        _K.NEXT_SCORER: 150.0,
+        _K.ANYTIME_SCORER: 100.0,
     }
 )
 """The highest odds offered per market type (ladder prices)."""
+
+_ANYTIME_ID = MARKET_TYPES[_K.ANYTIME_SCORER].id
 
 
 def odds_cap(market_id: int) -> float:
@@ -93,7 +104,8 @@ def limit_prices(book: EventBook) -> EventBook:
         for at in range(start, end):
             if odds[at] > cap:
                 odds[at] = cap
-        if row.status is MarketStatus.ACTIVE and near_certain(probs[start:end]):
+        exclusive = row.id != _ANYTIME_ID
+        if exclusive and row.status is MarketStatus.ACTIVE and near_certain(probs[start:end]):
             row = msgspec.structs.replace(row, status=MarketStatus.SUSPENDED)
             suspended = True
         rows.append(row)

@@ -34,6 +34,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from flambeau.services.betting.fixtures import Fixture, LiveState
+from flambeau.services.betting.scorers import with_scorers
 from flambeau.services.betting.sports import SPORTS, PricingModel, SportProfile
 
 __all__ = [
@@ -355,16 +356,19 @@ def race_matrix(ratings: npt.ArrayLike, places: int = 3) -> tuple[FloatArray, Fl
 
 def market_widths(fixture: Fixture) -> tuple[int, ...]:
     """How many outcomes each market of ``fixture`` has, in ``markets_for`` order."""
-    return _widths(fixture.profile.name, len(fixture.competitors))
+    return _widths(fixture.profile.name, len(fixture.competitors), len(fixture.scorers))
 
 
-def outcome_widths(sport: str, field: int) -> tuple[int, ...]:
-    """:func:`market_widths` by canonical sport name and number of competitors (cached)."""
-    return _widths(sport, field)
+def outcome_widths(sport: str, field: int, players: int = 0) -> tuple[int, ...]:
+    """:func:`market_widths` by canonical sport name, number of competitors and of players
+    listed in scorer markets (cached)."""
+    return _widths(sport, field, players)
 
 
-@lru_cache(maxsize=256)
-def _widths(sport: str, field: int) -> tuple[int, ...]:
+@lru_cache(maxsize=1024)
+def _widths(sport: str, field: int, players: int = 0) -> tuple[int, ...]:
+    if players:  # next goalscorer (each player and "none"), anytime goalscorer
+        return (*_widths(sport, field), players + 1, players)
     # Keyed by name, not profile: hashing a profile dataclass on every event costs more than
     # pricing it.
     profile = SPORTS[sport]
@@ -460,10 +464,18 @@ def _match_matrix(
     home_score, away_score, elapsed = _scores(states)
     if profile.model is PricingModel.ELO:
         return elo_matrix(profile, home_rating, away_rating, home_score, away_score)
-    diff = (home_rating - away_rating) / 800.0
-    home_rate = profile.goals_per_team * np.power(10.0, diff)
-    away_rate = profile.goals_per_team * np.power(10.0, -diff)
+    home_rate, away_rate = _rates(profile, home_rating, away_rating)
     return poisson_matrix(profile, home_rate, away_rate, home_score, away_score, elapsed)
+
+
+def _rates(
+    profile: SportProfile, home_rating: FloatArray, away_rating: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    diff = (home_rating - away_rating) / 800.0
+    return (
+        profile.goals_per_team * np.power(10.0, diff),
+        profile.goals_per_team * np.power(10.0, -diff),
+    )
 
 
 def price_events(events: Sequence[tuple[Fixture, LiveState | None]]) -> PriceSheet:
@@ -481,7 +493,7 @@ def price_events(events: Sequence[tuple[Fixture, LiveState | None]]) -> PriceShe
     for position, (fixture, _state) in enumerate(events):
         sport = fixture.profile.name
         groups.setdefault(sport, []).append(position)
-        widths.append(_widths(sport, len(fixture.competitors)))
+        widths.append(_widths(sport, len(fixture.competitors), len(fixture.scorers)))
     outcome_offsets = np.zeros(len(events) + 1, dtype=np.int64)
     np.cumsum([sum(w) for w in widths], out=outcome_offsets[1:])
     probabilities = np.empty(int(outcome_offsets[-1]))
@@ -492,7 +504,14 @@ def price_events(events: Sequence[tuple[Fixture, LiveState | None]]) -> PriceShe
             for position, row in zip(positions, _race_rows(profile, fixtures), strict=True):
                 probabilities[outcome_offsets[position] : outcome_offsets[position + 1]] = row
             continue
-        matrix = _match_matrix(profile, fixtures, [events[p][1] for p in positions])
+        states = [events[p][1] for p in positions]
+        matrix = _match_matrix(profile, fixtures, states)
+        if any(f.scorers for f in fixtures):  # rows of their own widths
+            rates = _rates(profile, *_ratings(fixtures))
+            rows = with_scorers(matrix, fixtures, states, *rates)
+            for position, row in zip(positions, rows, strict=True):
+                probabilities[outcome_offsets[position] : outcome_offsets[position + 1]] = row
+            continue
         first = int(outcome_offsets[positions[0]])
         if positions[-1] - positions[0] == len(positions) - 1:  # contiguous: one slice
             probabilities[first : first + matrix.size] = matrix.ravel()

@@ -1,6 +1,6 @@
 """The betting service's processors, registered in ``default_processors``.
 
-Four processors, and the partitions they read (every input of a processor must have the same
+Five processors, and the partitions they read (every input of a processor must have the same
 partition count and key what must meet the same way):
 
 =====================  ==========================================  ==========================
@@ -14,6 +14,8 @@ processor              inputs (partitions, key)                    emits
                        ``betting.replies`` (8, operator/customer)  ``betting.legs``,
                                                                    ``payments.requests``
 ``betting.stakes``     ``payments.transfers`` (8, ledger)          ``betting.replies``
+``betting.offers``     ``betting.odds`` (8, event id)              ``betting.offers`` (keyed
+                                                                   ``<jurisdiction>/<channel>``)
 =====================  ==========================================  ==========================
 
 The event id of a market is its unit's RSC, so a unit's snapshots and the legs bet on it meet
@@ -51,6 +53,7 @@ from flambeau.services.betting.messages import (
     SourceSignal,
 )
 from flambeau.services.betting.money import PAYMENTS_STREAM
+from flambeau.services.betting.offer_feed import offers_processor
 from flambeau.services.betting.schemas import BETS_STREAM, DECISIONS_STREAM, ODDS_STREAM
 from flambeau.services.betting.stakes import stake_decided, stake_key
 from flambeau.services.betting.ticket_records import TICKET_PREFIX
@@ -66,7 +69,7 @@ from flambeau.services.ops.schemas import (
 )
 from flambeau.services.results.schemas import UNITS
 
-__all__ = ["PROCESSORS", "BettingProcessors", "betting_processors"]
+__all__ = ["OFFERS", "PROCESSORS", "BettingProcessors", "betting_processors"]
 
 PAYMENT_DECISIONS = "payments.transfers"
 """The payments ledger's decisions (registered by :mod:`flambeau.services.payments.schemas`)."""
@@ -153,5 +156,9 @@ def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcess
 
 PROCESSORS = betting_processors()
 """The registered processors, with :data:`~.config.DEFAULT_CONFIG`."""
-for _processor in PROCESSORS:
+OFFERS = offers_processor(DEFAULT_CONFIG)
+"""The registered ``betting.offers`` processor (:mod:`.offer_feed`): the odds feed per
+jurisdiction and channel. Not one of :class:`BettingProcessors`: tests and benchmarks that
+build their own set run it only when they ask for it."""
+for _processor in (*PROCESSORS, OFFERS):
     default_processors.register(_processor)

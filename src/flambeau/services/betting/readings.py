@@ -10,7 +10,11 @@ package never looks at ODF shapes:
 - the running score, the current period, whether the unit is in play, finished or cancelled;
 - the official result: a :class:`MatchResult` (regulation-time score for 1X2, the winner after
   extra time or a shoot-out for two-way markets) or a :class:`RaceResult` (ranks, ties as dead
-  heats, ``DNS`` as non-runners).
+  heats, ``DNS`` as non-runners);
+- a team's squad (its ``Composition`` in the start list, with each player's position when the
+  team's line gives it as an extended result ``POSITION``) and who scored each goal (an
+  extended result ``GOAL`` on the scoring team's line: ``Pos`` the goal's number in the match,
+  ``Value`` the athlete's code), for the scorer markets (:mod:`.scorers`).
 
 Only units of a sport with a betting profile carry markets: head-to-head units of a Poisson or
 Elo sport, and timed units of a race sport.
@@ -19,6 +23,8 @@ Elo sport, and timed units of a race sport.
 from __future__ import annotations
 
 from flambeau.services.betting.errors import UnknownSportError
+from flambeau.services.betting.fixtures import Player
+from flambeau.services.betting.scorers import MAX_SQUAD, weight_of
 from flambeau.services.betting.settlement import AWAY, HOME, MatchResult, RaceResult
 from flambeau.services.betting.sports import PricingModel, SportProfile, profile_for
 from flambeau.services.results.schemas import (
@@ -40,9 +46,11 @@ __all__ = [
     "Sides",
     "has_profile",
     "match_result",
+    "players_of",
     "profile_of",
     "race_result",
     "running_score",
+    "scorers_of",
     "sides_of",
 ]
 
@@ -147,6 +155,53 @@ def _regulation_score(unit: UnitResult, final: tuple[int, int]) -> tuple[int, in
     return final
 
 
+GOAL_DETAIL = "GOAL"
+"""The extended result naming a goal's scorer on the scoring team's line."""
+POSITION_DETAIL = "POSITION"
+"""The extended result giving a player's position on their team's line."""
+
+
+def players_of(unit: UnitResult) -> tuple[Player, ...]:
+    """Both squads of a match (home first), or none unless both teams list their athletes."""
+    lines = _ordered(unit)
+    if len(lines) != 2 or not all(line.competitor.athletes for line in lines):
+        return ()
+    players: list[Player] = []
+    seen: set[str] = set()
+    for side, line in enumerate(lines):
+        positions = {d.pos: d.value for d in line.details if d.code == POSITION_DETAIL}
+        for athlete in line.competitor.athletes[:MAX_SQUAD]:
+            if athlete.code not in seen:
+                seen.add(athlete.code)
+                players.append(Player(athlete.code, side, weight_of(positions.get(athlete.code))))
+    return tuple(players)
+
+
+def scorers_of(unit: UnitResult) -> tuple[tuple[str, str], ...]:
+    """``(side, athlete code)`` of each goal the unit names, in the match's order.
+
+    The code is ``""`` when it is not one of the scoring team's athletes (an own goal, or a
+    goal the source names no scorer for).
+    """
+    goals: list[tuple[int, str, str]] = []
+    for side, line in zip((HOME, AWAY), _ordered(unit), strict=False):
+        squad = {athlete.code for athlete in line.competitor.athletes}
+        for detail in line.details:
+            if detail.code == GOAL_DETAIL and detail.pos is not None and detail.pos.isdigit():
+                code = detail.value if detail.value in squad else ""
+                goals.append((int(detail.pos), side, code))
+    return tuple((side, code) for _, side, code in sorted(goals))
+
+
+def _regulation_scorers(unit: UnitResult, home: int, away: int) -> tuple[str, ...] | None:
+    """The scorers of the regulation goals, when the unit names every one of them."""
+    named = scorers_of(unit)[: home + away]
+    sides = [side for side, _ in named]
+    if len(named) != home + away or sides.count(HOME) != home:
+        return None
+    return tuple(code for _, code in named)
+
+
 def match_result(unit: UnitResult, goals: tuple[str, ...]) -> MatchResult | None:
     """The official result of a match, or ``None`` when the unit gives no score.
 
@@ -169,7 +224,8 @@ def match_result(unit: UnitResult, goals: tuple[str, ...]) -> MatchResult | None
     if winner is None and final[0] != final[1]:
         winner = HOME if final[0] > final[1] else AWAY
     fits = goals.count(HOME) == home and goals.count(AWAY) == away and len(goals) == home + away
-    return MatchResult(unit.unit, home, away, goals if fits else None, winner)
+    scorers = _regulation_scorers(unit, home, away)
+    return MatchResult(unit.unit, home, away, goals if fits else None, winner, scorers)
 
 
 def race_result(unit: UnitResult) -> RaceResult | None:

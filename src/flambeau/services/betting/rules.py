@@ -5,7 +5,8 @@ for an in-play ticket, again after the sport's live delay, against the markets a
 then. :func:`evaluate_ticket` runs every rule in a fixed order, so a ticket that breaks
 several rules always gets the same reason:
 
-1. the jurisdiction is known; no two selections on one event;
+1. the jurisdiction is known; no two selections on one market (``related_selections``) or
+   on one event (``same_event_combination``: a bet builder, see :func:`same_event_refusal`);
 2. per selection: the market and outcome exist; the jurisdiction allows its sport and market, and
    allows it in play on this channel; the producer is up; the market is ACTIVE; the outcome
    is bettable; the odds satisfy the ticket's odds policy;
@@ -60,6 +61,7 @@ __all__ = [
     "evaluate_ticket",
     "live_delay",
     "potential_payout_cents",
+    "same_event_refusal",
     "selection_problems",
     "ticket_delay",
     "ticket_liability_cents",
@@ -293,6 +295,37 @@ def evaluate_leg(
     return Verdict(odds=(current,), in_play=quote.in_play)
 
 
+def same_event_refusal(
+    selections: Sequence[Selection],
+) -> tuple[ReasonCode, int, str] | None:
+    """Why a ticket's selections may not be combined, with the selection at fault, if so.
+
+    Legs of an accumulator are priced as independent (the ticket's odds are their product).
+    Two outcomes of one market exclude each other: ``related_selections``. Two markets of one
+    event (a bet builder: the home win and over 2.5 goals) are correlated, so the product
+    would be the wrong price, and the engine has no correlated pricing: such a ticket is
+    refused ``same_event_combination``.
+    """
+    markets: set[tuple[str, int, str]] = set()
+    events: set[str] = set()
+    for index, selection in enumerate(selections):
+        event = selection.event_id
+        market = (event, selection.market_id, selection.specifiers)
+        if market in markets:
+            label = f"{selection.market_id} {selection.specifiers}".rstrip()
+            detail = f"another selection is on market {label} of {event!r}"
+            return ReasonCode.RELATED_SELECTIONS, index, detail
+        if event in events:
+            detail = (
+                f"another selection is on event {event!r}: same-event combinations (bet "
+                "builder) are correlated and not priced; bet them on separate tickets"
+            )
+            return ReasonCode.SAME_EVENT_COMBINATION, index, detail
+        markets.add(market)
+        events.add(event)
+    return None
+
+
 def evaluate_ticket(
     ticket: TicketSubmitted,
     quotes: Mapping[MarketKey, Quote],
@@ -322,15 +355,9 @@ def evaluate_ticket(
             ReasonCode.UNKNOWN_JURISDICTION,
             detail=f"no rules for jurisdiction {ticket.jurisdiction!r}",
         )
-    seen_events: set[str] = set()
-    for index, selection in enumerate(ticket.selections):
-        if selection.event_id in seen_events:
-            return Verdict(
-                ReasonCode.RELATED_SELECTIONS,
-                index,
-                f"another selection is on event {selection.event_id!r}",
-            )
-        seen_events.add(selection.event_id)
+    combined = same_event_refusal(ticket.selections)
+    if combined is not None:
+        return Verdict(combined[0], combined[1], combined[2])
     accepted: list[float] = []
     in_play = False
     for index, selection in enumerate(ticket.selections):

@@ -72,6 +72,7 @@ __all__ = [
     "DECISIONS_STREAM",
     "LIVE_PRODUCER",
     "ODDS_STREAM",
+    "OFFERS_STREAM",
     "PREMATCH_PRODUCER",
     "Alive",
     "BetCancel",
@@ -134,6 +135,8 @@ __all__ = [
 ]
 
 ODDS_STREAM = "betting.odds"
+OFFERS_STREAM = "betting.offers"
+"""The odds feed per audience, keyed ``<jurisdiction>/<channel>`` (see :mod:`.offer_feed`)."""
 BETS_STREAM = "betting.bets"
 DECISIONS_STREAM = "betting.decisions"
 
@@ -289,6 +292,7 @@ class ReasonCode(enum.Enum):
     UNKNOWN_MARKET = "unknown_market"
     UNKNOWN_OUTCOME = "unknown_outcome"
     RELATED_SELECTIONS = "related_selections"
+    SAME_EVENT_COMBINATION = "same_event_combination"
     CUTOFF_PASSED = "cutoff_passed"
     DUPLICATE_TICKET = "duplicate_ticket"
     TICKET_NOT_FOUND = "ticket_not_found"
@@ -442,6 +446,13 @@ default_registry.register(
     # UOF lets a client recover up to 72 h back; keep a little more than that.
     max_age=timedelta(days=4),
     description="UOF-shaped odds feed: odds_change, bet_stop, settlements, cancels, alive",
+)
+default_registry.register(
+    OFFERS_STREAM,
+    OddsMessage,
+    partitions=8,
+    max_age=timedelta(days=4),
+    description="the odds feed as each jurisdiction/channel may bet it, keyed FR/internet",
 )
 default_registry.register(
     BETS_STREAM,

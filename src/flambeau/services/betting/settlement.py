@@ -27,7 +27,13 @@ from flambeau.services.betting.errors import (
     InvalidResultError,
     UnsettleableMarketError,
 )
-from flambeau.services.betting.markets import Market, MarketKind, MarketStatus, parse_specifiers
+from flambeau.services.betting.markets import (
+    NO_GOAL,
+    Market,
+    MarketKind,
+    MarketStatus,
+    parse_specifiers,
+)
 from flambeau.services.betting.schemas import (
     LIVE_PRODUCER,
     BetCancel,
@@ -72,6 +78,8 @@ class MatchResult:
             next-goal markets that a goal decided.
         winner: ``"home"``/``"away"`` when the scores are level but the match has a winner
             (extra time, shoot-out); settles two-way winner markets only.
+        scorers: The athlete who scored each goal of regulation time, in order (``""`` when
+            no listed player of the scoring side did: an own goal); settles scorer markets.
     """
 
     event_id: str
@@ -79,6 +87,7 @@ class MatchResult:
     away_score: int
     goals: tuple[str, ...] | None = None
     winner: str | None = None
+    scorers: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.home_score < 0 or self.away_score < 0:
@@ -97,6 +106,11 @@ class MatchResult:
         ):
             raise InvalidResultError(
                 f"result of {self.event_id!r}: goals {self.goals} do not add up to "
+                f"{self.home_score}-{self.away_score}"
+            )
+        if self.scorers is not None and len(self.scorers) != self.home_score + self.away_score:
+            raise InvalidResultError(
+                f"result of {self.event_id!r}: {len(self.scorers)} scorers for "
                 f"{self.home_score}-{self.away_score}"
             )
 
@@ -198,8 +212,29 @@ def _match(
             if margin == 0:
                 return tuple(void_outcome(o) for o in outcomes), VoidReason.PUSH
             return _won(outcomes, "1714" if margin > 0 else "1715"), None
+        case MarketKind.NEXT_SCORER | MarketKind.ANYTIME_SCORER:
+            return _scorer(market, result)
         case _:
             raise UnsettleableMarketError(f"market {market.key} is not settled by a match result")
+
+
+def _scorer(
+    market: Market, result: MatchResult
+) -> tuple[tuple[SettledOutcome, ...], VoidReason | None]:
+    """Scorer markets: a result that does not name the scorers voids what it cannot decide."""
+    outcomes = market.outcomes
+    scorers = result.scorers
+    if market.kind is MarketKind.ANYTIME_SCORER:
+        if scorers is None:
+            return tuple(void_outcome(o) for o in outcomes), VoidReason.NO_RESULT
+        return tuple(SettledOutcome(id=o, result=1 if o in scorers else 0) for o in outcomes), None
+    number = int(_line(market))
+    if result.home_score + result.away_score < number:
+        return _won(outcomes, NO_GOAL), None
+    scorer = None if scorers is None else scorers[number - 1]
+    if scorer not in outcomes or scorer == NO_GOAL:  # not named, or an own goal
+        return tuple(void_outcome(o) for o in outcomes), VoidReason.NO_RESULT
+    return _won(outcomes, scorer), None
 
 
 def _race(market: Market, result: RaceResult) -> tuple[SettledOutcome, ...]:

@@ -8,7 +8,9 @@ Three pricing models cover the Games:
 - ``ELO``: head-to-head sports decided by a race to a number of units (sets, games, touches),
   priced from an Elo win probability adjusted by the units already won;
 - ``RACE``: many competitors, one finishing order, priced from strength ratings with
-  Plackett-Luce (Harville) probabilities.
+  Plackett-Luce (Harville) probabilities: timed races, and judged events ranked by their
+  scores (gymnastics, diving, skateboarding...), whose units have the same shape for betting:
+  a field, a ranking, ties as dead heats. They get outright (winner) and podium markets.
 
 A profile is found by its name (``"football"``) or by its ODF discipline code (``"FBL"``).
 """
@@ -50,6 +52,8 @@ class SportProfile:
         handicap_lines: Home handicaps of the two-way handicap market (``hcp=-1.5``).
         live_delay: How long an in-play ticket waits before it is decided.
         podium_places: Places of the race podium market (``top=3``).
+        scorer_markets: Whether a match offers next-scorer and anytime-scorer markets once
+            its start list names the squads (goals come one at a time, each by one player).
     """
 
     name: str
@@ -64,6 +68,7 @@ class SportProfile:
     handicap_lines: tuple[float, ...] = ()
     live_delay: timedelta = timedelta(seconds=8)
     podium_places: int = 3
+    scorer_markets: bool = False
 
     def __post_init__(self) -> None:
         lines = (*self.total_lines, *self.team_lines, *self.handicap_lines)
@@ -92,6 +97,7 @@ _PROFILES = (
         team_lines=(0.5, 1.5, 2.5),
         handicap_lines=(-2.5, -1.5, 1.5, 2.5),
         live_delay=_seconds(5),
+        scorer_markets=True,
     ),
     SportProfile(
         "handball",
@@ -104,6 +110,7 @@ _PROFILES = (
         team_lines=(26.5, 28.5, 30.5),
         handicap_lines=(-4.5, -2.5, 2.5, 4.5),
         live_delay=_seconds(5),
+        scorer_markets=True,
     ),
     SportProfile(
         "hockey",
@@ -116,6 +123,7 @@ _PROFILES = (
         team_lines=(0.5, 1.5, 2.5),
         handicap_lines=(-1.5, 1.5),
         live_delay=_seconds(5),
+        scorer_markets=True,
     ),
     SportProfile(
         "water_polo",
@@ -128,6 +136,7 @@ _PROFILES = (
         team_lines=(8.5, 10.5),
         handicap_lines=(-2.5, 2.5),
         live_delay=_seconds(5),
+        scorer_markets=True,
     ),
     # Points do not arrive one by one, so Poisson understates the spread of basketball scores;
     # good enough for winner and totals at these lines, not for exact-score markets.
@@ -164,6 +173,14 @@ _PROFILES = (
     SportProfile("rowing", PricingModel.RACE, codes=("ROW",), live_delay=_seconds(5)),
     SportProfile("canoe_sprint", PricingModel.RACE, codes=("CSP",), live_delay=_seconds(5)),
     SportProfile("triathlon", PricingModel.RACE, codes=("TRI",), live_delay=_seconds(5)),
+    # Judged events (the results service's ``judged`` shape): ranked by the judges' scores.
+    SportProfile("artistic_gymnastics", PricingModel.RACE, codes=("GAR",), live_delay=_seconds(5)),
+    SportProfile("rhythmic_gymnastics", PricingModel.RACE, codes=("GRY",), live_delay=_seconds(5)),
+    SportProfile("trampoline", PricingModel.RACE, codes=("GTR",), live_delay=_seconds(5)),
+    SportProfile("diving", PricingModel.RACE, codes=("DIV",), live_delay=_seconds(5)),
+    SportProfile("skateboarding", PricingModel.RACE, codes=("SKB",), live_delay=_seconds(5)),
+    SportProfile("surfing", PricingModel.RACE, codes=("SRF",), live_delay=_seconds(5)),
+    SportProfile("artistic_swimming", PricingModel.RACE, codes=("SWA",), live_delay=_seconds(5)),
 )
 
 SPORTS: MappingProxyType[str, SportProfile] = MappingProxyType(

@@ -58,7 +58,11 @@ from flambeau.services.betting.profiles import (
     save_profile,
     stake_refusal,
 )
-from flambeau.services.betting.rules import potential_payout_cents, ticket_liability_cents
+from flambeau.services.betting.rules import (
+    potential_payout_cents,
+    same_event_refusal,
+    ticket_liability_cents,
+)
 from flambeau.services.betting.schemas import (
     BETS_STREAM,
     DECISIONS_STREAM,
@@ -218,17 +222,15 @@ class Tickets:
     def _static_reason(
         self, jurisdiction: str, currency: str, selections: tuple[Selection, ...]
     ) -> _Verdict | None:
-        """Refusals no delay can change: unknown jurisdiction or currency, related legs."""
+        """Refusals no delay can change: unknown jurisdiction or currency, combined legs."""
         if jurisdiction not in self.config.jurisdictions:
             return _Verdict(ReasonCode.UNKNOWN_JURISDICTION, f"no rules for {jurisdiction!r}")
         if ledger_of(currency) is None:
             return _Verdict(ReasonCode.UNSUPPORTED_CURRENCY, f"no ledger for {currency!r}")
-        events: set[str] = set()
-        for index, selection in enumerate(selections):
-            if selection.event_id in events:
-                detail = f"another selection is on event {selection.event_id!r}"
-                return _Verdict(ReasonCode.RELATED_SELECTIONS, detail, index)
-            events.add(selection.event_id)
+        combined = same_event_refusal(selections)
+        if combined is not None:
+            reason, index, detail = combined
+            return _Verdict(reason, detail, index)
         return None
 
     def _person_refusal(self, tx: Transaction, ticket: TicketSubmitted) -> _Verdict | None:

@@ -49,6 +49,7 @@ from flambeau.log import partition_for
 from flambeau.processing import Batch, TimeDomain, Timer, Transaction
 from flambeau.services.betting.book import (
     EventBook,
+    Member,
     Side,
     load_book,
     producer_up,
@@ -79,8 +80,10 @@ from flambeau.services.betting.readings import (
     OVER,
     RUNNING,
     has_profile,
+    players_of,
     profile_of,
     running_score,
+    scorers_of,
     sides_of,
 )
 from flambeau.services.betting.resolution import cancel, settle
@@ -127,6 +130,10 @@ def _goals(
             if side in scorers:
                 del scorers[len(scorers) - 1 - scorers[::-1].index(side)]
     return tuple(scorers)
+
+
+def _members(data: UnitResult) -> tuple[Member, ...]:
+    return tuple(Member(p.id, p.side, p.weight) for p in players_of(data))
 
 
 class _Schedule(msgspec.Struct, frozen=True, kw_only=True):
@@ -331,6 +338,7 @@ class Trading:
             save_book(tx, self._cancel(tx, book, record))
             return
         if not book.is_race:
+            book = self._squads(tx, book, data, record)
             book = self._scores(tx, book, data, record)
         if data.status == OFFICIAL:
             book = self._close(tx, book, record)
@@ -363,6 +371,7 @@ class Trading:
             event_id=data.unit,
             sport=profile.name,
             sides=tuple(Side(code, name) for code, name in sides),
+            players=_members(data) if profile.scorer_markets else (),
             start=start,
             end=end,
             estimated=noted.estimated if noted else None,
@@ -406,7 +415,11 @@ class Trading:
             assert score is not None
             goals = _goals(book.goals, (book.home_score, book.away_score), score)
             book = msgspec.structs.replace(
-                book, home_score=score[0], away_score=score[1], goals=goals
+                book,
+                home_score=score[0],
+                away_score=score[1],
+                goals=goals,
+                scorers=tuple(code for _, code in scorers_of(data)),
             )
         book = msgspec.structs.replace(book, period=period)
         began = book.phase is EventPhase.NOT_STARTED
@@ -418,6 +431,21 @@ class Trading:
         book = self._stop(tx, book, reason, record.time, record.id)
         if scored:
             book = book.relaid(book.live_state())
+        self._mark(tx, book, record.id)
+        return book
+
+    def _squads(
+        self, tx: Transaction, book: EventBook, data: UnitResult, record: Record[Any]
+    ) -> EventBook:
+        """A start list that names the squads after the markets opened adds scorer markets."""
+        if book.players or book.phase is not EventPhase.NOT_STARTED:
+            return book
+        if not book.profile.scorer_markets:
+            return book
+        members = _members(data)
+        if not members:
+            return book
+        book = msgspec.structs.replace(book, players=members).relaid(None)
         self._mark(tx, book, record.id)
         return book
 

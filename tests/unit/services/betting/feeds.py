@@ -23,8 +23,10 @@ from flambeau.services.betting.schemas import (
 from flambeau.services.payments.processors import ledger
 from flambeau.services.payments.schemas import TransferCode, TransferFlags, TransfersDecided
 from flambeau.services.results.schemas import (
+    Athlete,
     Competitor,
     CompetitorResult,
+    Detail,
     KeepAlive,
     SourceDown,
     SourceUp,
@@ -60,6 +62,28 @@ class Match:
     period: str | None = None
     end: datetime = FINAL_WHISTLE
     seen: list[Any] = field(default_factory=list)
+    squads: tuple[dict[str, str], dict[str, str]] = ({}, {})
+    """Each team's athletes (code -> position, ``""`` for none), listed in its Composition."""
+    scorers: list[tuple[int, str]] = field(default_factory=list)
+    """Each goal as ``(side, athlete code)``, listed as ``GOAL`` details in order."""
+
+    def line(self, side: int, score: int | None, outcome: str | None) -> CompetitorResult:
+        """A team's line: its squad and positions, the goals it scored."""
+        squad = self.squads[side]
+        details = [Detail(code="POSITION", pos=a, value=p) for a, p in squad.items() if p]
+        details += [
+            Detail(code="GOAL", pos=str(number), value=code)
+            for number, (scored_by, code) in enumerate(self.scorers, start=1)
+            if scored_by == side
+        ]
+        code = (self.home, self.away)[side]
+        athletes = tuple(Athlete(code=a) for a in squad)
+        return CompetitorResult(
+            competitor=Competitor(code=code, name=code, athletes=athletes),
+            score=score,
+            outcome=outcome,  # type: ignore[arg-type]
+            details=tuple(details),
+        )
 
     def snapshot(
         self,
@@ -78,18 +102,7 @@ class Match:
         if period is not None:
             self.period = period
         home, away = self.score if self.score is not None else (None, None)
-        lines = (
-            CompetitorResult(
-                competitor=Competitor(code=self.home, name=self.home),
-                score=home,
-                outcome=outcomes[0],  # type: ignore[arg-type]
-            ),
-            CompetitorResult(
-                competitor=Competitor(code=self.away, name=self.away),
-                score=away,
-                outcome=outcomes[1],  # type: ignore[arg-type]
-            ),
-        )
+        lines = (self.line(0, home, outcomes[0]), self.line(1, away, outcomes[1]))
         result = UnitResult(
             competition="OG2024",
             unit=self.unit,

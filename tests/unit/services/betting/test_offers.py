@@ -14,12 +14,17 @@ from flambeau.services.betting.jurisdictions import (
     RuleKind,
     jurisdiction_table,
 )
-from flambeau.services.betting.markets import MarketKind
+from flambeau.services.betting.markets import MARKET_TYPES, MarketKind
+from flambeau.services.betting.offer_feed import audiences, offers_processor
 from flambeau.services.betting.offers import offered
+from flambeau.services.betting.processors import betting_processors
 from flambeau.services.betting.schemas import (
+    Alive,
+    BetSettlement,
     CashOutRejected,
     CashOutRequest,
     Channel,
+    OddsChange,
     OddsPolicy,
     ReasonCode,
     TicketAccepted,
@@ -129,3 +134,37 @@ def test_a_jurisdiction_without_cash_out_refuses_it_and_says_so() -> None:
     assert refused.detail == "cash-out is not allowed in XB"
     assert JURISDICTIONS["FR"].cash_out  # no cash-out rule found for the default table's rows
     assert MarketKind.HANDICAP in JURISDICTIONS["FR"].forbidden_markets
+
+
+def test_the_offer_feed_copies_each_odds_message_filtered_per_audience() -> None:
+    tennis_only = jurisdiction_table(
+        [*RULES, Rule("XA", RuleKind.SPORTS, frozenset({"tennis"}), "a test jurisdiction")]
+    )
+    config = BettingConfig(
+        drift_every=STILL.drift_every,
+        jurisdictions=tennis_only,
+        offer_audiences=(("FR", Channel.INTERNET), ("AU", Channel.RETAIL), ("XA", Channel.MOBILE)),
+    )
+    desk = Desk([*betting_processors(config), offers_processor(config)])
+    match = Match(desk)
+    match.open()
+    match.kick_off()
+    match.official((1, 0), minute(115))
+    copies: dict[str, list[str]] = {}
+    for record in desk.records("betting.offers"):
+        copies.setdefault(record.key, []).append(type(record.data).__name__)
+        if isinstance(record.data, OddsChange | BetSettlement):
+            ids = {m.id for m in record.data.markets}
+            assert record.key != "FR/internet" or MARKET_TYPES[MarketKind.HANDICAP].id not in ids
+    # XA allows tennis only: nothing about a football match reaches its customers.
+    assert set(copies) == {"FR/internet", "AU/retail"}
+    for kinds in copies.values():
+        assert "Alive" not in kinds
+        assert {"FixtureChange", "OddsChange", "BetStop", "BetSettlement"} <= set(kinds)
+    odds = [r for r in desk.records("betting.odds") if not isinstance(r.data, Alive)]
+    assert len(copies["AU/retail"]) == len(odds)  # a shop may bet every market, in play too
+
+
+def test_offer_audiences_must_name_known_jurisdictions() -> None:
+    with pytest.raises(ValueError, match="ZZ"):
+        audiences(BettingConfig(offer_audiences=(("ZZ", Channel.INTERNET),)))

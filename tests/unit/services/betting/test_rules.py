@@ -152,7 +152,8 @@ def test_each_failing_rule_gives_its_own_reason() -> None:
     assert decide(ticket(), quotes(odds={"2": 3.4, "3": 3.6})) is R.OUTCOME_INACTIVE
     assert decide(ticket(home_win(2.2))) is R.ODDS_CHANGED
     over = home_win(1.9, market_id=18, specifiers="total=2.5", outcome_id="12")
-    assert decide(ticket(home_win(), over)) is R.RELATED_SELECTIONS
+    assert decide(ticket(home_win(), over)) is R.SAME_EVENT_COMBINATION
+    assert decide(ticket(home_win(), home_win())) is R.RELATED_SELECTIONS
 
 
 def test_the_rejection_names_the_selection_at_fault() -> None:

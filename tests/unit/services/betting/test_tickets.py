@@ -397,11 +397,32 @@ def test_an_accumulator_across_partitions_settles_when_both_legs_have() -> None:
     assert settled.payout_cents == int(1000 * legs[0][4] * legs[1][4] + 1e-9)
 
 
-def test_two_legs_on_one_event_are_related_and_refused() -> None:
+def test_a_same_event_combination_is_refused_with_its_own_reason() -> None:
     desk = new_desk()
     Match(desk).open()
+    deposit(desk, 10_000)
     total = (MATCH, 18, "total=2.5", "12", offered(desk, 18, "total=2.5", "12"))
     bet(desk, "t-1", [home_win(desk), total], at=KICK_OFF)
+    (refused,) = decisions(desk, "t-1")
+    assert isinstance(refused, TicketRejected)
+    assert refused.reason is ReasonCode.SAME_EVENT_COMBINATION
+    assert refused.selection == 1
+    assert "bet builder" in refused.detail
+    assert customer_balance(desk) == 0  # refused on arrival: no stake was ever held
+    # The same two legs on separate tickets are accepted.
+    bet(desk, "t-2", [home_win(desk)], at=KICK_OFF)
+    bet(desk, "t-3", [total], at=KICK_OFF)
+    assert [type(d) for d in decisions(desk, "t-2") + decisions(desk, "t-3")] == [
+        TicketAccepted,
+        TicketAccepted,
+    ]
+
+
+def test_two_outcomes_of_one_market_are_related_and_refused() -> None:
+    desk = new_desk()
+    Match(desk).open()
+    draw = (MATCH, 1, "", "2", offered(desk, 1, "", "2"))
+    bet(desk, "t-1", [home_win(desk), draw], at=KICK_OFF)
     refused = decisions(desk, "t-1")[0]
     assert refused.reason is ReasonCode.RELATED_SELECTIONS
     assert refused.selection == 1

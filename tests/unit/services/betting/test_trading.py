@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import msgspec
+import pytest
 
 from flambeau.events import NewEvent
 from flambeau.services.betting.config import BettingConfig
@@ -169,14 +170,17 @@ def test_alive_goes_out_every_ten_seconds_of_processing_time() -> None:
     assert alive[2].timestamp - alive[1].timestamp == timedelta(seconds=10)
 
 
-def race_snapshot(version: int, status: str, ranks: dict[str, int | None]) -> UnitResult:
+def race_snapshot(
+    version: int, status: str, ranks: dict[str, int | None], unit: str = RACE
+) -> UnitResult:
+    judged = not unit.startswith("ATH")
     return UnitResult(
         competition="OG2024",
-        unit=RACE,
-        discipline="ATH",
+        unit=unit,
+        discipline=unit[:3],
         version=version,
         status=status,  # type: ignore[arg-type]
-        shape="timed",  # type: ignore[arg-type]
+        shape="judged" if judged else "timed",  # type: ignore[arg-type]
         start=KICK_OFF,
         end=KICK_OFF + timedelta(minutes=10),
         competitors=tuple(
@@ -214,6 +218,26 @@ def test_a_race_is_priced_before_the_start_stops_at_the_start_and_settles_dead_h
     assert all(o.dead_heat_factor == 0.5 for o in tied.values())
     podium = next(m for m in settlement.markets if m.id == 90002)
     assert {o.id for o in podium.outcomes if o.result == 1} == {"R0", "R1", "R2"}
+
+
+DIVE = "DIVW10MPF-------------FNL-000100--"
+
+
+def test_a_judged_event_gets_outright_and_podium_markets_settled_from_its_ranking() -> None:
+    desk = new_desk(payments=False)
+    field = {f"D{i}": None for i in range(12)}
+    desk.send("results.units", race_snapshot(1, "start_list", field, DIVE), key=DIVE, time=KICK_OFF)
+    desk.advance()
+    opening = latest_odds(desk, DIVE)
+    assert {(m.id, m.specifiers) for m in opening.markets} == {(90001, ""), (90002, "top=3")}
+    podium = next(m for m in opening.markets if m.id == 90002)
+    assert sum(o.probability or 0 for o in podium.outcomes) == pytest.approx(3.0)
+    ranks: dict[str, int | None] = {f"D{i}": i + 1 for i in range(12)}
+    desk.send("results.units", race_snapshot(2, "official", ranks, DIVE), key=DIVE, time=minute(90))
+    settlement = desk.events("betting.odds")[-1]
+    assert isinstance(settlement, BetSettlement)
+    won = {m.id: {o.id for o in m.outcomes if o.result == 1} for m in settlement.markets}
+    assert won == {90001: {"D0"}, 90002: {"D0", "D1", "D2"}}
 
 
 def test_markets_wait_for_a_full_start_list() -> None:
@@ -317,9 +341,9 @@ def test_units_of_sports_without_markets_leave_no_state() -> None:
     result = run(
         betting_processors(BettingConfig()).trading,
         [("results.units", NewEvent(UnitScheduleChanged(
-            competition="OG2024", unit="GARM1APPH-------------FNL-000100--", discipline="GAR",
+            competition="OG2024", unit="SHOM10MAR-------------FNL-000100--", discipline="SHO",
             status="scheduled", start=KICK_OFF,  # type: ignore[arg-type]
-        ), key="GARM1APPH-------------FNL-000100--", time=KICK_OFF))],
+        ), key="SHOM10MAR-------------FNL-000100--", time=KICK_OFF))],
     )  # fmt: skip
     assert result.events("betting.odds") == []
     assert all(not state for state in result.state.values())

@@ -4,7 +4,8 @@
 
 const MARKET_NAMES = {
   1: "1x2", 186: "Winner", 11: "Draw no bet", 8: "Next goal", 18: "Total", 19: "Home total",
-  20: "Away total", 16: "Handicap", 90001: "Winner", 90002: "Podium",
+  20: "Away total", 16: "Handicap", 90001: "Winner", 90002: "Podium", 90003: "Next scorer",
+  90004: "Anytime scorer",
 };
 const OUTCOME_NAMES = {
   1: "1", 2: "X", 3: "2", 4: "Home", 5: "Away", 6: "Home", 7: "None", 8: "Away",
