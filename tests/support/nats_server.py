@@ -29,8 +29,8 @@ import nats
 import pytest
 
 READY_TIMEOUT_S = 60.0
-"""A restarted cluster node recovers its JetStream state before it answers clients: on a
-loaded machine that took more than 15 s."""
+"""How long a started node may take to answer: a restarted cluster node on a loaded machine took
+more than 15 s."""
 
 
 def server_binary() -> Path:
