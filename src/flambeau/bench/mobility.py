@@ -156,7 +156,8 @@ async def _webhooks(url: str, events: int) -> dict[str, Any]:
                 webhook_id="wh_bench", tenant="", key_id="", admin=True, stream=ROADS,
                 url=url, secret=new_secret(), positions=[0], created_at=utc_now(),
             )  # fmt: skip
-            deliverer = Deliverer(log, GatewayConfig(), hook, [0])
+            config = GatewayConfig(webhook_allow_networks=("127.0.0.0/8",))
+            deliverer = Deliverer(log, config, hook, [0])
             started = time.perf_counter()
             deliverer.start()
             for _ in range(10**9):

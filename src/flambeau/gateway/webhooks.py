@@ -17,6 +17,13 @@ only itself. Within a batch of up to ``webhook_in_flight`` events deliveries run
 so order is kept per batch, not per event; a position is acknowledged once every event before
 it has been delivered or dead-lettered.
 
+Targets: every connection goes to an address checked by
+:func:`~flambeau.gateway.webhook_targets.check_target` (public only, unless
+``webhook_allow_networks`` allows it), resolved again every ``webhook_resolve_s``; the URL's
+host stays the ``Host`` header and the TLS server name. A host that now resolves to a refused
+address gets no request: the event goes to the dead letters at once. The client ignores proxy
+variables and follows no redirect (a redirect is a non-2xx answer, retried).
+
 Entitlement: a record whose payload has a ``tenant`` field is delivered only to webhooks of
 that tenant (or registered by an admin key), as :func:`entitled` decides for reads.
 """
@@ -38,6 +45,7 @@ from standardwebhooks import Webhook
 from flambeau.events import Event, NewEvent, Record, Registry, Writer, default_registry, utc_now
 from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.tenancy import entitled
+from flambeau.gateway.webhook_targets import Target, WebhookTargetRefused, check_target
 from flambeau.log import Log
 
 __all__ = [
@@ -148,9 +156,14 @@ class Deliverer:
         self.counts: Counter[str] = Counter()
         self._acked = list(positions)
         self._task: asyncio.Task[None] | None = None
+        self._resolving = asyncio.Lock()
+        self._checked: tuple[float, Target] | None = None
+        self._host_header = httpx.URL(hook.url).netloc.decode("ascii")
         self._client = httpx.AsyncClient(
             timeout=config.webhook_timeout_s,
             limits=httpx.Limits(max_connections=config.webhook_in_flight),
+            trust_env=False,
+            follow_redirects=False,
         )
 
     def start(self) -> None:
@@ -216,38 +229,58 @@ class Deliverer:
             }
         )
 
+    async def _target(self) -> Target:
+        """The checked address of the webhook's host, resolved again every few seconds."""
+        async with self._resolving:
+            now = asyncio.get_running_loop().time()
+            if self._checked is None or now - self._checked[0] >= self.config.webhook_resolve_s:
+                target = await check_target(self.hook.url, self.config.webhook_allow_networks)
+                self._checked = (now, target)
+            return self._checked[1]
+
+    async def _post(self, record: Record[Any], body: bytes) -> httpx.Response:
+        target = await self._target()
+        now = utc_now()
+        headers = {
+            "host": self._host_header,
+            "content-type": "application/json",
+            "webhook-id": record.id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": self.signer.sign(record.id, now, body.decode()),
+        }
+        return await self._client.post(
+            target.request_url(), content=body, headers=headers, extensions=target.extensions()
+        )
+
     async def _deliver(self, record: Record[Any]) -> None:
         body = self._body(record)
         delay = self.config.webhook_backoff_s
         error = ""
         for attempt in range(1, self.config.webhook_max_attempts + 1):
-            now = utc_now()
-            headers = {
-                "content-type": "application/json",
-                "webhook-id": record.id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": self.signer.sign(record.id, now, body.decode()),
-            }
             try:
-                reply = await self._client.post(self.hook.url, content=body, headers=headers)
+                reply = await self._post(record, body)
                 if 200 <= reply.status_code < 300:
                     self.counts["delivered"] += 1
                     return
                 error = f"HTTP {reply.status_code}"
+            except WebhookTargetRefused as exc:
+                self.counts["refused"] += 1
+                await self._dead(record, f"refused, nothing sent: {exc}", attempt)
+                return
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:256]
             self.counts["retries"] += 1
             if attempt < self.config.webhook_max_attempts:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.config.webhook_backoff_max_s)
-        await self._dead(record, error)
+        await self._dead(record, error, self.config.webhook_max_attempts)
 
-    async def _dead(self, record: Record[Any], error: str) -> None:
+    async def _dead(self, record: Record[Any], error: str, attempts: int) -> None:
         self.counts["dead"] += 1
         letter = WebhookDeadLetter(
             webhook_id=self.hook.webhook_id, event_id=record.id, stream=record.stream,
             partition=record.partition, offset=record.offset,
-            attempts=self.config.webhook_max_attempts, error=error,
+            attempts=attempts, error=error,
         )  # fmt: skip
         await self.log.append(DEAD_STREAM, [NewEvent(letter, key=self.hook.webhook_id)])
         _log.warning(
