@@ -48,6 +48,10 @@ class GatewayConfig:
             whose other writers live in other processes).
         webhook_in_flight: Deliveries one webhook has in flight at once (its own budget: a
             slow endpoint slows only itself).
+        webhook_connections: Requests one webhook has on the wire at once, each on a kept-alive
+            connection of its own (beyond ``webhook_in_flight`` unused); the other events in flight
+            wait for one, or for their retry. More connections cost the client more per request
+            (its pool scans them all).
         webhook_timeout_s: How long one delivery waits for the endpoint's answer.
         webhook_backoff_s: First retry delay; it doubles on each failure of the same event.
         webhook_backoff_max_s: Longest retry delay.
@@ -79,6 +83,7 @@ class GatewayConfig:
     recent_bytes: int = 256 << 10
     key_cache_s: float = 1.0
     webhook_in_flight: int = 64
+    webhook_connections: int = 8
     webhook_timeout_s: float = 5.0
     webhook_backoff_s: float = 0.05
     webhook_backoff_max_s: float = 5.0
@@ -101,6 +106,7 @@ class GatewayConfig:
             "key_cache_s": self.key_cache_s,
             "recent_bytes": self.recent_bytes,
             "webhook_in_flight": self.webhook_in_flight,
+            "webhook_connections": self.webhook_connections,
             "webhook_timeout_s": self.webhook_timeout_s,
             "webhook_backoff_s": self.webhook_backoff_s,
             "webhook_backoff_max_s": self.webhook_backoff_max_s,

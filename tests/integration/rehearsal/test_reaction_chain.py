@@ -245,7 +245,8 @@ async def test_the_evening_closure_reroutes_deliveries_traced_to_the_cifs_messag
             assert after(first, route)
             assert route.data["path"] != first.data["path"]
             assert route.data["duration_s"] >= first.data["duration_s"]
-            assert route.data["eta"] and route.data["reachable"]
+            assert route.data["eta"]
+            assert route.data["reachable"]
             [request] = recorder.of("mobility.deliveries", delivery_id=delivery)
             assert first.causation_id == request.id
         assert {s.data["delivery_id"] for s in rerouted()} >= {"RUN-VIL-2100"}

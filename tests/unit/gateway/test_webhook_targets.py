@@ -1,4 +1,4 @@
-"""Webhook targets: every non-public address refused, the operator's allow-list, plain http."""
+"""Webhook targets (every non-public address refused, the allow-list), and the send window."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from flambeau.gateway import GatewayConfig
 from flambeau.gateway.webhook_targets import WebhookTargetRefused, address_class, check_target
+from flambeau.gateway.webhooks import Window
 
 REFUSED = [
     ("0.0.0.0", "unspecified"),
@@ -96,3 +97,20 @@ def test_the_allow_list_is_empty_by_default_and_checked() -> None:
     assert GatewayConfig().webhook_allow_networks == ()
     with pytest.raises(ValueError, match="webhook_allow_networks: 'intranet' is no network"):
         GatewayConfig(webhook_allow_networks=("intranet",))
+
+
+def test_the_window_position_waits_for_the_oldest_event_in_flight() -> None:
+    window = Window([5, 0])
+    for offset in (5, 6, 7):
+        window.open(0, offset)
+    window.read_at[0] = 8
+    window.close(0, 6)
+    window.close(0, 7)
+    assert window.positions == [5, 0]
+    window.close(0, 5)
+    assert window.positions == [8, 0]
+    window.open(1, 0)
+    window.read_at[1] = 3
+    assert window.positions == [8, 0]
+    window.close(1, 0)
+    assert window.positions == [8, 3]
