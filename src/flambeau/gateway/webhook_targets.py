@@ -37,11 +37,20 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["Target", "WebhookTargetRefused", "address_class", "check_target", "networks"]
+__all__ = [
+    "RESOLVE_TIMEOUT_S",
+    "Target",
+    "WebhookTargetRefused",
+    "address_class",
+    "check_target",
+    "networks",
+]
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+RESOLVE_TIMEOUT_S = 5.0
+"""Longest wait for the host's addresses; a slower answer refuses the target."""
 
 
 class WebhookTargetRefused(ValueError):
@@ -125,7 +134,13 @@ async def _addresses(url: str, host: str, port: int) -> list[Address]:
     if literal is not None:
         return [literal]
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        async with asyncio.timeout(RESOLVE_TIMEOUT_S):
+            loop = asyncio.get_running_loop()
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise WebhookTargetRefused(
+            url, f"host {host!r} did not resolve within {RESOLVE_TIMEOUT_S:g} s"
+        ) from None
     except (OSError, UnicodeError) as exc:
         raise WebhookTargetRefused(url, f"host {host!r} does not resolve ({exc})") from None
     found = [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in infos]
