@@ -16,7 +16,7 @@
    :class:`~flambeau.gateway.webhooks.Deliverer`, signing every delivery with
    ``standardwebhooks``) to a local endpoint run by uvicorn in another process.
    ``webhook_deliveries_per_s`` is the events acknowledged per second, checked against the
-   distinct ids the endpoint counted.
+   distinct ids the endpoint counted. The sender runs on uvloop, as the gateway is served.
 
 The reroute figures are the dispatch core in one process, not the path through the log and the
 processor (whose batch commit adds its own time).
@@ -37,6 +37,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from flambeau.bench._common import percentiles_ms, ratio
+from flambeau.bench.fanout import run_loop
 from flambeau.events import NewEvent, utc_now
 from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.webhooks import Deliverer, WebhookRegistered, new_secret
@@ -156,7 +157,8 @@ async def _webhooks(url: str, events: int) -> dict[str, Any]:
                 webhook_id="wh_bench", tenant="", key_id="", admin=True, stream=ROADS,
                 url=url, secret=new_secret(), positions=[0], created_at=utc_now(),
             )  # fmt: skip
-            deliverer = Deliverer(log, GatewayConfig(), hook, [0])
+            config = GatewayConfig(webhook_allow_networks=("127.0.0.0/8",))
+            deliverer = Deliverer(log, config, hook, [0])
             started = time.perf_counter()
             deliverer.start()
             for _ in range(10**9):
@@ -169,7 +171,8 @@ async def _webhooks(url: str, events: int) -> dict[str, Any]:
     return {
         "webhook_deliveries_per_s": round(events / elapsed, 1),
         "webhook_params": {"events": events, "received": counted,
-                           "in_flight": GatewayConfig().webhook_in_flight,
+                           "in_flight": config.webhook_in_flight,
+                           "connections": config.webhook_connections, "loop": "uvloop",
                            "elapsed_s": round(elapsed, 3)},
     }  # fmt: skip
 
@@ -184,7 +187,7 @@ def run(quick: bool) -> dict[str, Any]:
     )  # fmt: skip
     try:
         events = 4_000 if quick else 20_000
-        figures.update(asyncio.run(_webhooks(f"http://127.0.0.1:{port}/", events)))
+        figures.update(run_loop(_webhooks(f"http://127.0.0.1:{port}/", events)))
     finally:
         sink.terminate()
         sink.wait()

@@ -28,6 +28,7 @@ async def serve(
     data: Path,
     public: list[str] | None,
     access_log: bool,
+    webhook_networks: tuple[str, ...] = (),
 ) -> None:
     """Open the log, serve until SIGINT/SIGTERM, drain subscribers, close the log."""
     from flambeau.gateway import GatewayConfig, create_app
@@ -38,7 +39,10 @@ async def serve(
     try:
         import flambeau.app as assembly
 
-        config = GatewayConfig(data_dir=data, public_streams=tuple(public) if public else None)
+        config = GatewayConfig(
+            data_dir=data, public_streams=tuple(public) if public else None,
+            webhook_allow_networks=webhook_networks,
+        )  # fmt: skip
         app = create_app(
             log,
             config,
@@ -105,9 +109,23 @@ def register(app: typer.Typer) -> None:
         access_log: Annotated[
             bool, typer.Option(help="Log every request (API keys are masked).")
         ] = False,
+        webhook_allow_network: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="Internal network (CIDR) webhooks may send to, plain http allowed "
+                "(repeatable; default: public https endpoints only)."
+            ),
+        ] = None,
     ) -> None:
         """Serve ingest, subscriptions and operations over HTTP and WebSocket."""
+        from flambeau.gateway.webhook_targets import networks
+
+        allow = tuple(webhook_allow_network or ())
+        try:
+            networks(allow)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--webhook-allow-network") from None
         directory = data_dir(data)
         url = log_url(log, directory)
         with contextlib.suppress(KeyboardInterrupt):
-            run(serve(url, host, port, directory, public, access_log))
+            run(serve(url, host, port, directory, public, access_log, allow))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from flambeau.gateway.webhook_targets import networks
+
 __all__ = ["GatewayConfig"]
 
 
@@ -46,12 +48,22 @@ class GatewayConfig:
             whose other writers live in other processes).
         webhook_in_flight: Deliveries one webhook has in flight at once (its own budget: a
             slow endpoint slows only itself).
+        webhook_connections: Requests one webhook has on the wire at once, each on a kept-alive
+            connection of its own (beyond ``webhook_in_flight`` unused); the other events in flight
+            wait for one, or for their retry. More connections cost the client more per request
+            (its pool scans them all).
         webhook_timeout_s: How long one delivery waits for the endpoint's answer.
         webhook_backoff_s: First retry delay; it doubles on each failure of the same event.
         webhook_backoff_max_s: Longest retry delay.
         webhook_max_attempts: Attempts before an event goes to the webhook's dead letters.
-        webhook_http_hosts: Hosts a webhook may use plain ``http://`` for (local receivers);
-            every other endpoint must be ``https://``.
+        webhook_allow_networks: Networks (CIDR, e.g. ``"127.0.0.0/8"``, ``"10.1.0.0/16"``) a
+            webhook may send to although they are not public. Empty by default: every address
+            a webhook's host is or resolves to must be public (no loopback, private,
+            link-local, multicast, reserved or unspecified address; see
+            :mod:`flambeau.gateway.webhook_targets`). Plain ``http://`` is allowed only to these
+            networks (local receivers, tests); every other endpoint must be ``https://``.
+        webhook_resolve_s: How long a deliverer reuses a checked address of its webhook's host
+            before resolving and checking it again (it always connects to the checked address).
     """
 
     data_dir: Path | None = None
@@ -71,11 +83,13 @@ class GatewayConfig:
     recent_bytes: int = 256 << 10
     key_cache_s: float = 1.0
     webhook_in_flight: int = 64
+    webhook_connections: int = 8
     webhook_timeout_s: float = 5.0
     webhook_backoff_s: float = 0.05
     webhook_backoff_max_s: float = 5.0
     webhook_max_attempts: int = 25
-    webhook_http_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_resolve_s: float = 5.0
 
     def __post_init__(self) -> None:
         positive = {
@@ -92,10 +106,12 @@ class GatewayConfig:
             "key_cache_s": self.key_cache_s,
             "recent_bytes": self.recent_bytes,
             "webhook_in_flight": self.webhook_in_flight,
+            "webhook_connections": self.webhook_connections,
             "webhook_timeout_s": self.webhook_timeout_s,
             "webhook_backoff_s": self.webhook_backoff_s,
             "webhook_backoff_max_s": self.webhook_backoff_max_s,
             "webhook_max_attempts": self.webhook_max_attempts,
+            "webhook_resolve_s": self.webhook_resolve_s,
         }
         for name, value in positive.items():
             if value <= 0:
@@ -104,6 +120,7 @@ class GatewayConfig:
             raise ValueError(
                 f"gateway option recent_records must be >= 0, got {self.recent_records}"
             )
+        networks(self.webhook_allow_networks)
         if self.rate_burst < self.max_batch_events:
             raise ValueError(
                 f"rate_burst ({self.rate_burst}) must be at least max_batch_events "

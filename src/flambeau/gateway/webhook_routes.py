@@ -1,7 +1,9 @@
 """Webhook routes: register, list, inspect and remove partner endpoints (see :mod:`.webhooks`).
 
 ``POST /v1/webhooks`` needs ``read`` on the stream: a webhook delivers what its key could
-subscribe to, filtered by its tenant. The answer carries the signing secret, once. A key sees
+subscribe to, filtered by its tenant. The URL must pass :func:`check_target` (public
+addresses only, unless ``webhook_allow_networks`` allows them). The answer carries the signing
+secret, once. A key sees
 and removes its own webhooks only (an admin key: all of them).
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Request, delete, get, post
@@ -27,6 +28,7 @@ from flambeau.gateway.problems import (
     ProblemKind,
     problem_specs,
 )
+from flambeau.gateway.webhook_targets import WebhookTargetRefused, check_target
 from flambeau.gateway.webhooks import DEAD_STREAM, WebhookDeadLetter, WebhookRegistered, new_secret
 
 __all__ = ["WebhookBody", "WebhookCreated", "WebhookStatus", "webhook_routes"]
@@ -64,14 +66,13 @@ class WebhookStatus(msgspec.Struct, frozen=True):
     dead: int
 
 
-def _check_url(gateway: Gateway, url: str) -> None:
-    parts = urlsplit(url)
-    plain_ok = parts.scheme == "http" and parts.hostname in gateway.config.webhook_http_hosts
-    if not parts.hostname or not (parts.scheme == "https" or plain_ok):
-        message = "must be an https:// URL (plain http only to a local receiver)"
+async def _check_url(gateway: Gateway, url: str) -> None:
+    try:
+        await check_target(url, gateway.config.webhook_allow_networks)
+    except WebhookTargetRefused as exc:
         raise ProblemError.of(
-            ProblemKind.BAD_REQUEST, f"url: {message}", [FieldError(message, "url")]
-        )
+            ProblemKind.BAD_REQUEST, str(exc), [FieldError(exc.reason, "url")]
+        ) from None
 
 
 def _owned(gateway: Gateway, principal: Principal, webhook_id: str) -> WebhookRegistered:
@@ -121,7 +122,7 @@ def webhook_routes() -> list[Any]:
         except msgspec.MsgspecError as exc:
             raise ProblemError.of(ProblemKind.BAD_REQUEST, str(exc)) from None
         gateway.access.require(principal, "read", body.stream)
-        _check_url(gateway, body.url)
+        await _check_url(gateway, body.url)
         info = await gateway.log.info(body.stream)
         positions = [
             0 if body.start == "earliest" else info.end.get(p, 0) for p in range(info.partitions)

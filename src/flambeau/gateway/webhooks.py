@@ -13,9 +13,16 @@ acknowledges it; anything else, or no answer within ``webhook_timeout_s``, is re
 exponential backoff (``webhook_backoff_s`` doubling up to ``webhook_backoff_max_s``); after
 ``webhook_max_attempts`` the event goes to the dead letters and delivery moves on. Each
 webhook has its own task, HTTP client and in-flight budget, so a slow or dead endpoint slows
-only itself. Within a batch of up to ``webhook_in_flight`` events deliveries run concurrently,
-so order is kept per batch, not per event; a position is acknowledged once every event before
-it has been delivered or dead-lettered.
+only itself. Up to ``webhook_in_flight`` events are in flight at once (a sliding window: the
+next event starts as soon as any delivery ends), so order is not kept per event; a position is
+acknowledged once every event before it has been delivered or dead-lettered.
+
+Targets: every connection goes to an address checked by
+:func:`~flambeau.gateway.webhook_targets.check_target` (public only, unless
+``webhook_allow_networks`` allows it), resolved again every ``webhook_resolve_s``; the URL's
+host stays the ``Host`` header and the TLS server name. A host that now resolves to a refused
+address gets no request: the event goes to the dead letters at once. The client ignores proxy
+variables and follows no redirect (a redirect is a non-2xx answer, retried).
 
 Entitlement: a record whose payload has a ``tenant`` field is delivered only to webhooks of
 that tenant (or registered by an admin key), as :func:`entitled` decides for reads.
@@ -25,9 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
-from collections import Counter
+from collections import Counter, deque
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +46,7 @@ from standardwebhooks import Webhook
 from flambeau.events import Event, NewEvent, Record, Registry, Writer, default_registry, utc_now
 from flambeau.gateway.config import GatewayConfig
 from flambeau.gateway.tenancy import entitled
+from flambeau.gateway.webhook_targets import Target, WebhookTargetRefused, check_target
 from flambeau.log import Log
 
 __all__ = [
@@ -49,6 +58,7 @@ __all__ = [
     "WebhookRegistered",
     "WebhookRemoved",
     "Webhooks",
+    "Window",
     "register_webhook_streams",
 ]
 
@@ -135,23 +145,71 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+class Window:
+    """One webhook's events in flight, per partition: where to read next, where it stands.
+
+    ``read_at[p]`` is the next offset to read from partition ``p``; the position of ``p`` is
+    its oldest event still in flight (delivered events after it wait for it), or ``read_at[p]``
+    when nothing is in flight.
+    """
+
+    def __init__(self, positions: list[int]) -> None:
+        self.read_at = list(positions)
+        self._pending: list[deque[int]] = [deque() for _ in positions]
+        self._done: list[set[int]] = [set() for _ in positions]
+
+    @property
+    def positions(self) -> list[int]:
+        """Every event before ``positions[p]`` is delivered or dead-lettered."""
+        return [q[0] if q else at for q, at in zip(self._pending, self.read_at, strict=True)]
+
+    def open(self, partition: int, offset: int) -> None:
+        self._pending[partition].append(offset)
+
+    def close(self, partition: int, offset: int) -> None:
+        pending, done = self._pending[partition], self._done[partition]
+        done.add(offset)
+        while pending and pending[0] in done:
+            done.remove(pending.popleft())
+
+
 class Deliverer:
-    """Delivers one webhook's stream, in its own task."""
+    """Delivers one webhook's stream, in its own task.
+
+    Events are read ahead while fewer than ``webhook_in_flight`` are in flight, each delivered
+    in a task of its own: a slow delivery holds back the acknowledged position, never the
+    deliveries behind it (a sliding window, not batches). Connections are kept alive and
+    reused, up to one per event in flight.
+    """
 
     def __init__(self, log: Log, config: GatewayConfig, hook: WebhookRegistered,
                  positions: list[int]) -> None:  # fmt: skip
         self.log = log
         self.config = config
         self.hook = hook
-        self.positions = list(positions)
         self.signer = Webhook(hook.secret)
         self.counts: Counter[str] = Counter()
+        self._window = Window(positions)
         self._acked = list(positions)
         self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._freed = asyncio.Event()
+        self._resolving = asyncio.Lock()
+        self._checked: tuple[float, Target] | None = None
+        self._host_header = httpx.URL(hook.url).netloc.decode("ascii")
+        connections = config.webhook_connections
+        self._sending = asyncio.Semaphore(connections)
         self._client = httpx.AsyncClient(
             timeout=config.webhook_timeout_s,
-            limits=httpx.Limits(max_connections=config.webhook_in_flight),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            trust_env=False,
+            follow_redirects=False,
         )
+
+    @property
+    def positions(self) -> list[int]:
+        """Per partition, the first event not yet delivered or dead-lettered."""
+        return self._window.positions
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(
@@ -159,10 +217,14 @@ class Deliverer:
         )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        """Stop reading and delivering; record the position (what was in flight is resent)."""
+        for task in [self._task, *self._tasks]:
+            if task is not None:
+                task.cancel()
+        for task in [self._task, *self._tasks]:
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         with contextlib.suppress(Exception):
             await self._ack()
         await self._client.aclose()
@@ -170,38 +232,65 @@ class Deliverer:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         last_ack = loop.time()
+        room = self.config.webhook_in_flight
         while True:
             progressed = False
-            for partition, offset in enumerate(self.positions):
+            for partition, offset in enumerate(self._window.read_at):
+                if len(self._tasks) >= room:
+                    break
                 raws = await self.log.read(
-                    self.hook.stream, partition, offset, self.config.webhook_in_flight
+                    self.hook.stream, partition, offset, room - len(self._tasks)
                 )
                 if raws:
-                    await self._deliver_all(raws)
-                    self.positions[partition] = raws[-1].offset + 1
+                    self._launch(partition, raws)
                     progressed = True
             if loop.time() - last_ack >= ACK_EVERY_S:
                 await self._ack()
                 last_ack = loop.time()
-            if not progressed:
+            if progressed:
+                continue
+            if len(self._tasks) >= room:
+                self._freed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._freed.wait(), ACK_EVERY_S)
+            else:
                 await self._ack()
-                after = dict(enumerate(self.positions))
-                await self.log.wait(self.hook.stream, after, timeout=1.0)
+                after = dict(enumerate(self._window.read_at))
+                await self.log.wait(self.hook.stream, after, timeout=ACK_EVERY_S)
 
     async def _ack(self) -> None:
-        if self.positions == self._acked:
+        positions = self.positions
+        if positions == self._acked:
             return
-        positions = list(self.positions)
         event = WebhookAcked(webhook_id=self.hook.webhook_id, positions=positions)
         await self.log.append(WEBHOOKS_STREAM, [NewEvent(event, key=self.hook.webhook_id)])
         self._acked = positions
 
-    async def _deliver_all(self, raws: list[Record[msgspec.Raw]]) -> None:
-        registry = self.log.registry
-        records = [registry.decode(self.hook.stream, raw) for raw in raws]
-        wanted = [r for r in records if entitled(self.hook.admin, self.hook.tenant, r.data)]
-        self.counts["filtered"] += len(records) - len(wanted)
-        await asyncio.gather(*(self._deliver(record) for record in wanted))
+    def _launch(self, partition: int, raws: list[Record[msgspec.Raw]]) -> None:
+        """Start a delivery task per entitled record; skip the others."""
+        loop = asyncio.get_running_loop()
+        for raw in raws:
+            record = self.log.registry.decode(self.hook.stream, raw)
+            if not entitled(self.hook.admin, self.hook.tenant, record.data):
+                self.counts["filtered"] += 1
+                continue
+            self._window.open(partition, record.offset)
+            task = loop.create_task(self._deliver(record))
+            self._tasks.add(task)
+            task.add_done_callback(functools.partial(self._finished, partition, record.offset))
+        self._window.read_at[partition] = raws[-1].offset + 1
+
+    def _finished(self, partition: int, offset: int, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._freed.set()
+        if task.cancelled():
+            return
+        if (error := task.exception()) is not None:
+            # Not marked done: the position stays before it, and a restart sends it again.
+            _log.error("webhook %s: delivery of %s/%d@%d failed: %r", self.hook.webhook_id,
+                       self.hook.stream, partition, offset, error)  # fmt: skip
+            return
+        self._window.close(partition, offset)
 
     def _body(self, record: Record[Any]) -> bytes:
         return _encode(
@@ -216,38 +305,60 @@ class Deliverer:
             }
         )
 
+    async def _target(self) -> Target:
+        """The checked address of the webhook's host, resolved again every few seconds."""
+        async with self._resolving:
+            now = asyncio.get_running_loop().time()
+            if self._checked is None or now - self._checked[0] >= self.config.webhook_resolve_s:
+                target = await check_target(self.hook.url, self.config.webhook_allow_networks)
+                self._checked = (now, target)
+            return self._checked[1]
+
+    async def _post(self, record: Record[Any], body: bytes) -> httpx.Response:
+        target = await self._target()
+        now = utc_now()
+        headers = {
+            "host": self._host_header,
+            "content-type": "application/json",
+            "webhook-id": record.id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": self.signer.sign(record.id, now, body.decode()),
+        }
+        async with self._sending:
+            return await self._client.post(
+                target.request_url(), content=body, headers=headers,
+                extensions=target.extensions(),
+            )  # fmt: skip
+
     async def _deliver(self, record: Record[Any]) -> None:
         body = self._body(record)
         delay = self.config.webhook_backoff_s
         error = ""
         for attempt in range(1, self.config.webhook_max_attempts + 1):
-            now = utc_now()
-            headers = {
-                "content-type": "application/json",
-                "webhook-id": record.id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": self.signer.sign(record.id, now, body.decode()),
-            }
             try:
-                reply = await self._client.post(self.hook.url, content=body, headers=headers)
+                reply = await self._post(record, body)
                 if 200 <= reply.status_code < 300:
                     self.counts["delivered"] += 1
                     return
                 error = f"HTTP {reply.status_code}"
+            except WebhookTargetRefused as exc:
+                self.counts["refused"] += 1
+                await self._dead(record, f"refused, nothing sent: {exc}", attempt)
+                return
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:256]
             self.counts["retries"] += 1
             if attempt < self.config.webhook_max_attempts:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.config.webhook_backoff_max_s)
-        await self._dead(record, error)
+        await self._dead(record, error, self.config.webhook_max_attempts)
 
-    async def _dead(self, record: Record[Any], error: str) -> None:
+    async def _dead(self, record: Record[Any], error: str, attempts: int) -> None:
         self.counts["dead"] += 1
         letter = WebhookDeadLetter(
             webhook_id=self.hook.webhook_id, event_id=record.id, stream=record.stream,
             partition=record.partition, offset=record.offset,
-            attempts=self.config.webhook_max_attempts, error=error,
+            attempts=attempts, error=error,
         )  # fmt: skip
         await self.log.append(DEAD_STREAM, [NewEvent(letter, key=self.hook.webhook_id)])
         _log.warning(

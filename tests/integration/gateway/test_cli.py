@@ -122,3 +122,10 @@ def test_keys_cli_writes_the_log_when_no_gateway_runs(tmp_path: Path) -> None:
     bad = run_cli("keys", "create", "--tenant", "ops", "--scope", "delete:*", data=data)
     assert bad.returncode != 0
     assert "scope" in bad.stderr
+
+
+def test_gateway_refuses_a_webhook_allow_network_that_is_no_network(tmp_path: Path) -> None:
+    result = run_cli("gateway", "--webhook-allow-network", "intranet", data=tmp_path)
+    assert result.returncode == 2
+    assert "'intranet' is no network" in " ".join(result.stderr.split())
+    assert not (tmp_path / "gateway.json").exists()

@@ -16,12 +16,18 @@ from typing import Any
 import pytest
 
 from flambeau.events import default_registry
+from flambeau.gateway import GatewayConfig
 from flambeau.log import open_log
 from flambeau.processing import Worker
 from flambeau.services.mobility.processors import dispatch, lines
 from flambeau.services.mobility.routes import routes
 from flambeau.services.mobility.schemas import DELIVERIES, ROUTES
-from tests.integration.webhooks.test_delivery import free_port, received, receiver
+from tests.integration.webhooks.test_delivery import (
+    LOCAL_RECEIVERS,
+    free_port,
+    received,
+    receiver,
+)
 from tests.unit.gateway.served import Served, serve
 from tests.unit.services.mobility.feeds import cifs, closure
 
@@ -36,7 +42,8 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         worker = Worker(log, [dispatch, lines], idle_wait=0.02)
         working = asyncio.create_task(worker.run())
         try:
-            async with serve(log, tmp_path, routers=routes) as running:
+            config = GatewayConfig(data_dir=tmp_path, webhook_allow_networks=LOCAL_RECEIVERS)
+            async with serve(log, tmp_path, config, routers=routes) as running:
                 yield running
         finally:
             worker.stop()

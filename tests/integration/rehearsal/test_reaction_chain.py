@@ -208,3 +208,48 @@ async def test_each_reaction_of_the_evening_is_seen_and_traced_to_its_odf_messag
     finally:
         stop.set()
         await following
+
+
+CLOSURE = "closure-vil-east-evening"
+"""The rehearsal's evening closure on the Village's eastern approach (20:20 to 21:20)."""
+
+
+async def test_the_evening_closure_reroutes_deliveries_traced_to_the_cifs_message(
+    evening: tuple[Up, Path],
+) -> None:
+    """Closure → rerouted delivery → new ETA, each route traced back to the CIFS message."""
+    up, _ = evening
+    ws = up.url.replace("http", "ws", 1) + "/v1/ws"
+    streams = ("mobility.incidents", "mobility.deliveries", "mobility.routes")
+    recorder = Recorder(ws, up.admin_key, streams)
+    stop = asyncio.Event()
+    following = asyncio.create_task(recorder.run(stop))
+
+    def rerouted() -> list[Seen]:
+        routes = recorder.of("mobility.routes", "delivery_routed", incident_id=CLOSURE)
+        return [s for s in routes if s.data.get("reason") == "closure"]
+
+    try:
+        await eventually(lambda: up.status().get("state") == "finished", "the rehearsal", 300, up)
+        await eventually(lambda: bool(rerouted()), f"a delivery rerouted by {CLOSURE}", 30, up)
+        closures = recorder.of("mobility.incidents", "road_incident", incident_id=CLOSURE)
+        assert closures, f"the CIFS closure {CLOSURE} was not ingested"
+        for route in rerouted():
+            *_, root = recorder.chain(route)
+            assert root.id in {c.id for c in closures}, [s.stream for s in recorder.chain(route)]
+            assert root.id.startswith(f"cifs:{CLOSURE}:")
+            delivery = route.data["delivery_id"]
+            [first] = recorder.of(
+                "mobility.routes", "delivery_routed", delivery_id=delivery, reason="registered"
+            )
+            assert after(first, route)
+            assert route.data["path"] != first.data["path"]
+            assert route.data["duration_s"] >= first.data["duration_s"]
+            assert route.data["eta"]
+            assert route.data["reachable"]
+            [request] = recorder.of("mobility.deliveries", delivery_id=delivery)
+            assert first.causation_id == request.id
+        assert {s.data["delivery_id"] for s in rerouted()} >= {"RUN-VIL-2100"}
+    finally:
+        stop.set()
+        await following

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flambeau.events import default_registry
+from flambeau.gateway import GatewayConfig
 from flambeau.log import open_log
 from flambeau.log.base import Log
 from flambeau.services.crowds.schemas import SENSORS
@@ -82,9 +83,16 @@ async def delivered_all(out: Path, log: Log) -> set[tuple[int, int]]:
     raise AssertionError(f"missing {sorted(want - got)[:10]} of {len(want)}")
 
 
+LOCAL_RECEIVERS = ("127.0.0.0/8",)
+"""The operator setting that lets webhooks reach the local receiver (refused by default)."""
+
+
 @asynccontextmanager
-async def gateway(log: Log, tmp: Path) -> AsyncIterator[tuple[Served, str]]:
-    async with serve(log, tmp) as served:
+async def gateway(
+    log: Log, tmp: Path, allow: tuple[str, ...] = LOCAL_RECEIVERS
+) -> AsyncIterator[tuple[Served, str]]:
+    config = GatewayConfig(data_dir=tmp, webhook_allow_networks=allow)
+    async with serve(log, tmp, config) as served:
         writer = await served.key(f"write:{STREAM}")
         yield served, writer
 

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import msgspec
+import pytest
 
 from flambeau.events import NewEvent
 from flambeau.scenario.generators.deliveries import (
@@ -44,21 +45,24 @@ def test_trucks_leave_every_half_hour_and_vans_before_each_venue_opens() -> None
     assert planned == list(deliveries(schedule))
 
 
-def test_the_incidents_are_a_strike_a_jam_a_closure_and_its_end() -> None:
+def test_the_incidents_are_a_strike_a_jam_and_two_closures_with_their_ends() -> None:
     kinds = [(i.kind, i.route) for i in mobility_incidents(DEFAULT_DAY)]
     assert kinds == [("transit_strike", "/v1/adapters/gtfs-rt"),
-                     ("traffic_jam", "/v1/adapters/cifs"), ("road_closure", "/v1/adapters/cifs"),
-                     ("road_closure", "/v1/adapters/cifs")]  # fmt: skip
+                     ("traffic_jam", "/v1/adapters/cifs"),
+                     *[("road_closure", "/v1/adapters/cifs")] * 4]  # fmt: skip
     strike = next(mobility_incidents(DEFAULT_DAY))
     [alert] = [e.data for e in parse_gtfs_rt(strike_feed(strike))]
     assert isinstance(alert, TransitAlert)
     assert (alert.route_id, alert.effect, alert.cause) == ("RER-B", "NO_SERVICE", "STRIKE")
 
 
-def test_the_scripted_closure_reroutes_the_trucks_on_the_villages_approach() -> None:
+@pytest.mark.parametrize(("at", "rerouted"), [(2, "RUN-VIL-1130"), (4, "RUN-VIL-2100")])
+def test_the_scripted_closures_reroute_the_trucks_on_the_villages_approach(
+    at: int, rerouted: str
+) -> None:
     schedule = build_schedule(DEFAULT_DAY, 0)
     incidents = list(mobility_incidents(DEFAULT_DAY))
-    closure, reopening = incidents[2], incidents[3]
+    closure, reopening = incidents[at], incidents[at + 1]
     window = [d for d in deliveries(schedule)
               if d.body["destination"] == "VIL"
               and closure.time - timedelta(hours=2) < d.time < closure.time]  # fmt: skip
@@ -74,5 +78,6 @@ def test_the_scripted_closure_reroutes_the_trucks_on_the_villages_approach() -> 
     routed = [e for e in result.events("mobility.routes") if isinstance(e, DeliveryRouted)]
     closed = {r.delivery_id for r in routed if r.reason == "closure"}
     assert {c.split("-")[0] for c in closed} >= {"RUN"}
+    assert rerouted in closed
     assert all(r.vehicle_class is VehicleClass.TRUCK for r in routed)
     assert [r.state for r in result.events("mobility.roads")] == ["closed", "open"]

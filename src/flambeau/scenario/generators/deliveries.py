@@ -15,7 +15,10 @@ day's clock):
 - ``traffic_jam``: a CIFS ``JAM`` on the Village's western approach, 08:10 to 09:10;
 - ``road_closure``: a CIFS ``ROAD_CLOSED`` on the Village's eastern approach, where the
   trucks from Rungis, Bonneuil and Roissy arrive, 11:40 to 14:40 (a scripted closure on the
-  deliveries' route); at 14:40 an update of the same incident id reopens it.
+  deliveries' route); at 14:40 an update of the same incident id reopens it. The same road
+  closes again in the evening, 20:20 to 21:20 (``closure-vil-east-evening``), on the route of
+  the 21:00 trucks (registered at 20:15), and reopens at 21:20: the evening rehearsal window
+  of the reaction-chain test sees a reroute too.
 
 The polylines are coordinates, as a traffic authority would send them; nothing here imports
 the mobility service.
@@ -124,6 +127,7 @@ def mobility_incidents(day: date, *, start: datetime | None = None,
     strike = _at(day, 7)
     jam, cleared = _at(day, 8, 10), _at(day, 9, 10)
     closed, lifted = _at(day, 11, 40), _at(day, 14, 40)
+    evening, reopened = _at(day, 20, 20), _at(day, 21, 20)
     incidents = [
         MobilityIncident(strike, "transit_strike", GTFS_ROUTE,
                          {"route_id": "RER-B", "alert_id": f"strike-{day}"}),
@@ -135,6 +139,12 @@ def mobility_incidents(day: date, *, start: datetime | None = None,
         MobilityIncident(lifted, "road_closure", CIFS_ROUTE,
                          _cifs("closure-vil-east", "ROAD_CLOSED", east, closed, lifted,
                                "Avenue du Village (reopened)", lifted)),
+        MobilityIncident(evening, "road_closure", CIFS_ROUTE,
+                         _cifs("closure-vil-east-evening", "ROAD_CLOSED", east, evening,
+                               reopened, "Avenue du Village", evening)),
+        MobilityIncident(reopened, "road_closure", CIFS_ROUTE,
+                         _cifs("closure-vil-east-evening", "ROAD_CLOSED", east, evening,
+                               reopened, "Avenue du Village (reopened)", reopened)),
     ]  # fmt: skip
     for incident in incidents:
         if (start is None or incident.time >= start) and (end is None or incident.time < end):
