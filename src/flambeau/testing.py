@@ -144,70 +144,97 @@ def run(
             or an event names a stream the processor does not read.
         SchemaMismatchError: an event does not belong to its stream.
     """
-    clock = clock or ManualClock()
-    partitions = processor.partitions(registry)
-    sink = _Sink(registry, clock)
-    inputs = _Sink(registry, clock)
-    engines: dict[int, PartitionEngine] = {}
-    pending: dict[int, tuple[str, list[Record[Any]]]] = {}
-    batches = 0
-
-    def engine(partition: int) -> PartitionEngine:
-        if partition not in engines:
-            engines[partition] = PartitionEngine(
-                processor, partition, {}, registry=registry, clock=clock
-            )
-        return engines[partition]
-
-    def flush(partition: int) -> None:
-        nonlocal batches
-        stream, records = pending.pop(partition)
-        sink.apply(engine(partition).process(stream, records))
-        batches += 1
-        if restart_every and batches % restart_every == 0:
-            for index, old in list(engines.items()):
-                engines[index] = PartitionEngine(
-                    processor, index, old.store.snapshot(), registry=registry, clock=clock
-                )
-
-    count = 0
+    harness = _Harness(processor, clock or ManualClock(), registry, batch_size, restart_every)
     for item in events:
         if isinstance(item, Advance):
-            for partition in sorted(pending):
-                flush(partition)
-            clock.advance(item.by)
-            for partition in sorted(engines):
-                step = engines[partition].fire_processing_timers()
-                if step is not None:
-                    sink.apply(step)
-            continue
+            harness.advance(item.by)
+        else:
+            harness.add(item)
+    return harness.finish()
+
+
+class _Harness:
+    """:func:`run`'s partitions: batches of consecutive events per partition, handed to each
+    partition's engine, their steps applied to an in-memory sink."""
+
+    def __init__(
+        self,
+        processor: Processor,
+        clock: ManualClock,
+        registry: Registry,
+        batch_size: int,
+        restart_every: int | None,
+    ) -> None:
+        self.processor, self.clock, self.registry = processor, clock, registry
+        self.batch_size, self.restart_every = batch_size, restart_every
+        self.partitions = processor.partitions(registry)
+        self.sink = _Sink(registry, clock)
+        self.inputs = _Sink(registry, clock)
+        self.engines: dict[int, PartitionEngine] = {}
+        self.pending: dict[int, tuple[str, list[Record[Any]]]] = {}
+        self.batches = 0
+        self.count = 0
+
+    def _engine(self, partition: int, stored: dict[str, bytes] | None = None) -> PartitionEngine:
+        return PartitionEngine(
+            self.processor, partition, stored or {}, registry=self.registry, clock=self.clock
+        )
+
+    def add(self, item: Item) -> None:
+        """Place one event on its partition, closing that partition's batch when it changes
+        stream or is full."""
+        processor = self.processor
         stream, event = _envelope(processor, item)
         if stream not in processor.inputs:
             raise ValueError(f"processor {processor.name!r} does not read stream {stream!r}")
-        registry.check(stream, event.data)  # as the log would, on append
-        count += 1
-        record = inputs.place(stream, event, f"test-{count}")
-        if record.partition >= partitions:
+        self.registry.check(stream, event.data)  # as the log would, on append
+        self.count += 1
+        record = self.inputs.place(stream, event, f"test-{self.count}")
+        if record.partition >= self.partitions:
             raise ValueError(f"stream {stream!r} is not co-partitioned with the processor")
-        current = pending.get(record.partition)
-        if current is not None and (current[0] != stream or len(current[1]) >= batch_size):
-            flush(record.partition)
+        current = self.pending.get(record.partition)
+        if current is not None and (current[0] != stream or len(current[1]) >= self.batch_size):
+            self._flush(record.partition)
             current = None
         if current is None:
-            pending[record.partition] = (stream, [record])
+            self.pending[record.partition] = (stream, [record])
         else:
             current[1].append(record)
-    for partition in sorted(pending):
-        flush(partition)
 
-    result = RunResult(outputs=sink.outputs)
-    for partition, eng in sorted(engines.items()):
-        stored = eng.store.snapshot()
-        result.raw_state[partition] = stored
-        result.state[partition] = {
-            k: decode_value(v) for k, v in sorted(stored.items()) if not k.startswith(RESERVED)
-        }
-    return result
+    def advance(self, by: timedelta) -> None:
+        """Close every batch, move processing time on and fire the timers now due."""
+        self._flush_all()
+        self.clock.advance(by)
+        for partition in sorted(self.engines):
+            step = self.engines[partition].fire_processing_timers()
+            if step is not None:
+                self.sink.apply(step)
+
+    def _flush(self, partition: int) -> None:
+        stream, records = self.pending.pop(partition)
+        if partition not in self.engines:
+            self.engines[partition] = self._engine(partition)
+        self.sink.apply(self.engines[partition].process(stream, records))
+        self.batches += 1
+        if self.restart_every and self.batches % self.restart_every == 0:
+            for index, old in list(self.engines.items()):
+                self.engines[index] = self._engine(index, old.store.snapshot())
+
+    def _flush_all(self) -> None:
+        for partition in sorted(self.pending):
+            self._flush(partition)
+
+    def finish(self) -> RunResult:
+        """Close every batch; the outputs and each partition's final state."""
+        self._flush_all()
+        result = RunResult(outputs=self.sink.outputs)
+        for partition, engine in sorted(self.engines.items()):
+            stored = engine.store.snapshot()
+            result.raw_state[partition] = stored
+            result.state[partition] = {
+                k: decode_value(v) for k, v in sorted(stored.items()) if not k.startswith(RESERVED)
+            }
+        return result
 
 
 def _envelope(processor: Processor, item: Any) -> tuple[str, NewEvent]:
