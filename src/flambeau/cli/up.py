@@ -112,6 +112,29 @@ def _status_line(total_events: int, rate: float, lag: int, data: Path) -> str:
     return " · ".join(parts)
 
 
+def _announce(base: str, operator: str, options: UpOptions) -> None:
+    """Where the API, the dashboard, the log and the keys are."""
+    console.print(f"[bold]Flambeau is up[/]  ·  API {base}/schema")
+    # soft_wrap: the URL stays on one line, so a terminal can open it as a link
+    console.print(f"dashboard (read-only key): {dashboard_url(base, operator)}", soft_wrap=True)
+    console.print(f"log {options.url}  ·  data {options.data}/")
+    console.print(
+        f"keys: admin in {options.data / 'admin.key'}  ·  "
+        f"dashboard in {options.data / OPERATOR_KEY_FILE}"
+    )
+
+
+async def _stop_simulator(simulator: subprocess.Popen[bytes]) -> None:
+    """Ask the simulator to stop (SIGINT), and kill it after 10 s."""
+    if simulator.poll() is not None:
+        return
+    simulator.send_signal(signal.SIGINT)
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, simulator.wait, 10)
+    except subprocess.TimeoutExpired:
+        simulator.kill()
+
+
 async def up(options: UpOptions) -> None:
     """Run log + gateway + workers (+ simulator) until Ctrl-C, SIGTERM or ``duration``."""
     import flambeau.app as assembly
@@ -153,14 +176,7 @@ async def up(options: UpOptions) -> None:
         keys = app.state.gateway.keys
         operator = await _operator_key(keys, options.data)
         write_json(options.data / RUN_FILE, {"url": base, "pid": os.getpid()})
-        console.print(f"[bold]Flambeau is up[/]  ·  API {base}/schema")
-        # soft_wrap: the URL stays on one line, so a terminal can open it as a link
-        console.print(f"dashboard (read-only key): {dashboard_url(base, operator)}", soft_wrap=True)
-        console.print(f"log {options.url}  ·  data {options.data}/")
-        console.print(
-            f"keys: admin in {options.data / 'admin.key'}  ·  "
-            f"dashboard in {options.data / OPERATOR_KEY_FILE}"
-        )
+        _announce(base, operator, options)
         if options.simulate:
             await _simulator_key(keys, options.data)
             simulator = _start_simulator(
@@ -173,12 +189,8 @@ async def up(options: UpOptions) -> None:
                       "safe, run it again to resume.")  # fmt: skip
         raise
     finally:
-        if simulator is not None and simulator.poll() is None:
-            simulator.send_signal(signal.SIGINT)
-            try:
-                await asyncio.get_running_loop().run_in_executor(None, simulator.wait, 10)
-            except subprocess.TimeoutExpired:
-                simulator.kill()
+        if simulator is not None:
+            await _stop_simulator(simulator)
         with contextlib.suppress(Exception):
             server.should_exit = True
             await asyncio.wait_for(serving, 15)
