@@ -138,6 +138,31 @@ def _shifted_sums(weights: FloatArray, cdf: FloatArray, shifts: IntArray) -> Flo
     return sums
 
 
+def _winner_columns(
+    can_draw: bool, home: FloatArray, draw: FloatArray, away: FloatArray, share: FloatArray
+) -> list[FloatArray]:
+    """The winner markets' columns: 1X2 then draw no bet where a draw is possible, else 12.
+
+    ``share`` is the home side's share of the scoring rates: it splits draw no bet when no
+    decided outcome is left, and extra time where a level score goes on."""
+    if can_draw:
+        decided = home + away
+        safe = np.where(decided > 0, decided, 1.0)
+        dnb_home = np.where(decided > 0, home / safe, share)
+        return [np.stack([home, draw, away], axis=1), np.stack([dnb_home, 1.0 - dnb_home], axis=1)]
+    # Level after regulation goes to extra time, which the stronger side is likelier to win.
+    winner_home = home + draw * share
+    return [np.stack([winner_home, 1.0 - winner_home], axis=1)]
+
+
+def _under_over(cdf: _Padded, scored: IntArray, lines: tuple[float, ...]) -> FloatArray:
+    """(under, over) per line, flattened per event: under line L means at most
+    ``floor(L - scored)`` more goals."""
+    room = np.floor(np.asarray(lines)[None, :] - scored[:, None]).astype(np.int64)
+    under = cdf.at(room)
+    return np.stack([under, 1.0 - under], axis=2).reshape(scored.shape[0], -1)
+
+
 def poisson_matrix(
     profile: SportProfile,
     home_rate: npt.ArrayLike,
@@ -196,35 +221,18 @@ def poisson_matrix(
     scale = home + draw + away
     home, draw, away = home / scale, draw / scale, away / scale
 
-    columns: list[FloatArray] = []
-    if profile.can_draw:
-        columns.append(np.stack([home, draw, away], axis=1))
-        decided = home + away
-        safe = np.where(decided > 0, decided, 1.0)
-        dnb_home = np.where(decided > 0, home / safe, lam_h / (lam_h + lam_a))
-        columns.append(np.stack([dnb_home, 1.0 - dnb_home], axis=1))
-    else:
-        # Level after regulation goes to extra time, which the stronger side is likelier to win.
-        share = lam_h / (lam_h + lam_a)
-        winner_home = home + draw * share
-        columns.append(np.stack([winner_home, 1.0 - winner_home], axis=1))
-
+    columns = _winner_columns(profile.can_draw, home, draw, away, lam_h / (lam_h + lam_a))
     none = np.exp(-mu_t)
     safe_t = np.where(mu_t > 0, mu_t, 1.0)
     next_home = np.where(mu_t > 0, (1.0 - none) * mu_h / safe_t, 0.0)
     columns.append(np.stack([next_home, none, 1.0 - none - next_home], axis=1))
-
-    def over_under(cdf: _Padded, scored: IntArray, lines: tuple[float, ...]) -> None:
-        if not lines:
-            return
-        # Under line L means at most floor(L - scored) more goals.
-        room = np.floor(np.asarray(lines)[None, :] - scored[:, None]).astype(np.int64)
-        under = cdf.at(room)
-        columns.append(np.stack([under, 1.0 - under], axis=2).reshape(n, -1))
-
-    over_under(cdf_t, s_h + s_a, profile.total_lines)
-    over_under(cdf_h, s_h, profile.team_lines)
-    over_under(cdf_a, s_a, profile.team_lines)
+    for cdf, scored, lines in (
+        (cdf_t, s_h + s_a, profile.total_lines),
+        (cdf_h, s_h, profile.team_lines),
+        (cdf_a, s_a, profile.team_lines),
+    ):
+        if lines:
+            columns.append(_under_over(cdf, scored, lines))
     if floors.size:
         cover = below_or_at[:, floors - low]
         columns.append(np.stack([cover, 1.0 - cover], axis=2).reshape(n, -1))
