@@ -43,7 +43,7 @@ from flambeau.services.betting.messages import (
     QuoteReply,
     QuoteRequest,
 )
-from flambeau.services.betting.rules import Quote, evaluate_leg, live_delay
+from flambeau.services.betting.rules import Quote, Verdict, evaluate_leg, live_delay
 from flambeau.services.betting.schemas import ReasonCode
 
 __all__ = ["DELAY_PREFIX", "Legs", "leg_id"]
@@ -178,6 +178,22 @@ class Legs:
                 f"market {row.label} would hold {held + check.liability_cents} cents",
             )
             return
+        self._hold(tx, check, book, row, held, verdict, delay_ms, cause)
+
+    def _hold(
+        self,
+        tx: Transaction,
+        check: LegCheck,
+        book: EventBook,
+        row: MarketRow,
+        held: int,
+        verdict: Verdict,
+        delay_ms: int,
+        cause: str | None,
+    ) -> None:
+        """Accept the checked leg: hold it on its event, add its liability to the market's
+        (``held`` so far), and answer."""
+        selection = check.selection
         name = leg_id(check.operator, check.ticket_id, check.request, check.index)
         tx.state.put(
             leg_prefix(book.event_id) + name,
