@@ -41,7 +41,7 @@ from flambeau.scenario.documents import (
     schedule_documents,
 )
 from flambeau.scenario.generators.bettors import BetPlacement, bets
-from flambeau.scenario.generators.results import ResultStatus, ResultUpdate
+from flambeau.scenario.generators.results import ResultUpdate
 from flambeau.scenario.odds import OddsBook
 from flambeau.scenario.payloads import ticket
 from flambeau.scenario.schedule import Unit
@@ -49,7 +49,7 @@ from flambeau.scenario.sports import Shape, discipline
 from flambeau.scenario.stats import Counters, Latency
 from flambeau.scenario.timeline import Timeline
 from flambeau.services.betting.schemas import ODDS_STREAM, OddsMessage, TicketSubmitted
-from flambeau.services.results.schemas import ODF_ROUTE
+from flambeau.services.results.schemas import ODF_ROUTE, ResultStatus
 
 __all__ = [
     "Bettors",

@@ -29,7 +29,6 @@ import msgspec
 from flambeau.events import Event
 from flambeau.scenario.generators.progressions import Progression
 from flambeau.scenario.generators.results import Irm, Line, Medal, Outcome, ResultUpdate
-from flambeau.scenario.generators.results import ResultStatus as ScenarioStatus
 from flambeau.scenario.schedule import MedalKind as ScheduleMedal
 from flambeau.scenario.schedule import Schedule, Unit
 from flambeau.scenario.sports import Shape, discipline
@@ -52,6 +51,7 @@ from flambeau.services.results.schemas import (
     Medallists,
     Period,
     PeriodKind,
+    ResultStatus,
     ScheduleDocument,
     ScheduleEntry,
     Split,
@@ -73,7 +73,6 @@ COMPETITION = "OG2024"
 
 # The results service's status and shape enums are not exported by its schemas module (its
 # contract), so their values travel as strings and msgspec.convert checks them.
-_STATUS = {status: status.value.lower() for status in ScenarioStatus}
 _SHAPE = {Shape.RACE: "timed", Shape.HEAD_TO_HEAD: "head_to_head", Shape.JUDGED: "judged"}
 _OUTCOME = {Outcome.WIN: MatchOutcome.WIN, Outcome.LOSS: MatchOutcome.LOSS,
             Outcome.TIE: MatchOutcome.TIE}  # fmt: skip
@@ -209,7 +208,7 @@ def unit_result(update: ResultUpdate, unit: Unit) -> UnitResult:
         "unit": unit.code,
         "discipline": unit.discipline,
         "version": update.version,
-        "status": _STATUS[update.status],
+        "status": update.status.value,
         "shape": _SHAPE[spec.shape],
         "source": unit.venue,
         "start": unit.start,
@@ -338,7 +337,7 @@ class MedalBook:
 
     def message(self, update: ResultUpdate, unit: Unit) -> OdfMessage | None:
         """The ``DT_MEDALLISTS`` that ``update`` calls for, if it decides or moves medals."""
-        if unit.medal is None or update.status is not ScenarioStatus.OFFICIAL:
+        if unit.medal is None or update.status is not ResultStatus.OFFICIAL:
             return None
         code = event_code(unit.code)
         medallists: list[Medallist] = []
@@ -387,6 +386,6 @@ def _standing(progression: Progression, at: datetime) -> ResultUpdate | None:
     for update in progression.updates:
         if update.time > at:
             break
-        if update.status is ScenarioStatus.OFFICIAL:
+        if update.status is ResultStatus.OFFICIAL:
             found = update
     return found

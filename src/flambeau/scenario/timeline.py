@@ -44,10 +44,11 @@ from flambeau.scenario.generators.incidents import (
 )
 from flambeau.scenario.generators.progressions import Progression, day_progressions
 from flambeau.scenario.generators.purchases import DEFAULT_FRAUD_SHARE, Purchase, purchases
-from flambeau.scenario.generators.results import ResultStatus, ResultUpdate
+from flambeau.scenario.generators.results import ResultUpdate
 from flambeau.scenario.generators.rush import RUSH_BETS_PER_MINUTE, RUSH_DISCIPLINE, rush_units
 from flambeau.scenario.generators.ticket_moves import TicketMove, with_moves
 from flambeau.scenario.schedule import DEFAULT_DAY, Schedule, build_schedule
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = [
     "ActionKind",

@@ -16,7 +16,6 @@ from flambeau.scenario.documents import (
     unit_result,
 )
 from flambeau.scenario.generators.progressions import Progression, progression
-from flambeau.scenario.generators.results import ResultStatus as ScenarioStatus
 from flambeau.scenario.schedule import MedalKind, Schedule, build_schedule
 from flambeau.scenario.sports import Shape
 from flambeau.services.results.odf import parse
@@ -24,6 +23,7 @@ from flambeau.services.results.schemas import (
     DocumentType,
     Medallists,
     PeriodKind,
+    ResultStatus,
     ScheduleDocument,
     UnitResult,
 )
@@ -118,7 +118,7 @@ def test_medallists_follow_the_official_result_and_move_after_a_protest(
     messages = [
         (update, book.message(update, unit))
         for update in protested.updates
-        if update.status is ScenarioStatus.OFFICIAL
+        if update.status is ResultStatus.OFFICIAL
     ]
     assert len(messages) == 2  # the official result, then the correction
     (_, first), (_, corrected) = messages

@@ -15,10 +15,11 @@ from flambeau.scenario.generators.incidents import (
     ScriptEntry,
     SourceSilence,
 )
-from flambeau.scenario.generators.results import ResultStatus, ResultUpdate
+from flambeau.scenario.generators.results import ResultUpdate
 from flambeau.scenario.generators.rush import RUSH_EVENTS, RUSH_WINDOW
 from flambeau.scenario.generators.ticket_moves import CUTOFF
 from flambeau.scenario.timeline import ActionKind, IncidentNote, ScenarioConfig, Timeline
+from flambeau.services.results.schemas import ResultStatus
 
 # The evening at the Stade de France: the 100 m final is around 19:10 UTC.
 EVENING = datetime(2024, 8, 4, 17, 0, tzinfo=UTC)

@@ -14,13 +14,13 @@ from flambeau.scenario.generators.results import (
     Competitor,
     Line,
     Medal,
-    ResultStatus,
     ResultUpdate,
     transition,
 )
 from flambeau.scenario.nocs import noc, pick_field, strength
 from flambeau.scenario.schedule import MedalKind, Unit
 from flambeau.scenario.sports import discipline
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = ["Recorder", "assign_medals", "draw_entrants", "rank_lines"]
 

@@ -17,11 +17,11 @@ from flambeau.scenario.generators.results import (
     Action,
     Competitor,
     Line,
-    ResultStatus,
     ResultUpdate,
 )
 from flambeau.scenario.schedule import Unit
 from flambeau.scenario.sports import EventSpec, discipline
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = ["judged_updates"]
 

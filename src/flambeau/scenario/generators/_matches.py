@@ -25,11 +25,11 @@ from flambeau.scenario.generators.results import (
     Competitor,
     Line,
     Outcome,
-    ResultStatus,
     ResultUpdate,
 )
 from flambeau.scenario.schedule import Unit
 from flambeau.scenario.sports import MatchRules, Period, Scoring, discipline
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = ["can_go_to_extra_time", "match_updates"]
 

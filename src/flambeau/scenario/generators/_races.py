@@ -16,12 +16,12 @@ from flambeau.scenario.generators.results import (
     Action,
     Irm,
     Line,
-    ResultStatus,
     ResultUpdate,
     format_time,
 )
 from flambeau.scenario.schedule import Unit
 from flambeau.scenario.sports import discipline
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = ["race_updates"]
 

@@ -28,8 +28,9 @@ from enum import StrEnum
 
 from flambeau.scenario._random import poisson, rng_for, stable_token
 from flambeau.scenario.generators.progressions import Progression
-from flambeau.scenario.generators.results import Action, ResultStatus
+from flambeau.scenario.generators.results import Action
 from flambeau.scenario.sports import Scoring, Shape, discipline
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = [
     "JURISDICTIONS",

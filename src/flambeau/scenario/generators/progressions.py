@@ -27,12 +27,12 @@ from flambeau.scenario.generators.results import (
     Line,
     Medal,
     Outcome,
-    ResultStatus,
     ResultUpdate,
     transition,
 )
 from flambeau.scenario.schedule import Schedule, Unit
 from flambeau.scenario.sports import Shape, discipline
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = [
     "Progression",

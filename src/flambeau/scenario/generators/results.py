@@ -2,7 +2,8 @@
 
 These are not ODF XML; an ODF builder turns them into ``DT_RESULT`` messages. Each update is a
 full snapshot of the unit's result document (as ODF's are), with an ascending version and a
-result status that follows the ODF life cycle::
+result status (the results service's :class:`ResultStatus`, the published contract) that
+follows the ODF life cycle::
 
     (none) ──▶ START_LIST ──▶ LIVE ◀──▶ INTERMEDIATE
                                  │            │
@@ -25,6 +26,7 @@ from enum import StrEnum
 
 from flambeau.machine import Machine
 from flambeau.scenario.errors import IllegalStatusTransitionError
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = [
     "Action",
@@ -33,31 +35,10 @@ __all__ = [
     "Line",
     "Medal",
     "Outcome",
-    "ResultStatus",
     "ResultUpdate",
-    "UnitStatus",
     "format_time",
     "transition",
 ]
-
-
-class ResultStatus(StrEnum):
-    """ODF ``ResultStatus`` of a result document."""
-
-    START_LIST = "START_LIST"
-    LIVE = "LIVE"
-    INTERMEDIATE = "INTERMEDIATE"
-    UNOFFICIAL = "UNOFFICIAL"
-    OFFICIAL = "OFFICIAL"
-    PROTESTED = "PROTESTED"
-
-
-class UnitStatus(StrEnum):
-    """ODF schedule status of a unit, implied by its result status."""
-
-    SCHEDULED = "SCHEDULED"
-    RUNNING = "RUNNING"
-    FINISHED = "FINISHED"
 
 
 _MOVES = Machine(
@@ -198,15 +179,6 @@ class ResultUpdate:
     scorer: str | None = None
     points: int = 0
     clock: int | None = None
-
-    @property
-    def unit_status(self) -> UnitStatus:
-        """The schedule status this result implies."""
-        if self.status is ResultStatus.START_LIST:
-            return UnitStatus.SCHEDULED
-        if self.status in (ResultStatus.LIVE, ResultStatus.INTERMEDIATE):
-            return UnitStatus.RUNNING
-        return UnitStatus.FINISHED
 
     def medallists(self) -> dict[Medal, tuple[str, ...]]:
         """The competitor codes holding each medal in this snapshot."""
