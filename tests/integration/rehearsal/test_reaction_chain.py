@@ -14,9 +14,9 @@ default load, and the platform declares a source down after 3 s of silence
 The security room's chains play at the Parc des Princes too: the bronze match is forced to
 extra time (its estimated end, the venue's egress forecast and its staffing plan move), the
 stadium's power fails for two minutes late in the second half, once the silent results source
-is long back (an outage incident, the match's markets suspended, then reopened on recovery), and a crowd surge fills the forecourt after the
-match (a zone alert from the density sensor; the camera's report opens an incident that moves
-the staffing plan).
+is long back (an outage incident, the match's markets suspended, then reopened on recovery),
+and a crowd surge fills the forecourt (a zone alert from the density sensor; the camera's
+report opens an incident that moves the staffing plan).
 """
 
 from __future__ import annotations

@@ -134,8 +134,7 @@ class CutoffRush:
     venue: str | None = None
 
 
-Incident = ExtraTime | Protest | SourceSilence | FraudBurst | CutoffRush
-Incident = ExtraTime | Protest | SourceSilence | FraudBurst | SecurityIncident
+Incident = ExtraTime | Protest | SourceSilence | FraudBurst | CutoffRush | SecurityIncident
 
 _KINDS: dict[IncidentKind, type[Incident]] = {
     IncidentKind.EXTRA_TIME: ExtraTime,
