@@ -375,12 +375,12 @@ async def test_the_security_room_reacts_and_each_reaction_traces_to_its_source(
         # Crowd surge -> the forecourt's zone alert (from its density sensor), and the camera's
         # report -> incident -> staffing plan.
         forecourt = f"{VENUE}-FORECOURT"
-        alerts = [
-            a
-            for a in recorder.of("crowds.venues", "crowd_alert", area=forecourt)
-            if a.data.get("raised")
-        ]
-        assert alerts, "the surge raised no alert on the forecourt"
+
+        def raised() -> list[Seen]:
+            return recorder.of("crowds.venues", "crowd_alert", area=forecourt, raised=True)
+
+        await eventually(lambda: bool(raised()), "the surge's alert on the forecourt", 60, up)
+        alerts = raised()
         assert streams_of(recorder, alerts[-1])[-1] == "crowds.sensors"
         await eventually(
             lambda: any(
