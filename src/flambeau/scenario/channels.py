@@ -13,6 +13,8 @@ accounts       ``POST /v1/payments/accounts``              ``payments.requests``
 bets           ``POST /v1/betting/bets``, one each         ``betting.bets`` (by customer)
 deposits       ``POST .../customers/{id}/deposits``        ``betting.bets`` (by customer)
 crowds         ``POST /v1/streams/crowds.sensors/events``  ``crowds.sensors`` (by venue)
+security       ``POST /v1/streams/<stream>/events``        ``crowds.reports`` (by venue),
+                                                           ``ops.heartbeats`` (by system)
 =============  ==========================================  ==================================
 
 The driver reads the routes the gateway serves (its OpenAPI document); the report marks a route
@@ -231,14 +233,17 @@ class Channels:
     async def sensors(
         self, envelopes: Sequence[Envelope], client: GatewayClient | None = None
     ) -> bool:
-        """Send crowd readings through the generic ingest."""
+        """Send crowd readings (and security reports and heartbeats) through the generic
+        ingest, one request per stream."""
         http = client or self.client
         self.latency.sent(e.id for e in envelopes)
-        try:
-            reply = await http.ingest(envelopes[0].stream, [e.body() for e in envelopes])
-        except Stopped:
-            return False
-        self.count("crowd", len(envelopes), reply)
+        for stream in dict.fromkeys(e.stream for e in envelopes):
+            batch = [e.body() for e in envelopes if e.stream == stream]
+            try:
+                reply = await http.ingest(stream, batch)
+            except Stopped:
+                return False
+            self.count("crowd" if stream == SENSORS_STREAM else "security", len(batch), reply)
         return True
 
 

@@ -12,8 +12,7 @@ For each day from ``day`` to the last day of the Games, the driver builds the da
 discipline), then sends every action when it is due: Games time compressed by ``speed``. The
 night between two days is skipped. Results become ODF documents on per-source lanes (so each
 source keeps its order), purchases ledger requests, bets tickets at the odds last seen on
-``betting.odds``, and crowd readings ``crowds.sensors`` events (see
-:mod:`~flambeau.scenario.channels`).
+``betting.odds``, crowd readings and security incidents events (:mod:`.channels`).
 
 Incidents are printed as they happen. A results source that goes silent is silent in wall
 time: its documents are held back for the incident's seconds of real time, whatever the
@@ -419,6 +418,8 @@ class Driver:
                 for envelope in first_sight(payload, day.configured, day.timeline.schedule.day):
                     await self._crowds.add(action.at, envelope)
                 await self._crowds.add(action.at, sensor_envelope(payload))
+            case ActionKind.SECURITY:  # a security incident's reports and heartbeats
+                await self._crowds.add(action.at, payload)  # type: ignore[arg-type]
             case ActionKind.PURCHASE:
                 assert isinstance(payload, Purchase)
                 if not self._purchases.offer(action.at, payload):

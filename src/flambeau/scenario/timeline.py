@@ -29,7 +29,7 @@ from typing import Any
 
 from flambeau.scenario.errors import ScenarioError
 from flambeau.scenario.generators.bettors import BetPlacement, bets, popularity
-from flambeau.scenario.generators.crowds import AreaDensity, GateCount, crowd_events
+from flambeau.scenario.generators.crowds import AreaDensity, GateCount, crowd_events, session_ends
 from flambeau.scenario.generators.deliveries import (
     Delivery,
     MobilityIncident,
@@ -46,7 +46,9 @@ from flambeau.scenario.generators.progressions import Progression, day_progressi
 from flambeau.scenario.generators.purchases import DEFAULT_FRAUD_SHARE, Purchase, purchases
 from flambeau.scenario.generators.results import ResultUpdate
 from flambeau.scenario.generators.rush import RUSH_BETS_PER_MINUTE, RUSH_DISCIPLINE, rush_units
+from flambeau.scenario.generators.security import security_envelopes
 from flambeau.scenario.generators.ticket_moves import TicketMove, with_moves
+from flambeau.scenario.payloads import Envelope
 from flambeau.scenario.schedule import DEFAULT_DAY, Schedule, build_schedule
 from flambeau.services.results.schemas import ResultStatus
 
@@ -73,6 +75,7 @@ class ActionKind(StrEnum):
     INCIDENT = "incident"
     DELIVERY = "delivery"
     MOBILITY = "mobility"
+    SECURITY = "security"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ Payload = (
     | IncidentNote
     | Delivery
     | MobilityIncident
+    | Envelope
 )
 
 
@@ -119,7 +123,8 @@ class ScenarioAction:
         offset: Wall seconds after the scenario's start when it is due, at the chosen speed.
         kind: What the payload is.
         source: The producer: a venue code for results, keep-alives and crowds, a terminal for
-            payments, a jurisdiction for bets, ``incident`` for notes.
+            payments, a jurisdiction for bets, ``incident`` for notes, the venue system or venue
+            for a security incident's heartbeats and reports (ready ``Envelope`` values).
         payload: The value to send.
     """
 
@@ -230,7 +235,11 @@ class Timeline:
             self._keep_alives(),
             (self._action(e.time, _crowd_kind(e), e.venue, e)
              for e in crowd_events(self.schedule, cfg.seed, rate_multiplier=cfg.rate_multiplier,
-                                   start=start, end=end)),
+                                   start=start, end=end,
+                                   ends=session_ends(self.schedule, self.progressions),
+                                   surges=self.incidents.surges)),
+            (self._action(e.time, ActionKind.SECURITY, e.key, e)
+             for e in security_envelopes(self.incidents.security, self.schedule)),
             (self._action(p.time, ActionKind.PURCHASE, p.terminal, p)
              for p in purchases(self.schedule, cfg.seed, rate_multiplier=cfg.rate_multiplier,
                                 fraud_share=cfg.fraud_share, bursts=self.incidents.bursts,

@@ -297,3 +297,10 @@ def staffing_plan(stewards: int, police: int, cause: str) -> Envelope:
             "slots": [{"slot": slot.isoformat(), "stewards": stewards, "supervisors": 1,
                        "police": police}], "reasons": [], "cause": cause}  # fmt: skip
     return envelope(data, "STA")
+
+
+def zone_crowd(venue: str, zone: str, role: str, level: str, *, alert: bool = False) -> Envelope:
+    data = {"type": "zone_crowd", "venue": venue, "zone": zone, "role": role, "kind": "walkway",
+            "people": 900, "area_m2": 1000, "density": 0.9, "level": level, "alert": alert,
+            "measured_at": now()}  # fmt: skip
+    return envelope(data, venue)

@@ -10,6 +10,13 @@ back. (A match protest that only flips the outcome leaves the score, on which th
 markets settle, as it was.) The simulator runs at 90 times real time with a quarter of the
 default load, and the platform declares a source down after 3 s of silence
 (``FLAMBEAU_RESULTS_SILENCE_S``) so the silence fits the compressed day.
+
+The security room's chains play at the Parc des Princes too: the bronze match is forced to
+extra time (its estimated end, the venue's egress forecast and its staffing plan move), the
+stadium's power fails for two minutes late in the second half, once the silent results source
+is long back (an outage incident, the match's markets suspended, then reopened on recovery),
+and a crowd surge fills the forecourt (a zone alert from the density sensor; the camera's
+report opens an incident that moves the staffing plan).
 """
 
 from __future__ import annotations
@@ -47,6 +54,23 @@ seconds = 8
 at = "21:02"
 kind = "protest"
 unit = "{RACE}"
+
+[[incident]]
+at = "20:08"
+kind = "extra_time"
+unit = "{MATCH}"
+
+[[incident]]
+at = "20:50"
+kind = "stadium_blackout"
+venue = "{VENUE}"
+seconds = 120
+
+[[incident]]
+at = "20:46"
+kind = "crowd_surge"
+venue = "{VENUE}"
+minutes = 3
 """
 RECORDED = (
     "results.odf",
@@ -62,6 +86,24 @@ RECORDED = (
     "betting.decisions",
     "payments.requests",
     "payments.transfers",
+)
+SECURITY = (
+    "results.odf",
+    "results.units",
+    "betting.odds",
+    "betting.signals",
+    "ops.heartbeats",
+    "ops.signs",
+    "ops.health",
+    "crowds.sensors",
+    "crowds.venues",
+    "crowds.units",
+    "crowds.forecasts",
+    "crowds.reports",
+    "crowds.outages",
+    "crowds.incidents",
+    "crowds.situation",
+    "crowds.staffing",
 )
 
 
@@ -191,9 +233,11 @@ async def test_each_reaction_of_the_evening_is_seen_and_traced_to_its_odf_messag
             30,
         )
 
-        # Every reaction above traces back to the ODF message that caused it.
+        # Every reaction above traces back to the ODF message that caused it (the stop of the
+        # stadium blackout traces to its heartbeat: see the security room's test).
+        results_stops = [s for s in odds("bet_stop") if s.data.get("reason") != "venue_outage"]
         derived = [
-            *odds("bet_stop"), *odds("odds_change"), *odds("bet_settlement"),
+            *results_stops, *odds("odds_change"), *odds("bet_settlement"),
             *odds("bet_settlement", RACE), *odds("rollback_bet_settlement", RACE),
             *recorder.of("results.medals"),
             *recorder.of("betting.decisions", "ticket_settled"),
@@ -250,6 +294,110 @@ async def test_the_evening_closure_reroutes_deliveries_traced_to_the_cifs_messag
             [request] = recorder.of("mobility.deliveries", delivery_id=delivery)
             assert first.causation_id == request.id
         assert {s.data["delivery_id"] for s in rerouted()} >= {"RUN-VIL-2100"}
+    finally:
+        stop.set()
+        await following
+
+
+def streams_of(recorder: Recorder, seen: Seen) -> list[str]:
+    """The streams of ``seen``'s causation chain, from ``seen`` back to its root."""
+    return [cause.stream for cause in recorder.chain(seen)]
+
+
+async def test_the_security_room_reacts_and_each_reaction_traces_to_its_source(
+    evening: tuple[Up, Path],
+) -> None:
+    up, _ = evening
+    recorder = Recorder(up.url.replace("http", "ws", 1) + "/v1/ws", up.admin_key, SECURITY)
+    stop = asyncio.Event()
+    following = asyncio.create_task(recorder.run(stop))
+    try:
+        await eventually(lambda: up.status().get("state") == "finished", "the rehearsal", 300, up)
+
+        # Extra time -> estimated end -> egress forecast -> staffing plan, back to ODF.
+        def extra_time_plans() -> list[Seen]:
+            return [
+                plan
+                for plan in recorder.of("crowds.staffing", "staffing_plan", venue=VENUE)
+                if any(
+                    "extra_time" in cause.data.get("adjustments", ())
+                    for cause in recorder.chain(plan)
+                )
+            ]
+
+        await eventually(lambda: bool(extra_time_plans()), "a plan moved by extra time", 30, up)
+        plan = extra_time_plans()[0]
+        chain = recorder.chain(plan)
+        assert [cause.stream for cause in chain][:5] == [
+            "crowds.staffing", "crowds.situation", "crowds.forecasts", "crowds.units",
+            "results.units",
+        ]  # fmt: skip
+        assert (chain[4].type, chain[4].data["unit"]) == ("unit_end_estimated", MATCH)
+
+        # Stadium blackout -> incident -> the match's markets suspended -> recovered, reopened.
+        await eventually(
+            lambda: bool(recorder.of("crowds.incidents", "incident", change="recovered")),
+            "the blackout's incident recovered",
+            30,
+            up,
+        )
+        outages = [
+            i
+            for i in recorder.of("crowds.incidents", "incident", venue=VENUE)
+            if i.data["kind"] == "system_outage"
+        ]  # ("kind" is of()'s event type, not a data field)
+        opened, recovered = (
+            next(i for i in outages if i.data["change"] == change)
+            for change in ("opened", "recovered")
+        )
+        assert (opened.data["venue"], opened.data["source"]) == (VENUE, f"{VENUE}-POWER")
+        for incident, status in ((opened, "failed"), (recovered, "ok")):
+            root = recorder.chain(incident)[-1]
+            assert streams_of(recorder, incident) == [
+                "crowds.incidents", "crowds.outages", "ops.health", "ops.signs", "ops.heartbeats",
+            ]  # fmt: skip
+            assert root.data["status"] == status
+        venue_stops = [
+            s
+            for s in recorder.of("betting.odds", "bet_stop", event_id=MATCH)
+            if s.data.get("reason") == "venue_outage"
+        ]
+        assert venue_stops, "the blackout did not suspend the match's markets"
+        assert opened in recorder.chain(venue_stops[0])
+        reopened = [
+            change
+            for change in recorder.of("betting.odds", "odds_change", event_id=MATCH)
+            if recovered in recorder.chain(change)
+        ]
+        assert reopened, "no odds change of the match followed the recovery"
+        assert any(m.get("status") == "active" for m in reopened[0].data["markets"])
+
+        # Crowd surge -> the forecourt's zone alert (from its density sensor), and the camera's
+        # report -> incident -> staffing plan.
+        forecourt = f"{VENUE}-FORECOURT"
+
+        def raised() -> list[Seen]:
+            return recorder.of("crowds.venues", "crowd_alert", area=forecourt, raised=True)
+
+        await eventually(lambda: bool(raised()), "the surge's alert on the forecourt", 60, up)
+        alerts = raised()
+        assert streams_of(recorder, alerts[-1])[-1] == "crowds.sensors"
+        await eventually(
+            lambda: any(
+                "crowds.reports" in streams_of(recorder, p)
+                for p in recorder.of("crowds.staffing", "staffing_plan", venue=VENUE)
+            ),
+            "a plan moved by the surge's incident",
+            30,
+            up,
+        )
+        surge_plan = next(
+            p
+            for p in recorder.of("crowds.staffing", "staffing_plan", venue=VENUE)
+            if "crowds.reports" in streams_of(recorder, p)
+        )
+        incident = recorder.chain(surge_plan)[2]
+        assert (incident.stream, incident.data["kind"]) == ("crowds.incidents", "excessive_density")
     finally:
         stop.set()
         await following

@@ -162,7 +162,9 @@ def test_random_incidents_are_deterministic_and_cover_every_kind(day: Schedule) 
     assert [e.at for e in drawn] == sorted(e.at for e in drawn)
     resolved = resolve(drawn, day)
     assert resolved.entries == drawn  # the picker already names every target
-    more = random_incidents(day, 7, extra_time=3, protests=2, silences=0, fraud_bursts=0)
+    more = random_incidents(
+        day, 7, extra_time=3, protests=2, silences=0, fraud_bursts=0, security=0
+    )
     kinds = [kind_of(e.incident) for e in more]
     assert kinds.count(IncidentKind.EXTRA_TIME) == 3
     assert kinds.count(IncidentKind.PROTEST) == 2

@@ -6,6 +6,10 @@ the start and the first 20 minutes of play, most of them about 25 minutes before
 5 minutes after it. Gates open at the venue's opening time, so an early session's arrivals are
 squeezed into the minutes after opening.
 
+A session's crowd leaves when its units actually end (``ends``: extra time, a late start or
+a delay move the exits with the results), not at the scheduled end. A crowd surge (a script's
+``crowd_surge``) fills the forecourt to :data:`SURGE_M2_PER_PERSON` for its minutes.
+
 Gate counters report per minute; each venue-minute draws from its own generator, so a window
 of the day holds exactly what the whole day holds in that window. The forecourt holds whoever
 arrived in the last 8 minutes (queueing at the security check) and whoever left in the last 3;
@@ -17,12 +21,14 @@ its density gives a Fruin level of service for walkways (m² per person)::
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flambeau.scenario._random import poisson, rng_for
+from flambeau.scenario.generators.progressions import Progression
+from flambeau.scenario.generators.results import ResultStatus
 from flambeau.scenario.schedule import Schedule, Session
 from flambeau.scenario.venues import venue
 
@@ -31,12 +37,15 @@ __all__ = [
     "CrowdEvent",
     "FruinLevel",
     "GateCount",
+    "Surge",
     "VenueFlow",
     "attendance",
     "crowd_events",
     "expected_flows",
     "fruin_level",
     "gate_ids",
+    "session_ends",
+    "surge_people",
 ]
 
 _MINUTE = timedelta(minutes=1)
@@ -48,6 +57,9 @@ _QUEUE_MINUTES = 8
 _EGRESS_MINUTES = 3
 _PEOPLE_PER_GATE = 4_000
 _FORECOURT_M2_PER_SEAT = 0.12
+SURGE_M2_PER_PERSON = 0.45
+"""The forecourt's space per person at the height of a surge (Fruin walkway level F)."""
+_PLAYED = (ResultStatus.UNOFFICIAL, ResultStatus.OFFICIAL)
 
 
 class FruinLevel(StrEnum):
@@ -121,6 +133,46 @@ class AreaDensity:
 CrowdEvent = GateCount | AreaDensity
 
 
+@dataclass(frozen=True, slots=True)
+class Surge:
+    """A surge window on a venue's forecourt."""
+
+    venue: str
+    start: datetime
+    end: datetime
+
+
+def surge_people(surges: Sequence[Surge], venue: str, reported: datetime, area_m2: int) -> int:
+    """The people a surge puts on ``venue``'s forecourt at the minute ending ``reported``.
+
+    0 outside every surge; the first minute of a surge brings 60% of its height.
+    """
+    for surge in surges:
+        if surge.venue == venue and surge.start < reported <= surge.end:
+            height = area_m2 / SURGE_M2_PER_PERSON
+            ramp = 0.6 if reported - surge.start <= _MINUTE else 1.0
+            return round(height * ramp)
+    return 0
+
+
+def session_ends(
+    schedule: Schedule, progressions: Mapping[str, Progression]
+) -> dict[str, datetime]:
+    """When play actually ended in each session: its last unit's first unofficial (or official)
+    result, from the day's progressions; sessions without one are left out."""
+    ends: dict[str, datetime] = {}
+    for session in schedule.sessions:
+        times = [
+            next((u.time for u in progression.updates if u.status in _PLAYED), None)
+            for code in session.units
+            if (progression := progressions.get(code)) is not None
+        ]
+        played = [t for t in times if t is not None]
+        if played:
+            ends[session.code] = max(played)
+    return ends
+
+
 @dataclass(frozen=True)
 class VenueFlow:
     """Expected spectators per minute at one venue over the day (means, not draws).
@@ -170,22 +222,30 @@ _ARRIVAL = [x * x * math.exp(-x / 32.5) for x in range(_ARRIVE_BEFORE + _ARRIVE_
 _EXIT = [x * math.exp(-x / 15.0) for x in range(_LEAVE_BEFORE + _LEAVE_AFTER)]
 
 
-def expected_flows(schedule: Schedule, seed: int) -> dict[str, VenueFlow]:
-    """Expected arrivals and departures per minute at each venue with a session."""
+def expected_flows(
+    schedule: Schedule, seed: int, ends: Mapping[str, datetime] | None = None
+) -> dict[str, VenueFlow]:
+    """Expected arrivals and departures per minute at each venue with a session.
+
+    ``ends``: when each session's play actually ended (:func:`session_ends`), by session code;
+    the scheduled end otherwise.
+    """
+    actual = ends or {}
     flows: dict[str, VenueFlow] = {}
     for code in schedule.venues:
         place = venue(code)
         opens, closes = place.opening_hours(schedule.day)
         sessions = schedule.sessions_at(code)
         first = opens  # nobody gets in before the gates open
-        last = max(closes, max(s.end for s in sessions)) + (_LEAVE_AFTER + 1) * _MINUTE
+        last_end = max(actual.get(s.code, s.end) for s in sessions)
+        last = max(closes, last_end) + (_LEAVE_AFTER + 1) * _MINUTE
         size = int((last - first) // _MINUTE)
         arrivals = [0.0] * size
         exits = [0.0] * size
         for session in sessions:
             people = attendance(session, seed)
             start = int((session.start - first) // _MINUTE)
-            end = int((session.end - first) // _MINUTE)
+            end = int((actual.get(session.code, session.end) - first) // _MINUTE)
             for minute, share in _curve(_ARRIVAL, start - _ARRIVE_BEFORE, 0, size).items():
                 arrivals[minute] += people * share
             for minute, share in _curve(_EXIT, end - _LEAVE_BEFORE, 0, size).items():
@@ -207,6 +267,8 @@ def crowd_events(
     rate_multiplier: float = 1.0,
     start: datetime | None = None,
     end: datetime | None = None,
+    ends: Mapping[str, datetime] | None = None,
+    surges: Sequence[Surge] = (),
 ) -> Iterator[CrowdEvent]:
     """Gate counts and forecourt densities, minute by minute, in time order.
 
@@ -217,8 +279,11 @@ def crowd_events(
             events); the number of spectators stays the same.
         start: Skip minutes ending before this time.
         end: Stop at minutes ending after this time.
+        ends: When each session's play actually ended, by session code (see
+            :func:`expected_flows`).
+        surges: Crowd surges on the forecourts.
     """
-    flows = expected_flows(schedule, seed)
+    flows = expected_flows(schedule, seed, ends)
     states = []
     for code, flow in sorted(flows.items()):
         gates = gate_ids(code, rate_multiplier)
@@ -227,7 +292,7 @@ def crowd_events(
         total = sum(weights)
         shares = [w / total for w in weights]
         area = max(800, round(venue(code).capacity * _FORECOURT_M2_PER_SEAT))
-        states.append(_GateState(flow, gates, shares, area, seed))
+        states.append(_GateState(flow, gates, shares, area, seed, surges))
     first = min(flow.start for flow in flows.values())
     last = max(flow.start + len(flow.arrivals) * _MINUTE for flow in flows.values())
     minute = first
@@ -254,6 +319,7 @@ class _GateState:
     shares: list[float]
     area_m2: int
     seed: int
+    surges: Sequence[Surge] = ()
     recent_in: tuple[int, ...] = ()
     recent_out: tuple[int, ...] = ()
 
@@ -276,6 +342,7 @@ class _GateState:
         self.recent_in = (*self.recent_in[-(_QUEUE_MINUTES - 1) :], entered_total)
         self.recent_out = (*self.recent_out[-(_EGRESS_MINUTES - 1) :], exited_total)
         people = sum(self.recent_in) + sum(self.recent_out)
+        people = max(people, surge_people(self.surges, self.flow.venue, reported, self.area_m2))
         level = fruin_level(self.area_m2 / people) if people else FruinLevel.A
         area = f"{self.flow.venue}-FORECOURT"
         out.append(AreaDensity(reported, self.flow.venue, area, people, self.area_m2, level))

@@ -1,6 +1,6 @@
 """Incidents: scripted or drawn at random, each one meant to move the downstream services.
 
-Five kinds:
+Nine kinds:
 
 - ``extra_time``: a match ends level after regulation and plays extra time (or a shoot-out),
   so it ends later than scheduled and its markets stay open longer.
@@ -12,6 +12,8 @@ Five kinds:
 - ``cutoff_rush``: hundreds of extra matches, all live and within 10 minutes of their betting
   cut-off at the incident's time, with their bettors' burst of changes and cash-outs
   (:mod:`.rush`); scripted only, never drawn at random.
+- ``crowd_surge``, ``abandoned_object``, ``stadium_blackout``, ``broadcast_outage``: the
+  security room's incidents at a venue (see :mod:`.security`).
 
 A script is a list of ``(time, incident)`` entries, written in TOML or JSON::
 
@@ -31,7 +33,7 @@ import json
 import random
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -45,6 +47,15 @@ from flambeau.scenario.generators.purchases import (
     ticket_machines,
 )
 from flambeau.scenario.generators.rush import MAX_RUSH_EVENTS, RUSH_EVENTS
+from flambeau.scenario.generators.security import (
+    AbandonedObject,
+    BroadcastOutage,
+    CrowdSurge,
+    SecurityIncident,
+    StadiumBlackout,
+    Surge,
+    random_security,
+)
 from flambeau.scenario.schedule import DEFAULT_DAY, Schedule, Unit
 from flambeau.scenario.sports import Shape, discipline
 
@@ -78,6 +89,10 @@ class IncidentKind(StrEnum):
     SOURCE_SILENCE = "source_silence"
     FRAUD_BURST = "fraud_burst"
     CUTOFF_RUSH = "cutoff_rush"
+    CROWD_SURGE = "crowd_surge"
+    ABANDONED_OBJECT = "abandoned_object"
+    STADIUM_BLACKOUT = "stadium_blackout"
+    BROADCAST_OUTAGE = "broadcast_outage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +134,7 @@ class CutoffRush:
     venue: str | None = None
 
 
-Incident = ExtraTime | Protest | SourceSilence | FraudBurst | CutoffRush
+Incident = ExtraTime | Protest | SourceSilence | FraudBurst | CutoffRush | SecurityIncident
 
 _KINDS: dict[IncidentKind, type[Incident]] = {
     IncidentKind.EXTRA_TIME: ExtraTime,
@@ -127,6 +142,10 @@ _KINDS: dict[IncidentKind, type[Incident]] = {
     IncidentKind.SOURCE_SILENCE: SourceSilence,
     IncidentKind.FRAUD_BURST: FraudBurst,
     IncidentKind.CUTOFF_RUSH: CutoffRush,
+    IncidentKind.CROWD_SURGE: CrowdSurge,
+    IncidentKind.ABANDONED_OBJECT: AbandonedObject,
+    IncidentKind.STADIUM_BLACKOUT: StadiumBlackout,
+    IncidentKind.BROADCAST_OUTAGE: BroadcastOutage,
 }
 
 
@@ -176,6 +195,8 @@ class Incidents:
         silences: Silent windows per source.
         bursts: Scripted card-testing bursts.
         rushes: Scripted cut-off rushes, with their time.
+        security: The security incidents (venue named), with their times.
+        surges: The crowd surges' windows on the forecourts.
     """
 
     entries: tuple[ScriptEntry, ...] = ()
@@ -184,6 +205,8 @@ class Incidents:
     silences: tuple[Silence, ...] = ()
     bursts: tuple[CardTestingBurst, ...] = ()
     rushes: tuple[tuple[datetime, CutoffRush], ...] = ()
+    security: tuple[tuple[datetime, SecurityIncident], ...] = ()
+    surges: tuple[Surge, ...] = ()
 
 
 def parse_script(
@@ -241,7 +264,7 @@ def _entry(item: object, number: int, day: date) -> ScriptEntry:
             f"allowed: {', '.join(sorted(allowed)) or 'none'}"
         )
     for name, value in values.items():
-        wanted = int if name in ("seconds", "cards", "events") else str
+        wanted = int if name in ("seconds", "cards", "events", "minutes") else str
         if not isinstance(value, wanted) or isinstance(value, bool):
             raise InvalidScriptError(
                 f"{where} ({kind.value}) field {name!r} must be {wanted.__name__}, got {value!r}"
@@ -286,6 +309,7 @@ def resolve(script: Iterable[ScriptEntry], schedule: Schedule) -> Incidents:
     silences: list[Silence] = []
     bursts: list[CardTestingBurst] = []
     rushes: list[tuple[datetime, CutoffRush]] = []
+    security: list[tuple[datetime, SecurityIncident]] = []
     for entry in entries:
         match entry.incident:
             case ExtraTime(unit=str(unit)):
@@ -298,14 +322,17 @@ def resolve(script: Iterable[ScriptEntry], schedule: Schedule) -> Incidents:
                 bursts.append(CardTestingBurst(entry.at, venue, terminal, cards))
             case CutoffRush():
                 rushes.append((entry.at, entry.incident))
-    return Incidents(
-        tuple(entries),
-        frozenset(extra),
-        protests,
-        tuple(silences),
-        tuple(bursts),
-        tuple(rushes),
+            case CrowdSurge() | AbandonedObject() | StadiumBlackout() | BroadcastOutage():
+                security.append((entry.at, entry.incident))
+    surges = tuple(
+        Surge(str(i.venue), at, at + timedelta(minutes=i.minutes))
+        for at, i in security
+        if isinstance(i, CrowdSurge)
     )
+    return Incidents(
+        tuple(entries), frozenset(extra), protests, tuple(silences), tuple(bursts),
+        tuple(rushes), tuple(security), surges,
+    )  # fmt: skip
 
 
 def _target(entry: ScriptEntry, schedule: Schedule) -> Incident:
@@ -352,7 +379,19 @@ def _target(entry: ScriptEntry, schedule: Schedule) -> Incident:
             if code not in schedule.venues:
                 raise IncidentTargetError(f"venue {code!r} has no session on the day")
             return incident
+        case CrowdSurge() | AbandonedObject() | StadiumBlackout() | BroadcastOutage():
+            return _security_target(incident, schedule, at)
     raise IncidentTargetError(f"cannot resolve {incident!r}")  # pragma: no cover
+
+
+def _security_target(
+    incident: SecurityIncident, schedule: Schedule, at: datetime
+) -> SecurityIncident:
+    if incident.venue is None:
+        return replace(incident, venue=_busiest(schedule, at, by_crowd=True))
+    if incident.venue not in schedule.venues:
+        raise IncidentTargetError(f"venue {incident.venue!r} has no session on the day")
+    return incident
 
 
 def _unit(schedule: Schedule, code: str) -> Unit:
@@ -401,6 +440,7 @@ def random_incidents(
     protests: int = 1,
     silences: int = 1,
     fraud_bursts: int = 1,
+    security: int = 1,
 ) -> tuple[ScriptEntry, ...]:
     """Draw incidents for the day, every target named, deterministic for ``seed``.
 
@@ -412,6 +452,7 @@ def random_incidents(
         protests: Medal units protested, 5 to 20 minutes after their scheduled end.
         silences: 30-second silences of a venue's results source, during one of its matches.
         fraud_bursts: Card-testing bursts at a venue in the 40 minutes before a session.
+        security: Incidents of each security kind (:func:`.security.random_security`).
 
     Fewer incidents come back when the day has too few fitting units.
     """
@@ -437,6 +478,7 @@ def random_incidents(
     for session in rng.sample(sessions, min(fraud_bursts, len(sessions))):
         at = session.start - timedelta(minutes=rng.uniform(0, 40))
         out.append(ScriptEntry(at, FraudBurst(session.venue, None, rng.randint(20, 60))))
+    out += [ScriptEntry(at, drawn) for at, drawn in random_security(schedule, seed, security)]
     return tuple(sorted(out, key=lambda entry: entry.at))
 
 

@@ -139,6 +139,7 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         started_at: When play began (event time).
         clock: The event time of the latest snapshot: how far play has gone.
         source: The results source feeding the event (its liveness gates the markets).
+        venue: The venue code, when the feed gives one (its outages gate the markets).
         home_score: Running score, home.
         away_score: Running score, away.
         goals: Who scored each goal, in order (``"home"``/``"away"``).
@@ -168,6 +169,7 @@ class EventBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     started_at: datetime | None = None
     clock: datetime | None = None
     source: str | None = None
+    venue: str | None = None
     home_score: int = 0
     away_score: int = 0
     goals: tuple[str, ...] = ()

@@ -11,7 +11,9 @@ A ticket may have legs on events that live in different partitions, so the ticke
 leg's event partition (``betting.legs``, keyed by event id) and collects the answers
 (``betting.replies``, keyed by the ticket's customer). ``ops.health`` has 4 partitions keyed by
 source, which cannot line up with 8 event partitions, so a relay (:func:`flambeau.processing.relay`)
-copies each source status change to every partition of ``betting.signals``. The payments
+copies each source status change to every partition of ``betting.signals``, and another
+(``betting.venues``) each venue-system outage incident of ``crowds.incidents`` opening or
+closing. The payments
 ledger's decisions on stake holds (``payments.transfers``, keyed by ledger) come back the same
 way: ``betting.stakes`` relays each to the ticket's partition of ``betting.replies``
 (:class:`StakeDecided`), keyed by one of :func:`~flambeau.processing.broadcast_keys`.
@@ -54,6 +56,7 @@ __all__ = [
     "SignalMessage",
     "SourceSignal",
     "StakeDecided",
+    "VenueSignal",
     "customer_key",
 ]
 
@@ -93,7 +96,18 @@ class FeedTick(Event, tag="feed_tick", frozen=True, kw_only=True, gc=False):
     at: datetime
 
 
-SignalMessage: TypeAlias = SourceSignal | FeedTick
+class VenueSignal(Event, tag="venue_signal", frozen=True, kw_only=True, gc=False):
+    """A venue system's outage incident opened (``up`` false) or closed, copied to every
+    trading partition (see :mod:`.venue_outages`)."""
+
+    venue: str
+    incident: str
+    up: bool
+    at: datetime
+    """When the incident opened or was resolved (the crowds service's clock)."""
+
+
+SignalMessage: TypeAlias = SourceSignal | FeedTick | VenueSignal
 
 
 # ------------------------------------------------------------------------------ betting.legs
@@ -226,7 +240,7 @@ default_registry.register(
     SIGNALS_STREAM,
     SignalMessage,
     partitions=PARTITIONS,
-    description="Internal: results source up/down, one copy per betting partition",
+    description="Internal: results sources and venue outages up/down, one copy per partition",
 )
 default_registry.register(
     LEGS_STREAM,

@@ -105,6 +105,8 @@ class StopReason(enum.Enum):
     PRODUCER_DOWN = "producer_down"
     EVENT_STATUS = "event_status"
     MANUAL = "manual"
+    VENUE_OUTAGE = "venue_outage"
+    """A venue system (power, network, broadcast...) is down: crowds' outage incident."""
 
 
 class EventPhase(enum.Enum):

@@ -7,6 +7,7 @@ partition count and key what must meet the same way):
 processor              inputs (partitions, key)                    emits
 =====================  ==========================================  ==========================
 ``betting.health``     ``ops.health`` (4, source)                  ``betting.signals``
+``betting.venues``     ``crowds.incidents`` (4, venue)             ``betting.signals``
 ``betting.trading``    ``results.units`` (8, unit RSC),            ``betting.odds``,
                        ``betting.signals`` (8, one copy per        ``betting.replies``
                        partition), ``betting.legs`` (8, event id)
@@ -24,7 +25,9 @@ the 8 event partitions, and a source feeds events in every one of them, so the r
 ``betting.health`` (:func:`flambeau.processing.relay`) copies each up/down change of a results
 feed, and each of its keep-alives (which move the partitions' clock on while the feed is
 quiet), to every partition of ``betting.signals``, at the source's own event time (never the
-time Flambeau heard it: see :func:`_signal`). ``results.schedule``
+time Flambeau heard it: see :func:`_signal`). ``betting.venues`` copies the opening and
+closing of each venue-system outage incident of the crowds service the same way
+(:mod:`.venue_outages`). ``results.schedule``
 (4 partitions, keyed by day and venue) is not read: the same schedule facts arrive per unit
 as ``unit_schedule`` on ``results.units``, already keyed by unit. The ledger's decisions on
 ``payments.transfers`` are keyed by ledger, not by customer, so ``betting.stakes`` relays those
@@ -59,6 +62,7 @@ from flambeau.services.betting.stakes import stake_decided, stake_key
 from flambeau.services.betting.ticket_records import TICKET_PREFIX
 from flambeau.services.betting.tickets import Tickets
 from flambeau.services.betting.trading import Trading
+from flambeau.services.betting.venue_outages import venue_relay
 from flambeau.services.ops.schemas import (
     HEALTH,
     Feed,
@@ -76,12 +80,13 @@ PAYMENT_DECISIONS = "payments.transfers"
 
 
 class BettingProcessors(NamedTuple):
-    """The four processors of one configuration of the service."""
+    """The five processors of one configuration of the service."""
 
     health: Processor
     trading: Processor
     tickets: Processor
     stakes: Processor
+    venues: Processor
 
 
 def _signal(record: Record[Any]) -> SignalMessage | None:
@@ -151,7 +156,7 @@ def betting_processors(config: BettingConfig = DEFAULT_CONFIG) -> BettingProcess
         convert=stake_decided,
         processors=None,
     )
-    return BettingProcessors(health, trading, tickets, stakes)
+    return BettingProcessors(health, trading, tickets, stakes, venue_relay())
 
 
 PROCESSORS = betting_processors()

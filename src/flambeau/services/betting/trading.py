@@ -11,7 +11,8 @@ by event (the unit's RSC, 8 partitions each):
   settles them, a higher OFFICIAL version with another result rolls the settlement back and
   settles again, a cancelled one cancels them (:mod:`.resolution` emits those messages).
 - ``betting.signals``: a source down suspends the markets of the events it feeds; a source up
-  reprices and reopens them.
+  reprices and reopens them. A venue's outage (:mod:`.venue_outages`) does the same for the
+  events at that venue.
 - ``betting.legs``: ticket legs to decide, release or quote (from the ticket half).
 
 Repricing is deferred to a processing-time timer due at once (``reprice``): the stops commit
@@ -68,6 +69,7 @@ from flambeau.services.betting.messages import (
     LEGS_STREAM,
     SIGNALS_STREAM,
     SourceSignal,
+    VenueSignal,
 )
 from flambeau.services.betting.price_limits import limit_prices
 from flambeau.services.betting.pricing import price_events
@@ -96,6 +98,7 @@ from flambeau.services.betting.schemas import (
 )
 from flambeau.services.betting.settlement import AWAY, HOME
 from flambeau.services.betting.sports import PricingModel
+from flambeau.services.betting.venue_outages import outage_changed, venue_up
 from flambeau.services.results.schemas import (
     UNITS,
     Feed,
@@ -143,6 +146,7 @@ class _Schedule(msgspec.Struct, frozen=True, kw_only=True):
     end: datetime | None = None
     status: str | None = None
     estimated: datetime | None = None
+    venue: str | None = None
 
 
 class Trading:
@@ -172,6 +176,8 @@ class Trading:
             elif stream == SIGNALS_STREAM:
                 if isinstance(data, SourceSignal):
                     self._signal(record, data, tx)
+                elif isinstance(data, VenueSignal):
+                    self._venue(record, data, tx)
             elif stream == LEGS_STREAM:
                 self.legs.handle(record, data, tx)
         alive_unset = tx.timers.get("alive", TimeDomain.PROCESSING) is None
@@ -267,9 +273,12 @@ class Trading:
                     end=data.end,
                     status=data.status,
                     estimated=noted.estimated if noted else None,
+                    venue=data.venue or (noted.venue if noted else None),
                 )
                 tx.state.put(f"s/{data.unit}", note)
             return
+        if data.venue and data.venue != book.venue:
+            book = msgspec.structs.replace(book, venue=data.venue)
         book = self._times(tx, book, data.start, data.end, record)
         if data.status == CANCELLED:
             book = self._cancel(tx, book, record)
@@ -332,6 +341,7 @@ class Trading:
             versions={**book.versions, document: data.version},
             clock=max(book.clock or record.time, record.time),
             source=data.source or book.source,
+            venue=data.venue or book.venue,
         )
         book = self._times(tx, book, data.start, data.end, record)
         if data.unit_status == CANCELLED:
@@ -376,6 +386,7 @@ class Trading:
             end=end,
             estimated=noted.estimated if noted else None,
             source=data.source,
+            venue=data.venue or (noted.venue if noted else None),
         )
         book = book.relaid(None)
         self._index(tx, book.event_id, open_=True)
@@ -485,6 +496,19 @@ class Trading:
                 book = self._stop(tx, book, StopReason.PRODUCER_DOWN, data.at, record.id)
                 save_book(tx, book)
 
+    def _venue(self, record: Record[Any], data: VenueSignal, tx: Transaction) -> None:
+        """A venue's first outage stops its events' markets; its last recovery reprices them."""
+        if not outage_changed(tx, data):
+            return
+        for book in self._open_events(tx):
+            if book.venue != data.venue or not book.tradeable:
+                continue
+            if data.up:
+                self._mark(tx, book, record.id)
+            else:
+                book = self._stop(tx, book, StopReason.VENUE_OUTAGE, data.at, record.id)
+                save_book(tx, book)
+
     # ------------------------------------------------------------------ prices
 
     def _reprice(self, tx: Transaction) -> None:
@@ -536,7 +560,7 @@ class Trading:
         all_odds = odds.tolist()
         now = tx.now()
         for i, book in enumerate(books):
-            if book.tradeable and producer_up(tx, book):
+            if book.tradeable and producer_up(tx, book) and venue_up(tx, book.venue):
                 book, _ = book.swapped(MarketStatus.SUSPENDED, MarketStatus.ACTIVE)
                 reason, book = book.stop_reason, msgspec.structs.replace(book, stop_reason=None)
             else:

@@ -5,7 +5,8 @@ Reading needs ``read:crowds.incidents``; acknowledging and resolving needs
 ``crowds.actions`` (keyed by the incident's venue, with the id ``<incident>/<action>``, so a
 repeated request is one action) and the incidents processor applies it; the reply is 202 with
 the action. An unknown incident is 404; acknowledging one that is no longer open, or resolving
-one already resolved, is 409.
+one already resolved, is 409. ``GET /v1/crowds/incidents/permissions`` (``read:crowds.incidents``)
+tells the caller whether its key may act, so a console can disable its buttons up front.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from flambeau.services.crowds.schemas import (
 )
 from flambeau.services.crowds.views import IncidentsView, incidents_view
 
-__all__ = ["ActionAccepted", "incident_routes"]
+__all__ = ["ActionAccepted", "ActionPermissions", "incident_routes"]
 
 _SYNC_S = 2.0
 _ID = re.compile(r"[A-Z0-9]{2,8}-[0-9]{5}")
@@ -116,6 +117,25 @@ async def resolve(request: Request[Any, Any, Any], incident_id: _IncidentPath) -
     return await _act(request, incident_id, OperatorAction.RESOLVE)
 
 
+class ActionPermissions(msgspec.Struct, frozen=True):
+    """Whether the caller's key may acknowledge and resolve incidents, and the scope it takes."""
+
+    allowed: bool
+    scope: str
+
+
+@get(
+    "/v1/crowds/incidents/permissions",
+    summary="Whether the caller's key may acknowledge and resolve incidents",
+    tags=["crowds"],
+    responses=problem_specs(*AUTH_PROBLEMS, RATE_PROBLEM),
+)
+async def permissions(request: Request[Any, Any, Any]) -> ActionPermissions:
+    """``allowed`` when the key holds ``write:crowds.actions``; reading it needs incidents."""
+    principal = gateway_of(request).authorize(request, "read", INCIDENTS)
+    return ActionPermissions(principal.grants("write", ACTIONS), f"write:{ACTIONS}")
+
+
 async def _act(
     request: Request[Any, Any, Any], incident_id: str, action: OperatorAction
 ) -> ActionAccepted:
@@ -153,4 +173,4 @@ async def _incidents(request: Request[Any, Any, Any]) -> IncidentsView:
     return model
 
 
-incident_routes = [list_incidents, acknowledge, resolve]
+incident_routes = [list_incidents, permissions, acknowledge, resolve]

@@ -102,3 +102,21 @@ async def test_incident_routes_check_scopes_and_ids(served: Served) -> None:
             "type": "incident_action", "venue": "STA", "incident": "STA-00001",
             "action": "resolve", "operator": "me"}}])  # fmt: skip
         assert direct.status_code == 403  # only the routes write crowds.actions
+
+
+async def test_a_key_learns_whether_it_may_act_on_incidents(served: Served) -> None:
+    operator = await served.key(f"write:{ACTIONS}", f"read:{INCIDENTS}", tenant="security")
+    reader = await served.key("read:*", tenant="room")
+    stranger = await served.key(f"read:{REPORTS}", tenant="other")
+    path = "/v1/crowds/incidents/permissions"
+    for key, allowed in ((operator, True), (reader, False)):
+        async with served.client(key) as client:
+            reply = await client.get(path)
+            assert reply.status_code == 200, reply.text
+            assert reply.json() == {"allowed": allowed, "scope": f"write:{ACTIONS}"}
+    async with served.client(stranger) as client:
+        refused = await client.get(path)
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    async with served.client(None) as client:
+        assert (await client.get(path)).status_code == 401

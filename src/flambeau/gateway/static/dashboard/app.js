@@ -58,7 +58,7 @@ function storeKey(value) {
   }
 }
 
-/** crowds.venues: each venue's latest occupancy and Fruin level; alerts while any zone's is raised. */
+/** crowds.venues: each venue's latest occupancy and Fruin level, each zone's level; alerts while any zone's is raised. */
 function applyCrowds(envelopes) {
   for (const { data, time } of envelopes) {
     if (!data || !data.venue) continue;
@@ -66,6 +66,9 @@ function applyCrowds(envelopes) {
     if (data.type === "venue_crowd") {
       crowds.set(data.venue, { ...known, level: data.level, occupancy: data.occupancy,
                                capacity: data.capacity, time });
+    } else if (data.type === "zone_crowd") {
+      const zones = { ...known.zones, [data.zone]: { level: data.level, role: data.role, alert: data.alert } };
+      crowds.set(data.venue, { ...known, zones, level: known.level || data.level, time });
     } else if (data.type === "crowd_alert") {
       // each zone has its own alert: the venue is outlined while any of its zones is raised
       const raised = new Set(known.raised || []);
@@ -280,6 +283,7 @@ function showKeyState() {
   const id = /^(fbk_[0-9a-f]+)_/.exec(key);
   $("key-state").textContent = key ? `Using key ${id ? id[1] : `…${key.slice(-4)}`}` : "Public streams only.";
   $("key-input").value = "";
+  scheduler.mark("security"); // the incident buttons depend on what the key may do
 }
 
 async function useKey(value) {
@@ -349,8 +353,8 @@ function wireViews() {
   scheduler.add("analytics", createAnalyticsView({ forecasts: $("forecasts").tBodies[0], actions: $("actions"), empty: $("forecasts-empty") }, { state: () => plans }), { every: 1000 });
   scheduler.add("security", createSecurityView({
     incidents: $("incidents"), incidentsEmpty: $("incidents-empty"),
-    staffing: $("staffing").tBodies[0], staffingEmpty: $("staffing-empty"),
-  }, { security, availability }), { every: 250 });
+    staffing: $("staffing").tBodies[0], staffingEmpty: $("staffing-empty"), actions: $("incident-actions"),
+  }, { security, availability, headers: authHeaders, changed: () => scheduler.mark("security") }), { every: 250 });
   scheduler.add("mobility", createMobilityView({
     svg: $("mobility-map"), stats: $("mobility-stats"), late: $("late-deliveries"),
     lateEmpty: $("late-empty"), lines: $("transit-lines"),

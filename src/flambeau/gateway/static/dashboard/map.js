@@ -3,7 +3,9 @@
 // and a Tahiti inset (surfing, 15,700 km away). Each venue appears in the closest view that
 // holds it; venues closer than a few pixels there share one marker.
 // Each marker shows how many units are live there and, when a crowd stream reports it, the
-// forecourt's Fruin level of service. A list beside it says the same in words.
+// forecourt's Fruin level of service, with a row of small squares under it: one per zone of the
+// venue (forecourt, gates, station...; the first ten of a shared marker's venues), coloured by
+// the zone's own level and outlined while its alert is raised. A list beside it says the same in words.
 
 import { formatCount, h, replace, s } from "./dom.js";
 import { CORSICA, FRANCE, PARIS } from "./outline.js";
@@ -81,6 +83,21 @@ function clusters(points) {
 }
 
 const LEVELS = "ABCDEF";
+const ZONE_ROLES = ["forecourt", "gate", "concourse", "stand", "station"];
+const ZONES_SHOWN = 10;
+
+/** A venue's zones, forecourt first, then gates, ..., stations; by name within a role. */
+export function zonesOf(crowd) {
+  const role = (zone) => (ZONE_ROLES.indexOf(zone.role) + ZONE_ROLES.length + 1) % (ZONE_ROLES.length + 1);
+  return Object.entries(crowd?.zones || {})
+    .map(([name, zone]) => ({ name, ...zone }))
+    .sort((a, b) => role(a) - role(b) || a.name.localeCompare(b.name));
+}
+
+/** A zone's short name: "STA-G03" -> "G03". */
+function shortName(zone, venue) {
+  return zone.startsWith(`${venue}-`) ? zone.slice(venue.length + 1) : zone;
+}
 
 function worst(levels) {
   return levels.filter(Boolean).sort((a, b) => LEVELS.indexOf(b) - LEVELS.indexOf(a))[0] || null;
@@ -175,7 +192,8 @@ export function createMapView({ svg, list }, { results, crowds }) {
       live.get(code).push(unit);
     }
     const next = [...live.entries()].map(([code, units]) => `${code}:${units.map((u) => u.rsc).join(",")}`).join(";") +
-      "|" + [...crowds.entries()].map(([code, crowd]) => `${code}:${crowd.level}:${crowd.occupancy}:${crowd.alert}`).join(";");
+      "|" + [...crowds.entries()].map(([code, crowd]) => `${code}:${crowd.level}:${crowd.occupancy}:${crowd.alert}:` +
+        zonesOf(crowd).map((zone) => `${zone.name}=${zone.level}${zone.alert ? "!" : ""}`).join(",")).join(";");
     if (next === signature) return; // nothing the map shows has changed
     signature = next;
 
@@ -201,8 +219,19 @@ export function createMapView({ svg, list }, { results, crowds }) {
           ? s("text", { class: "code", x: group.x - 9, y: group.y + 5, "text-anchor": "end" }, label)
           : s("text", { class: "code", x: group.x + 9, y: group.y + 5 }, label),
         count ? s("text", { class: "count", x: group.x, y: group.y - 12, "text-anchor": "middle" }, String(count)) : null,
+        zoneSquares(group.venues, group.x, group.y),
       );
     }));
+
+    function zoneSquares(venues, x, y) {
+      const zones = venues.flatMap((venue) => zonesOf(crowds.get(venue.code))).slice(0, ZONES_SHOWN);
+      if (!zones.length) return null;
+      const left = x - (zones.length * 5) / 2;
+      return s("g", { class: "zones" }, zones.map((zone, i) =>
+        s("rect", { class: `zone lv-${zone.level}${zone.alert ? " alert" : ""}`, x: left + i * 5, y: y + 8, width: 4, height: 4,
+                    dataset: { zone: zone.name } },
+          s("title", {}, `${zone.name} (${zone.role}): level ${zone.level}${zone.alert ? ", alert" : ""}`))));
+    }
 
     // Listed: venues with something live, and crowds worth a look (level C or worse, or an
     // alert). The quiet ones are only counted, so the list stays short during a full day.
@@ -223,6 +252,11 @@ export function createMapView({ svg, list }, { results, crowds }) {
           crowd?.alert ? h("span", { class: "status s-down" }, "Crowd alert") : null,
           crowd?.occupancy !== undefined
             ? h("span", { class: "muted" }, ` ${formatCount(crowd.occupancy)}${crowd.capacity ? ` / ${formatCount(crowd.capacity)}` : ""} inside`)
+            : null,
+          zonesOf(crowd).length
+            ? h("span", { class: "zone-levels" }, zonesOf(crowd).slice(0, ZONES_SHOWN).map((zone) =>
+                h("span", { class: `lv lv-${zone.level}${zone.alert ? " alert" : ""}`, dataset: { zone: zone.name },
+                            title: `${zone.name} (${zone.role}): level ${zone.level}` }, `${shortName(zone.name, venue.code)} ${zone.level}`)))
             : null,
           units.length
             ? h("ul", {}, units.slice(0, 4).map((unit) => h("li", {}, unit.title)),
