@@ -28,9 +28,9 @@ from enum import StrEnum
 
 from flambeau.scenario._random import poisson, rng_for
 from flambeau.scenario.generators.progressions import Progression
-from flambeau.scenario.generators.results import ResultStatus
 from flambeau.scenario.schedule import Schedule, Session
 from flambeau.scenario.venues import venue
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = [
     "AreaDensity",
