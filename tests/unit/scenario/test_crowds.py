@@ -10,16 +10,16 @@ import pytest
 from flambeau.scenario.generators.crowds import (
     AreaDensity,
     CrowdEvent,
-    FruinLevel,
     GateCount,
     attendance,
     crowd_events,
     expected_flows,
-    fruin_level,
     gate_ids,
 )
 from flambeau.scenario.schedule import Schedule, build_schedule
 from flambeau.scenario.venues import venue
+from flambeau.services.crowds.levels import fruin_level
+from flambeau.services.crowds.schemas import FruinLevel
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +30,6 @@ def day() -> Schedule:
 @pytest.fixture(scope="module")
 def events(day: Schedule) -> list[CrowdEvent]:
     return list(crowd_events(day, seed=1))
-
-
-@pytest.mark.parametrize(
-    ("m2", "level"),
-    [(10.0, "A"), (3.3, "A"), (3.29, "B"), (2.3, "B"), (1.4, "C"), (0.9, "D"), (0.5, "E"),
-     (0.49, "F"), (0.1, "F")],
-)  # fmt: skip
-def test_fruin_walkway_levels(m2: float, level: str) -> None:
-    assert fruin_level(m2) is FruinLevel(level)
 
 
 def test_same_seed_same_crowd_other_seed_other_crowd(day: Schedule) -> None:
@@ -95,7 +86,7 @@ def test_the_forecourt_gets_crowded_at_the_stadium_peaks(events: list[CrowdEvent
     assert levels & {FruinLevel.C, FruinLevel.D, FruinLevel.E, FruinLevel.F}
     for event in events:
         if isinstance(event, AreaDensity) and event.people:
-            assert event.level is fruin_level(event.m2_per_person)
+            assert event.level is fruin_level(event.people, event.area_m2)
 
 
 def test_the_rate_multiplier_adds_counters_not_people(day: Schedule) -> None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flambeau.scenario.generators.bettors import BetPlacement, Market, OddsPolicy
-from flambeau.scenario.generators.crowds import AreaDensity, FruinLevel, GateCount
+from flambeau.scenario.generators.crowds import AreaDensity, GateCount
 from flambeau.scenario.generators.purchases import Category, Purchase
 from flambeau.scenario.payloads import (
     ACQUIRER,
@@ -28,7 +28,7 @@ from flambeau.scenario.payloads import (
 from flambeau.scenario.schedule import build_schedule
 from flambeau.services.betting.schemas import Channel, Selection, TicketSubmitted
 from flambeau.services.betting.schemas import OddsPolicy as TicketPolicy
-from flambeau.services.crowds.schemas import SENSORS, VenueConfigured, ZoneRole
+from flambeau.services.crowds.schemas import SENSORS, FruinLevel, VenueConfigured, ZoneRole
 from flambeau.services.payments.schemas import U128_MAX, CreateTransfers, TransferCode
 
 AT = datetime(2024, 8, 4, 17, 30, tzinfo=UTC)

@@ -10,7 +10,6 @@ import pytest
 from flambeau.scenario.generators._matches import can_go_to_extra_time
 from flambeau.scenario.generators.crowds import (
     AreaDensity,
-    FruinLevel,
     Surge,
     crowd_events,
     expected_flows,
@@ -30,7 +29,7 @@ from flambeau.scenario.generators.security import (
     security_envelopes,
 )
 from flambeau.scenario.schedule import Schedule, build_schedule
-from flambeau.services.crowds.schemas import REPORTS, IncidentType
+from flambeau.services.crowds.schemas import REPORTS, FruinLevel, IncidentType
 from flambeau.services.ops.schemas import HEARTBEATS, Reported, SourceKind
 
 SCRIPT = """

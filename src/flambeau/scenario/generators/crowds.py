@@ -13,7 +13,8 @@ a delay move the exits with the results), not at the scheduled end. A crowd surg
 Gate counters report per minute; each venue-minute draws from its own generator, so a window
 of the day holds exactly what the whole day holds in that window. The forecourt holds whoever
 arrived in the last 8 minutes (queueing at the security check) and whoever left in the last 3;
-its density gives a Fruin level of service for walkways (m² per person)::
+its density gives a Fruin level of service for walkways (m² per person), judged by the crowds
+service's published table (:mod:`flambeau.services.crowds.levels`)::
 
     A ≥ 3.3 > B ≥ 2.3 > C ≥ 1.4 > D ≥ 0.9 > E ≥ 0.5 > F
 """
@@ -24,25 +25,24 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from flambeau.scenario._random import poisson, rng_for
 from flambeau.scenario.generators.progressions import Progression
 from flambeau.scenario.schedule import Schedule, Session
 from flambeau.scenario.venues import venue
+from flambeau.services.crowds.levels import fruin_level
+from flambeau.services.crowds.schemas import FruinLevel
 from flambeau.services.results.schemas import ResultStatus
 
 __all__ = [
     "AreaDensity",
     "CrowdEvent",
-    "FruinLevel",
     "GateCount",
     "Surge",
     "VenueFlow",
     "attendance",
     "crowd_events",
     "expected_flows",
-    "fruin_level",
     "gate_ids",
     "session_ends",
     "surge_people",
@@ -60,29 +60,6 @@ _FORECOURT_M2_PER_SEAT = 0.12
 SURGE_M2_PER_PERSON = 0.45
 """The forecourt's space per person at the height of a surge (Fruin walkway level F)."""
 _PLAYED = (ResultStatus.UNOFFICIAL, ResultStatus.OFFICIAL)
-
-
-class FruinLevel(StrEnum):
-    """Fruin level of service for walkways, from free flow (A) to jammed (F)."""
-
-    A = "A"
-    B = "B"
-    C = "C"
-    D = "D"
-    E = "E"
-    F = "F"
-
-
-_WALKWAY = ((3.3, FruinLevel.A), (2.3, FruinLevel.B), (1.4, FruinLevel.C), (0.9, FruinLevel.D),
-            (0.5, FruinLevel.E))  # fmt: skip
-
-
-def fruin_level(m2_per_person: float) -> FruinLevel:
-    """The walkway level of service for ``m2_per_person`` square metres per person."""
-    for floor, level in _WALKWAY:
-        if m2_per_person >= floor:
-            return level
-    return FruinLevel.F
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +320,7 @@ class _GateState:
         self.recent_out = (*self.recent_out[-(_EGRESS_MINUTES - 1) :], exited_total)
         people = sum(self.recent_in) + sum(self.recent_out)
         people = max(people, surge_people(self.surges, self.flow.venue, reported, self.area_m2))
-        level = fruin_level(self.area_m2 / people) if people else FruinLevel.A
+        level = fruin_level(people, self.area_m2)
         area = f"{self.flow.venue}-FORECOURT"
         out.append(AreaDensity(reported, self.flow.venue, area, people, self.area_m2, level))
         return out

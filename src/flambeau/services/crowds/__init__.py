@@ -5,5 +5,6 @@ state machine), :mod:`.processors` (the occupancy processor), :mod:`.views` and
 :mod:`.routes` (``GET /v1/crowds/venues``).
 """
 
-PUBLIC = ("schemas",)
-"""The published contract (see CONTRIBUTING.md): only the stream payloads."""
+PUBLIC = ("schemas", "levels")
+"""The published contract (see CONTRIBUTING.md): the stream payloads, and Fruin's levels of
+service (pure functions), which producers such as the rehearsal use to judge what they send."""
