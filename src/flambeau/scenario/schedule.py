@@ -25,10 +25,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from flambeau.scenario._random import rng_for
-from flambeau.scenario.codes import rsc
 from flambeau.scenario.errors import UnknownCodeError
 from flambeau.scenario.sports import Discipline, EventSpec, Shape, discipline
 from flambeau.scenario.venues import VENUES, FieldOfPlay, Venue, VenueSport
+from flambeau.services.results.codes import rsc
 
 __all__ = ["DEFAULT_DAY", "MedalKind", "Schedule", "Session", "Unit", "build_schedule"]
 

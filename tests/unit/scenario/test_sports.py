@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from flambeau.scenario.codes import rsc
 from flambeau.scenario.errors import UnknownCodeError
 from flambeau.scenario.sports import DISCIPLINES, Scoring, Shape, discipline
+from flambeau.services.results.codes import rsc
 
 
 def test_codes_are_unique_odf_discipline_codes() -> None:

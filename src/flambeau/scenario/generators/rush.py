@@ -27,11 +27,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from flambeau.scenario.codes import rsc
 from flambeau.scenario.generators.progressions import progression
 from flambeau.scenario.generators.ticket_moves import CUTOFF
 from flambeau.scenario.schedule import Unit
 from flambeau.scenario.sports import discipline
+from flambeau.services.results.codes import rsc
 
 __all__ = [
     "MAX_RUSH_EVENTS",

@@ -24,9 +24,10 @@ from flambeau.services.results.outcomes import Emit, Step, Verdict
 from flambeau.services.results.schedule import ScheduleState, apply_schedule
 from flambeau.services.results.units import UnitDocState, apply_result, fold_unit
 
-PUBLIC = ("schemas", "odf_builder")
-"""The published contract: the stream payloads, and the ODF writer producers (the rehearsal)
-use to speak the feed the adapters read. Nothing else here may be imported by another
+PUBLIC = ("schemas", "odf_builder", "codes")
+"""The published contract: the stream payloads, the ODF writer producers (the rehearsal)
+use to speak the feed the adapters read, and the result system codes (RSC) both sides build
+and parse. Nothing else here may be imported by another
 service or the rehearsal (see CONTRIBUTING.md)."""
 
 __all__ = [

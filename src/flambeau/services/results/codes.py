@@ -34,6 +34,7 @@ __all__ = [
     "games_timezone",
     "parse_rsc",
     "parse_time_ms",
+    "rsc",
     "rsc_pattern",
     "shape_of_discipline",
 ]
@@ -108,8 +109,8 @@ def _filled(part: str) -> bool:
 def parse_rsc(
     code: str,
     *,
-    element: str = "OdfBody",
-    attribute: str = "DocumentCode",
+    element: str | None = "OdfBody",
+    attribute: str | None = "DocumentCode",
     at_least: Level = Level.DISCIPLINE,
 ) -> Rsc:
     """Split and check an RSC.
@@ -155,6 +156,23 @@ def parse_rsc(
     if order.index(rsc.level) < order.index(at_least):
         raise bad(f"this document needs a code at {at_least} level, this one names a {rsc.level}")
     return rsc
+
+
+def rsc(discipline: str, gender: str = "", event: str = "", phase: str = "", unit: str = "") -> str:
+    """Build a 34-character RSC from its parts, unpadded: the producer's side of
+    :func:`parse_rsc` (``rsc("ATH", "M", "100M", "FNL", "000100")``).
+
+    Raises:
+        InvalidRscError: a part is longer than its width, or the code would not parse.
+    """
+    padded = []
+    for (name, width), part in zip(_PARTS, (discipline, gender, event, phase, unit), strict=True):
+        if len(part) > width:
+            raise InvalidRscError(
+                f"the {name} has at most {width} characters", value=part, part=name
+            )
+        padded.append(part.ljust(width, "-"))
+    return parse_rsc("".join(padded), element=None, attribute=None).code
 
 
 def _filled_part(width: int) -> str:

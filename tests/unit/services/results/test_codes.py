@@ -12,6 +12,7 @@ from flambeau.services.results.codes import (
     format_time_ms,
     parse_rsc,
     parse_time_ms,
+    rsc,
     rsc_pattern,
     shape_of_discipline,
 )
@@ -125,3 +126,48 @@ def test_rsc_pattern_accepts_exactly_what_parse_rsc_accepts(code: str, level: Le
 def test_codes_drawn_from_the_pattern_parse(data: st.DataObject, level: Level) -> None:
     code = data.draw(st.from_regex(rsc_pattern(level), fullmatch=True))
     assert parse_rsc(code, at_least=level).code == code
+
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ALNUM = _LETTERS + "0123456789"
+
+
+def test_a_built_unit_code_has_the_odf_shape() -> None:
+    code = rsc("ATH", "M", "100M", "FNL", "000100")
+    assert code == "ATHM100M--------------FNL-000100--"
+    assert parse_rsc(code).level is Level.UNIT
+
+
+@given(
+    discipline=st.text(_LETTERS, min_size=2, max_size=2).flatmap(
+        lambda two: st.sampled_from(_ALNUM).map(lambda last: two + last)
+    ),
+    gender=st.sampled_from("MWXO"),
+    event=st.text(_ALNUM, min_size=1, max_size=18),
+    phase=st.text(_ALNUM, min_size=1, max_size=4),
+    unit=st.text(_ALNUM, min_size=1, max_size=8),
+)
+def test_parse_undoes_build(
+    discipline: str, gender: str, event: str, phase: str, unit: str
+) -> None:
+    code = rsc(discipline, gender, event, phase, unit)
+    parsed = parse_rsc(code, at_least=Level.UNIT)
+    assert [part.rstrip("-") for part in parsed] == [discipline, gender, event, phase, unit]
+    assert parsed.code == code
+
+
+@pytest.mark.parametrize(
+    ("parts", "part"),
+    [
+        (("ATHX", "M", "100M"), "discipline"),
+        (("ATH", "M", "A" * 19), "event"),
+        (("ATH", "M", "100m"), None),  # lower case: the whole code's characters
+        (("AT", "M", "100M"), "discipline"),
+        (("A1H", "M", "100M"), "discipline"),
+        (("ATH", "M", "", "FNL"), "phase"),  # a phase below a blank event
+    ],
+)
+def test_a_bad_part_is_refused_by_name(parts: tuple[str, ...], part: str | None) -> None:
+    with pytest.raises(InvalidRscError) as refused:
+        rsc(*parts)
+    assert refused.value.part == part
