@@ -7,7 +7,7 @@ results service's ODF adapter:
 - a ``DT_RESULT`` per result update (:func:`unit_result`), a full snapshot with an ascending
   version, as ODF has it;
 - a ``DT_MEDALLISTS`` of the event whenever a medal unit's result becomes official, or is
-  corrected after a protest (:class:`MedalBook`);
+  corrected after a protest (:class:`MedallistsFeed`);
 - ``DT_KA`` keep-alives (:func:`keepalive`).
 
 Each document becomes an :class:`OdfMessage`: its XML, written by the results service's own
@@ -60,7 +60,7 @@ from flambeau.services.results.schemas import (
 
 __all__ = [
     "COMPETITION",
-    "MedalBook",
+    "MedallistsFeed",
     "OdfMessage",
     "event_code",
     "keepalive",
@@ -319,8 +319,10 @@ def _entries(name: str, units: list[Unit]) -> tuple[ScheduleEntry, ...]:
     )
 
 
-class MedalBook:
-    """The medallists of each event, as official results (and corrections) come in.
+class MedallistsFeed:
+    """The medallists of each event, as official results (and corrections) come in: what a
+    venue's results system publishes as ``DT_MEDALLISTS``. (The results service's ``MedalBook``
+    is the other side: it tallies those documents into the medal table.)
 
     An event's medals may be decided by several units (a bronze medal match, then the final).
     Its ``DT_MEDALLISTS`` lists every medal decided so far, ``partial`` until its last medal

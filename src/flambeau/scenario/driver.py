@@ -42,7 +42,7 @@ from flambeau.scenario import resume
 from flambeau.scenario.channels import Channels
 from flambeau.scenario.client import GatewayClient
 from flambeau.scenario.documents import (
-    MedalBook,
+    MedallistsFeed,
     OdfMessage,
     keepalive,
     result_message,
@@ -162,7 +162,7 @@ class DriverConfig:
 class _Day:
     timeline: Timeline
     units: dict[str, Unit]
-    medals: MedalBook
+    medals: MedallistsFeed
     disciplines: dict[str, str]
     schedules: dict[str, list[OdfMessage]]
     configured: set[str] = field(default_factory=set)
@@ -343,7 +343,7 @@ class Driver:
         self._day = _Day(
             timeline,
             {unit.code: unit for unit in schedule.units},
-            MedalBook(timeline.progressions.values()),
+            MedallistsFeed(timeline.progressions.values()),
             {u.venue: u.discipline for u in reversed(schedule.units)},  # what keep-alives name
             schedules,
         )

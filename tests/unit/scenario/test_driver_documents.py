@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flambeau.scenario.documents import (
-    MedalBook,
+    MedallistsFeed,
     event_code,
     keepalive,
     result_message,
@@ -114,7 +114,7 @@ def test_medallists_follow_the_official_result_and_move_after_a_protest(
     unit = next(u for u in schedule.units if u.medal is MedalKind.ALL)
     base = progression(unit, SEED)
     protested = progression(unit, SEED, protest_at=base.official.time)
-    book = MedalBook([protested])
+    book = MedallistsFeed([protested])
     messages = [
         (update, book.message(update, unit))
         for update in protested.updates
@@ -148,7 +148,7 @@ def test_an_event_decided_by_two_matches_is_partial_until_both_are_official() ->
         raise AssertionError("no event with a bronze and a gold medal match in 30 days drawn")
     units = sorted(pairs[0], key=lambda u: u.start)  # type: ignore[attr-defined]
     played = [progression(u, seed) for u in units]  # type: ignore[arg-type]
-    book = MedalBook(played)
+    book = MedallistsFeed(played)
     first = book.message(played[0].official, played[0].unit)
     last = book.message(played[-1].official, played[-1].unit)
     assert first is not None
