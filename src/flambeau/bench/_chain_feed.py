@@ -34,7 +34,7 @@ import msgspec
 from flambeau.scenario.channels import Channels
 from flambeau.scenario.client import GatewayClient, Subscriber, WireEvent
 from flambeau.scenario.documents import (
-    MedalBook,
+    MedallistsFeed,
     OdfMessage,
     keepalive,
     result_message,
@@ -261,7 +261,7 @@ def script(
     bets, in games-time order, documents built in advance so building them costs no send time.
     Results whose codes the results schemas refuse are left out, as the rehearsal leaves them."""
     units = {unit.code: unit for unit in timeline.schedule.units}
-    medals = MedalBook(timeline.progressions.values())
+    medals = MedallistsFeed(timeline.progressions.values())
     updates = sorted(
         (u for p in timeline.progressions.values() for u in p.updates
          if (start is None or u.time >= start) and (end is None or u.time < end)),
