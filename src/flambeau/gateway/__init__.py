@@ -14,7 +14,12 @@ from flambeau.gateway.context import Gateway, gateway_of
 from flambeau.gateway.ingest import IngestReply, Placement, media_type, split_body
 from flambeau.gateway.keys import KeyStore
 from flambeau.gateway.metrics import LagRow, MetricsSource, gauge_lines
-from flambeau.gateway.openapi import decode_json, json_body_operation, standalone_schema
+from flambeau.gateway.openapi import (
+    body_operation,
+    decode_json,
+    json_body_operation,
+    standalone_schema,
+)
 from flambeau.gateway.problems import (
     AUTH_PROBLEMS,
     PROBLEM_JSON,
@@ -44,6 +49,7 @@ __all__ = [
     "Problem",
     "ProblemError",
     "ProblemKind",
+    "body_operation",
     "create_app",
     "decode_json",
     "describe_validation_error",

@@ -229,20 +229,28 @@ def standalone_schema(*types: Any) -> dict[str, Any]:
     return inlined[0] if len(inlined) == 1 else {"anyOf": inlined}
 
 
-def json_body_operation(schema: dict[str, Any]) -> type[Operation]:
-    """An operation class documenting a JSON request body of ``schema`` (required).
+def body_operation(schema: dict[str, Any], media_types: Sequence[str]) -> type[Operation]:
+    """An operation class documenting a required request body of ``schema`` in each of
+    ``media_types``.
 
-    For handlers that read their body raw (to answer every bad field precisely) and so give
-    Litestar no body type to document.
+    For handlers that read their body raw (to answer every bad field precisely, or to parse a
+    binary format) and so give Litestar no body type to document.
     """
 
     @dataclass  # Litestar's generated __init__ then calls __post_init__
     class BodyOperation(Operation):
         def __post_init__(self) -> None:
             media = OpenAPIMediaType(schema=schema)  # type: ignore[arg-type]
-            self.request_body = RequestBody(content={"application/json": media}, required=True)
+            self.request_body = RequestBody(
+                content=dict.fromkeys(media_types, media), required=True
+            )
 
     return BodyOperation
+
+
+def json_body_operation(schema: dict[str, Any]) -> type[Operation]:
+    """:func:`body_operation` for a JSON body."""
+    return body_operation(schema, ("application/json",))
 
 
 def _collect_structs(info: Any, found: dict[str, msgspec.inspect.StructType]) -> None:

@@ -20,6 +20,7 @@ from litestar.params import FromPath
 from flambeau.events import utc_now
 from flambeau.gateway.auth import Principal
 from flambeau.gateway.context import Gateway, gateway_of
+from flambeau.gateway.openapi import json_body_operation, standalone_schema
 from flambeau.gateway.problems import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
@@ -111,6 +112,7 @@ def webhook_routes() -> list[Any]:
     @post(
         "/v1/webhooks",
         status_code=201,
+        operation_class=json_body_operation(standalone_schema(WebhookBody)),
         summary="Register a webhook: a stream delivered to an endpoint, signed",
         tags=["webhooks"],
         responses=problem_specs((400, "Bad URL or body"), *AUTH_PROBLEMS, RATE_PROBLEM),

@@ -46,8 +46,8 @@ from flambeau.gateway import (
 )
 from flambeau.services.betting.money import (
     LEDGERS,
+    WalletCurrency,
     account_id,
-    ledger_of,
     transfer_id,
 )
 from flambeau.services.betting.schemas import (
@@ -55,7 +55,6 @@ from flambeau.services.betting.schemas import (
     DECISIONS_STREAM,
     Cents,
     ConfidenceFactor,
-    Currency,
     CustomerDeposit,
     CustomerProfile,
     Id,
@@ -108,7 +107,7 @@ class DepositBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     deposit_id: Id
     amount_cents: Annotated[int, msgspec.Meta(gt=0, le=MAX_DEPOSIT_CENTS)]
-    currency: Currency = "EUR"
+    currency: WalletCurrency = WalletCurrency.EUR
     operator: Id | None = None
 
 
@@ -143,23 +142,12 @@ class DepositView(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
-def _ledger(currency: str) -> int:
-    ledger = ledger_of(currency)
-    if ledger is None:
-        raise ProblemError.of(
-            ProblemKind.BAD_REQUEST,
-            f"currency {currency} is not supported",
-            [FieldError(message=f"one of {sorted(LEDGERS)}", field="currency")],
-        )
-    return ledger
-
-
 @get(
     "/v1/betting/customers/{customer_id:str}",
     summary="A customer's wallet",
     tags=["betting"],
     responses=problem_specs(
-        (400, "Unsupported currency"),
+        (400, "A currency without a payments ledger"),
         *AUTH_PROBLEMS,
         (404, "No wallet for this customer in this currency"),
         RATE_PROBLEM,
@@ -168,14 +156,16 @@ def _ledger(currency: str) -> int:
 async def read_customer(
     request: Request[Any, Any, Any],
     customer_id: FromPath[str],
-    currency: Annotated[str, QueryParameter(description="ISO 4217 currency.")] = "EUR",
+    currency: Annotated[
+        WalletCurrency, QueryParameter(description="ISO 4217 currency of a payments ledger.")
+    ] = WalletCurrency.EUR,
     operator: Annotated[str | None, QueryParameter(description="Admin keys only.")] = None,
 ) -> CustomerView:
     """The customer's wallet account id in the payments ledger, and its balance."""
     gateway = gateway_of(request)
     principal = gateway.authorize(request, "read", DECISIONS_STREAM)
     owner = tenant(principal, operator)
-    ledger = _ledger(currency)
+    ledger = LEDGERS[currency]
     account = account_id(ledger, owner, customer_id)
     view, book = wallet_book(gateway.log)
     wallet = book.wallets.get(account)
@@ -220,7 +210,7 @@ async def deposit(
     principal = gateway.authorize(request, "write", BETS_STREAM)
     body = await decode(request, DepositBody)
     owner = tenant(principal, body.operator)
-    ledger = _ledger(body.currency)
+    ledger = LEDGERS[body.currency]
     if not 0 < len(customer_id) <= 128:
         raise ProblemError.of(
             ProblemKind.BAD_REQUEST,

@@ -32,6 +32,7 @@ request's idempotency key is derived from the same hash.
 from __future__ import annotations
 
 import hashlib
+from enum import StrEnum
 from types import MappingProxyType
 
 import msgspec
@@ -54,6 +55,7 @@ __all__ = [
     "LEDGERS",
     "ORIGIN",
     "PAYMENTS_STREAM",
+    "WalletCurrency",
     "account_id",
     "accounts_request",
     "deposits_account_id",
@@ -76,19 +78,26 @@ DEPOSITS_CODE = 102
 HOLD_PREFIX = "betting:hold:"
 """Idempotency keys of stake holds start so: ``betting:hold:<ticket partition>:<hold id>``."""
 
+
+class WalletCurrency(StrEnum):
+    """The currencies a wallet may hold: those with a payments ledger (:data:`LEDGERS`)."""
+
+    AUD = "AUD"
+    CAD = "CAD"
+    CHF = "CHF"
+    DKK = "DKK"
+    EUR = "EUR"
+    GBP = "GBP"
+    JPY = "JPY"
+    NOK = "NOK"
+    SEK = "SEK"
+    USD = "USD"
+
+
+_NUMERIC = {"AUD": 36, "CAD": 124, "CHF": 756, "DKK": 208, "EUR": 978, "GBP": 826, "JPY": 392,
+            "NOK": 578, "SEK": 752, "USD": 840}  # fmt: skip
 LEDGERS: MappingProxyType[str, int] = MappingProxyType(
-    {
-        "AUD": 36,
-        "CAD": 124,
-        "CHF": 756,
-        "DKK": 208,
-        "EUR": 978,
-        "GBP": 826,
-        "JPY": 392,
-        "NOK": 578,
-        "SEK": 752,
-        "USD": 840,
-    }
+    {currency.value: _NUMERIC[currency.value] for currency in WalletCurrency}
 )
 """Ledger numbers by currency (ISO 4217 numeric codes)."""
 

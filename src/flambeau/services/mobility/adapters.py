@@ -30,11 +30,14 @@ from flambeau.gateway import (
     Problem,
     ProblemError,
     ProblemKind,
+    body_operation,
     gateway_of,
+    json_body_operation,
     problem_specs,
+    standalone_schema,
 )
 from flambeau.services.mobility.errors import FeedError, MalformedProtobufError
-from flambeau.services.mobility.feeds import parse_cifs, parse_gtfs_rt
+from flambeau.services.mobility.feeds import CifsDocument, parse_cifs, parse_gtfs_rt
 from flambeau.services.mobility.schemas import (
     CIFS_ROUTE,
     FEED,
@@ -51,6 +54,7 @@ MAX_FEED_BYTES = 4 * 1024 * 1024
 _PROTOBUF = frozenset(
     {"application/x-protobuf", "application/protobuf", "application/octet-stream"}
 )
+_FEED_MESSAGE = {"type": "string", "format": "binary", "description": "a GTFS-Realtime FeedMessage"}
 _JSON = frozenset({"application/json"})
 
 
@@ -148,6 +152,7 @@ _RESPONSES = problem_specs(
 @post(
     GTFS_ROUTE,
     status_code=200,
+    operation_class=body_operation(_FEED_MESSAGE, sorted(_PROTOBUF)),
     request_max_body_size=MAX_FEED_BYTES,
     summary="Post one GTFS-Realtime FeedMessage (protobuf)",
     tags=["mobility"],
@@ -163,6 +168,7 @@ async def post_gtfs_rt(request: Request[Any, Any, Any]) -> FeedAccepted:
 @post(
     CIFS_ROUTE,
     status_code=200,
+    operation_class=json_body_operation(standalone_schema(CifsDocument)),
     request_max_body_size=MAX_FEED_BYTES,
     summary="Post Waze CIFS road incidents and closures (JSON)",
     tags=["mobility"],

@@ -29,7 +29,7 @@ from flambeau.services.mobility.schemas import (
     VehicleSeen,
 )
 
-__all__ = ["MAX_ENTITIES", "parse_cifs", "parse_gtfs_rt"]
+__all__ = ["MAX_ENTITIES", "CifsDocument", "parse_cifs", "parse_gtfs_rt"]
 
 MAX_ENTITIES = 10_000
 """Most entities (GTFS-RT) or incidents (CIFS) in one body."""
@@ -152,7 +152,9 @@ class _CifsItem(msgspec.Struct, frozen=True):
     incident: _CifsIncident
 
 
-class _CifsBody(msgspec.Struct, frozen=True):
+class CifsDocument(msgspec.Struct, frozen=True):
+    """A Waze CIFS document in its JSON form: the incidents, and when the feed was written."""
+
     incidents: list[_CifsItem]
     timestamp: datetime | None = None  # Flambeau's extension: when the feed was written
 
@@ -204,7 +206,7 @@ def _where(text: str) -> str:
 def parse_cifs(body: bytes) -> list[NewEvent]:
     """One :class:`RoadIncident` event per CIFS incident, keyed by incident id."""
     try:
-        document = msgspec.json.decode(body, type=_CifsBody)
+        document = msgspec.json.decode(body, type=CifsDocument)
     except msgspec.ValidationError as error:
         raise FeedError("cifs", _where(str(error)), str(error)) from None
     except msgspec.DecodeError as error:

@@ -27,7 +27,9 @@ from flambeau.gateway import (
     ProblemError,
     ProblemKind,
     gateway_of,
+    json_body_operation,
     problem_specs,
+    standalone_schema,
 )
 from flambeau.services.mobility.access import VenueAccess, venue_access
 from flambeau.services.mobility.adapters import post_cifs, post_gtfs_rt
@@ -114,6 +116,7 @@ def _check_places(body: DeliveryBody) -> None:
 @post(
     DELIVERIES_ROUTE,
     status_code=201,
+    operation_class=json_body_operation(standalone_schema(DeliveryBody)),
     summary="Register a delivery (route and ETA follow on mobility.routes)",
     tags=["mobility"],
     responses=problem_specs(
@@ -184,11 +187,13 @@ async def get_delivery(request: Request[Any, Any, Any], delivery: FromPath[str])
 @post(
     PERIMETERS_ROUTE,
     status_code=200,
+    operation_class=json_body_operation(standalone_schema(Perimeter)),
     summary="Declare a security perimeter (polygon, time window, allowed classes)",
     tags=["mobility"],
     responses=problem_specs(
         (400, "Malformed body or unknown vehicle class; errors[0].field names it"),
         *AUTH_PROBLEMS,
+        (422, "Impossible times (an end before the start); errors[0].field names it"),
         RATE_PROBLEM,
     ),
 )
