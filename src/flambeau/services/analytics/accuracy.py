@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from flambeau.events import Registry
+from flambeau.events import Record, Registry
 from flambeau.log import Log
 from flambeau.services.analytics.forecast import HORIZON, PACE_MINUTES, Series, forecast
 from flambeau.services.analytics.schemas import FACTS, KPIS, Kpi, UnitEnd
@@ -74,30 +75,34 @@ class SeriesError(msgspec.Struct, frozen=True, kw_only=True):
     baseline_hour_mape: float
 
 
-async def _records(log: Log, registry: Registry, stream: str) -> list[Any]:
-    found: list[Any] = []
+async def _records(
+    log: Log, registry: Registry, stream: str, tag: bytes
+) -> AsyncIterator[Record[Any]]:
+    """Every record of ``stream`` whose raw payload names ``tag``, decoded (the others are
+    skipped undecoded: ``analytics.facts`` is mostly sales)."""
     for partition in range(registry.spec(stream).partitions):
         offset = 0
         while batch := await log.read(stream, partition, offset, _READ):
-            found.extend(registry.decode(stream, record) for record in batch)
+            for record in batch:
+                if tag in bytes(record.data):
+                    yield registry.decode(stream, record)
             offset = batch[-1].offset + 1
-    return found
 
 
 async def load(log: Log, registry: Registry) -> History:
     """The history recorded in ``log``."""
     history = History()
     latest: dict[tuple[str, str, str, datetime], int] = {}
-    for record in await _records(log, registry, KPIS):
+    async for record in _records(log, registry, KPIS, b"kpi"):
         kpi = record.data
-        if isinstance(kpi, Kpi):
+        if isinstance(kpi, Kpi) and kpi.metric in ("sales", "entries"):
             latest[(kpi.venue, kpi.metric, kpi.dimension, kpi.minute)] = kpi.value
     history.add_kpis(latest)
-    for record in await _records(log, registry, FACTS):
+    async for record in _records(log, registry, FACTS, b"unit_end"):
         if isinstance(record.data, UnitEnd):
             end = record.data
             history.ends[end.venue].append((record.time, end.unit, end.estimated_end))
-    for record in await _records(log, registry, TRANSIT):
+    async for record in _records(log, registry, TRANSIT, b"line_status"):
         if isinstance(record.data, LineStatus):
             history.lines.fold(record.time, record.data)
     return history
