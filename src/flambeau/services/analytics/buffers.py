@@ -87,9 +87,11 @@ class StreamBuffer:
     pending: dict[str, list[Any]] = field(default_factory=dict)
     newest: datetime | None = None
     rows: int = 0
+    _text: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         self.pending = {name: [] for name in self.schema.names}
+        self._text = frozenset(f.name for f in self.schema if f.type == TEXT)
 
     def add(self, record: Record[Any]) -> None:
         """Queue one record's fields."""
@@ -105,8 +107,8 @@ class StreamBuffer:
             value = values.get(name)
             if isinstance(value, enum.Enum):
                 value = value.value
-            elif isinstance(value, list | tuple | dict | msgspec.Struct):
-                value = msgspec.json.encode(value).decode()
+            if name in self._text and value is not None and not isinstance(value, str):
+                value = _as_text(value)
             column.append(value)
         if self.newest is None or record.time > self.newest:
             self.newest = record.time
@@ -129,6 +131,14 @@ class StreamBuffer:
 
 
 _FIXED = frozenset(name for name, _ in _META)
+
+
+def _as_text(value: Any) -> str:
+    """A value of a text column that is not text (a nested value, or a member of a union such
+    as ``datetime | None``): ISO 8601 for a time, JSON for anything else."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return msgspec.json.encode(value).decode()
 
 
 class RecentBuffers:
