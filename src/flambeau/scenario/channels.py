@@ -138,6 +138,7 @@ class Channels:
                 "transfers": request.transfers,
                 "contexts": request.contexts,
                 "origin": request.origin,
+                "at": first.time.isoformat(),  # the day's clock, not the wall's
             }
             reply = await http.post_json(
                 f"{TRANSFERS_ROUTE}?wait=false",

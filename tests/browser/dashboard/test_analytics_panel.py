@@ -1,11 +1,13 @@
 """The dashboard's "Next hour" panel in headless Chromium, against a real gateway process.
 
 KPIs and a unit's estimated end are appended as their processors would write them; the panel
-shows each venue's forecast against its last hour, and the recommendations with their cause.
+shows each venue's forecast against its last hour, and the recommendations with their cause;
+its chart draws one venue's KPIs per minute against the forecast.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,11 +23,13 @@ MINUTE0 = datetime(2024, 8, 4, 17, tzinfo=UTC)
 FINAL = "FBLMTEAM11------------FNL-000100--"
 
 
-def _kpi(minute: int, cents: int) -> dict[str, Any]:
+def _kpi(minute: int, cents: int, venue: str = "STA", metric: str = "sales") -> dict[str, Any]:
     at = MINUTE0 + timedelta(minutes=minute)
-    data = {"type": "kpi", "venue": "STA", "metric": "sales", "dimension": "drink",
-            "minute": at.isoformat(), "value": cents, "count": cents // 500}  # fmt: skip
-    return {"id": f"kpi-{minute}", "key": "STA\x1fdrink", "time": at.isoformat(), "data": data}
+    dimension = "drink" if metric == "sales" else "77000"
+    data = {"type": "kpi", "venue": venue, "metric": metric, "dimension": dimension,
+            "minute": at.isoformat(), "value": cents, "count": max(cents // 500, 1)}  # fmt: skip
+    return {"id": f"kpi-{venue}-{metric}-{minute}", "key": f"{venue}\x1f{dimension}",
+            "time": at.isoformat(), "data": data}  # fmt: skip
 
 
 def _end(minutes: int) -> dict[str, Any]:
@@ -52,4 +56,33 @@ def test_the_panel_shows_the_forecast_and_moves_with_extra_time(
     gateway.post("analytics.facts", [_end(65)])  # extra time: the surge leaves the hour
     expect(row.locator("[data-cell=end]")).to_contain_text("18:05", timeout=WAIT)
     expect(stands).to_contain_text("18:05", timeout=WAIT)
+    assert watched.errors == []
+
+
+def test_the_chart_draws_each_minute_against_the_forecast(
+    watched: Watched, gateway: Gateway
+) -> None:
+    sales = [_kpi(m, 10_000 + 1_000 * m) for m in range(10)]
+    entries = [_kpi(m, 40, metric="entries") for m in range(8)]
+    quiet = [_kpi(m, 2_000, venue="BCY") for m in range(4)]
+    gateway.post("analytics.kpis", [*sales, *entries, *quiet])
+    open_dashboard(watched.page, gateway, gateway.read_key())
+    page = watched.page
+    chart = page.locator("#kpi-chart")
+    expect(page.locator("#kpi-chart-title")).to_have_text("Per minute at STA", timeout=WAIT)
+    # the busiest venue, one bar per KPI minute; the newest minute (still filling) included
+    expect(chart.locator("rect.bar.sales")).to_have_count(10)
+    expect(chart.locator("rect.bar.entries")).to_have_count(8)
+    first = chart.locator("rect.bar.sales").first
+    expect(first).to_have_attribute("data-minute", "2024-08-04T17:00:00.000Z")
+    heights = [float(b.get_attribute("height") or 0) for b in chart.locator("rect.bar.sales").all()]
+    assert heights == sorted(heights)  # sales grew minute by minute
+    assert heights[0] < heights[-1]
+    expect(chart.locator("path.forecast.sales")).to_have_attribute("d", re.compile(r"^M.*L"))
+    expect(page.locator("#kpi-chart-desc")).to_contain_text("10 minutes of actual sales")
+
+    page.locator("#forecasts button[data-venue=BCY]").click()
+    expect(page.locator("#kpi-chart-title")).to_have_text("Per minute at BCY", timeout=WAIT)
+    expect(chart.locator("rect.bar.sales")).to_have_count(4)
+    expect(chart.locator("rect.bar.entries")).to_have_count(0)
     assert watched.errors == []

@@ -2,14 +2,15 @@
 
 The KPI pipeline runs on the workload's inputs; queries then run over the live buffers. Each
 refusal (writes, ATTACH, COPY, INSTALL, files, several statements, SET), the time and row
-limits, and the scope check of every named stream are tested.
+limits, and the scope check of every named stream are tested; so is the forecast, moved by an
+extra time and by a strike.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,9 @@ from flambeau.services.analytics.processors import (
 )
 from flambeau.services.analytics.routes import routes
 from flambeau.services.analytics.schemas import FACTS
+from flambeau.services.analytics.transit import TRANSIT_SHARE
+from flambeau.services.mobility.processors import lines
+from flambeau.services.mobility.schemas import FEED, TransitAlert
 from flambeau.services.results.schemas import (
     UNITS,
     EndAdjustment,
@@ -66,7 +70,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     streams = inputs(7, 400)
     for stream, events in streams.items():
         await log.append(stream, events)
-    worker = Worker(log, [sales, entries, stakes, fraud, kpis, unit_ends], idle_wait=0.05)
+    worker = Worker(log, [sales, entries, stakes, fraud, kpis, unit_ends, lines], idle_wait=0.05)
     working = asyncio.create_task(worker.run())
     try:
         async with serve(log, tmp_path, routers=routes) as served:
@@ -191,17 +195,26 @@ def _estimate(minutes: int, *adjustments: EndAdjustment) -> NewEvent:
     return NewEvent(estimate, key=FINAL, time=START + timedelta(minutes=11))
 
 
-async def _plan(running: Running, unit_end: str) -> dict[str, Any]:
+async def _plan_when(
+    running: Running, venue: str, ready: Callable[[dict[str, Any]], bool], what: str
+) -> dict[str, Any]:
+    plans: dict[str, Any] = {}
     async with running.served.client(running.reader) as client:
         for _ in range(300):
             reply = await client.get("/v1/analytics/forecast")
             assert reply.status_code == 200, reply.text
             plans = {p["forecast"]["venue"]: p for p in reply.json()}
-            sta = plans.get("STA")
-            if sta and [end for _, end in sta["forecast"]["ends"]] == [unit_end]:
-                return sta
+            if venue in plans and ready(plans[venue]):
+                return plans[venue]
             await asyncio.sleep(0.05)
-    raise AssertionError(f"the forecast never showed the final ending at {unit_end}: {plans}")
+    raise AssertionError(f"the forecast of {venue} never showed {what}: {plans}")
+
+
+async def _plan(running: Running, unit_end: str) -> dict[str, Any]:
+    def ends_at(plan: dict[str, Any]) -> bool:
+        return [end for _, end in plan["forecast"]["ends"]] == [unit_end]
+
+    return await _plan_when(running, "STA", ends_at, f"the final ending at {unit_end}")
 
 
 async def test_extra_time_moves_the_forecast_and_its_actions(running: Running) -> None:
@@ -230,6 +243,29 @@ async def test_extra_time_moves_the_forecast_and_its_actions(running: Running) -
     moved = [a for a in after["actions"] if a["kind"] == "open_stands"]
     assert moved
     assert "18:02" in moved[0]["cause"]
+
+
+async def test_a_strike_moves_the_forecast(running: Running) -> None:
+    """A NO_SERVICE alert on RER B, through mobility's own processor, cuts the forecast of the
+    venue it serves (STA: one of its three lines) and of no other venue."""
+    await _until_settled(running)
+    before = {v: await _plan_when(running, v, lambda _: True, "a plan") for v in ("STA", "BCY")}
+    alert = TransitAlert(alert_id="strike-rer-b", route_id="RER-B", cause="STRIKE",
+                         effect="NO_SERVICE", header="RER B: no service (strike)")  # fmt: skip
+    at = START + timedelta(minutes=11, seconds=30)  # within the newest minute
+    await running.log.append(FEED, [NewEvent(alert, key="RER-B", time=at)])
+    after = await _plan_when(running, "STA", lambda p: p["forecast"]["closed_lines"], "a strike")
+
+    service = 1 - TRANSIT_SHARE / 3
+    assert after["forecast"]["service"] == pytest.approx(service)
+    assert after["forecast"]["closed_lines"] == ["RER-B"]
+    for series in ("sales", "entries"):
+        pace = before["STA"]["forecast"][f"{series}_pace"]
+        assert pace > 0
+        assert after["forecast"][f"{series}_pace"] == pytest.approx(pace * service)
+        assert sum(after["forecast"][series]) < sum(before["STA"]["forecast"][series])
+    bcy = await _plan_when(running, "BCY", lambda _: True, "a plan")
+    assert bcy["forecast"] == before["BCY"]["forecast"]  # RER B does not serve Bercy
 
 
 async def _records(log: Log, stream: str) -> list[Any]:

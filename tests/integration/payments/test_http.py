@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -292,3 +293,18 @@ async def test_the_invariants_are_not_ok_while_requests_wait_unchecked(
     assert stale["violations_total"] == 0
     assert stale["unchecked"] == 1
     assert stale["ok"] is False
+
+
+async def test_a_request_at_a_terminal_time_is_stored_at_that_time(payments: Payments) -> None:
+    """``at`` (the terminals' clock, as a replayed day sends it) is the request's event time:
+    the ledger stamps the transfer with it, and the analytics count the sale in its minute."""
+    await setup(payments)
+    at = "2024-08-04T17:02:30+00:00"
+    body = {"transfers": [transfer(70, 4, 2, 5)], "ledger": 1, "at": at}
+    assert results(await payments.post("/v1/payments/transfers", body)) == ["ok"]
+    times = [r.time for p in range(8) for r in await payments.log.read("payments.requests", p, 0)]
+    assert times.count(datetime.fromisoformat(at)) == 1
+    naive = {"transfers": [transfer(71, 4, 2, 5)], "ledger": 1, "at": "2024-08-04T17:02:30"}
+    refused = await payments.post("/v1/payments/transfers", naive)
+    assert refused.status_code == 422, refused.text  # a time without a zone
+    assert refused.json()["errors"][0]["field"] == "at"

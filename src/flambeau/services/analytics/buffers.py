@@ -10,6 +10,9 @@ field of every payload type of the stream (``null`` where a type lacks it). Numb
 numbers, timestamps become ``TIMESTAMP WITH TIME ZONE``, anything nested is JSON text; text
 is dictionary-encoded (:data:`TEXT`).
 
+The same view folds ``mobility.transit`` into :attr:`RecentBuffers.lines` (every line's state
+changes, :mod:`.transit`), which the forecast reads; it is not queryable.
+
 Retention is by event time: chunks whose newest event is older than the buffer's newest event
 minus :attr:`RecentBuffers.window` are dropped, so a buffer holds at least the last ``window``
 of every stream (and at most one chunk more).
@@ -29,6 +32,8 @@ import pyarrow as pa
 from flambeau.events import Record
 from flambeau.log import Log
 from flambeau.processing import View, view_of
+from flambeau.services.analytics.transit import Lines
+from flambeau.services.mobility.schemas import TRANSIT, LineStatus
 
 __all__ = ["DEFAULT_WINDOW", "QUERYABLE", "RecentBuffers", "StreamBuffer", "arrow_schema"]
 
@@ -82,9 +87,11 @@ class StreamBuffer:
     pending: dict[str, list[Any]] = field(default_factory=dict)
     newest: datetime | None = None
     rows: int = 0
+    _text: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         self.pending = {name: [] for name in self.schema.names}
+        self._text = frozenset(f.name for f in self.schema if f.type == TEXT)
 
     def add(self, record: Record[Any]) -> None:
         """Queue one record's fields."""
@@ -100,8 +107,8 @@ class StreamBuffer:
             value = values.get(name)
             if isinstance(value, enum.Enum):
                 value = value.value
-            elif isinstance(value, list | tuple | dict | msgspec.Struct):
-                value = msgspec.json.encode(value).decode()
+            if name in self._text and value is not None and not isinstance(value, str):
+                value = _as_text(value)
             column.append(value)
         if self.newest is None or record.time > self.newest:
             self.newest = record.time
@@ -126,6 +133,14 @@ class StreamBuffer:
 _FIXED = frozenset(name for name, _ in _META)
 
 
+def _as_text(value: Any) -> str:
+    """A value of a text column that is not text (a nested value, or a member of a union such
+    as ``datetime | None``): ISO 8601 for a time, JSON for anything else."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return msgspec.json.encode(value).decode()
+
+
 class RecentBuffers:
     """The buffers of :data:`QUERYABLE`, kept live by one view per log."""
 
@@ -135,9 +150,14 @@ class RecentBuffers:
             stream: StreamBuffer(arrow_schema(log.registry.spec(stream).schema), window)
             for stream in QUERYABLE
         }
+        self.lines = Lines()
 
     def fold(self, record: Record[Any]) -> None:
-        """Apply one record of a queryable stream."""
+        """Apply one record of a queryable stream, or a line state."""
+        if record.stream == TRANSIT:
+            if isinstance(record.data, LineStatus):
+                self.lines.fold(record.time, record.data)
+            return
         self.buffers[record.stream].add(record)
 
     def tables(self, streams: typing.Iterable[str]) -> dict[str, pa.Table]:
@@ -153,7 +173,7 @@ def recent_buffers(log: Log) -> tuple[View, RecentBuffers]:
         holder.append(RecentBuffers(log))
         return holder[0].fold
 
-    view = view_of(log, "analytics.buffers", QUERYABLE, factory)
+    view = view_of(log, "analytics.buffers", (*QUERYABLE, TRANSIT), factory)
     owner = getattr(view.fold, "__self__", None)
     if not isinstance(owner, RecentBuffers):  # pragma: no cover - the factory always binds one
         raise TypeError("the analytics view folds into something other than RecentBuffers")

@@ -7,6 +7,13 @@ minutes after a unit's estimated end, departing spectators buy (transport, merch
 drinks), so sales run at :data:`SURGE` times the pace, while gate entries stop. A match going
 to extra time moves its estimated end, hence the surge, hence the forecast.
 
+The pace is read at **full transit service**: each past minute is divided by the service its
+venue's lines gave then (:meth:`.transit.Lines.service`), and the forecast multiplies it by the
+service now. A strike that closes a serving line therefore cuts the forecast at once, before
+the pace has seen fewer arrivals; once the pace window lies wholly within the strike, the two
+factors cancel and the pace speaks for itself. The newest minute, still filling, is left out of
+the pace.
+
 Why not a fitted library model (statsforecast and the like): a rehearsal day gives each venue
 a few hours of minutes, with its shape set by the schedule rather than by seasonality; a
 seasonal model has no season to learn from within the hour that matters, and would not move
@@ -23,6 +30,7 @@ Actions (:func:`actions`) turn a forecast gap into a recommendation with its cau
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,6 +74,9 @@ class Forecast(msgspec.Struct, frozen=True, kw_only=True):
         entries_pace: Likewise, people per minute.
         last_hour_sales: Actual sales over the hour before ``start``.
         ends: The unit ends within the horizon that shape it: (unit, estimated end).
+        service: The share of usual arrivals the venue's transit lines carry now (1.0: all
+            open).
+        closed_lines: The venue's serving lines closed now (a strike), by route id.
     """
 
     venue: str
@@ -76,6 +87,8 @@ class Forecast(msgspec.Struct, frozen=True, kw_only=True):
     entries_pace: float
     last_hour_sales: int
     ends: list[tuple[str, datetime]]
+    service: float = 1.0
+    closed_lines: list[str] = []
 
 
 class Action(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,19 +100,37 @@ class Action(msgspec.Struct, frozen=True, kw_only=True):
     cause: str
 
 
-def _pace(values: dict[datetime, int], newest: datetime) -> float:
-    minutes = [newest - i * _MINUTE for i in range(PACE_MINUTES)]
-    return sum(values.get(m, 0) for m in minutes) / PACE_MINUTES
+Service = Callable[[datetime], float]
+"""The share of usual arrivals a venue's transit carries at a time (see :mod:`.transit`)."""
 
 
-def forecast(venue: str, series: Series, ends: dict[str, datetime], newest: datetime) -> Forecast:
-    """The next :data:`HORIZON` minutes of ``venue`` after ``newest`` (a minute start).
+def _full_service(_: datetime) -> float:
+    return 1.0
 
-    ``ends`` maps each unit at the venue to its latest estimated end.
+
+def _pace(values: dict[datetime, int], newest: datetime, service: Service) -> float:
+    minutes = [newest - i * _MINUTE for i in range(1, PACE_MINUTES + 1)]
+    return sum(values.get(m, 0) / service(m + _MINUTE) for m in minutes) / PACE_MINUTES
+
+
+def forecast(
+    venue: str,
+    series: Series,
+    ends: dict[str, datetime],
+    newest: datetime,
+    service: Service = _full_service,
+    closed: list[str] | None = None,
+) -> Forecast:
+    """The next :data:`HORIZON` minutes of ``venue`` after ``newest`` (a minute start, still
+    filling: the pace is that of the :data:`PACE_MINUTES` minutes before it).
+
+    ``ends`` maps each unit at the venue to its latest estimated end; ``service`` gives the
+    venue's transit service at a time, ``closed`` names its closed lines now.
     """
     start = newest + _MINUTE
-    sales_pace = _pace(series.sales, newest)
-    entries_pace = _pace(series.entries, newest)
+    now = service(start)
+    sales_pace = _pace(series.sales, newest, service) * now
+    entries_pace = _pace(series.entries, newest, service) * now
     window = [start + i * _MINUTE for i in range(HORIZON)]
     shaping = sorted((end, unit) for unit, end in ends.items() if end < start + HORIZON * _MINUTE)
     shaping = [(end, unit) for end, unit in shaping if end + SURGE_MINUTES * _MINUTE > start]
@@ -118,6 +149,8 @@ def forecast(venue: str, series: Series, ends: dict[str, datetime], newest: date
         entries_pace=entries_pace,
         last_hour_sales=last_hour,
         ends=[(unit, end) for end, unit in shaping],
+        service=now,
+        closed_lines=list(closed or ()),
     )
 
 
@@ -146,5 +179,11 @@ def actions(plan: Forecast, capacity: int, occupancy: int) -> list[Action]:
         share = coming / plan.last_hour_sales
         found.append(Action(venue=plan.venue, kind="push_offer", at=plan.start,
                             cause=f"next hour forecasts {coming / 100:.0f} EUR, "
-                                  f"{share:.0%} of the last hour"))  # fmt: skip
+                                  f"{share:.0%} of the last hour{_strike(plan)}"))  # fmt: skip
     return found
+
+
+def _strike(plan: Forecast) -> str:
+    if not plan.closed_lines:
+        return ""
+    return f" ({', '.join(plan.closed_lines)} closed: transit at {plan.service:.0%})"

@@ -1,21 +1,24 @@
 """Forecasts and actions of every venue, from the live buffers (see :mod:`.forecast`).
 
 Reads the latest value of each KPI minute (``analytics.kpis``), each unit's latest estimated
-end (:class:`~flambeau.services.analytics.schemas.UnitEnd` on ``analytics.facts``) and each
-venue's latest occupancy and capacity (``crowds.venues``). Computed on request from the newest
+end (:class:`~flambeau.services.analytics.schemas.UnitEnd` on ``analytics.facts``), each
+venue's latest occupancy and capacity (``crowds.venues``) and the transit lines' states
+(``mobility.transit``, :mod:`.transit`). Computed on request from the newest
 minute seen, so it moves every minute and with every new estimate.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from flambeau.services.analytics.forecast import Action, Forecast, Series, actions, forecast
+from flambeau.services.analytics.transit import Lines
 
 __all__ = ["VenuePlan", "plans"]
 
@@ -64,16 +67,26 @@ def _crowds(venues: pa.Table) -> dict[str, tuple[int, int]]:
     return seen
 
 
-def plans(kpis: pa.Table, facts: pa.Table, venues: pa.Table) -> list[VenuePlan]:
+def plans(
+    kpis: pa.Table, facts: pa.Table, venues: pa.Table, lines: Lines | None = None
+) -> list[VenuePlan]:
     """Every venue's plan, by venue code (venues with sales or entries KPIs only)."""
     series, newest = _series(kpis)
     if newest is None:
         return []
     ends = _ends(facts)
     crowds = _crowds(venues)
+    lines = lines or Lines()
     found = []
     for venue in sorted(series):
-        plan = forecast(venue, series[venue], ends.get(venue, {}), newest)
+        plan = forecast(
+            venue,
+            series[venue],
+            ends.get(venue, {}),
+            newest,
+            service=functools.partial(lines.service, venue),
+            closed=lines.closed(venue, newest + timedelta(minutes=1)),
+        )
         capacity, occupancy = crowds.get(venue, (0, 0))
         found.append(VenuePlan(forecast=plan, actions=actions(plan, capacity, occupancy)))
     return found

@@ -218,7 +218,7 @@ async def list_plans(request: Request[Any, Any, Any]) -> list[VenuePlan]:
     view, buffers = recent_buffers(gateway.log)
     await view.sync(_SYNC_TIMEOUT_S)
     tables = buffers.tables([KPIS, FACTS, VENUES])
-    return plans(tables[KPIS], tables[FACTS], tables[VENUES])
+    return plans(tables[KPIS], tables[FACTS], tables[VENUES], buffers.lines)
 
 
 routes = [query, list_kpis, list_plans]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from flambeau.services.mobility.schemas import VENUE_LINES
+
 __all__ = ["HUBS", "PLACES", "VENUE_LINES", "Place"]
 
 
@@ -63,28 +65,3 @@ PLACES: tuple[Place, ...] = (
 
 HUBS: tuple[str, ...] = ("GDN", "CHT", "GDL", "LDF")
 """The hubs whose travel times the public access display gives."""
-
-VENUE_LINES: dict[str, tuple[str, ...]] = {
-    "STA": ("RER-B", "RER-D", "M13"),
-    "AQC": ("RER-B", "RER-D", "M13"),
-    "BCY": ("M14", "M6", "RER-A"),
-    "CDM": ("M6", "RER-C"),
-    "EIF": ("M6", "RER-C"),
-    "TRO": ("M6", "M9"),
-    "CPL": ("M12", "T3b"),
-    "DEF": ("RER-A", "M1", "T2"),
-    "GRP": ("M1", "M13"),
-    "INV": ("M8", "M13", "RER-C"),
-    "LCO": ("M1", "M8", "M12"),
-    "HDV": ("M1", "M11"),
-    "PDP": ("M9", "M10"),
-    "RGA": ("M9", "M10"),
-    "SP1": ("M12", "T2", "T3a"),
-    "NPA": ("RER-B",),
-    "LBO": ("RER-B",),
-    "VER": ("RER-C",),
-    "VE1": ("RER-C",),
-    "VN1": ("RER-E",),
-    "YDM": ("RER-C",),
-}
-"""Transit lines serving each venue (GTFS ``route_id`` as the rehearsal feed names them)."""

@@ -18,6 +18,7 @@ Streams:
   :class:`TransitAlert`, :class:`TripDelay` and :class:`VehicleSeen`, one per feed entity.
 - ``mobility.transit`` (public): :class:`LineStatus`, each line's state (``open``,
   ``disrupted``, ``closed``) from the alerts; a strike is a NO_SERVICE alert on a route.
+  :data:`VENUE_LINES` says which lines serve which venue.
 - ``mobility.rejected``: bodies the adapters refused with a 400, kept whole.
 
 Coordinates are WGS84 ``[lat, lon]`` pairs, as Waze CIFS writes them.
@@ -45,6 +46,7 @@ __all__ = [
     "ROADS",
     "ROUTES",
     "TRANSIT",
+    "VENUE_LINES",
     "DeliveryRequested",
     "DeliveryRouted",
     "Direction",
@@ -85,6 +87,33 @@ Point = tuple[Lat, Lon]
 Line = Annotated[list[Point], msgspec.Meta(min_length=2, max_length=10_000)]
 Ring = Annotated[list[Point], msgspec.Meta(min_length=3, max_length=10_000)]
 Seconds = Annotated[float, msgspec.Meta(ge=0)]
+
+VENUE_LINES: dict[str, tuple[str, ...]] = {
+    "STA": ("RER-B", "RER-D", "M13"),
+    "AQC": ("RER-B", "RER-D", "M13"),
+    "BCY": ("M14", "M6", "RER-A"),
+    "CDM": ("M6", "RER-C"),
+    "EIF": ("M6", "RER-C"),
+    "TRO": ("M6", "M9"),
+    "CPL": ("M12", "T3b"),
+    "DEF": ("RER-A", "M1", "T2"),
+    "GRP": ("M1", "M13"),
+    "INV": ("M8", "M13", "RER-C"),
+    "LCO": ("M1", "M8", "M12"),
+    "HDV": ("M1", "M11"),
+    "PDP": ("M9", "M10"),
+    "RGA": ("M9", "M10"),
+    "SP1": ("M12", "T2", "T3a"),
+    "NPA": ("RER-B",),
+    "LBO": ("RER-B",),
+    "VER": ("RER-C",),
+    "VE1": ("RER-C",),
+    "VN1": ("RER-E",),
+    "YDM": ("RER-C",),
+}
+"""Transit lines serving each venue (GTFS ``route_id`` as the rehearsal feed names them, and as
+``mobility.transit`` keys its :class:`LineStatus`): a reader of ``mobility.transit`` finds
+here which venues a closed line serves."""
 
 
 class VehicleClass(StrEnum):

@@ -23,6 +23,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -89,6 +90,10 @@ class TransfersBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     contexts: Annotated[list[PaymentContext], msgspec.Meta(max_length=MAX_BATCH)] = []
     origin: Label = ""
     ledger: Ledger = 0
+    at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    """When the terminals asked (their clock): the request's event time; default: on arrival.
+    A replayed day (the rehearsal) sends its own clock, so the ledger and the analytics count
+    its payments in the day's minutes."""
 
 
 class AccountsBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -195,8 +200,11 @@ def _decode(body: bytes, one: type[Any], many: type[Any], wrapper: type[Any], it
         raise _problem(exc, items) from None
 
 
-def parse_transfers(body: bytes, key: str, holds: Mapping[str, Transfer]) -> CreateTransfers:
-    """The :class:`~.schemas.CreateTransfers` a body asks for.
+def parse_transfers(
+    body: bytes, key: str, holds: Mapping[str, Transfer]
+) -> tuple[CreateTransfers, datetime | None]:
+    """The :class:`~.schemas.CreateTransfers` a body asks for, and its ``at`` (event time) if
+    the object form gives one.
 
     Args:
         body: The JSON body.
@@ -213,10 +221,10 @@ def parse_transfers(body: bytes, key: str, holds: Mapping[str, Transfer]) -> Cre
     found = _decode(body, TransferIn, list[TransferIn], TransfersBody, "transfers")
     if isinstance(found, TransfersBody):
         transfers: list[Transfer] = list(found.transfers)
-        contexts, origin, ledger = found.contexts, found.origin, found.ledger
+        contexts, origin, ledger, at = found.contexts, found.origin, found.ledger, found.at
     else:
         transfers = [found] if isinstance(found, Transfer) else list(found)
-        contexts, origin, ledger = [], "", 0
+        contexts, origin, ledger, at = [], "", 0, None
     _check_size(transfers, "transfers")
     if not ledger:
         ledger = next((t.ledger for t in transfers if t.ledger), 0)
@@ -229,9 +237,10 @@ def parse_transfers(body: bytes, key: str, holds: Mapping[str, Transfer]) -> Cre
             "no ledger: give 'ledger' in the body or on a transfer",
             [FieldError("a transfer request is keyed by its ledger", "ledger")],
         )
-    return CreateTransfers(
+    request = CreateTransfers(
         idempotency_key=key, ledger=ledger, transfers=transfers, contexts=contexts, origin=origin
     )
+    return request, at
 
 
 def parse_accounts(body: bytes, key: str) -> CreateAccounts:

@@ -30,6 +30,7 @@ accounts and decisions, ``read:payments.checks`` for the invariants.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -163,9 +164,10 @@ async def create_transfers(
     gateway.authorize(request, "write", REQUESTS)
     key = idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
     _, book = ledger_view(gateway.log)
-    payload = parse_transfers(await request.body(), key, book.holds)
+    payload, at = parse_transfers(await request.body(), key, book.holds)
     _refuse_cross_ledger(payload, book.accounts)
-    return await _submit(gateway, payload, [t.id for t in payload.transfers], wait, timeout)
+    ids = [t.id for t in payload.transfers]
+    return await _submit(gateway, payload, ids, wait, timeout, at)
 
 
 def _refuse_cross_ledger(payload: CreateTransfers, accounts: dict[str, Any]) -> None:
@@ -201,10 +203,11 @@ async def _submit(
     ids: list[str],
     wait: bool,
     timeout: float,
+    at: datetime | None = None,
 ) -> Response[Any]:
     view, book = ledger_view(gateway.log)
     rid = request_id(payload)
-    event = NewEvent(payload, key=str(payload.ledger), id=rid, time=utc_now())
+    event = NewEvent(payload, key=str(payload.ledger), id=rid, time=at or utc_now())
     (placed,) = await gateway.log.append(REQUESTS, [event])
     if wait:
         await view.wait_until(lambda: rid in book.decisions, timeout)

@@ -36,7 +36,7 @@ const security = createSecurity();
 const selection = new Selection();
 const scheduler = new FrameScheduler();
 const refused = new Map(); // stream -> why the page cannot read it
-let plans = { plans: [], why: "" };
+let plans = { plans: [], kpis: [], why: "" };
 let rentals = { areas: [], moves: [], why: "" };
 let key = readStoredKey();
 let streamNames = new Set();
@@ -350,7 +350,10 @@ function wireViews() {
   scheduler.add("health", createHealthView({
     stats: $("health-stats"), rates: $("stream-rates").tBodies[0], lag: $("lag"), sources: $("sources"),
   }, { health, availability, connection: () => CONNECTION_TEXT[client.state] }), { every: 250 });
-  scheduler.add("analytics", createAnalyticsView({ forecasts: $("forecasts").tBodies[0], actions: $("actions"), empty: $("forecasts-empty") }, { state: () => plans }), { every: 1000 });
+  scheduler.add("analytics", createAnalyticsView({
+    forecasts: $("forecasts").tBodies[0], actions: $("actions"), empty: $("forecasts-empty"),
+    chart: { svg: $("kpi-chart"), title: $("kpi-chart-title"), desc: $("kpi-chart-desc") },
+  }, { state: () => plans, refresh: () => poll().catch(() => {}) }), { every: 1000 });
   scheduler.add("security", createSecurityView({
     incidents: $("incidents"), incidentsEmpty: $("incidents-empty"),
     staffing: $("staffing").tBodies[0], staffingEmpty: $("staffing-empty"), actions: $("incident-actions"),
