@@ -26,10 +26,11 @@ from flambeau.services.rentals.schemas import (
     PriceSet,
     PricingSettings,
     Searched,
+    TransitDemand,
     Viewed,
 )
 
-__all__ = ["AreaBook", "Fans", "ListingState", "apply", "calendar", "nights", "reprice"]
+__all__ = ["AreaBook", "Fans", "ListingState", "Outage", "apply", "calendar", "nights", "reprice"]
 
 MAX_NIGHTS = 366
 """The widest span of nights an area is priced over."""
@@ -57,6 +58,14 @@ class Fans(msgspec.Struct, frozen=True, kw_only=True):
     last: date
 
 
+class Outage(msgspec.Struct, frozen=True, kw_only=True):
+    """A transit line's out-of-service share of the area's lines, for its nights."""
+
+    share: float
+    first: date
+    last: date
+
+
 class AreaBook(msgspec.Struct, kw_only=True):
     """Everything the price of an area's listing-nights depends on, and the prices published.
 
@@ -67,6 +76,7 @@ class AreaBook(msgspec.Struct, kw_only=True):
     listings: dict[str, ListingState] = msgspec.field(default_factory=dict)
     lookups: dict[str, int] = msgspec.field(default_factory=dict)
     games: dict[str, Fans] = msgspec.field(default_factory=dict)
+    transit: dict[str, Outage] = msgspec.field(default_factory=dict)
     today: date | None = None
     ids: list[str] = msgspec.field(default_factory=list)
     first: date | None = None
@@ -127,6 +137,13 @@ def apply(book: AreaBook, event: object) -> None:
                 book.lookups[key] = book.lookups.get(key, 0) + 1
         case GamesDemand(unit=unit):
             book.games[unit] = Fans(fans=event.fans, first=event.first_night, last=event.last_night)
+        case TransitDemand(route_id=route):
+            if event.share <= 0:
+                book.transit.pop(route, None)
+            else:
+                book.transit[route] = Outage(
+                    share=event.share, first=event.first_night, last=event.last_night
+                )
 
 
 def _span(book: AreaBook, today: date) -> tuple[date, int]:
@@ -150,6 +167,17 @@ def calendar(
     return available, booked
 
 
+def _per_night(
+    spans: list[tuple[float, date, date]], first: date, m: int
+) -> npt.NDArray[np.float64]:
+    """The sum over ``spans`` (value, first night, last night) of each of ``m`` nights."""
+    total = np.zeros(m)
+    for value, lo_night, hi_night in spans:
+        lo, hi = (lo_night - first).days, (hi_night - first).days
+        total[max(0, lo) : max(0, hi + 1)] += value
+    return total
+
+
 def reprice(book: AreaBook, area: str, today: date) -> list[PriceSet]:
     """Reprice every listing-night of ``book`` from ``today`` on; return the prices that moved.
 
@@ -162,10 +190,8 @@ def reprice(book: AreaBook, area: str, today: date) -> list[PriceSet]:
     states = [book.listings[i] for i in ids]
     available, booked = calendar(states, first, m)
     days = [(first + timedelta(days=j)).isoformat() for j in range(m)]
-    fans = np.zeros(m)
-    for entry in book.games.values():
-        lo, hi = (entry.first - first).days, (entry.last - first).days
-        fans[max(0, lo) : max(0, hi + 1)] += entry.fans
+    fans = _per_night([(e.fans, e.first, e.last) for e in book.games.values()], first, m)
+    outages = _per_night([(o.share, o.first, o.last) for o in book.transit.values()], first, m)
     result = area_prices(
         first=first,
         today=today,
@@ -177,6 +203,7 @@ def reprice(book: AreaBook, area: str, today: date) -> list[PriceSet]:
         lookups=np.array([book.lookups.get(d, 0) for d in days], np.float64),
         fans=fans,
         settings=settings_arrays([s.settings for s in states]),
+        out_of_service=outages,
     )
     horizon = today.isoformat()
     book.lookups = {d: c for d, c in book.lookups.items() if d >= horizon}
@@ -225,6 +252,7 @@ def _price_sets(
                 pace=p["pace"][n],
                 pressure=p["pressure"][n],
                 games=p["games"][n],
+                transit=p["transit"][n],
             ),
         )
         for n, (row, j, state) in enumerate(zip(rows.tolist(), cols.tolist(), states, strict=True))

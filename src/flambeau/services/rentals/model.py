@@ -4,7 +4,7 @@
 
     price = base * season_dow * demand * lead_time * last_minute * orphan, clamped to
             [floor, ceiling] and rounded to cents (``clamp`` = price / unclamped product)
-    demand = occupancy * pace * pressure * games, bounded to [demand_min, demand_max]
+    demand = occupancy * pace * pressure * games * transit, bounded to [demand_min, demand_max]
 
 per listing ``i`` and night ``j``, with the listing's own :class:`PricingSettings`:
 
@@ -15,6 +15,8 @@ per listing ``i`` and night ``j``, with the listing's own :class:`PricingSetting
 - ``pressure`` = 1 + pressure_weight * min(1, searches and views of the night /
   (listings available * lookups_per_listing));
 - ``games`` = 1 + min(games_cap, games_cap * fans of the night / fans_for_cap);
+- ``transit`` = 1 - transit_weight * min(1, out-of-service share of the area's transit lines
+  on the night);
 - ``lead_time`` = 1 + far_out_premium * the ramp from ``far_out_start_days`` over
   ``far_out_ramp_days``;
 - ``last_minute`` = 1 - last_minute_discount * (1 - lead / last_minute_days) when closer than
@@ -42,8 +44,8 @@ Bools = npt.NDArray[np.bool_]
 
 _FIELDS = (
     "weekend", "target_occupancy", "occupancy_weight", "pace_weight", "pace_horizon_days",
-    "pressure_weight", "lookups_per_listing", "fans_for_cap", "games_cap", "demand_min",
-    "demand_max", "last_minute_days", "last_minute_discount", "far_out_start_days",
+    "pressure_weight", "lookups_per_listing", "fans_for_cap", "games_cap", "transit_weight",
+    "demand_min", "demand_max", "last_minute_days", "last_minute_discount", "far_out_start_days",
     "far_out_ramp_days", "far_out_premium", "orphan_discount",
 )  # fmt: skip
 
@@ -99,6 +101,10 @@ def _orphans(free: Bools, booked: Bools) -> Bools:
     return result
 
 
+def _or_zeros(values: Floats | None, m: int) -> Floats:
+    return np.zeros(m) if values is None else values
+
+
 def area_prices(
     *,
     first: date,
@@ -111,6 +117,7 @@ def area_prices(
     lookups: Floats,
     fans: Floats,
     settings: Settings,
+    out_of_service: Floats | None = None,
 ) -> AreaPrices:
     """Price every listing-night of an area whose nights start at ``first``.
 
@@ -123,6 +130,8 @@ def area_prices(
         lookups: Searches and views per night, shape (nights,).
         fans: Travelling fans per night in the area, shape (nights,).
         settings: Per-listing settings (:func:`settings_arrays`).
+        out_of_service: Share of the area's transit lines out of service per night, shape
+            (nights,); none by default.
     """
     v = settings.values
     n, m = available.shape
@@ -139,13 +148,11 @@ def area_prices(
         + v["pressure_weight"]
         * np.minimum(1, lookups[None, :] / (count[None, :] * v["lookups_per_listing"])),
         "games": 1 + v["games_cap"] * np.minimum(1, fans[None, :] / v["fans_for_cap"]),
+        "transit": 1 - v["transit_weight"] * np.minimum(1, _or_zeros(out_of_service, m)[None, :]),
     }
     parts = {k: np.broadcast_to(p, (n, m)) for k, p in parts.items()}
-    demand = np.clip(
-        parts["occupancy"] * parts["pace"] * parts["pressure"] * parts["games"],
-        v["demand_min"],
-        v["demand_max"],
-    )
+    demand = np.clip(np.prod(np.stack(list(parts.values())), axis=0), v["demand_min"],
+                     v["demand_max"])  # fmt: skip
     ramp = np.clip((lead - v["far_out_start_days"]) / v["far_out_ramp_days"], 0, 1)
     close = np.clip(1 - lead / np.maximum(v["last_minute_days"], 1), 0, 1)
     factors: dict[str, Any] = {

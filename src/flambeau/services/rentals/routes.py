@@ -13,12 +13,18 @@ live, with resume, over the gateway's subscriptions.
 - ``GET /v1/rentals/listings/{listing}/price?date=``: the price and its explanation.
 - ``GET /v1/rentals/prices?area=&date=``: an area's prices for one night.
 - ``GET /v1/rentals/index``: each area's price index over time and the latest moves.
+
+Every write takes the producer's event time, ``occurred_at`` (RFC 3339 with a zone; a body
+field, or a query parameter of the cancellation), as the event's time, so a platform
+replaying or catching up keeps its own clock: lead times count from it. Without it the
+event is stamped with the gateway's clock; a time more than ``MAX_AHEAD`` ahead of that clock
+is refused.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
@@ -51,6 +57,7 @@ from flambeau.services.rentals.schemas import (
 from flambeau.services.rentals.views import IndexPoint, PricedNight, listings_view, prices_view
 
 __all__ = [
+    "MAX_AHEAD",
     "MAX_BODY_BYTES",
     "SYNC_S",
     "Accepted",
@@ -63,6 +70,9 @@ __all__ = [
 SYNC_S = 1.0
 """How long a route waits for its view to reach the log's end (it answers anyway after)."""
 MAX_BODY_BYTES = 16 * 1024
+MAX_AHEAD = timedelta(minutes=5)
+"""How far ahead of the gateway's clock an ``occurred_at`` may be (clock skew)."""
+Moment = Annotated[datetime, msgspec.Meta(tz=True)]
 _TOKEN = re.compile(r"^(\w+) ")
 _READ = problem_specs((400, "Bad parameter"), *AUTH_PROBLEMS, (404, "No such price"), RATE_PROBLEM)
 _WRITE = problem_specs(
@@ -74,6 +84,7 @@ _WRITE = problem_specs(
     RATE_PROBLEM,
 )
 _OWNED = frozenset({"host", "type"})
+_OCCURRED = "occurred_at"
 """Body fields the service sets itself."""
 
 
@@ -145,6 +156,28 @@ async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return body
 
 
+def _occurred(value: object) -> datetime | None:
+    """The producer's event time (``occurred_at``), checked; ``None`` if not given."""
+    if value is None:
+        return None
+    try:
+        moment = msgspec.convert(value, Moment, strict=False)
+    except msgspec.ValidationError as error:
+        raise _bad(f"{_OCCURRED} is not an RFC 3339 time with a zone: {error}", _OCCURRED) from None
+    if moment - utc_now() > MAX_AHEAD:
+        raise _bad(
+            f"{_OCCURRED} {moment.isoformat()} is more than {MAX_AHEAD} ahead of the clock",
+            _OCCURRED,
+        )
+    return moment
+
+
+async def _timed_body(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], datetime | None]:
+    """The body without ``occurred_at``, and that time."""
+    body = await _body(request)
+    return body, _occurred(body.pop(_OCCURRED, None))
+
+
 def _convert(data: dict[str, Any], kind: type[Any]) -> Any:
     known = {f.name for f in msgspec.structs.fields(kind)} | {"type"}
     for name in sorted(data.keys() - known):
@@ -178,9 +211,9 @@ async def _owned(
     return known
 
 
-async def _append(gateway: Gateway, event: Event, area: str) -> Accepted:
+async def _append(gateway: Gateway, event: Event, area: str, at: datetime | None) -> Accepted:
     event_id = new_event_id()
-    new = NewEvent(event, key=area, id=event_id, time=utc_now())
+    new = NewEvent(event, key=area, id=event_id, time=at or utc_now())
     (placed,) = await gateway.log.append(INVENTORY, [new])
     return Accepted(event_id, placed.partition, placed.offset)
 
@@ -191,7 +224,7 @@ async def register_listing(request: Request[Any, Any, Any]) -> Accepted:
     """The body is a listing without ``host`` (the key's tenant); ``settings`` is optional."""
     gateway = gateway_of(request)
     principal = gateway.authorize(request, "write", INVENTORY)
-    body = await _body(request)
+    body, at = await _timed_body(request)
     for name in sorted(_OWNED & body.keys()):
         raise _bad(f"{name} is set by the service, not the body", name)
     listing = _convert({**body, "type": "listing", "host": _tenant(principal)}, ListingRegistered)
@@ -207,7 +240,7 @@ async def register_listing(request: Request[Any, Any, Any]) -> Accepted:
                 [FieldError("must stay the registered area", "area")],
             )
         listing = msgspec.structs.replace(listing, host=known.host)
-    return await _append(gateway, listing, listing.area)
+    return await _append(gateway, listing, listing.area, at)
 
 
 @post(f"{LISTINGS_ROUTE}/{{listing:str}}/bookings", status_code=202, tags=["rentals"],
@@ -216,21 +249,28 @@ async def book(request: Request[Any, Any, Any], listing: FromPath[str]) -> Accep
     """The nights booked: ``{"booking": "b1", "check_in": "...", "check_out": "..."}``."""
     gateway = gateway_of(request)
     principal = gateway.authorize(request, "write", INVENTORY)
-    body = _convert(await _body(request), BookingBody)
+    raw, at = await _timed_body(request)
+    body = _convert(raw, BookingBody)
     known = await _owned(gateway, principal, listing)
     event = Booked(listing=listing, area=known.area, booking=body.booking,
                    check_in=body.check_in, check_out=body.check_out)  # fmt: skip
-    return await _append(gateway, event, known.area)
+    return await _append(gateway, event, known.area, at)
 
 
 @delete(f"{LISTINGS_ROUTE}/{{listing:str}}/bookings/{{booking:str}}", status_code=202,
         tags=["rentals"], responses=_WRITE, summary="Cancel a booking")  # fmt: skip
 async def cancel(
-    request: Request[Any, Any, Any], listing: FromPath[str], booking: FromPath[str]
+    request: Request[Any, Any, Any],
+    listing: FromPath[str],
+    booking: FromPath[str],
+    occurred_at: Annotated[
+        str | None, QueryParameter(description="The producer's event time, RFC 3339.")
+    ] = None,
 ) -> Response[Accepted]:
     """Free the booking's nights again."""
     gateway = gateway_of(request)
     principal = gateway.authorize(request, "write", INVENTORY)
+    at = _occurred(occurred_at)
     known = await _owned(gateway, principal, listing)
     _, fold = listings_view(gateway.log)
     if booking not in fold.bookings.get(listing, {}):
@@ -238,7 +278,7 @@ async def cancel(
             ProblemKind.NOT_FOUND, f"listing {listing!r} has no booking {booking!r}"
         )
     event = Cancelled(listing=listing, area=known.area, booking=booking)
-    return Response(await _append(gateway, event, known.area), status_code=202)
+    return Response(await _append(gateway, event, known.area, at), status_code=202)
 
 
 @post(f"{LISTINGS_ROUTE}/{{listing:str}}/views", status_code=202, tags=["rentals"],
@@ -247,7 +287,8 @@ async def view_listing(request: Request[Any, Any, Any], listing: FromPath[str]) 
     """Any writer may report a view; it adds to the area's pressure."""
     gateway = gateway_of(request)
     gateway.authorize(request, "write", INVENTORY)
-    body = _convert(await _body(request), Nights)
+    raw, at = await _timed_body(request)
+    body = _convert(raw, Nights)
     view, fold = listings_view(gateway.log)
     await view.sync(SYNC_S)
     known = fold.listings.get(listing)
@@ -255,7 +296,7 @@ async def view_listing(request: Request[Any, Any, Any], listing: FromPath[str]) 
         raise ProblemError.of(ProblemKind.NOT_FOUND, f"no listing {listing!r} on {INVENTORY}")
     event = Viewed(listing=listing, area=known.area, check_in=body.check_in,
                    check_out=body.check_out)  # fmt: skip
-    return await _append(gateway, event, known.area)
+    return await _append(gateway, event, known.area, at)
 
 
 @post("/v1/rentals/searches", status_code=202, tags=["rentals"], responses=_WRITE,
@@ -264,9 +305,9 @@ async def search(request: Request[Any, Any, Any]) -> Accepted:
     """``{"area": "lyon", "check_in": "...", "check_out": "..."}``."""
     gateway = gateway_of(request)
     gateway.authorize(request, "write", INVENTORY)
-    body = await _body(request)
+    body, at = await _timed_body(request)
     event = _convert({**body, "type": "search"}, Searched)
-    return await _append(gateway, event, event.area)
+    return await _append(gateway, event, event.area, at)
 
 
 @get(f"{LISTINGS_ROUTE}/{{listing:str}}/price", tags=["rentals"], responses=_READ,

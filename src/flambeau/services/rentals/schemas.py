@@ -7,16 +7,21 @@ Streams:
   :class:`Searched` and :class:`Viewed`. A host posts through ``/v1/rentals/...`` so that its
   key's tenant is checked against the listing's owner.
 - ``rentals.config`` (private, 1, producer-writable): configuration of the Games input,
-  :class:`VenueArea` (which area a venue's fans lodge in) and :class:`NationFans` (how many
-  fans a nation sends), for example::
+  :class:`VenueArea` (which area a venue's fans lodge in), :class:`NationFans` (how many
+  fans a nation sends) and :class:`LineArea` (which areas a transit line serves), e.g.::
 
       {"key": "LYON", "data": {"type": "venue_area", "venue": "LYON", "area": "lyon"}}
       {"key": "FRA", "data": {"type": "nation_fans", "noc": "FRA", "fans": 40000}}
+      {"key": "RER-B", "data": {"type": "line_area", "route_id": "RER-B", "area": "saint-denis"}}
 
 - ``rentals.signals`` (private, 8, internal): ``rentals.config`` copied to every partition, so
-  the Games processor, co-partitioned with ``results.units``, sees every venue and nation.
+  the Games processor, co-partitioned with ``rentals.units``, sees every venue and nation.
+- ``rentals.units`` (private, 8, keyed by event, internal): the ``results.units`` records of
+  finals and semi-finals, re-keyed by their event (the RSC's first 22 characters), so that a
+  semi-final's result meets its final's schedule in one partition.
 - ``rentals.demand`` (private, 4, keyed by area): :class:`GamesDemand`, the fans a final brings
-  to an area for its nights.
+  to an area for its nights, and :class:`TransitDemand`, a transit line closed or disrupted in
+  an area.
 - ``rentals.prices`` (private, 4, keyed by area; entitled readers subscribe with resume):
   :class:`PriceSet`, one listing-night's new price with the factors that multiply to it.
 
@@ -32,6 +37,7 @@ from typing import Annotated
 import msgspec
 
 from flambeau.events import Event, Writer, default_registry
+from flambeau.services.results.schemas import UnitEndEstimated, UnitResult, UnitScheduleChanged
 
 __all__ = [
     "CONFIG",
@@ -40,6 +46,7 @@ __all__ = [
     "LISTINGS_ROUTE",
     "PRICES",
     "SIGNALS",
+    "UNITS_BY_EVENT",
     "Booked",
     "Cancelled",
     "DemandParts",
@@ -47,11 +54,13 @@ __all__ = [
     "GamesDemand",
     "InventoryEvent",
     "Kind",
+    "LineArea",
     "ListingRegistered",
     "NationFans",
     "PriceSet",
     "PricingSettings",
     "Searched",
+    "TransitDemand",
     "VenueArea",
     "Viewed",
 ]
@@ -59,6 +68,7 @@ __all__ = [
 INVENTORY = "rentals.inventory"
 CONFIG = "rentals.config"
 SIGNALS = "rentals.signals"
+UNITS_BY_EVENT = "rentals.units"
 DEMAND = "rentals.demand"
 PRICES = "rentals.prices"
 LISTINGS_ROUTE = "/v1/rentals/listings"
@@ -103,6 +113,8 @@ class PricingSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
         lookups_per_listing: Searches and views per listing-night that count as full pressure.
         fans_for_cap: Travelling fans per area-night that reach ``games_cap``.
         games_cap: The most the Games can add.
+        transit_weight: How much the closure of every transit line serving the area lowers
+            demand (a closed line counts its share of the area's lines; a disrupted one half).
         demand_min: The lowest demand factor.
         demand_max: The highest demand factor.
         last_minute_days: Nights closer than this are discounted, ramping to the full discount.
@@ -123,6 +135,7 @@ class PricingSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     lookups_per_listing: Annotated[float, msgspec.Meta(gt=0.0, le=1e6)] = 10.0
     fans_for_cap: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] = 30_000
     games_cap: Weight = 0.6
+    transit_weight: Ratio = 0.3
     demand_min: Factor = 0.7
     demand_max: Factor = 2.0
     last_minute_days: Days = 15
@@ -237,6 +250,17 @@ class NationFans(Event, frozen=True, kw_only=True, tag="nation_fans"):
     fans: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
 
 
+class LineArea(Event, frozen=True, kw_only=True, tag="line_area"):
+    """Transit line ``route_id`` (a GTFS route id, as ``mobility.transit`` names it) serves
+    ``area``; a line serving several areas has one of these each."""
+
+    route_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+    area: Area
+
+
+Config = VenueArea | NationFans | LineArea
+
+
 class GamesDemand(Event, frozen=True, kw_only=True, tag="games_demand"):
     """A final brings ``fans`` to ``area`` for the nights ``first_night`` to ``last_night``.
 
@@ -248,6 +272,20 @@ class GamesDemand(Event, frozen=True, kw_only=True, tag="games_demand"):
     venue: str
     nocs: tuple[str, ...]
     fans: int
+    first_night: date
+    last_night: date
+
+
+class TransitDemand(Event, frozen=True, kw_only=True, tag="transit_demand"):
+    """Line ``route_id`` serving ``area`` is ``severity`` out of service (1 closed, 0.5
+    disrupted, 0 open again) for the nights ``first_night`` to ``last_night``; ``share`` is the
+    line's share of the area's lines times ``severity``. A later one for the same line
+    replaces it."""
+
+    area: Area
+    route_id: str
+    severity: float
+    share: float
     first_night: date
     last_night: date
 
@@ -275,6 +313,7 @@ class DemandParts(msgspec.Struct, frozen=True, kw_only=True):
     pace: float
     pressure: float
     games: float
+    transit: float = 1.0
 
 
 class PriceSet(Event, frozen=True, kw_only=True, tag="price"):
@@ -303,18 +342,27 @@ default_registry.register(
 )
 default_registry.register(
     CONFIG,
-    VenueArea | NationFans,
+    Config,
     partitions=1,
-    description="Games input configuration: venue to area, fans per nation",
+    description="Games input configuration: venue to area, fans per nation, line to area",
 )
 default_registry.register(
     SIGNALS,
-    VenueArea | NationFans,
+    Config,
     partitions=8,
     description="Internal: rentals.config copied to every partition of the Games processor",
 )
 default_registry.register(
-    DEMAND, GamesDemand, partitions=4, description="fans a final brings to an area, by area"
+    UNITS_BY_EVENT,
+    UnitResult | UnitScheduleChanged | UnitEndEstimated,
+    partitions=8,
+    description="Internal: results.units of finals and semi-finals, keyed by event",
+)
+default_registry.register(
+    DEMAND,
+    GamesDemand | TransitDemand,
+    partitions=4,
+    description="fans a final brings to an area, transit closures in an area, by area",
 )
 default_registry.register(
     PRICES, PriceSet, partitions=4, description="listing-night price changes with their factors"

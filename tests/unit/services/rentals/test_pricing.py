@@ -6,26 +6,33 @@ import math
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
+
 from flambeau.events import NewEvent
 from flambeau.processing import broadcast_keys
-from flambeau.services.rentals.processors import games, pricing
+from flambeau.services.mobility.schemas import TRANSIT, LineState, LineStatus
+from flambeau.services.rentals.processors import games, pricing, transit
 from flambeau.services.rentals.schemas import (
+    CONFIG,
     DEMAND,
     INVENTORY,
     PRICES,
     SIGNALS,
+    UNITS_BY_EVENT,
     Booked,
     Cancelled,
     GamesDemand,
     Kind,
+    LineArea,
     ListingRegistered,
     NationFans,
     PriceSet,
+    PricingSettings,
     Searched,
+    TransitDemand,
     VenueArea,
 )
 from flambeau.services.results.schemas import (
-    UNITS,
     Competitor,
     CompetitorResult,
     ResultStatus,
@@ -37,6 +44,8 @@ from flambeau.services.results.schemas import (
 from flambeau.testing import run
 
 FINAL = "SWMW100MFR------------FNL-000100--"
+SEMI = "SWMW100MFR------------SFNL000200--"
+EVENT = FINAL[:22]
 NOW = datetime(2024, 7, 20, 9, tzinfo=UTC)
 
 
@@ -53,19 +62,20 @@ def at(event: Any, key: str, when: datetime = NOW) -> NewEvent:
     return NewEvent(event, key=key, time=when)
 
 
-def start_list(*nocs: str) -> UnitResult:
+def start_list(*nocs: str, unit: str = FINAL, status: ResultStatus = ResultStatus.START_LIST
+               ) -> UnitResult:  # fmt: skip
     return UnitResult(
         competition="OG2024",
-        unit=FINAL,
+        unit=unit,
         discipline="SWM",
         version=1,
-        status=ResultStatus.START_LIST,
+        status=status,
         shape=Shape.TIMED,
         venue="LYON",
         start=datetime(2024, 8, 3, 19, tzinfo=UTC),
         end=datetime(2024, 8, 3, 21, tzinfo=UTC),
         competitors=tuple(
-            CompetitorResult(competitor=Competitor(code=f"{i}", noc=noc))
+            CompetitorResult(competitor=Competitor(code=f"{i}", noc=noc), rank=i + 1)
             for i, noc in enumerate(nocs)
         ),
     )
@@ -85,7 +95,7 @@ def test_a_final_start_list_raises_prices_in_its_area_within_one_batch() -> None
         for key in broadcast_keys(8)
         for setting in (VenueArea(venue="LYON", area="lyon"), NationFans(noc="FRA", fans=40_000))
     ]
-    demand = run(games, [*config, (UNITS, at(start_list("FRA", "USA"), FINAL))])
+    demand = run(games, [*config, (UNITS_BY_EVENT, at(start_list("FRA", "USA"), EVENT))])
     (made,) = demand.records(DEMAND)
     assert isinstance(made.data, GamesDemand)
     assert (made.data.area, made.data.nocs) == ("lyon", ("FRA", "USA"))
@@ -181,8 +191,90 @@ def test_a_schedule_change_moves_a_finals_demand() -> None:
         competition="OG2024", unit=FINAL, discipline="SWM", status=UnitStatus.RESCHEDULED,
         start=datetime(2024, 8, 5, 19, tzinfo=UTC), end=datetime(2024, 8, 5, 21, tzinfo=UTC),
     )  # fmt: skip
-    done = run(games, [*config, (UNITS, at(start_list("FRA"), FINAL)), (UNITS, at(later, FINAL))])
+    done = run(
+        games,
+        [
+            *config,
+            (UNITS_BY_EVENT, at(start_list("FRA"), EVENT)),
+            (UNITS_BY_EVENT, at(later, EVENT)),
+        ],
+    )
     first, moved = (r.data for r in done.records(DEMAND))
     assert (first.first_night, first.last_night) == (date(2024, 8, 2), date(2024, 8, 3))
     assert (moved.first_night, moved.last_night) == (date(2024, 8, 4), date(2024, 8, 5))
     assert moved.unit == first.unit  # the pricing state replaces the final's earlier demand
+
+
+def schedule_of_final(venue: str = "LYON") -> UnitScheduleChanged:
+    return UnitScheduleChanged(
+        competition="OG2024", unit=FINAL, discipline="SWM", status=UnitStatus.SCHEDULED,
+        start=datetime(2024, 8, 3, 19, tzinfo=UTC), end=datetime(2024, 8, 3, 21, tzinfo=UTC),
+        venue=venue,
+    )  # fmt: skip
+
+
+def test_an_official_semi_final_raises_demand_in_its_finals_area() -> None:
+    config = [
+        (SIGNALS, at(setting, key))
+        for key in broadcast_keys(8)
+        for setting in (VenueArea(venue="LYON", area="lyon"), NationFans(noc="FRA", fans=40_000))
+    ]
+    live = start_list("FRA", "USA", unit=SEMI, status=ResultStatus.LIVE)
+    official = start_list("FRA", "USA", unit=SEMI, status=ResultStatus.OFFICIAL)
+    done = run(
+        games,
+        [
+            *config,
+            (UNITS_BY_EVENT, at(schedule_of_final(), EVENT)),
+            (UNITS_BY_EVENT, at(live, EVENT)),  # not official: nobody has qualified yet
+            (UNITS_BY_EVENT, at(official, EVENT)),
+        ],
+    )
+    (made,) = done.records(DEMAND)
+    # the semi-final's official record caused it: the final's area, its nights, the winner only
+    assert made.causation_id == f"test-{len(config) + 3}"  # the harness numbers inputs from 1
+    assert (made.data.unit, made.data.area, made.data.nocs) == (FINAL, "lyon", ("FRA",))
+    assert made.data.fans == 40_000
+    assert (made.data.first_night, made.data.last_night) == (date(2024, 8, 2), date(2024, 8, 3))
+    # the final's start list, when it comes, names the finalists and replaces the qualifiers
+    later = run(games, [*config, *((UNITS_BY_EVENT, at(e, EVENT)) for e in (
+        schedule_of_final(), official, start_list("FRA", "GBR")))])  # fmt: skip
+    assert [r.data.nocs for r in later.records(DEMAND)] == [("FRA",), ("FRA", "GBR")]
+
+
+def test_a_strike_on_a_line_serving_an_area_lowers_its_prices_until_it_reopens() -> None:
+    config = [LineArea(route_id="RER-B", area="lyon"), LineArea(route_id="T3", area="lyon"),
+              LineArea(route_id="RER-B", area="paris")]  # fmt: skip
+    strike = LineStatus(route_id="RER-B", state=LineState.CLOSED, effect="NO_SERVICE",
+                        cause="STRIKE", alert_id="s1")  # fmt: skip
+    reopened = msgspec.structs.replace(strike, state=LineState.OPEN)
+    done = run(
+        transit,
+        [*((CONFIG, at(c, c.route_id)) for c in config), (TRANSIT, at(strike, "RER-B")),
+         (TRANSIT, at(reopened, "RER-B", datetime(2024, 7, 21, 9, tzinfo=UTC)))],
+    )  # fmt: skip
+    outages = [r.data for r in done.records(DEMAND)]
+    assert all(isinstance(o, TransitDemand) for o in outages)
+    assert [(o.area, o.share) for o in outages] == [
+        ("lyon", 0.5), ("paris", 1.0), ("lyon", 0.0), ("paris", 0.0)
+    ]  # fmt: skip
+    assert (outages[0].first_night, outages[0].last_night) == (date(2024, 7, 20), date(2024, 7, 21))
+
+    # an empty area's last-minute prices sit on the default bounds: let them move below
+    low = PricingSettings(demand_min=0.3)
+    inventory = [
+        (INVENTORY, at(listing(f"L{i}", settings=low, floor_cents=2_000), "lyon")) for i in range(2)
+    ]
+    first = run(pricing, inventory).records(PRICES)
+    before = prices(first)
+    struck = run(pricing, [*inventory, (DEMAND, at(outages[0], "lyon"))])
+    moved = struck.records(PRICES)[len(first) :]
+    assert {r.data.night for r in moved} == {date(2024, 7, 20), date(2024, 7, 21)}
+    for record in moved:
+        price = record.data
+        assert price.parts.transit == 1 - 0.3 * 0.5
+        assert price.price_cents < before[(price.listing, price.night)].price_cents
+    lifted = run(pricing, [*inventory, *((DEMAND, at(o, "lyon")) for o in outages[::2])])
+    assert {k: p.price_cents for k, p in prices(lifted.records(PRICES)).items()} == {
+        k: p.price_cents for k, p in before.items()
+    }

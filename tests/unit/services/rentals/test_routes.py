@@ -181,3 +181,47 @@ async def test_bad_nights_are_refused_naming_the_field(running: Running) -> None
         assert reply.status_code == 400, reply.text
         assert [e["field"] for e in reply.json()["errors"]] == ["check_out"]
     assert await inventory_size(running.log) == size
+
+
+async def test_writes_carry_the_producers_event_time(running: Running) -> None:
+    """A platform replaying 2024 prices 2024 nights: lead times count from its own clock."""
+    when = "2024-07-30T10:00:00+02:00"
+    replayed = {"available_from": "2024-07-25", "available_to": "2024-08-11", "occurred_at": when}
+    night = date(2024, 8, 2)
+    async with running.served.client(running.host_a) as a:
+        posted = await a.post("/v1/rentals/listings", json=listing("L1", **replayed))
+        assert posted.status_code == 202, posted.text
+        priced = await price_until(running, running.host_a, "L1", night, lambda body: True)
+        # 3 nights ahead of the producer's clock: last-minute (the gateway's clock would
+        # have found every 2024 night in the past and priced none)
+        assert priced["price"]["factors"]["last_minute"] < 1
+        stay = {"booking": "b1", "check_in": "2024-08-05", "check_out": "2024-08-07",
+                "occurred_at": "2024-07-30T11:00:00+02:00"}  # fmt: skip
+        assert (await a.post("/v1/rentals/listings/L1/bookings", json=stay)).status_code == 202
+        cancelled = await a.delete(
+            "/v1/rentals/listings/L1/bookings/b1",
+            params={"occurred_at": "2024-07-30T12:00:00+02:00"},
+        )
+        assert cancelled.status_code == 202, cancelled.text
+        size = await inventory_size(running.log)
+        ahead = str(date.today() + timedelta(days=2)) + "T00:00:00+00:00"
+        refused = [
+            await a.post("/v1/rentals/searches", json={"area": "lyon", "check_in": "2024-08-01",
+                                                       "check_out": "2024-08-02",
+                                                       "occurred_at": ahead}),
+            await a.post("/v1/rentals/listings/L1/views", json={
+                "check_in": "2024-08-01", "check_out": "2024-08-02",
+                "occurred_at": "2024-07-30T10:00:00"}),
+        ]  # fmt: skip
+    for reply in refused:  # ahead of the gateway's clock; without a zone
+        assert reply.status_code == 400, reply.text
+        assert [e["field"] for e in reply.json()["errors"]] == ["occurred_at"]
+    assert await inventory_size(running.log) == size
+    stored = [
+        default_registry.decode(INVENTORY, r)
+        for p in range(4)
+        for r in await running.log.read(INVENTORY, p, 0, 100)
+    ]
+    assert sorted(r.time.isoformat() for r in stored) == [
+        "2024-07-30T08:00:00+00:00", "2024-07-30T09:00:00+00:00", "2024-07-30T10:00:00+00:00"
+    ]  # fmt: skip
