@@ -51,13 +51,11 @@ from flambeau.scenario.documents import (
 from flambeau.scenario.errors import ScenarioError, Stopped
 from flambeau.scenario.generators.bettors import BetPlacement
 from flambeau.scenario.generators.crowds import AreaDensity, GateCount
-from flambeau.scenario.generators.deliveries import Delivery, MobilityIncident
 from flambeau.scenario.generators.incidents import ScriptEntry, SourceSilence
 from flambeau.scenario.generators.purchases import Purchase
 from flambeau.scenario.generators.results import ResultUpdate
 from flambeau.scenario.generators.ticket_moves import TicketMove
 from flambeau.scenario.lanes import Lane
-from flambeau.scenario.mobility import send_delivery, send_incident
 from flambeau.scenario.payloads import (
     Envelope,
     accounts_request,
@@ -66,6 +64,7 @@ from flambeau.scenario.payloads import (
     ticket,
     ticket_move,
 )
+from flambeau.scenario.producers import Producers
 from flambeau.scenario.schedule import DEFAULT_DAY, Unit
 from flambeau.scenario.silences import Silences
 from flambeau.scenario.stats import (
@@ -212,6 +211,7 @@ class Driver:
         self._moves: Lane[tuple[str, dict[str, Any]]] = Lane(
             "moves", partial(channels.moves, client=client.fork(BET_CONNECTIONS)), max_batch=64
         )
+        self._producers = Producers(channels, client, printer)  # deliveries, mobility, rentals
         self._placed: dict[str, None] = {}  # the last tickets sent, for their moves
         self._day: _Day | None = None
         self._end: datetime | None = None
@@ -221,7 +221,8 @@ class Driver:
     @property
     def lanes(self) -> list[Lane[Any]]:
         """Every lane, for flushing, draining and the checkpoint."""
-        return [*self._result_lanes, self._crowds, self._purchases, self._bets, self._moves]
+        lanes = [*self._result_lanes, self._crowds, self._purchases, self._bets, self._moves]
+        return [*lanes, *self._producers.lanes]
 
     def stop(self) -> None:
         """Ask the driver to stop cleanly (safe to call from a signal handler)."""
@@ -442,14 +443,8 @@ class Driver:
             case ActionKind.INCIDENT:
                 assert isinstance(payload, IncidentNote)
                 self._incident(payload)
-            case ActionKind.DELIVERY:
-                assert isinstance(payload, Delivery)
-                await send_delivery(self.channels, payload)
-            case ActionKind.MOBILITY:
-                assert isinstance(payload, MobilityIncident)
-                self.print(f"mobility incident at {payload.time.astimezone(PARIS):%H:%M}: "
-                           f"{payload.kind}")  # fmt: skip
-                await send_incident(self.channels, payload)
+            case ActionKind.DELIVERY | ActionKind.MOBILITY | ActionKind.RENTAL:
+                await self._producers.send(action.at, payload)
 
     def _ticket_move(self, at: datetime, move: TicketMove) -> None:
         """Send a change or cash-out; a change of selection goes at the odds last seen.

@@ -10,7 +10,8 @@ off, a seeded random draw), plays every unit's progression, and merges the gener
     bets ────┤  (with the changes and cash-outs their bettors try, see ticket_moves)
     notes ───┤  (one per incident, for the report)
     deliveries ┤ (suppliers' meal deliveries, registered 45 min before they leave)
-    mobility ──┘  (the strike, the jam and the closure on the Village's approach)
+    mobility ──┤  (the strike, the jam and the closure on the Village's approach)
+    rentals ───┘  (listings, bookings, searches, the qualifiers' fans; see generators.rentals)
 
 ``speed`` compresses time: an action at games time ``at`` is due ``(at - start) / speed``
 wall seconds after the start (60 plays a Games hour in a minute). ``rate_multiplier`` scales
@@ -44,6 +45,7 @@ from flambeau.scenario.generators.incidents import (
 )
 from flambeau.scenario.generators.progressions import Progression, day_progressions
 from flambeau.scenario.generators.purchases import DEFAULT_FRAUD_SHARE, Purchase, purchases
+from flambeau.scenario.generators.rentals import RentalAction, rental_actions
 from flambeau.scenario.generators.results import ResultUpdate
 from flambeau.scenario.generators.rush import RUSH_BETS_PER_MINUTE, RUSH_DISCIPLINE, rush_units
 from flambeau.scenario.generators.security import security_envelopes
@@ -76,6 +78,7 @@ class ActionKind(StrEnum):
     DELIVERY = "delivery"
     MOBILITY = "mobility"
     SECURITY = "security"
+    RENTAL = "rental"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ Payload = (
     | Delivery
     | MobilityIncident
     | Envelope
+    | RentalAction
 )
 
 
@@ -251,6 +255,9 @@ class Timeline:
              for d in deliveries(self.schedule, start=start, end=end)),
             (self._action(m.time, ActionKind.MOBILITY, m.kind, m)
              for m in mobility_incidents(self.schedule.day, start=start, end=end)),
+            (self._action(r.time, ActionKind.RENTAL, r.kind, r)
+             for r in rental_actions(self.schedule, self.progressions.values(), cfg.seed,
+                                     opening=start, rate_multiplier=cfg.rate_multiplier)),
         ]  # fmt: skip
         for action in heapq.merge(*streams, key=lambda a: a.at):
             if action.at < start:

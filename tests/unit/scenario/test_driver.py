@@ -226,7 +226,12 @@ async def test_refused_events_are_counted_and_shown_while_the_rest_flows(
     served: Served, tmp_path: Path
 ) -> None:
     key = await served.key(
-        "write:results.*", "write:payments.*", "write:betting.*", "read:*", tenant="rehearsal"
+        "write:results.*",
+        "write:payments.*",
+        "write:betting.*",
+        "write:rentals.*",
+        "read:*",
+        tenant="rehearsal",
     )
     report = await Driver(config(served, key, tmp_path)).run()
     assert report["rejected"] == report["rejected_by_kind"]["crowd"] > 0
