@@ -8,7 +8,8 @@ Every rehearsal day opens (at the timeline's start) with, in order:
   scripted RER B strike) reach the areas' prices;
 - every listing: furnished flats in each area, rental cars at the main stations (Paris, Lyon,
   Marseille), all over the Games calendar (20 July to 11 August 2024) with a base price set
-  by area and capacity, a floor at 60% and a ceiling at 250% of it;
+  by area and capacity, a floor at 60% and a ceiling at 250% of it, and the hosts' own
+  setting ``demand_min`` 0.5 (:data:`HOST_SETTINGS`);
 - the bookings made before the day (about 55% of the nights, as Paris had in early July
   2024), those still to come.
 
@@ -66,6 +67,9 @@ SEARCHES_ROUTE = "/v1/rentals/searches"
 CONFIG_STREAM = "rentals.config"
 FIRST_NIGHT = date(2024, 7, 20)
 LAST_NIGHT = date(2024, 8, 11)
+HOST_SETTINGS = {"demand_min": 0.5}
+"""Each host's own settings: demand may fall to half (the default stops at 0.7, which hides
+what lowers demand in a quiet area, a strike for one)."""
 SLOT = timedelta(minutes=10)
 CANCEL_SHARE = 0.12
 FINAL_UNIT = "FNL-000100--"
@@ -199,7 +203,7 @@ def _listing_body(listing: _Listing, at: datetime) -> dict[str, Any]:
             "floor_cents": listing.base_cents * 6 // 10,
             "ceiling_cents": listing.base_cents * 5 // 2,
             "available_from": FIRST_NIGHT.isoformat(), "available_to": LAST_NIGHT.isoformat(),
-            "occurred_at": at.isoformat()}  # fmt: skip
+            "settings": HOST_SETTINGS, "occurred_at": at.isoformat()}  # fmt: skip
 
 
 def _config(at: datetime) -> RentalAction:
