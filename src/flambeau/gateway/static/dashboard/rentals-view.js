@@ -14,8 +14,9 @@ export async function fetchRentals(headers) {
 
 /** What moved a price, in words, from its demand parts. */
 export function causeOf(price) {
-  const { games, pressure } = price.parts;
+  const { games, pressure, transit = 1 } = price.parts;
   if (games > 1) return "Games demand";
+  if (transit < 1) return "transit strike";
   if (pressure > 1) return "searches and views";
   return "bookings and lead time";
 }
