@@ -12,7 +12,8 @@
 start list names. When it knows them all (and the venue's area, from configuration), it emits
 a :class:`GamesDemand` for the area: the nations' travelling fans, for the night before the
 final through the night of its (estimated) end. A new start list, schedule change or end
-estimate of the unit replaces it. A final is a unit whose RSC phase is ``FNL``.
+estimate of the unit replaces it (one that changes nothing of it emits nothing). A final is a
+unit whose RSC phase is ``FNL``.
 
 A semi-final's official result names the nations that qualify for its event's final (unit
 ``FNL-000100``, the gold medal match or the race final): those ranked in the first half of
@@ -212,6 +213,9 @@ def _update(
         first_night=updated.start.date() - timedelta(days=1),
         last_night=end.date(),
     )
+    if tx.state.get(f"d/{unit}", GamesDemand) == demand:
+        return  # an end estimate or a new version that changes nothing for lodging
+    tx.state.put(f"d/{unit}", demand)
     tx.emit(DEMAND, demand, key=area, causation_id=cause)
 
 

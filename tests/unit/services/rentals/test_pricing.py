@@ -37,6 +37,7 @@ from flambeau.services.results.schemas import (
     CompetitorResult,
     ResultStatus,
     Shape,
+    UnitEndEstimated,
     UnitResult,
     UnitScheduleChanged,
     UnitStatus,
@@ -238,7 +239,10 @@ def test_an_official_semi_final_raises_demand_in_its_finals_area() -> None:
     assert (made.data.first_night, made.data.last_night) == (date(2024, 8, 2), date(2024, 8, 3))
     # the final's start list, when it comes, names the finalists and replaces the qualifiers
     later = run(games, [*config, *((UNITS_BY_EVENT, at(e, EVENT)) for e in (
-        schedule_of_final(), official, start_list("FRA", "GBR")))])  # fmt: skip
+        schedule_of_final(), official, start_list("FRA", "GBR"),
+        UnitEndEstimated(competition="OG2024", unit=FINAL, discipline="SWM",
+                         estimated_end=datetime(2024, 8, 3, 21, 30, tzinfo=UTC))))])  # fmt: skip
+    # (a later end on the same night changes nothing for lodging: no new demand)
     assert [r.data.nocs for r in later.records(DEMAND)] == [("FRA",), ("FRA", "GBR")]
 
 
