@@ -30,7 +30,17 @@ from flambeau.services.rentals.schemas import (
     Viewed,
 )
 
-__all__ = ["AreaBook", "Fans", "ListingState", "Outage", "apply", "calendar", "nights", "reprice"]
+__all__ = [
+    "AreaBook",
+    "Causes",
+    "Fans",
+    "ListingState",
+    "Outage",
+    "apply",
+    "calendar",
+    "nights",
+    "reprice",
+]
 
 MAX_NIGHTS = 366
 """The widest span of nights an area is priced over."""
@@ -257,3 +267,41 @@ def _price_sets(
         )
         for n, (row, j, state) in enumerate(zip(rows.tolist(), cols.tolist(), states, strict=True))
     ]
+
+
+class Causes:
+    """Which event of one area's batch moved a listing-night, for its ``causation_id``.
+
+    The last event whose nights cover the night (a Games or transit demand, a booking, its
+    cancellation, a search or view), or that registered the listing, whichever came later in
+    the batch; for a night no event covers (moved by "today" advancing), the area's last event.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.nights: dict[date, int] = {}
+        self.listings: dict[str, int] = {}
+
+    def add(self, book: AreaBook, event_id: str, event: object) -> None:
+        """Note ``event`` (before it is applied to ``book``, which knows a booking's nights)."""
+        n = len(self.ids)
+        self.ids.append(event_id)
+        span: tuple[date, date] | None = None
+        match event:
+            case ListingRegistered(listing=listing):
+                self.listings[listing] = n
+            case GamesDemand() | TransitDemand():
+                span = (event.first_night, event.last_night + timedelta(days=1))
+            case Booked() | Searched() | Viewed():
+                span = (event.check_in, event.check_out)
+            case Cancelled(listing=listing, booking=booking):
+                known = book.listings.get(listing)
+                span = known.bookings.get(booking) if known else None
+        if span is not None:
+            for night in nights(*span):
+                self.nights[night] = n
+
+    def of(self, price: PriceSet) -> str:
+        """The id of the event that moved ``price``."""
+        n = max(self.nights.get(price.night, -1), self.listings.get(price.listing, -1))
+        return self.ids[n]

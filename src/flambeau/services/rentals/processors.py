@@ -28,9 +28,11 @@ one 0.5, divided by the number of lines serving the area, for the night of the s
 next (``OUTAGE_NIGHTS``). A line open again lifts it.
 
 ``rentals.pricing`` keeps one :class:`~.book.AreaBook` per area, applies each batch's events
-to it and reprices the area at once; it publishes the listing-nights whose price changed, each
-caused by the last event of its area in the batch. "Today" is the latest event time the area
-has seen.
+to it and reprices the area at once (a demand record on its own: the area is repriced before
+and after it); it publishes the listing-nights whose price changed, each
+caused by the last event of its area in the batch that covers its night or registered its
+listing (:class:`~.book.Causes`; else the area's last event). "Today" is the latest event time
+the area has seen.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ import msgspec
 from flambeau.events import Record
 from flambeau.processing import Batch, Processor, Transaction, default_processors, relay
 from flambeau.services.mobility.schemas import TRANSIT, LineState, LineStatus
-from flambeau.services.rentals.book import AreaBook, apply, reprice
+from flambeau.services.rentals.book import AreaBook, Causes, apply, reprice
 from flambeau.services.rentals.schemas import (
     CONFIG,
     DEMAND,
@@ -254,23 +256,38 @@ pricing = default_processors.register(
 
 @pricing.on_batch
 def reprice_areas(batch: Batch[Any], tx: Transaction) -> None:
-    """Apply the batch to each area it touches, then reprice each such area once."""
+    """Apply the batch to each area it touches, then reprice each such area once (and right
+    before and after each demand record, so that the prices a demand moves name it)."""
     books: dict[str, AreaBook] = {}
-    causes: dict[str, Record[Any]] = {}
+    causes: dict[str, Causes] = {}
     for record in batch:
         area: str = record.data.area
         book = books.get(area)
         if book is None:
             book = books[area] = tx.state.get(f"a/{area}", AreaBook) or AreaBook()
+            causes[area] = Causes()
+        demand = record.stream == DEMAND
+        if demand and causes[area].ids:
+            _publish(tx, area, book, causes[area])
+            causes[area] = Causes()
+        causes[area].add(book, record.id, record.data)
         apply(book, record.data)
         today: date = record.time.date()
         book.today = max(book.today or today, today)
-        causes[area] = record
+        if demand:
+            _publish(tx, area, book, causes[area])
+            causes[area] = Causes()
     for area, book in books.items():
-        assert book.today is not None
-        for price in reprice(book, area, book.today):
-            tx.emit(PRICES, price, key=area, causation_id=causes[area].id)
+        if causes[area].ids:
+            _publish(tx, area, book, causes[area])
         tx.state.put(f"a/{area}", book)
+
+
+def _publish(tx: Transaction, area: str, book: AreaBook, causes: Causes) -> None:
+    """Reprice ``area`` and emit the prices that moved, each with the event that moved it."""
+    assert book.today is not None
+    for price in reprice(book, area, book.today):
+        tx.emit(PRICES, price, key=area, causation_id=causes.of(price))
 
 
 PROCESSORS = (config_copy, units_by_event, games, transit, pricing)

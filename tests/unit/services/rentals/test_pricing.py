@@ -282,3 +282,22 @@ def test_a_strike_on_a_line_serving_an_area_lowers_its_prices_until_it_reopens()
     assert {k: p.price_cents for k, p in prices(lifted.records(PRICES)).items()} == {
         k: p.price_cents for k, p in before.items()
     }
+
+
+def test_in_one_batch_each_moved_night_names_the_event_that_covers_it() -> None:
+    booking = Booked(listing="L0", area="lyon", booking="b1", check_in=date(2024, 8, 2),
+                     check_out=date(2024, 8, 4))  # fmt: skip
+    search = Searched(area="lyon", check_in=date(2024, 8, 8), check_out=date(2024, 8, 10))
+    inventory = [(INVENTORY, at(listing(f"L{i}"), "lyon")) for i in range(3)]
+    # the booking and a later search of other nights reach the processor in one batch (the
+    # worker's batches may also mix a Games demand with inventory events)
+    done = run(pricing, [*inventory, (INVENTORY, at(booking, "lyon")),
+                         (INVENTORY, at(search, "lyon"))])  # fmt: skip
+    registered = {f"test-{n}" for n in range(1, 4)}
+    causes: dict[date, set[str | None]] = {}
+    for record in done.records(PRICES):
+        if record.causation_id not in registered:
+            causes.setdefault(record.data.night, set()).add(record.causation_id)
+    # the booked nights' occupancy moved the other listings: the booking, not the search
+    assert causes == {date(2024, 8, 2): {"test-4"}, date(2024, 8, 3): {"test-4"},
+                      date(2024, 8, 8): {"test-5"}, date(2024, 8, 9): {"test-5"}}  # fmt: skip
