@@ -45,8 +45,8 @@ from typing import Any
 
 from flambeau.scenario._random import poisson, rng_for
 from flambeau.scenario.generators.progressions import Progression
-from flambeau.scenario.generators.results import ResultStatus
 from flambeau.scenario.schedule import Schedule, Unit, build_schedule
+from flambeau.services.results.schemas import ResultStatus
 
 __all__ = [
     "AREAS",
