@@ -57,6 +57,8 @@ async def test_websocket_subscribers_of_two_jurisdictions_see_what_each_may_bet(
     assert platform.served is not None
     key = platform.operator["Authorization"].removeprefix("Bearer ")
     await platform.unit("start_list", None)
+    # priced before play first: a batch holding both documents would publish the live prices only
+    await platform.markets("not_started")
     await platform.unit("live", (0, 0), unit_status="running", current_period="H1")
     await platform.markets("live", home_score=0)
     async with platform.served.ws(key=key) as fr, platform.served.ws(key=key) as de:
