@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from flambeau.errors import FlambeauError
 
-__all__ = ["InvalidScopeError", "LastAdminKeyError", "UnknownKeyError"]
+__all__ = [
+    "InvalidScopeError",
+    "LastAdminKeyError",
+    "UnknownKeyError",
+    "WebhookTargetRefusedError",
+]
 
 
 class InvalidScopeError(FlambeauError):
@@ -23,3 +28,16 @@ class UnknownKeyError(FlambeauError):
 
 class LastAdminKeyError(FlambeauError):
     """Revoking this key would leave no active admin key: nobody could manage keys again."""
+
+
+class WebhookTargetRefusedError(FlambeauError, ValueError):
+    """A webhook URL the gateway will not send to.
+
+    The message names the field, the host or address and the reason; not the whole URL, whose
+    query or user part may hold a partner's token (it ends up in logs and dead letters).
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"url: {reason}")
+        self.url = url
+        self.reason = reason

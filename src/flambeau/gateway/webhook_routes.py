@@ -20,6 +20,7 @@ from litestar.params import FromPath
 from flambeau.events import utc_now
 from flambeau.gateway.auth import Principal
 from flambeau.gateway.context import Gateway, gateway_of
+from flambeau.gateway.errors import WebhookTargetRefusedError
 from flambeau.gateway.openapi import json_body_operation, standalone_schema
 from flambeau.gateway.problems import (
     AUTH_PROBLEMS,
@@ -29,7 +30,7 @@ from flambeau.gateway.problems import (
     ProblemKind,
     problem_specs,
 )
-from flambeau.gateway.webhook_targets import WebhookTargetRefused, check_target
+from flambeau.gateway.webhook_targets import check_target
 from flambeau.gateway.webhooks import DEAD_STREAM, WebhookDeadLetter, WebhookRegistered, new_secret
 
 __all__ = ["WebhookBody", "WebhookCreated", "WebhookStatus", "webhook_routes"]
@@ -70,7 +71,7 @@ class WebhookStatus(msgspec.Struct, frozen=True):
 async def _check_url(gateway: Gateway, url: str) -> None:
     try:
         await check_target(url, gateway.config.webhook_allow_networks)
-    except WebhookTargetRefused as exc:
+    except WebhookTargetRefusedError as exc:
         raise ProblemError.of(
             ProblemKind.BAD_REQUEST, str(exc), [FieldError(exc.reason, "url")]
         ) from None

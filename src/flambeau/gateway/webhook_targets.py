@@ -37,10 +37,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from flambeau.gateway.errors import WebhookTargetRefusedError
+
 __all__ = [
     "RESOLVE_TIMEOUT_S",
     "Target",
-    "WebhookTargetRefused",
     "address_class",
     "check_target",
     "networks",
@@ -51,19 +52,6 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 RESOLVE_TIMEOUT_S = 5.0
 """Longest wait for the host's addresses; a slower answer refuses the target."""
-
-
-class WebhookTargetRefused(ValueError):
-    """A webhook URL the gateway will not send to.
-
-    The message names the field, the host or address and the reason; not the whole URL, whose
-    query or user part may hold a partner's token (it ends up in logs and dead letters).
-    """
-
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"url: {reason}")
-        self.url = url
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -138,38 +126,38 @@ async def _addresses(url: str, host: str, port: int) -> list[Address]:
             loop = asyncio.get_running_loop()
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except TimeoutError:
-        raise WebhookTargetRefused(
+        raise WebhookTargetRefusedError(
             url, f"host {host!r} did not resolve within {RESOLVE_TIMEOUT_S:g} s"
         ) from None
     except (OSError, UnicodeError) as exc:
-        raise WebhookTargetRefused(url, f"host {host!r} does not resolve ({exc})") from None
+        raise WebhookTargetRefusedError(url, f"host {host!r} does not resolve ({exc})") from None
     found = [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in infos]
     if not found:
-        raise WebhookTargetRefused(url, f"host {host!r} resolves to no address")
+        raise WebhookTargetRefusedError(url, f"host {host!r} resolves to no address")
     return list(dict.fromkeys(found))
 
 
 async def check_target(url: str, allow: tuple[str, ...]) -> Target:
-    """Resolve ``url``'s host and check every address; raise :class:`WebhookTargetRefused`.
+    """Resolve ``url``'s host and check every address; raise :class:`WebhookTargetRefusedError`.
 
     ``allow`` is :attr:`GatewayConfig.webhook_allow_networks`.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise WebhookTargetRefused(url, "must be an https:// URL with a host")
+        raise WebhookTargetRefusedError(url, "must be an https:// URL with a host")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise WebhookTargetRefused(url, f"bad port ({exc})") from None
+        raise WebhookTargetRefusedError(url, f"bad port ({exc})") from None
     if parts.username or parts.password:
-        raise WebhookTargetRefused(url, "must not carry credentials")
+        raise WebhookTargetRefusedError(url, "must not carry credentials")
     allowed = networks(allow)
     addresses = await _addresses(url, parts.hostname, port)
     for address in addresses:
         if any(_carried(address) in net or address in net for net in allowed):
             continue
         if parts.scheme == "http":
-            raise WebhookTargetRefused(
+            raise WebhookTargetRefusedError(
                 url, "must be https:// (plain http:// only to webhook_allow_networks)"
             )
         reason = address_class(address)
@@ -180,5 +168,5 @@ async def check_target(url: str, allow: tuple[str, ...]) -> Target:
                 message = f"{shown} is not a public address ({reason})"
             else:
                 message = f"host {parts.hostname!r} resolves to {shown}, not public ({reason})"
-            raise WebhookTargetRefused(url, message)
+            raise WebhookTargetRefusedError(url, message)
     return Target(url, parts.hostname, addresses[0])

@@ -45,8 +45,9 @@ from standardwebhooks import Webhook
 
 from flambeau.events import Event, NewEvent, Record, Registry, Writer, default_registry, utc_now
 from flambeau.gateway.config import GatewayConfig
+from flambeau.gateway.errors import WebhookTargetRefusedError
 from flambeau.gateway.tenancy import entitled
-from flambeau.gateway.webhook_targets import Target, WebhookTargetRefused, check_target
+from flambeau.gateway.webhook_targets import Target, check_target
 from flambeau.log import Log
 
 __all__ = [
@@ -341,7 +342,7 @@ class Deliverer:
                     self.counts["delivered"] += 1
                     return
                 error = f"HTTP {reply.status_code}"
-            except WebhookTargetRefused as exc:
+            except WebhookTargetRefusedError as exc:
                 self.counts["refused"] += 1
                 await self._dead(record, f"refused, nothing sent: {exc}", attempt)
                 return

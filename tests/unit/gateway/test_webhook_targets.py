@@ -7,7 +7,8 @@ import ipaddress
 import pytest
 
 from flambeau.gateway import GatewayConfig
-from flambeau.gateway.webhook_targets import WebhookTargetRefused, address_class, check_target
+from flambeau.gateway.errors import WebhookTargetRefusedError
+from flambeau.gateway.webhook_targets import address_class, check_target
 from flambeau.gateway.webhooks import Window
 
 REFUSED = [
@@ -39,7 +40,7 @@ REFUSED = [
 async def test_every_internal_address_is_refused_with_its_reason(address: str, reason: str) -> None:
     assert address_class(ipaddress.ip_address(address)) == reason
     host = f"[{address}]" if ":" in address else address
-    with pytest.raises(WebhookTargetRefused) as caught:
+    with pytest.raises(WebhookTargetRefusedError) as caught:
         await check_target(f"https://{host}:8443/hook", ())
     assert caught.value.reason.startswith(str(ipaddress.ip_address(address)))
     assert caught.value.reason.endswith(f" is not a public address ({reason})")
@@ -52,16 +53,16 @@ async def test_public_addresses_are_accepted_over_https_only(address: str) -> No
     target = await check_target(f"https://{host}/hook?token=t", ())
     assert target.address == ipaddress.ip_address(address)
     assert target.extensions() == {"sni_hostname": address}
-    with pytest.raises(WebhookTargetRefused, match="must be https://"):
+    with pytest.raises(WebhookTargetRefusedError, match="must be https://"):
         await check_target(f"http://{host}/hook", ())
 
 
 async def test_a_name_is_judged_by_the_addresses_it_resolves_to() -> None:
-    with pytest.raises(WebhookTargetRefused) as caught:
+    with pytest.raises(WebhookTargetRefusedError) as caught:
         await check_target("https://localhost:9/hook", ())
     assert caught.value.reason.startswith("host 'localhost' resolves to ")
     assert caught.value.reason.endswith("not public (loopback)")
-    with pytest.raises(WebhookTargetRefused, match="does not resolve"):
+    with pytest.raises(WebhookTargetRefusedError, match="does not resolve"):
         await check_target("https://no-such-host.invalid/hook", ())
 
 
@@ -75,7 +76,7 @@ async def test_a_name_is_judged_by_the_addresses_it_resolves_to() -> None:
     ],
 )
 async def test_malformed_urls_are_refused(url: str, reason: str) -> None:
-    with pytest.raises(WebhookTargetRefused) as caught:
+    with pytest.raises(WebhookTargetRefusedError) as caught:
         await check_target(url, ())
     assert caught.value.reason.startswith(reason)
     assert "pass" not in str(caught.value)
@@ -87,9 +88,9 @@ async def test_the_allow_list_admits_its_networks_and_only_them() -> None:
     assert target.address == ipaddress.ip_address("127.0.0.1")
     assert target.request_url().host == "127.0.0.1"
     assert (await check_target("http://[::ffff:127.0.0.1]:8080/", allow)).host == "::ffff:127.0.0.1"
-    with pytest.raises(WebhookTargetRefused, match=r"10\.0\.0\.1 is not a public address"):
+    with pytest.raises(WebhookTargetRefusedError, match=r"10\.0\.0\.1 is not a public address"):
         await check_target("https://10.0.0.1/", allow)
-    with pytest.raises(WebhookTargetRefused, match="must be https://"):
+    with pytest.raises(WebhookTargetRefusedError, match="must be https://"):
         await check_target("http://10.0.0.1/", allow)
 
 
