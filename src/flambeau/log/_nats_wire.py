@@ -52,6 +52,10 @@ PULL_MAX_BYTES = 8 << 20
 
 # JetStream error codes worth a resend: the stream or its leader is not available right now.
 _TRANSIENT_CODES = {408, 503}
+# ... and JetStream's own codes worth one: 10158, "duplicate message id is in process", answers a
+# resend that raced its first copy on a replicated stream (the copy is still being proposed);
+# a later resend gets the copy's ack, as a duplicate.
+_TRANSIENT_ERR_CODES = {10158}
 _SAFE_ID = re.compile(r"[\x21-\x7e]{1,128}")
 _HDR_MSG_ID = b"NATS/1.0\r\nNats-Msg-Id: "
 
@@ -300,7 +304,7 @@ class Publisher(_Wire):
             return
         if ack.error is not None:
             self._last_error = f"{ack.error.description} (code {ack.error.err_code})"
-            if ack.error.code in _TRANSIENT_CODES:
+            if ack.error.code in _TRANSIENT_CODES or ack.error.err_code in _TRANSIENT_ERR_CODES:
                 self._retry_later(batch)
                 return
             self._finish(token, batch)
