@@ -29,9 +29,9 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.nats
 @pytest.mark.timeout(2400)
 def test_ten_minutes_of_rehearsal_on_the_cluster_through_faults(tmp_path: Path) -> None:
+    command = ["scripts/cluster.py", "--duration", "600", "--speed", "30", "--dir", str(tmp_path)]
     done = subprocess.run(
-        [sys.executable, "scripts/cluster.py", "--duration", "600", "--speed", "30",
-         "--dir", str(tmp_path)],  # fmt: skip
+        [sys.executable, *command],
         cwd=REPO,
         capture_output=True,
         text=True,
