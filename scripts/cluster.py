@@ -262,10 +262,22 @@ async def kill_a_gateway(rehearsal: Rehearsal) -> None:
     await wait_for("the restarted gateway did not answer", lambda: _healthy(rehearsal.urls[1]))
 
 
-async def caught_up(log: Any) -> int:
+async def behind_by_processor(log: Any) -> dict[str, int]:
+    """Events not yet committed, per processor that has any."""
     from flambeau.processing import default_processors, processor_lag
 
-    return sum(row.behind for row in await processor_lag(log, list(default_processors)))
+    behind: dict[str, int] = {}
+    for row in await processor_lag(log, list(default_processors)):
+        if row.behind:
+            name = f"{row.processor}[{row.stream}/{row.partition}]"
+            behind[name] = behind.get(name, 0) + row.behind
+    return behind
+
+
+def last_words(role: Role, lines: int = 25) -> str:
+    """The end of a role's latest stderr: why a process died, for the figures."""
+    text = role.err.read_text(errors="replace").splitlines()
+    return "\n".join(text[-lines:])
 
 
 async def rehearse(rehearsal: Rehearsal, args: argparse.Namespace) -> bool:
@@ -293,14 +305,21 @@ async def rehearse(rehearsal: Rehearsal, args: argparse.Namespace) -> bool:
         await asyncio.to_thread(simulator.process.wait)  # type: ignore[union-attr]
         rehearsal.figures["simulator_exit"] = simulator.process.returncode  # type: ignore[union-attr]
         began = time.monotonic()
-        while (behind := await caught_up(log)) > 0 and time.monotonic() - began < args.catch_up:  # noqa: ASYNC110
+        deadline = began + args.catch_up
+        while (lagging := await behind_by_processor(log)) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(1)
+        behind = sum(lagging.values())
         rehearsal.figures["lag_at_end"] = behind
+        if lagging:
+            rehearsal.figures["behind_at_end"] = lagging
         rehearsal.figures["catch_up_s"] = round(time.monotonic() - began, 1)
     finally:
         await log.aclose()
     alive = [r.name for r in (*rehearsal.workers, *rehearsal.gateways) if r.alive]
     rehearsal.figures["alive_at_end"] = alive
+    dead = [r for r in (*rehearsal.workers, *rehearsal.gateways) if not r.alive]
+    if dead:
+        rehearsal.figures["last_words"] = {r.name: last_words(r) for r in dead}
     codes = {r.name: r.stop() for r in (*rehearsal.workers, *rehearsal.gateways)}
     rehearsal.figures["exit_codes"] = codes
     return (

@@ -2,7 +2,8 @@
 
 SIGTERM or SIGINT stops it gracefully: every partition finishes and commits its in-flight
 batch, then the log is flushed and closed. A second signal exits at once (committed work is
-safe either way; the in-flight batch is simply processed again on restart).
+safe either way; the in-flight batch is simply processed again on restart). SIGUSR1 prints
+the stack of every asyncio task on stderr, to see where a worker that makes no progress waits.
 """
 
 from __future__ import annotations
@@ -43,13 +44,16 @@ async def work(
     lost: tuple[type[BaseException], ...] = ()
     if url.startswith("nats://"):
         # workers share a NATS log: partitions are leased, and a commit conflict means the
-        # lease moved to another worker (that partition reloads instead of the worker dying)
+        # lease moved to another worker; a call that timed out means a node or a stream
+        # leader was away (a node dies, a replica catches up). Either way that partition
+        # reloads from the log, instead of the worker dying; a closed log still stops it
+        from flambeau.errors import BackendUnavailableError
         from flambeau.log.nats import CommitConflictError
         from flambeau.log.nats_leases import leases_for
 
         # a draining run (a backfill) takes every partition; a live one takes its share
         leases = None if drain else leases_for(log)
-        lost = (CommitConflictError,)
+        lost = (CommitConflictError, BackendUnavailableError)
     try:
         worker = Worker(
             log,
@@ -73,6 +77,7 @@ async def work(
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, on_signal)
+        loop.add_signal_handler(signal.SIGUSR1, print_tasks)
         shown = ", ".join(p.name for p in processors)
         typer.echo(f"flambeau worker: ready, running {shown} (pid {os.getpid()})", err=True)
         heap.settle()
@@ -81,6 +86,14 @@ async def work(
         if leases is not None:
             await leases.aclose()  # hand the partitions over at once
         await log.aclose()
+
+
+def print_tasks() -> None:
+    """Every asyncio task's stack, on stderr (SIGUSR1)."""
+    tasks = asyncio.all_tasks()
+    print(f"flambeau worker: {len(tasks)} asyncio tasks", file=sys.stderr)
+    for task in tasks:
+        task.print_stack(limit=12, file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:

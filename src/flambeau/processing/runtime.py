@@ -250,9 +250,9 @@ class Worker:
         drain: Stop each partition once it has caught up (for backfills and tests).
         idle_wait: Longest wait of an idle partition between checks of its timers (seconds).
         lost: Errors meaning another worker took a partition over (for example a commit
-            conflict on a distributed log): the partition task ends, and is reloaded from the
-            log after ``idle_wait`` if the assignment still grants it. Other errors stop the
-            worker.
+            conflict on a distributed log), or that the log was away for longer than its
+            timeout: the partition task ends, and is reloaded from the log after ``idle_wait``
+            if the assignment still grants it. Other errors stop the worker.
         spill_dir: Where partitions keep their cold state (see :mod:`.spill`); ``$TMPDIR``
             by default.
     """
@@ -369,8 +369,12 @@ class Worker:
     def _on_done(self, processor: Processor, partition: int, run: asyncio.Task[None]) -> None:
         error = None if run.cancelled() else run.exception()
         key = (processor.name, partition)
-        if error is not None and isinstance(error, self.lost) and not self._stop.is_set():
-            # another worker took the partition over: drop what we held, reload it later
+        if isinstance(error, self.lost) and not self._running:
+            # stopping or failed: the partition is handed over anyway, and is nobody's failure
+            logger.info("%s[%d]: lost the partition while stopping (%s)", *key, error)
+        elif isinstance(error, self.lost):
+            # another worker took the partition over, or the log was away for a while: drop
+            # what we held, and reload it later if it is still ours
             logger.warning("%s[%d]: lost the partition (%s); reloading", *key, error)
             self._restarts += 1
             asyncio.get_running_loop().call_later(self.idle_wait, self._restart, processor,
@@ -380,8 +384,14 @@ class Worker:
             logger.error("%s[%d] failed: %r", *key, error, exc_info=error)
         self._changed.set()
 
+    @property
+    def _running(self) -> bool:
+        """Neither stopping nor failed: a failed worker is on its way out, and a partition it
+        restarted would run on without a lease, beside the worker that took it over."""
+        return not self._stop.is_set() and self._failed is None
+
     def _restart(self, processor: Processor, partition: int, lost: asyncio.Task[None]) -> None:
         self._restarts -= 1
-        if self._runs.get((processor.name, partition)) is lost and not self._stop.is_set():
+        if self._runs.get((processor.name, partition)) is lost and self._running:
             self._start(processor, partition)
         self._changed.set()

@@ -281,3 +281,48 @@ async def test_other_errors_still_stop_the_worker() -> None:
                         lost=(PartitionTaken,))  # fmt: skip
         with pytest.raises(LogFailedError):
             await asyncio.wait_for(worker.run(), 10)
+
+
+class _LosingThenFailingLog(_CountingLog):
+    """The first partition to commit is always taken by "another worker"; once it has been
+    refused three times, any other partition's commit fails for good."""
+
+    def __init__(self, log: Log) -> None:
+        super().__init__(log)
+        self.taken: int | None = None
+        self.refused = 0
+        self.refused_thrice = asyncio.Event()
+
+    async def commit(self, group: str, offsets: Any, *args: Any, **kwargs: Any) -> Any:
+        partition = next(p for positions in offsets.values() for p in positions)
+        if self.taken is None:
+            self.taken = partition
+        if partition == self.taken:
+            self.refused += 1
+            if self.refused == 3:
+                self.refused_thrice.set()
+            raise PartitionTaken("someone else committed this partition")
+        if self.refused >= 3:
+            raise LogFailedError("disk full")
+        return await self._log.commit(group, offsets, *args, **kwargs)
+
+
+async def test_a_failed_worker_restarts_no_lost_partition() -> None:
+    """A failed worker stops following its leases: a lost partition it restarted then would run
+    on without one, beside the worker that took it over (the cluster soak saw such a pair
+    refuse each other's commits for minutes)."""
+    registry = make_registry(partitions=4)
+    async with await open_log("memory://", registry) as inner:
+        await inner.append("bank.deposits", _deposits(0, 40))
+        log = _LosingThenFailingLog(inner)
+        worker = Worker(log, [balances(registry)], batch_size=4, idle_wait=0.01,  # type: ignore[arg-type]
+                        lost=(PartitionTaken,))  # fmt: skip
+        running = asyncio.create_task(worker.run())
+        await asyncio.wait_for(log.refused_thrice.wait(), 10)
+        await inner.append("bank.deposits", _deposits(40, 40))  # the others commit, and fail
+        with pytest.raises(LogFailedError):
+            await asyncio.wait_for(running, 10)
+        refused = log.refused
+        await asyncio.sleep(0.3)  # thirty restart periods
+        assert log.refused == refused
+        assert all(run.done() for run in worker._runs.values())
