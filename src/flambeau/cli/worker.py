@@ -89,11 +89,21 @@ async def work(
 
 
 def print_tasks() -> None:
-    """Every asyncio task's stack, on stderr (SIGUSR1)."""
+    """Every asyncio task, and the chain of awaits it is suspended in, on stderr (SIGUSR1)."""
     tasks = asyncio.all_tasks()
-    print(f"flambeau worker: {len(tasks)} asyncio tasks", file=sys.stderr)
-    for task in tasks:
-        task.print_stack(limit=12, file=sys.stderr)
+    lines = [f"flambeau worker: {len(tasks)} asyncio tasks"]
+    for task in sorted(tasks, key=lambda t: t.get_name()):
+        lines.append(f"task {task.get_name()}:")
+        awaited: Any = task.get_coro()
+        while awaited is not None and hasattr(awaited, "cr_frame"):
+            frame = awaited.cr_frame
+            if frame is not None:
+                code = frame.f_code
+                lines.append(f"  {code.co_filename}:{frame.f_lineno} {code.co_name}")
+            awaited = awaited.cr_await
+        if awaited is not None:
+            lines.append(f"  awaiting {awaited!r:.200}")
+    print("\n".join(lines), file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
@@ -121,6 +122,7 @@ class PartitionTask:
         self.positions: dict[str, int] = {}
         self._stop = asyncio.Event()
         self._pending: asyncio.Task[None] | None = None
+        self.loaded = (0, 0.0)  # state keys loaded, and how long it took (seconds)
 
     def stop(self) -> None:
         """Ask the task to finish its in-flight batch, commit, and end."""
@@ -140,7 +142,9 @@ class PartitionTask:
     async def _run(self) -> None:
         worker, processor, partition = self.worker, self.processor, self.partition
         log = worker.log
+        began = time.monotonic()
         stored = await log.load_state(processor.name, partition)
+        self.loaded = (len(stored), time.monotonic() - began)
         for stream in processor.inputs:
             committed = await log.committed(processor.name, stream)
             self.positions[stream] = committed.get(partition, 0)
@@ -164,7 +168,9 @@ class PartitionTask:
         if self._stop.is_set():
             return
         self.state = transition(self.state, TaskState.RUNNING)
-        logger.info("%s[%d]: started at %s", processor.name, partition, self.positions)
+        keys, seconds = self.loaded
+        logger.info("%s[%d]: started at %s, %d state keys loaded in %.1f s",
+                    processor.name, partition, self.positions, keys, seconds)  # fmt: skip
         while not self._stop.is_set():
             fired = engine.fire_processing_timers()
             if fired is not None:
@@ -363,7 +369,7 @@ class Worker:
     def _start(self, processor: Processor, partition: int) -> None:
         key = (processor.name, partition)
         task = self.tasks[key] = PartitionTask(self, processor, partition)
-        run = self._runs[key] = asyncio.create_task(task.run())
+        run = self._runs[key] = asyncio.create_task(task.run(), name=f"{key[0]}[{partition}]")
         run.add_done_callback(lambda done: self._on_done(processor, partition, done))
 
     def _on_done(self, processor: Processor, partition: int, run: asyncio.Task[None]) -> None:

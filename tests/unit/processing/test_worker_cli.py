@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +68,36 @@ def test_worker_drains_a_nats_log(nats_url: str, tmp_path: Path) -> None:
     outputs, committed = asyncio.run(_results(nats_url))
     assert outputs == 30
     assert sum(committed.values()) == 30
+
+
+def test_sigusr1_prints_where_every_partition_waits(tmp_path: Path) -> None:
+    """An operator's look inside a worker that makes no progress: each partition task by name,
+    with the chain of awaits it is suspended in; the worker runs on."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    asyncio.run(_append(url, 3))
+    err = tmp_path / "worker.err"
+    with err.open("wb") as stderr:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flambeau.cli.main", "worker", "--log", url,
+             "--import", "tests.unit.processing.cli_job", "--processors", "cli.ledger",
+             "--data", str(tmp_path)],
+            stderr=stderr, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            _wait_for(err, b"ready")
+            worker.send_signal(signal.SIGUSR1)
+            _wait_for(err, b"asyncio tasks")
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(30) == 0
+        finally:
+            worker.kill()
+    text = err.read_text()
+    assert "task cli.ledger[0]:" in text
+    assert "runtime.py" in text  # the await chain, down into the worker's own frames
+
+
+def _wait_for(path: Path, marker: bytes, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while marker not in path.read_bytes():
+        assert time.monotonic() < deadline, f"{marker!r} not in {path.read_text()}"
+        time.sleep(0.05)
