@@ -283,17 +283,26 @@ class _Run:
             self._wake.clear()
 
     async def _beat_once(self) -> None:
-        await self._put(self._member, b"1", None)
-        for partition, lease in list(self._held.items()):
-            if lease.status is LeaseStatus.DRAINING and partition not in self._running:
-                await self._release(partition, lease)
-                continue
-            revision = await self._put(self._lease_subject(partition), self._me, lease.revision)
-            if revision is None:
-                self._mark(partition, LeaseStatus.LOST)
-            else:
-                lease.revision = revision
+        """Renew membership and every held lease at once (one round trip, not one per lease:
+        on a loaded cluster, renewals one after the other outlasted the TTL), then rebalance."""
+        held = list(self._held.items())
+        await asyncio.gather(
+            self._put(self._member, b"1", None),
+            *(self._renew(partition, lease) for partition, lease in held),
+        )
         await self._rebalance()
+
+    async def _renew(self, partition: int, lease: _Lease) -> None:
+        if lease.status is LeaseStatus.DRAINING and partition not in self._running:
+            await self._release(partition, lease)
+            return
+        revision = await self._put(self._lease_subject(partition), self._me, lease.revision)
+        if self._held.get(partition) is not lease:
+            return  # released or lost meanwhile
+        if revision is None:
+            self._mark(partition, LeaseStatus.LOST)
+        else:
+            lease.revision = revision
 
     @property
     def _me(self) -> bytes:
@@ -350,16 +359,29 @@ class _Run:
         headers = {} if last is None else {"Nats-Expected-Last-Subject-Sequence": str(last)}
         js = self.leases.log._js
 
+        attempts = 0
+
         async def write() -> int | None:
+            nonlocal attempts
+            attempts += 1
             try:
                 ack = await js.publish(subject, value, headers=headers, timeout=5.0)
             except nats.js.errors.APIError as exc:
-                if exc.err_code in _WRONG_LAST_SEQUENCE:
-                    return None
-                raise
+                if exc.err_code not in _WRONG_LAST_SEQUENCE:
+                    raise
+                # an earlier attempt may have landed before its ack was lost: still ours
+                return await self._ours(subject) if attempts > 1 else None
             return int(ack.seq)
 
         return await self.leases.log._retry(f"write lease key {subject}", write)
+
+    async def _ours(self, subject: str) -> int | None:
+        """The revision of lease key ``subject`` when it names this worker, else None."""
+        try:
+            msg = await self.leases.log._js.get_last_msg(KV_STREAM, subject)
+        except nats.js.errors.NotFoundError:
+            return None
+        return msg.seq if msg.data == self._me and msg.seq else None
 
     async def _release(self, partition: int, lease: _Lease) -> None:
         headers = {

@@ -24,10 +24,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from flambeau.log import Log
 from flambeau.machine import Machine
@@ -37,6 +37,8 @@ from flambeau.processing.engine import PartitionEngine, Step
 from flambeau.processing.processor import Processor
 
 __all__ = ["Lag", "TaskState", "Worker", "processor_lag"]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("flambeau.worker")
 
@@ -143,7 +145,9 @@ class PartitionTask:
         worker, processor, partition = self.worker, self.processor, self.partition
         log = worker.log
         began = time.monotonic()
-        stored = await log.load_state(processor.name, partition)
+        stored = await self._unless_stopped(log.load_state(processor.name, partition))
+        if stored is None:
+            return  # stopped while loading: nothing read, nothing to commit
         self.loaded = (len(stored), time.monotonic() - began)
         for stream in processor.inputs:
             committed = await log.committed(processor.name, stream)
@@ -161,6 +165,21 @@ class PartitionTask:
             await self._loop(engine)
         finally:
             engine.close()  # a commit in flight holds its own copy of what it writes
+
+    async def _unless_stopped(self, loading: Awaitable[T]) -> T | None:
+        """``loading``'s result, or None once :meth:`stop` is called first (a large state can
+        take a while to load, and a worker asked to stop should not wait for it)."""
+        load = asyncio.ensure_future(loading)
+        stopping = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait((load, stopping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not load.done():
+                load.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await load
+        return load.result() if not load.cancelled() else None
 
     async def _loop(self, engine: PartitionEngine) -> None:
         worker, processor, partition = self.worker, self.processor, self.partition

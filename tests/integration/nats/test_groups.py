@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import nats.js.errors
 import pytest
 
 from flambeau.errors import FlambeauError
 from flambeau.events import NewEvent
-from flambeau.log import Log, StateChange, open_log
-from flambeau.log._nats_groups import Checkpoint
+from flambeau.log import Log, StateChange, _nats_groups, open_log
+from flambeau.log._nats_groups import Checkpoint, b64
 from flambeau.log.nats import CommitConflictError, NatsLog
 from tests.integration.nats.schemas import Tick, make_registry
 
@@ -223,3 +227,45 @@ async def test_state_of_many_large_values_loads_page_by_page(nats_url: str) -> N
         assert await again.load_state("g", 0) == big
     finally:
         await again.aclose()
+
+
+async def test_a_deleted_state_key_leaves_no_marker_behind(
+    nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every load reads the last message of each key's subject: markers of deleted keys that
+    never expire would make each load slower than the last."""
+    monkeypatch.setattr(_nats_groups, "TOMBSTONE_TTL", "1s")
+    log = await opened(nats_url)
+    try:
+        keys = [f"transfer:{i}" for i in range(20)]
+        await log.commit("tomb", {}, state=[StateChange(0, k, b"held") for k in keys])
+        await log.commit("tomb", {}, state=[StateChange(0, k, None) for k in keys[:15]])
+        await log.commit("tomb", {}, state=[StateChange(0, "last", b"1")])  # applies the deletes
+        left = await _subjects_left(log, keys)
+        assert left == keys  # 15 markers and 5 values
+        deadline = time.monotonic() + 10
+        while left != keys[15:] and time.monotonic() < deadline:
+            await asyncio.sleep(0.25)
+            left = await _subjects_left(log, keys)
+        assert left == keys[15:]
+    finally:
+        await log.aclose()
+    again = await opened(nats_url)
+    try:
+        expected = {k: b"held" for k in keys[15:]} | {"last": b"1"}
+        assert await again.load_state("tomb", 0) == expected
+    finally:
+        await again.aclose()
+
+
+async def _subjects_left(log: NatsLog, keys: list[str]) -> list[str]:
+    """The keys whose subject in the bucket still holds a message (a value or a marker)."""
+    prefix = f"$KV.{_nats_groups.BUCKET}.{b64('tomb')}.st.0"
+    left = []
+    for key in keys:
+        try:
+            await log._js.get_last_msg(_nats_groups.KV_STREAM, f"{prefix}.{b64(key)}")
+        except nats.js.errors.NotFoundError:
+            continue
+        left.append(key)
+    return left

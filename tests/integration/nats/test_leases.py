@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
+import nats.errors
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -101,3 +103,45 @@ async def test_only_a_nats_log_gets_leases(nats_url: str) -> None:
     finally:
         await memory.aclose()
         await nats_log.aclose()
+
+
+class Recorder(Follower):
+    """A follower that remembers every set it was given."""
+
+    def __init__(self, leases: NatsLeases) -> None:
+        self.seen: list[frozenset[int]] = []
+        super().__init__(leases)
+
+    async def _follow(self) -> None:
+        async for owned in self._stream:
+            self.current = owned
+            self.seen.append(owned)
+
+
+async def test_a_renewal_whose_ack_was_lost_keeps_the_lease(nats_url: str) -> None:
+    """On a loaded cluster an ack can time out after the write landed: the retry then finds the
+    key past the revision it expects. That is still this worker's lease, and losing it would
+    stop and reload a partition for nothing."""
+    log = await open_log(nats_url, make_registry())
+    assert isinstance(log, NatsLog)
+    a = Recorder(NatsLeases(log, worker="acked-late", ttl=TTL))
+    try:
+        await settled(a, want=[12])
+        real = log._js.publish
+        lost: set[str] = set()
+
+        async def ack_lost_once(subject: str, *args: Any, **kwargs: Any) -> Any:
+            ack = await real(subject, *args, **kwargs)
+            if ".l." in subject and subject not in lost:
+                lost.add(subject)
+                raise nats.errors.TimeoutError
+            return ack
+
+        log._js.publish = ack_lost_once  # type: ignore[method-assign]
+        seen = len(a.seen)
+        await asyncio.sleep(TTL * 2)  # several beats
+        assert len(lost) == 12  # every lease lost one ack
+        assert a.seen[seen - 1 :] == [frozenset(range(12))]  # and none of them changed hands
+    finally:
+        await a.stop()
+        await log.aclose()

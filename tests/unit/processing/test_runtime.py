@@ -24,6 +24,7 @@ from flambeau.processing import (
     Worker,
     processor_lag,
 )
+from flambeau.processing.runtime import TaskState
 from tests.unit.processing.schemas import T0, Deposit, Note, balances, make_registry
 
 
@@ -326,3 +327,27 @@ async def test_a_failed_worker_restarts_no_lost_partition() -> None:
         await asyncio.sleep(0.3)  # thirty restart periods
         assert log.refused == refused
         assert all(run.done() for run in worker._runs.values())
+
+
+class _SlowLoadingLog(_CountingLog):
+    """Loading a partition's state never ends (a very large state on a loaded cluster)."""
+
+    def __init__(self, log: Log) -> None:
+        super().__init__(log)
+        self.loading = asyncio.Event()
+
+    async def load_state(self, *args: Any) -> Any:
+        self.loading.set()
+        await asyncio.Event().wait()
+
+
+async def test_a_worker_asked_to_stop_does_not_wait_for_a_load() -> None:
+    registry = make_registry()
+    async with await open_log("memory://", registry) as inner:
+        log = _SlowLoadingLog(inner)
+        worker = Worker(log, [balances(registry)])  # type: ignore[arg-type]
+        running = asyncio.create_task(worker.run())
+        await asyncio.wait_for(log.loading.wait(), 10)
+        worker.stop()
+        await asyncio.wait_for(running, 10)
+        assert all(task.state is TaskState.STOPPED for task in worker.tasks.values())
