@@ -39,8 +39,9 @@ allowed silence; when it fires, :func:`~.liveness.check` emits ``source_down``. 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flambeau.events import Record
 from flambeau.processing import Batch, Processor, TimeDomain, Timer, Transaction, default_processors
@@ -130,6 +131,44 @@ POLICY = _policy_from_env()
 # -- shared by the document processors -------------------------------------------------------
 
 
+S = TypeVar("S")
+D = TypeVar("D")
+
+
+def _emit_all(tx: Transaction, step: Step[Any], cause: str | None) -> None:
+    """Emit each of a step's events where it says, caused by ``cause``."""
+    for emit in step.emits:
+        tx.emit(emit.stream, emit.event, key=emit.key, causation_id=cause)
+
+
+def _fold_document(
+    tx: Transaction,
+    record: Record[Any],
+    incoming: Incoming,
+    *,
+    key: str,
+    document: str,
+    version: int,
+    state_type: type[S],
+    reduce: Callable[[S | None, D], Step[S]],
+    current: Callable[[S, D], int | None],
+) -> None:
+    """Fold ``incoming.body`` into the state stored at ``key`` with ``reduce``; emit the step.
+
+    A document the reader found a problem with is ignored before it touches the state.
+    ``current`` reads, from the state held before the document, the version it was compared
+    with (a :class:`~.schemas.DocumentIgnored` reports it).
+    """
+    if incoming.problem is not None:
+        _ignore(tx, record, incoming, incoming.problem, document=document, version=version)
+        return
+    state = tx.state.get(key, state_type)
+    step = reduce(state, incoming.body)
+    tx.state.put(key, step.state)
+    previous = None if state is None else current(state, incoming.body)
+    _apply(tx, record, incoming, step, document=document, version=version, current=previous)
+
+
 def _apply(
     tx: Transaction,
     record: Record[Any],
@@ -141,8 +180,7 @@ def _apply(
     current: int | None,
 ) -> None:
     """Emit a step's events, and what it ignored or found irregular, caused by ``record``."""
-    for emit in step.emits:
-        tx.emit(emit.stream, emit.event, key=emit.key, causation_id=record.id)
+    _emit_all(tx, step, record.id)
     if step.verdict in (Verdict.STALE, Verdict.IGNORED):
         reason = IgnoredReason.STALE if step.verdict is Verdict.STALE else IgnoredReason.UNOFFICIAL
         _ignore(tx, record, incoming, reason, document=document, version=version, current=current)
@@ -196,14 +234,22 @@ def _unit_results(batch: Batch[Any], tx: Transaction) -> None:
             continue
         result: UnitResult = incoming.body
         key = "unit/" + result_state_key(result)
-        if incoming.problem is not None:
-            _ignore(tx, record, incoming, incoming.problem, document=key, version=result.version)
-            continue
-        state = tx.state.get(key, UnitDocState)
-        step = apply_result(state, result)
-        tx.state.put(key, step.state)
-        current = None if state is None else state.version
-        _apply(tx, record, incoming, step, document=key, version=result.version, current=current)
+        _fold_document(
+            tx,
+            record,
+            incoming,
+            key=key,
+            document=key,
+            version=result.version,
+            state_type=UnitDocState,
+            reduce=apply_result,
+            current=_unit_version,
+        )
+
+
+def _unit_version(state: UnitDocState, result: UnitResult) -> int:
+    """The version of the unit's results already applied."""
+    return state.version
 
 
 # -- schedule per day and venue ------------------------------------------------------------------
@@ -224,16 +270,22 @@ def _schedules(batch: Batch[Any], tx: Transaction) -> None:
             continue
         doc: ScheduleDocument = incoming.body
         key = "schedule/" + schedule_state_key(doc)
-        if incoming.problem is not None:
-            _ignore(tx, record, incoming, incoming.problem, document=key, version=doc.version)
-            continue
-        state = tx.state.get(key, ScheduleState)
-        step = apply_schedule(state, doc)
-        tx.state.put(key, step.state)
-        current = None
-        if state is not None:
-            current = state.full_version if doc.full else state.update_version
-        _apply(tx, record, incoming, step, document=key, version=doc.version, current=current)
+        _fold_document(
+            tx,
+            record,
+            incoming,
+            key=key,
+            document=key,
+            version=doc.version,
+            state_type=ScheduleState,
+            reduce=apply_schedule,
+            current=_schedule_version,
+        )
+
+
+def _schedule_version(state: ScheduleState, doc: ScheduleDocument) -> int | None:
+    """The version already applied of the kind of ``doc``: a full schedule or an update."""
+    return state.full_version if doc.full else state.update_version
 
 
 # -- estimated end of every unit ------------------------------------------------------------------
@@ -253,8 +305,7 @@ def _unit_clocks(batch: Batch[Any], tx: Transaction) -> None:
         step = observe_unit(state, event, record.time)
         if step.state != state:
             tx.state.put(key, step.state)
-        for emit in step.emits:
-            tx.emit(emit.stream, emit.event, key=emit.key, causation_id=record.id)
+        _emit_all(tx, step, record.id)
 
 
 # -- the medal table -------------------------------------------------------------------------------
@@ -280,16 +331,23 @@ def _medallists(batch: Batch[Any], tx: Transaction) -> None:
             continue
         doc: Medallists = incoming.body
         key = "medals/" + medal_state_key(doc)
-        document = f"{key}/{doc.event}"
-        if incoming.problem is not None:
-            _ignore(tx, record, incoming, incoming.problem, document=document, version=doc.version)
-            continue
-        book = tx.state.get(key, MedalBook)
-        step = apply_medallists(book, doc)
-        tx.state.put(key, step.state)
-        known = None if book is None else book.events.get(doc.event)
-        current = None if known is None else known.version
-        _apply(tx, record, incoming, step, document=document, version=doc.version, current=current)
+        _fold_document(
+            tx,
+            record,
+            incoming,
+            key=key,
+            document=f"{key}/{doc.event}",
+            version=doc.version,
+            state_type=MedalBook,
+            reduce=apply_medallists,
+            current=_event_version,
+        )
+
+
+def _event_version(book: MedalBook, doc: Medallists) -> int | None:
+    """The version of the event's medallists already counted in ``book``, if any."""
+    known = book.events.get(doc.event)
+    return None if known is None else known.version
 
 
 def _check_table(
@@ -387,8 +445,7 @@ def liveness_processor(policy: LivenessPolicy, *, name: str = "results.liveness"
                 feed=sign.feed,
             )
             tx.state.put(key, step.state)
-            for emit in step.emits:
-                tx.emit(emit.stream, emit.event, key=emit.key, causation_id=record.id)
+            _emit_all(tx, step, record.id)
             arm(tx, key, step.state, record.id)
 
     @processor.on_timer
@@ -399,8 +456,7 @@ def liveness_processor(policy: LivenessPolicy, *, name: str = "results.liveness"
             return
         step = check(health, now=tx.now(), policy=policy)
         tx.state.put(key, step.state)
-        for emit in step.emits:
-            tx.emit(emit.stream, emit.event, key=emit.key, causation_id=timer.causation_id)
+        _emit_all(tx, step, timer.causation_id)
         if step.verdict is Verdict.UNCHANGED:
             arm(tx, key, step.state, timer.causation_id)
 
