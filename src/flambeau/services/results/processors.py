@@ -40,8 +40,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from flambeau.events import Record
 from flambeau.processing import Batch, Processor, TimeDomain, Timer, Transaction, default_processors
@@ -141,31 +142,45 @@ def _emit_all(tx: Transaction, step: Step[Any], cause: str | None) -> None:
         tx.emit(emit.stream, emit.event, key=emit.key, causation_id=cause)
 
 
+@dataclass(frozen=True)
+class _Fold(Generic[S, D]):
+    """How a document processor folds one kind of document into its state.
+
+    Attributes:
+        state_type: The state stored per key.
+        reduce: The pure reducer: ``reduce(state, document)``.
+        current: Reads, from the state held before a document, the version the document was
+            compared with (a :class:`~.schemas.DocumentIgnored` reports it).
+    """
+
+    state_type: type[S]
+    reduce: Callable[[S | None, D], Step[S]]
+    current: Callable[[S, D], int | None]
+
+
 def _fold_document(
     tx: Transaction,
     record: Record[Any],
     incoming: Incoming,
+    fold: _Fold[Any, Any],
     *,
     key: str,
-    document: str,
-    version: int,
-    state_type: type[S],
-    reduce: Callable[[S | None, D], Step[S]],
-    current: Callable[[S, D], int | None],
+    document: str | None = None,
 ) -> None:
-    """Fold ``incoming.body`` into the state stored at ``key`` with ``reduce``; emit the step.
+    """Fold ``incoming.body`` into the state stored at ``key``; emit what the reducer returns.
 
-    A document the reader found a problem with is ignored before it touches the state.
-    ``current`` reads, from the state held before the document, the version it was compared
-    with (a :class:`~.schemas.DocumentIgnored` reports it).
+    ``document`` names the version sequence in audit events (``key`` unless given). A
+    document the reader found a problem with is ignored before it touches the state.
     """
+    document = key if document is None else document
+    version: int = incoming.body.version
     if incoming.problem is not None:
         _ignore(tx, record, incoming, incoming.problem, document=document, version=version)
         return
-    state = tx.state.get(key, state_type)
-    step = reduce(state, incoming.body)
+    state = tx.state.get(key, fold.state_type)
+    step = fold.reduce(state, incoming.body)
     tx.state.put(key, step.state)
-    previous = None if state is None else current(state, incoming.body)
+    previous = None if state is None else fold.current(state, incoming.body)
     _apply(tx, record, incoming, step, document=document, version=version, current=previous)
 
 
@@ -233,23 +248,15 @@ def _unit_results(batch: Batch[Any], tx: Transaction) -> None:
         if incoming is None:
             continue
         result: UnitResult = incoming.body
-        key = "unit/" + result_state_key(result)
-        _fold_document(
-            tx,
-            record,
-            incoming,
-            key=key,
-            document=key,
-            version=result.version,
-            state_type=UnitDocState,
-            reduce=apply_result,
-            current=_unit_version,
-        )
+        _fold_document(tx, record, incoming, _UNIT_FOLD, key="unit/" + result_state_key(result))
 
 
 def _unit_version(state: UnitDocState, result: UnitResult) -> int:
     """The version of the unit's results already applied."""
     return state.version
+
+
+_UNIT_FOLD = _Fold(UnitDocState, apply_result, _unit_version)
 
 
 # -- schedule per day and venue ------------------------------------------------------------------
@@ -270,22 +277,15 @@ def _schedules(batch: Batch[Any], tx: Transaction) -> None:
             continue
         doc: ScheduleDocument = incoming.body
         key = "schedule/" + schedule_state_key(doc)
-        _fold_document(
-            tx,
-            record,
-            incoming,
-            key=key,
-            document=key,
-            version=doc.version,
-            state_type=ScheduleState,
-            reduce=apply_schedule,
-            current=_schedule_version,
-        )
+        _fold_document(tx, record, incoming, _SCHEDULE_FOLD, key=key)
 
 
 def _schedule_version(state: ScheduleState, doc: ScheduleDocument) -> int | None:
     """The version already applied of the kind of ``doc``: a full schedule or an update."""
     return state.full_version if doc.full else state.update_version
+
+
+_SCHEDULE_FOLD = _Fold(ScheduleState, apply_schedule, _schedule_version)
 
 
 # -- estimated end of every unit ------------------------------------------------------------------
@@ -331,23 +331,17 @@ def _medallists(batch: Batch[Any], tx: Transaction) -> None:
             continue
         doc: Medallists = incoming.body
         key = "medals/" + medal_state_key(doc)
-        _fold_document(
-            tx,
-            record,
-            incoming,
-            key=key,
-            document=f"{key}/{doc.event}",
-            version=doc.version,
-            state_type=MedalBook,
-            reduce=apply_medallists,
-            current=_event_version,
-        )
+        document = f"{key}/{doc.event}"
+        _fold_document(tx, record, incoming, _MEDALS_FOLD, key=key, document=document)
 
 
 def _event_version(book: MedalBook, doc: Medallists) -> int | None:
     """The version of the event's medallists already counted in ``book``, if any."""
     known = book.events.get(doc.event)
     return None if known is None else known.version
+
+
+_MEDALS_FOLD = _Fold(MedalBook, apply_medallists, _event_version)
 
 
 def _check_table(
