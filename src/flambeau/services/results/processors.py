@@ -147,40 +147,50 @@ class _Fold(Generic[S, D]):
     """How a document processor folds one kind of document into its state.
 
     Attributes:
+        key: The state key of a document (its version sequence).
         state_type: The state stored per key.
         reduce: The pure reducer: ``reduce(state, document)``.
         current: Reads, from the state held before a document, the version the document was
             compared with (a :class:`~.schemas.DocumentIgnored` reports it).
+        part: What audit events name below the key, when one state holds several version
+            sequences (the medal book holds one per event).
     """
 
+    key: Callable[[D], str]
     state_type: type[S]
     reduce: Callable[[S | None, D], Step[S]]
     current: Callable[[S, D], int | None]
+    part: Callable[[D], str] | None = None
+
+
+def _fold_batch(
+    batch: Batch[Any], tx: Transaction, types: frozenset[DocumentType], fold: _Fold[Any, Any]
+) -> None:
+    """Fold every document of ``types`` in ``batch``; skip the other records."""
+    for record in batch:
+        incoming = read(record, types)
+        if incoming is not None:
+            _fold_document(tx, record, incoming, fold)
 
 
 def _fold_document(
-    tx: Transaction,
-    record: Record[Any],
-    incoming: Incoming,
-    fold: _Fold[Any, Any],
-    *,
-    key: str,
-    document: str | None = None,
+    tx: Transaction, record: Record[Any], incoming: Incoming, fold: _Fold[Any, Any]
 ) -> None:
-    """Fold ``incoming.body`` into the state stored at ``key``; emit what the reducer returns.
+    """Fold ``incoming.body`` into the state stored at its key; emit what the reducer returns.
 
-    ``document`` names the version sequence in audit events (``key`` unless given). A
-    document the reader found a problem with is ignored before it touches the state.
+    A document the reader found a problem with is ignored before it touches the state.
     """
-    document = key if document is None else document
-    version: int = incoming.body.version
+    body = incoming.body
+    key = fold.key(body)
+    document = key if fold.part is None else f"{key}/{fold.part(body)}"
+    version: int = body.version
     if incoming.problem is not None:
         _ignore(tx, record, incoming, incoming.problem, document=document, version=version)
         return
     state = tx.state.get(key, fold.state_type)
-    step = fold.reduce(state, incoming.body)
+    step = fold.reduce(state, body)
     tx.state.put(key, step.state)
-    previous = None if state is None else fold.current(state, incoming.body)
+    previous = None if state is None else fold.current(state, body)
     _apply(tx, record, incoming, step, document=document, version=version, current=previous)
 
 
@@ -243,12 +253,11 @@ unit_state = Processor("results.unit-state", inputs=INPUTS, outputs=[UNITS, RECO
 @unit_state.on_batch
 def _unit_results(batch: Batch[Any], tx: Transaction) -> None:
     """Keep the highest version of each unit result document; emit units and records."""
-    for record in batch:
-        incoming = read(record, RESULT_TYPES)
-        if incoming is None:
-            continue
-        result: UnitResult = incoming.body
-        _fold_document(tx, record, incoming, _UNIT_FOLD, key="unit/" + result_state_key(result))
+    _fold_batch(batch, tx, RESULT_TYPES, _UNIT_FOLD)
+
+
+def _unit_key(result: UnitResult) -> str:
+    return "unit/" + result_state_key(result)
 
 
 def _unit_version(state: UnitDocState, result: UnitResult) -> int:
@@ -256,7 +265,7 @@ def _unit_version(state: UnitDocState, result: UnitResult) -> int:
     return state.version
 
 
-_UNIT_FOLD = _Fold(UnitDocState, apply_result, _unit_version)
+_UNIT_FOLD = _Fold(_unit_key, UnitDocState, apply_result, _unit_version)
 
 
 # -- schedule per day and venue ------------------------------------------------------------------
@@ -271,13 +280,11 @@ schedule_state = Processor(
 @schedule_state.on_batch
 def _schedules(batch: Batch[Any], tx: Transaction) -> None:
     """Apply full schedules and updates per discipline; emit unit and venue-day changes."""
-    for record in batch:
-        incoming = read(record, SCHEDULE_TYPES)
-        if incoming is None:
-            continue
-        doc: ScheduleDocument = incoming.body
-        key = "schedule/" + schedule_state_key(doc)
-        _fold_document(tx, record, incoming, _SCHEDULE_FOLD, key=key)
+    _fold_batch(batch, tx, SCHEDULE_TYPES, _SCHEDULE_FOLD)
+
+
+def _schedule_key(doc: ScheduleDocument) -> str:
+    return "schedule/" + schedule_state_key(doc)
 
 
 def _schedule_version(state: ScheduleState, doc: ScheduleDocument) -> int | None:
@@ -285,7 +292,7 @@ def _schedule_version(state: ScheduleState, doc: ScheduleDocument) -> int | None
     return state.full_version if doc.full else state.update_version
 
 
-_SCHEDULE_FOLD = _Fold(ScheduleState, apply_schedule, _schedule_version)
+_SCHEDULE_FOLD = _Fold(_schedule_key, ScheduleState, apply_schedule, _schedule_version)
 
 
 # -- estimated end of every unit ------------------------------------------------------------------
@@ -329,10 +336,15 @@ def _medallists(batch: Batch[Any], tx: Transaction) -> None:
         if isinstance(incoming.body, MedalStandings):
             _check_table(tx, record, incoming, incoming.body)
             continue
-        doc: Medallists = incoming.body
-        key = "medals/" + medal_state_key(doc)
-        document = f"{key}/{doc.event}"
-        _fold_document(tx, record, incoming, _MEDALS_FOLD, key=key, document=document)
+        _fold_document(tx, record, incoming, _MEDALS_FOLD)
+
+
+def _medals_key(doc: Medallists) -> str:
+    return "medals/" + medal_state_key(doc)
+
+
+def _event_of(doc: Medallists) -> str:
+    return doc.event
 
 
 def _event_version(book: MedalBook, doc: Medallists) -> int | None:
@@ -341,7 +353,7 @@ def _event_version(book: MedalBook, doc: Medallists) -> int | None:
     return None if known is None else known.version
 
 
-_MEDALS_FOLD = _Fold(MedalBook, apply_medallists, _event_version)
+_MEDALS_FOLD = _Fold(_medals_key, MedalBook, apply_medallists, _event_version, _event_of)
 
 
 def _check_table(
