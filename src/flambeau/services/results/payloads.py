@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
 
 import msgspec
 
@@ -34,6 +33,7 @@ from flambeau.services.results.vocabulary import (
     Organisation,
     PeriodKind,
     Position,
+    RecordCode,
     RscCode,
     Text,
     UnitCode,
@@ -91,7 +91,7 @@ class Detail(_Part, frozen=True, kw_only=True):
 class RecordMark(_Part, frozen=True, kw_only=True):
     """A record flagged on a result: ``WR``, ``OR``, a continental record; maybe equalled."""
 
-    code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9]{0,7}$")]
+    code: RecordCode
     equalled: bool = False
 
 
@@ -358,7 +358,7 @@ class RecordFlagged(Event, frozen=True, kw_only=True, tag="record_flagged"):
     competition: CompetitionCode
     unit: RscCode
     discipline: Discipline
-    record: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9]{0,7}$")]
+    record: RecordCode
     competitor: Competitor
     equalled: bool = False
     result: Text | None = None
@@ -374,7 +374,7 @@ class RecordWithdrawn(Event, frozen=True, kw_only=True, tag="record_withdrawn"):
 
     competition: CompetitionCode
     unit: RscCode
-    record: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9]{0,7}$")]
+    record: RecordCode
     competitor: Text
     version: Version = 0
     feed: Feed = Feed.PRODUCTION
