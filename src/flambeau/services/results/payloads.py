@@ -134,6 +134,14 @@ class Period(_Part, frozen=True, kw_only=True):
     away_period_score: Count | None = None
 
 
+class _UnitEvent(Event, frozen=True, kw_only=True):
+    """Base of the events about one unit: its competition, code and discipline come first."""
+
+    competition: CompetitionCode
+    unit: RscCode
+    discipline: Discipline
+
+
 class UnitResult(Event, frozen=True, kw_only=True, tag="unit_result"):
     """A snapshot of one unit's results (ODF ``DT_RESULT`` or ``DT_CURRENT``), one version.
 
@@ -208,12 +216,9 @@ class ScheduleDocument(Event, frozen=True, kw_only=True, tag="schedule_document"
     units: tuple[ScheduleEntry, ...] = ()
 
 
-class UnitScheduleChanged(Event, frozen=True, kw_only=True, tag="unit_schedule"):
+class UnitScheduleChanged(_UnitEvent, frozen=True, kw_only=True, tag="unit_schedule"):
     """A unit's schedule status, times or venue changed."""
 
-    competition: CompetitionCode
-    unit: RscCode
-    discipline: Discipline
     status: UnitStatus
     previous_status: UnitStatus | None = None
     start: Moment | None = None
@@ -247,7 +252,7 @@ class EndAdjustment(StrEnum):
     """The unit finished: the estimate is the time it did."""
 
 
-class UnitEndEstimated(Event, frozen=True, kw_only=True, tag="unit_end_estimated"):
+class UnitEndEstimated(_UnitEvent, frozen=True, kw_only=True, tag="unit_end_estimated"):
     """When a unit is now expected to end: its schedule moved by what happened since.
 
     Emitted on ``results.units`` by ``results.unit-clock`` whenever the estimate or its
@@ -256,9 +261,6 @@ class UnitEndEstimated(Event, frozen=True, kw_only=True, tag="unit_end_estimated
     :mod:`~flambeau.services.results.periods` for the per-sport lengths.
     """
 
-    competition: CompetitionCode
-    unit: RscCode
-    discipline: Discipline
     estimated_end: Moment
     scheduled_start: Moment | None = None
     scheduled_end: Moment | None = None
@@ -352,12 +354,9 @@ class MedalStandings(_Part, frozen=True, kw_only=True):
     standings: tuple[MedalStanding, ...] = ()
 
 
-class RecordFlagged(Event, frozen=True, kw_only=True, tag="record_flagged"):
+class RecordFlagged(_UnitEvent, frozen=True, kw_only=True, tag="record_flagged"):
     """A result document flags a record (``WR``, ``OR``...) for a competitor."""
 
-    competition: CompetitionCode
-    unit: RscCode
-    discipline: Discipline
     record: RecordCode
     competitor: Competitor
     equalled: bool = False
