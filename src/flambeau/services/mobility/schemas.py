@@ -173,11 +173,9 @@ class Perimeter(Event, frozen=True, kw_only=True, tag="perimeter"):
     colour: Annotated[str, msgspec.Meta(max_length=32)] = "red"
 
 
-class DeliveryRequested(Event, frozen=True, kw_only=True, tag="delivery_requested"):
-    """A supplier's delivery: from a network place to another, by a class, before a deadline.
-
-    ``origin`` and ``destination`` are place codes of the network (depots, venues, ``VIL``).
-    """
+class _Delivery(Event, frozen=True, kw_only=True):
+    """The fields every delivery event starts with: whose trip, from where to where, by which
+    vehicle class, leaving when and due by when (as the supplier registered it)."""
 
     delivery_id: Ident
     tenant: Name
@@ -186,10 +184,18 @@ class DeliveryRequested(Event, frozen=True, kw_only=True, tag="delivery_requeste
     vehicle_class: VehicleClass
     departure: Moment
     deadline: Moment
+
+
+class DeliveryRequested(_Delivery, frozen=True, kw_only=True, tag="delivery_requested"):
+    """A supplier's delivery: from a network place to another, by a class, before a deadline.
+
+    ``origin`` and ``destination`` are place codes of the network (depots, venues, ``VIL``).
+    """
+
     cargo: Annotated[str, msgspec.Meta(max_length=256)] = ""
 
 
-class DeliveryRouted(Event, frozen=True, kw_only=True, tag="delivery_routed"):
+class DeliveryRouted(_Delivery, frozen=True, kw_only=True, tag="delivery_routed"):
     """A delivery's current route and ETA.
 
     ``reason`` is ``registered``, ``closure``, ``perimeter``, ``slowdown`` or ``reopened``;
@@ -197,13 +203,6 @@ class DeliveryRouted(Event, frozen=True, kw_only=True, tag="delivery_routed"):
     that incident's event). ``path`` is the route as ``[lat, lon]`` points.
     """
 
-    delivery_id: Ident
-    tenant: Name
-    origin: Ident
-    destination: Ident
-    vehicle_class: VehicleClass
-    departure: Moment
-    deadline: Moment
     eta: Moment | None
     distance_m: float
     duration_s: Seconds

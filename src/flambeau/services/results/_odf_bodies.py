@@ -12,6 +12,7 @@ from decimal import Decimal
 from flambeau.services.results._xml import INTEGER, Node
 from flambeau.services.results.codes import (
     ORGANISATION_CODE,
+    SHORT_CODE,
     Level,
     Shape,
     parse_rsc,
@@ -47,7 +48,7 @@ from flambeau.services.results.statuses import UnitStatus
 __all__ = ["medal_standings", "medallists", "schedule", "unit_result"]
 
 _ORGANISATION = re.compile(ORGANISATION_CODE)
-_CODE = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
+_CODE = re.compile(SHORT_CODE)
 _DECIMAL = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$")
 _MEDALS = {"ME_GOLD": MedalKind.GOLD, "ME_SILVER": MedalKind.SILVER, "ME_BRONZE": MedalKind.BRONZE}
 _MEDAL_FLAGS = {"1": MedalKind.GOLD, "2": MedalKind.SILVER, "3": MedalKind.BRONZE}

@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIType,
@@ -209,27 +210,55 @@ def _odf_problem(error: OdfError, letter_id: str) -> ProblemError:
     return ProblemError(problem)
 
 
-@post(
+def _adapter_post(
+    path: str,
+    *,
+    max_bytes: int,
+    operation: type[Operation],
+    summary: str,
+    problems: tuple[tuple[int, str], ...],
+) -> HTTPRouteHandler:
+    """The ``POST`` decorator of an adapter route: a 200 reply, tagged ``results``.
+
+    ``problems`` are the route's own problem replies (400, 413, 415...); the authorization
+    problems follow the first of them and the rate limit's comes last, as on every route.
+    """
+    first, *rest = problems
+    return post(
+        path,
+        status_code=200,
+        request_max_body_size=max_bytes,
+        operation_class=operation,
+        summary=summary,
+        tags=["results"],
+        responses=problem_specs(first, *AUTH_PROBLEMS, *rest, RATE_PROBLEM),
+    )
+
+
+async def _admit(
+    request: Request[Any, Any, Any], stream: str, accepted: frozenset[str], suffix: str
+) -> tuple[Gateway, Principal, str, bytes]:
+    """Authorize a write to ``stream`` and check the media type; the body and who sent it."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "write", stream)
+    media = _require_media(request, accepted, suffix)
+    return gateway, principal, media, await request.body()
+
+
+@_adapter_post(
     ODF_ROUTE,
-    status_code=200,
-    request_max_body_size=MAX_ODF_BYTES,
-    operation_class=_OdfOperation,
+    max_bytes=MAX_ODF_BYTES,
+    operation=_OdfOperation,
     summary="Post one ODF XML message",
-    tags=["results"],
-    responses=problem_specs(
+    problems=(
         (400, "The XML or the ODF document is refused; errors[0].field names where"),
-        *AUTH_PROBLEMS,
         (413, "The message is larger than the limit"),
         (415, "Not an XML content type"),
-        RATE_PROBLEM,
     ),
 )
 async def post_odf(request: Request[Any, Any, Any]) -> OdfAccepted:
     """Parse one ODF message safely and append it raw to ``results.odf``."""
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "write", ODF)
-    media = _require_media(request, _XML_TYPES, "+xml")
-    body = await request.body()
+    gateway, principal, media, body = await _admit(request, ODF, _XML_TYPES, "+xml")
     counter = gateway.metrics.ingested
     try:
         parsed = parse(body, max_bytes=MAX_ODF_BYTES)
@@ -264,28 +293,21 @@ async def post_odf(request: Request[Any, Any, Any]) -> OdfAccepted:
     )
 
 
-@post(
+@_adapter_post(
     NATIVE_ROUTE,
-    status_code=200,
-    request_max_body_size=MAX_NATIVE_BYTES,
-    operation_class=_NativeOperation,
+    max_bytes=MAX_NATIVE_BYTES,
+    operation=_NativeOperation,
     summary="Post native JSON results documents",
-    tags=["results"],
-    responses=problem_specs(
+    problems=(
         (400, "The body is not a JSON object or array"),
-        *AUTH_PROBLEMS,
         (413, "Body too large or too many documents"),
         (415, "Not a JSON content type"),
         (422, "No document is valid; errors name each one's index and field"),
-        RATE_PROBLEM,
     ),
 )
 async def post_documents(request: Request[Any, Any, Any]) -> IngestReply:
     """Append native documents to ``results.native``, keyed as their ODF forms."""
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "write", NATIVE)
-    media = _require_media(request, _JSON_TYPES, "+json")
-    body = await request.body()
+    gateway, principal, media, body = await _admit(request, NATIVE, _JSON_TYPES, "+json")
     items = split_body(body, ndjson=False)
     limit = gateway.config.max_batch_events
     if len(items) > limit:

@@ -27,6 +27,7 @@ __all__ = [
     "GAMES_TZ",
     "ORGANISATION_CODE",
     "RSC_LENGTH",
+    "SHORT_CODE",
     "Level",
     "Rsc",
     "Shape",
@@ -44,6 +45,8 @@ COMPETITION_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 """ODF competition codes: ``OG2024``, ``SYOG-2026``."""
 ORGANISATION_CODE = r"^[A-Z][A-Z0-9]{1,9}$"
 """NOC and other organisation codes: ``FRA``, ``AIN``, ``EOR``."""
+SHORT_CODE = r"^[A-Z][A-Z0-9]{0,7}$"
+"""Short ODF codes of marks: records (``WR``, ``OR``) and invalid result marks (``DNF``)."""
 
 _PARTS = (("discipline", 3), ("gender", 1), ("event", 18), ("phase", 4), ("unit", 8))
 _CHARSET = re.compile(r"^[A-Z0-9.\-]{34}$")

@@ -21,6 +21,7 @@ counts share a rank (:func:`standings`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypedDict
 
 import msgspec
 
@@ -38,6 +39,7 @@ from flambeau.services.results.schemas import (
 from flambeau.services.results.statuses import ResultStatus
 
 __all__ = [
+    "Counts",
     "EventMedals",
     "MedalBook",
     "Tally",
@@ -47,6 +49,15 @@ __all__ = [
     "standings",
     "tally",
 ]
+
+
+class Counts(TypedDict):
+    """A NOC's medal counts: the keyword arguments a medal count or a standing line takes."""
+
+    gold: int
+    silver: int
+    bronze: int
+    total: int
 
 
 class Tally(msgspec.Struct, frozen=True, array_like=True):
@@ -60,6 +71,10 @@ class Tally(msgspec.Struct, frozen=True, array_like=True):
     def total(self) -> int:
         """All medals."""
         return self.gold + self.silver + self.bronze
+
+    def counts(self) -> Counts:
+        """The four counts as the events carrying them name them (with ``total``)."""
+        return Counts(gold=self.gold, silver=self.silver, bronze=self.bronze, total=self.total)
 
 
 class EventMedals(msgspec.Struct, frozen=True, kw_only=True):
@@ -144,13 +159,7 @@ def apply_medallists(book: MedalBook | None, doc: Medallists) -> Step[MedalBook]
         after = table.get(noc, Tally())
         if current.table.get(noc, Tally()) != after:
             count = MedalCount(
-                competition=doc.competition,
-                noc=noc,
-                gold=after.gold,
-                silver=after.silver,
-                bronze=after.bronze,
-                total=after.total,
-                feed=doc.feed,
+                competition=doc.competition, noc=noc, feed=doc.feed, **after.counts()
             )
             emits.append(route(MEDALS, doc.feed, doc.competition, count))
     new = msgspec.structs.replace(current, events=events, table=table)
@@ -174,16 +183,7 @@ def standings(table: Mapping[str, Tally]) -> list[MedalStanding]:
     for position, (noc, medals) in enumerate(sorted(table.items(), key=_ioc_order), 1):
         if medals != previous:
             rank, previous = position, medals
-        lines.append(
-            MedalStanding(
-                rank=rank,
-                noc=noc,
-                gold=medals.gold,
-                silver=medals.silver,
-                bronze=medals.bronze,
-                total=medals.total,
-            )
-        )
+        lines.append(MedalStanding(rank=rank, noc=noc, **medals.counts()))
     return lines
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
 
 import msgspec
 
@@ -34,6 +33,7 @@ from flambeau.services.results.vocabulary import (
     Organisation,
     PeriodKind,
     Position,
+    RecordCode,
     RscCode,
     Text,
     UnitCode,
@@ -91,7 +91,7 @@ class Detail(_Part, frozen=True, kw_only=True):
 class RecordMark(_Part, frozen=True, kw_only=True):
     """A record flagged on a result: ``WR``, ``OR``, a continental record; maybe equalled."""
 
-    code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9]{0,7}$")]
+    code: RecordCode
     equalled: bool = False
 
 
@@ -132,6 +132,14 @@ class Period(_Part, frozen=True, kw_only=True):
     away_score: Count | None = None
     home_period_score: Count | None = None
     away_period_score: Count | None = None
+
+
+class _UnitEvent(Event, frozen=True, kw_only=True):
+    """Base of the events about one unit: its competition, code and discipline come first."""
+
+    competition: CompetitionCode
+    unit: RscCode
+    discipline: Discipline
 
 
 class UnitResult(Event, frozen=True, kw_only=True, tag="unit_result"):
@@ -208,12 +216,9 @@ class ScheduleDocument(Event, frozen=True, kw_only=True, tag="schedule_document"
     units: tuple[ScheduleEntry, ...] = ()
 
 
-class UnitScheduleChanged(Event, frozen=True, kw_only=True, tag="unit_schedule"):
+class UnitScheduleChanged(_UnitEvent, frozen=True, kw_only=True, tag="unit_schedule"):
     """A unit's schedule status, times or venue changed."""
 
-    competition: CompetitionCode
-    unit: RscCode
-    discipline: Discipline
     status: UnitStatus
     previous_status: UnitStatus | None = None
     start: Moment | None = None
@@ -247,7 +252,7 @@ class EndAdjustment(StrEnum):
     """The unit finished: the estimate is the time it did."""
 
 
-class UnitEndEstimated(Event, frozen=True, kw_only=True, tag="unit_end_estimated"):
+class UnitEndEstimated(_UnitEvent, frozen=True, kw_only=True, tag="unit_end_estimated"):
     """When a unit is now expected to end: its schedule moved by what happened since.
 
     Emitted on ``results.units`` by ``results.unit-clock`` whenever the estimate or its
@@ -256,9 +261,6 @@ class UnitEndEstimated(Event, frozen=True, kw_only=True, tag="unit_end_estimated
     :mod:`~flambeau.services.results.periods` for the per-sport lengths.
     """
 
-    competition: CompetitionCode
-    unit: RscCode
-    discipline: Discipline
     estimated_end: Moment
     scheduled_start: Moment | None = None
     scheduled_end: Moment | None = None
@@ -352,13 +354,10 @@ class MedalStandings(_Part, frozen=True, kw_only=True):
     standings: tuple[MedalStanding, ...] = ()
 
 
-class RecordFlagged(Event, frozen=True, kw_only=True, tag="record_flagged"):
+class RecordFlagged(_UnitEvent, frozen=True, kw_only=True, tag="record_flagged"):
     """A result document flags a record (``WR``, ``OR``...) for a competitor."""
 
-    competition: CompetitionCode
-    unit: RscCode
-    discipline: Discipline
-    record: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9]{0,7}$")]
+    record: RecordCode
     competitor: Competitor
     equalled: bool = False
     result: Text | None = None
@@ -374,7 +373,7 @@ class RecordWithdrawn(Event, frozen=True, kw_only=True, tag="record_withdrawn"):
 
     competition: CompetitionCode
     unit: RscCode
-    record: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9]{0,7}$")]
+    record: RecordCode
     competitor: Text
     version: Version = 0
     feed: Feed = Feed.PRODUCTION

@@ -39,8 +39,10 @@ allowed silence; when it fires, :func:`~.liveness.check` emits ``source_down``. 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flambeau.events import Record
 from flambeau.processing import Batch, Processor, TimeDomain, Timer, Transaction, default_processors
@@ -130,6 +132,68 @@ POLICY = _policy_from_env()
 # -- shared by the document processors -------------------------------------------------------
 
 
+S = TypeVar("S")
+D = TypeVar("D")
+
+
+def _emit_all(tx: Transaction, step: Step[Any], cause: str | None) -> None:
+    """Emit each of a step's events where it says, caused by ``cause``."""
+    for emit in step.emits:
+        tx.emit(emit.stream, emit.event, key=emit.key, causation_id=cause)
+
+
+@dataclass(frozen=True)
+class _Fold(Generic[S, D]):
+    """How a document processor folds one kind of document into its state.
+
+    Attributes:
+        key: The state key of a document (its version sequence).
+        state_type: The state stored per key.
+        reduce: The pure reducer: ``reduce(state, document)``.
+        current: Reads, from the state held before a document, the version the document was
+            compared with (a :class:`~.schemas.DocumentIgnored` reports it).
+        part: What audit events name below the key, when one state holds several version
+            sequences (the medal book holds one per event).
+    """
+
+    key: Callable[[D], str]
+    state_type: type[S]
+    reduce: Callable[[S | None, D], Step[S]]
+    current: Callable[[S, D], int | None]
+    part: Callable[[D], str] | None = None
+
+
+def _fold_batch(
+    batch: Batch[Any], tx: Transaction, types: frozenset[DocumentType], fold: _Fold[Any, Any]
+) -> None:
+    """Fold every document of ``types`` in ``batch``; skip the other records."""
+    for record in batch:
+        incoming = read(record, types)
+        if incoming is not None:
+            _fold_document(tx, record, incoming, fold)
+
+
+def _fold_document(
+    tx: Transaction, record: Record[Any], incoming: Incoming, fold: _Fold[Any, Any]
+) -> None:
+    """Fold ``incoming.body`` into the state stored at its key; emit what the reducer returns.
+
+    A document the reader found a problem with is ignored before it touches the state.
+    """
+    body = incoming.body
+    key = fold.key(body)
+    document = key if fold.part is None else f"{key}/{fold.part(body)}"
+    version: int = body.version
+    if incoming.problem is not None:
+        _ignore(tx, record, incoming, incoming.problem, document=document, version=version)
+        return
+    state = tx.state.get(key, fold.state_type)
+    step = fold.reduce(state, body)
+    tx.state.put(key, step.state)
+    previous = None if state is None else fold.current(state, body)
+    _apply(tx, record, incoming, step, document=document, version=version, current=previous)
+
+
 def _apply(
     tx: Transaction,
     record: Record[Any],
@@ -141,8 +205,7 @@ def _apply(
     current: int | None,
 ) -> None:
     """Emit a step's events, and what it ignored or found irregular, caused by ``record``."""
-    for emit in step.emits:
-        tx.emit(emit.stream, emit.event, key=emit.key, causation_id=record.id)
+    _emit_all(tx, step, record.id)
     if step.verdict in (Verdict.STALE, Verdict.IGNORED):
         reason = IgnoredReason.STALE if step.verdict is Verdict.STALE else IgnoredReason.UNOFFICIAL
         _ignore(tx, record, incoming, reason, document=document, version=version, current=current)
@@ -190,20 +253,19 @@ unit_state = Processor("results.unit-state", inputs=INPUTS, outputs=[UNITS, RECO
 @unit_state.on_batch
 def _unit_results(batch: Batch[Any], tx: Transaction) -> None:
     """Keep the highest version of each unit result document; emit units and records."""
-    for record in batch:
-        incoming = read(record, RESULT_TYPES)
-        if incoming is None:
-            continue
-        result: UnitResult = incoming.body
-        key = "unit/" + result_state_key(result)
-        if incoming.problem is not None:
-            _ignore(tx, record, incoming, incoming.problem, document=key, version=result.version)
-            continue
-        state = tx.state.get(key, UnitDocState)
-        step = apply_result(state, result)
-        tx.state.put(key, step.state)
-        current = None if state is None else state.version
-        _apply(tx, record, incoming, step, document=key, version=result.version, current=current)
+    _fold_batch(batch, tx, RESULT_TYPES, _UNIT_FOLD)
+
+
+def _unit_key(result: UnitResult) -> str:
+    return "unit/" + result_state_key(result)
+
+
+def _unit_version(state: UnitDocState, result: UnitResult) -> int:
+    """The version of the unit's results already applied."""
+    return state.version
+
+
+_UNIT_FOLD = _Fold(_unit_key, UnitDocState, apply_result, _unit_version)
 
 
 # -- schedule per day and venue ------------------------------------------------------------------
@@ -218,22 +280,19 @@ schedule_state = Processor(
 @schedule_state.on_batch
 def _schedules(batch: Batch[Any], tx: Transaction) -> None:
     """Apply full schedules and updates per discipline; emit unit and venue-day changes."""
-    for record in batch:
-        incoming = read(record, SCHEDULE_TYPES)
-        if incoming is None:
-            continue
-        doc: ScheduleDocument = incoming.body
-        key = "schedule/" + schedule_state_key(doc)
-        if incoming.problem is not None:
-            _ignore(tx, record, incoming, incoming.problem, document=key, version=doc.version)
-            continue
-        state = tx.state.get(key, ScheduleState)
-        step = apply_schedule(state, doc)
-        tx.state.put(key, step.state)
-        current = None
-        if state is not None:
-            current = state.full_version if doc.full else state.update_version
-        _apply(tx, record, incoming, step, document=key, version=doc.version, current=current)
+    _fold_batch(batch, tx, SCHEDULE_TYPES, _SCHEDULE_FOLD)
+
+
+def _schedule_key(doc: ScheduleDocument) -> str:
+    return "schedule/" + schedule_state_key(doc)
+
+
+def _schedule_version(state: ScheduleState, doc: ScheduleDocument) -> int | None:
+    """The version already applied of the kind of ``doc``: a full schedule or an update."""
+    return state.full_version if doc.full else state.update_version
+
+
+_SCHEDULE_FOLD = _Fold(_schedule_key, ScheduleState, apply_schedule, _schedule_version)
 
 
 # -- estimated end of every unit ------------------------------------------------------------------
@@ -253,8 +312,7 @@ def _unit_clocks(batch: Batch[Any], tx: Transaction) -> None:
         step = observe_unit(state, event, record.time)
         if step.state != state:
             tx.state.put(key, step.state)
-        for emit in step.emits:
-            tx.emit(emit.stream, emit.event, key=emit.key, causation_id=record.id)
+        _emit_all(tx, step, record.id)
 
 
 # -- the medal table -------------------------------------------------------------------------------
@@ -278,18 +336,24 @@ def _medallists(batch: Batch[Any], tx: Transaction) -> None:
         if isinstance(incoming.body, MedalStandings):
             _check_table(tx, record, incoming, incoming.body)
             continue
-        doc: Medallists = incoming.body
-        key = "medals/" + medal_state_key(doc)
-        document = f"{key}/{doc.event}"
-        if incoming.problem is not None:
-            _ignore(tx, record, incoming, incoming.problem, document=document, version=doc.version)
-            continue
-        book = tx.state.get(key, MedalBook)
-        step = apply_medallists(book, doc)
-        tx.state.put(key, step.state)
-        known = None if book is None else book.events.get(doc.event)
-        current = None if known is None else known.version
-        _apply(tx, record, incoming, step, document=document, version=doc.version, current=current)
+        _fold_document(tx, record, incoming, _MEDALS_FOLD)
+
+
+def _medals_key(doc: Medallists) -> str:
+    return "medals/" + medal_state_key(doc)
+
+
+def _event_of(doc: Medallists) -> str:
+    return doc.event
+
+
+def _event_version(book: MedalBook, doc: Medallists) -> int | None:
+    """The version of the event's medallists already counted in ``book``, if any."""
+    known = book.events.get(doc.event)
+    return None if known is None else known.version
+
+
+_MEDALS_FOLD = _Fold(_medals_key, MedalBook, apply_medallists, _event_version, _event_of)
 
 
 def _check_table(
@@ -387,8 +451,7 @@ def liveness_processor(policy: LivenessPolicy, *, name: str = "results.liveness"
                 feed=sign.feed,
             )
             tx.state.put(key, step.state)
-            for emit in step.emits:
-                tx.emit(emit.stream, emit.event, key=emit.key, causation_id=record.id)
+            _emit_all(tx, step, record.id)
             arm(tx, key, step.state, record.id)
 
     @processor.on_timer
@@ -399,8 +462,7 @@ def liveness_processor(policy: LivenessPolicy, *, name: str = "results.liveness"
             return
         step = check(health, now=tx.now(), policy=policy)
         tx.state.put(key, step.state)
-        for emit in step.emits:
-            tx.emit(emit.stream, emit.event, key=emit.key, causation_id=timer.causation_id)
+        _emit_all(tx, step, timer.causation_id)
         if step.verdict is Verdict.UNCHANGED:
             arm(tx, key, step.state, timer.causation_id)
 

@@ -20,6 +20,7 @@ latest snapshot wins, and reported in ``Step.irregular``.
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
+from typing import Any
 
 import msgspec
 
@@ -150,33 +151,24 @@ def _slot(entry: ScheduleEntry | None, tz: tzinfo) -> Slot | None:
     return day_of(entry.start, tz), entry.venue or ""
 
 
+_SLOT = ("start", "end", "venue", "location", "title", "medal")
+"""The fields of a schedule entry a :class:`UnitScheduleChanged` carries as they are."""
+
+
 def _changed(
     doc: ScheduleDocument, code: str, before: ScheduleEntry | None, after: ScheduleEntry | None
 ) -> UnitScheduleChanged:
     previous = None if before is None else before.status
-    if after is None:
-        # A full schedule that no longer lists a unit takes its slot away.
-        return UnitScheduleChanged(
-            competition=doc.competition,
-            unit=code,
-            discipline=doc.discipline,
-            status=UnitStatus.UNSCHEDULED,
-            previous_status=previous,
-            version=doc.version,
-            feed=doc.feed,
-        )
+    # A full schedule that no longer lists a unit takes its slot away.
+    status = UnitStatus.UNSCHEDULED if after is None else after.status
+    slot: dict[str, Any] = {} if after is None else {name: getattr(after, name) for name in _SLOT}
     return UnitScheduleChanged(
         competition=doc.competition,
         unit=code,
         discipline=doc.discipline,
-        status=after.status,
+        status=status,
         previous_status=previous,
-        start=after.start,
-        end=after.end,
-        venue=after.venue,
-        location=after.location,
-        title=after.title,
-        medal=after.medal,
         version=doc.version,
         feed=doc.feed,
+        **slot,
     )

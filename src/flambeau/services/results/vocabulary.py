@@ -11,7 +11,13 @@ from typing import Annotated
 
 import msgspec
 
-from flambeau.services.results.codes import COMPETITION_CODE, ORGANISATION_CODE, Level, rsc_pattern
+from flambeau.services.results.codes import (
+    COMPETITION_CODE,
+    ORGANISATION_CODE,
+    SHORT_CODE,
+    Level,
+    rsc_pattern,
+)
 
 CompetitionCode = Annotated[
     str, msgspec.Meta(pattern=COMPETITION_CODE, description="ODF competition, e.g. OG2024")
@@ -49,6 +55,8 @@ Irm = Annotated[
     str,
     msgspec.Meta(pattern=r"^[A-Z][A-Z0-9]{1,7}$", description="invalid result mark, e.g. DNF"),
 ]
+RecordCode = Annotated[str, msgspec.Meta(pattern=SHORT_CODE)]
+"""A record's code: ``WR``, ``OR``, a continental record."""
 Version = Annotated[int, msgspec.Meta(ge=0, description="ascending document version")]
 Count = Annotated[int, msgspec.Meta(ge=0)]
 Position = Annotated[int, msgspec.Meta(ge=1)]

@@ -165,6 +165,10 @@ def test_ioc_order_is_gold_then_silver_then_bronze_then_noc() -> None:
     assert lines[0] == MedalStanding(rank=1, noc="USA", gold=40, silver=44, bronze=42, total=126)
 
 
+def test_a_tally_gives_its_counts_with_their_total() -> None:
+    assert Tally(2, 1, 3).counts() == {"gold": 2, "silver": 1, "bronze": 3, "total": 6}
+
+
 def test_ties_share_a_rank_and_the_next_rank_skips() -> None:
     lines = standings({"FRA": Tally(1), "ITA": Tally(1), "BEL": Tally(0, 1), "ALB": Tally(1)})
 
