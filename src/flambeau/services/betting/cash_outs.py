@@ -20,6 +20,7 @@ from flambeau.services.betting.schemas import (
     CashOutRejected,
     CashOutRequest,
     ReasonCode,
+    ticket_ids,
 )
 from flambeau.services.betting.ticket_records import (
     Attempt,
@@ -60,14 +61,11 @@ class CashOuts:
             tx,
             CashOutRejected(
                 request_id=request_id,
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 reason=reason,
                 offer_cents=offer,
                 detail=detail,
             ),
-            ticket.ticket_id,
             cause,
         )
 
@@ -85,13 +83,10 @@ class CashOuts:
                 tx,
                 CashOutRejected(
                     request_id=request.request_id,
-                    ticket_id=request.ticket_id,
-                    operator=request.operator,
-                    customer_id=request.customer_id,
+                    **ticket_ids(request),
                     reason=reason or ReasonCode.TICKET_NOT_FOUND,
                     detail=detail,
                 ),
-                request.ticket_id,
                 cause,
             )
             return
@@ -138,12 +133,9 @@ class CashOuts:
             tx,
             CashOutAccepted(
                 request_id=attempt.request,
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 amount_cents=offer,
             ),
-            ticket.ticket_id,
             cause,
         )
         if offer > 0:

@@ -70,6 +70,7 @@ from flambeau.services.betting.schemas import (
     TicketSubmitted,
     bets_event_id,
     customer_key,
+    ticket_ids,
 )
 from flambeau.services.betting.views import (
     TICKETS_KEPT,
@@ -242,9 +243,7 @@ async def place_bet(request: Request[Any, Any, Any], wait: Wait = False) -> Resp
 
     def submitted() -> TicketView:
         return TicketView(
-            ticket_id=body.ticket_id,
-            operator=operator,
-            customer_id=body.customer_id,
+            **ticket_ids(ticket),
             stake_cents=body.stake_cents,
             currency=body.currency,
         )
@@ -354,9 +353,7 @@ async def change_ticket(
         await _check_selections(request, body.selections)
     change = TicketChange(
         change_id=body.change_id,
-        ticket_id=ticket.ticket_id,
-        operator=ticket.operator,
-        customer_id=body.customer_id,
+        **ticket_ids(ticket),
         selections=body.selections,
         stake_cents=body.stake_cents,
         odds_policy=body.odds_policy,
@@ -379,9 +376,7 @@ async def cash_out(
     ticket, body = await _ticket_request(request, ticket_id, CashOutBody)
     payload = CashOutRequest(
         request_id=body.request_id,
-        ticket_id=ticket.ticket_id,
-        operator=ticket.operator,
-        customer_id=body.customer_id,
+        **ticket_ids(ticket),
         min_amount_cents=body.min_amount_cents,
     )
     return await _submit_request(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from datetime import datetime, timedelta
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, Literal, Protocol, TypeAlias, TypedDict
 
 import msgspec
 
@@ -123,6 +123,8 @@ __all__ = [
     "TicketAccepted",
     "TicketChange",
     "TicketChanged",
+    "TicketDecision",
+    "TicketIds",
     "TicketOutcome",
     "TicketRejected",
     "TicketSettled",
@@ -132,6 +134,7 @@ __all__ = [
     "bets_event_id",
     "customer_key",
     "odds_key",
+    "ticket_ids",
 ]
 
 ODDS_STREAM = "betting.odds"
@@ -419,7 +422,7 @@ class DepositRejected(Event, tag="deposit_rejected", frozen=True, kw_only=True, 
     detail: str = ""
 
 
-DecisionMessage: TypeAlias = (
+TicketDecision: TypeAlias = (
     TicketAccepted
     | TicketRejected
     | TicketChanged
@@ -428,8 +431,9 @@ DecisionMessage: TypeAlias = (
     | CashOutRejected
     | TicketSettled
     | TicketSettlementRolledBack
-    | DepositRejected
 )
+"""The decisions about one ticket, keyed by its id on ``betting.decisions``."""
+DecisionMessage: TypeAlias = TicketDecision | DepositRejected
 
 
 default_registry.register(
@@ -466,6 +470,31 @@ default_registry.register(
     partitions=8,
     description="Bet engine decisions with reason codes, cash-outs and settlements per ticket",
 )
+
+
+class TicketIds(TypedDict):
+    """The fields that name a ticket in the events about it, passed on with ``**``."""
+
+    ticket_id: str
+    operator: str
+    customer_id: str
+
+
+class _NamesTicket(Protocol):
+    @property
+    def ticket_id(self) -> str: ...
+    @property
+    def operator(self) -> str: ...
+    @property
+    def customer_id(self) -> str: ...
+
+
+def ticket_ids(about: _NamesTicket) -> TicketIds:
+    """The ticket ``about`` names (a ticket, or a request or a decision about one), to build
+    another event about the same ticket: ``TicketSettled(**ticket_ids(ticket), ...)``."""
+    return TicketIds(
+        ticket_id=about.ticket_id, operator=about.operator, customer_id=about.customer_id
+    )
 
 
 def customer_key(operator: str, customer_id: str) -> str:

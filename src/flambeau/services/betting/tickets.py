@@ -78,6 +78,7 @@ from flambeau.services.betting.schemas import (
     TicketChanged,
     TicketRejected,
     TicketSubmitted,
+    ticket_ids,
 )
 from flambeau.services.betting.stakes import deposit, hold_stake, resolve_stake, stake_owner
 from flambeau.services.betting.ticket_records import (
@@ -188,9 +189,7 @@ class Tickets:
         if load_ticket(tx, ticket.operator, ticket.ticket_id) is not None:
             return  # the same ticket id again: the gateway answers with the first decision
         record_ = TicketRecord(
-            ticket_id=ticket.ticket_id,
-            operator=ticket.operator,
-            customer_id=ticket.customer_id,
+            **ticket_ids(ticket),
             jurisdiction=ticket.jurisdiction,
             channel=ticket.channel,
             currency=ticket.currency,
@@ -287,16 +286,13 @@ class Tickets:
         emit_decision(
             tx,
             TicketRejected(
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 reason=verdict.reason,
                 selection=verdict.selection,
                 detail=verdict.detail,
                 reoffer_cents=verdict.reoffer,
                 reoffer_expires_at=until,
             ),
-            ticket.ticket_id,
             cause,
         )
 
@@ -341,13 +337,10 @@ class Tickets:
                 tx,
                 ChangeRejected(
                     change_id=change.change_id,
-                    ticket_id=change.ticket_id,
-                    operator=change.operator,
-                    customer_id=change.customer_id,
+                    **ticket_ids(change),
                     reason=verdict.reason,
                     detail=verdict.detail,
                 ),
-                change.ticket_id,
                 cause,
             )
             return
@@ -510,16 +503,13 @@ class Tickets:
         emit_decision(
             tx,
             TicketAccepted(
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 stake_cents=ticket.stake_cents,
                 odds=odds,
                 potential_payout_cents=potential_payout_cents(ticket.stake_cents, odds),
                 in_play=any(a.in_play for a in answers),
                 delay_ms=max(a.delay_ms for a in answers),
             ),
-            ticket.ticket_id,
             cause,
         )
         resolve_stake(tx, ticket, attempt.hold_id, post=True, cause=cause)
@@ -536,13 +526,10 @@ class Tickets:
                 tx,
                 ChangeRejected(
                     change_id=attempt.request,
-                    ticket_id=ticket.ticket_id,
-                    operator=ticket.operator,
-                    customer_id=ticket.customer_id,
+                    **ticket_ids(ticket),
                     reason=reason,
                     detail=detail,
                 ),
-                ticket.ticket_id,
                 cause,
             )
             return
@@ -563,14 +550,11 @@ class Tickets:
             tx,
             TicketChanged(
                 change_id=attempt.request,
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 stake_cents=ticket.stake_cents,
                 odds=odds,
                 potential_payout_cents=potential_payout_cents(ticket.stake_cents, odds),
             ),
-            ticket.ticket_id,
             cause,
         )
         if attempt.hold_id:
