@@ -51,12 +51,13 @@ class CashOuts:
         self,
         tx: Transaction,
         request_id: str,
-        ticket: TicketRecord,
+        ticket: TicketRecord | CashOutRequest,
         reason: ReasonCode,
         detail: str,
         cause: Cause,
         offer: int | None = None,
     ) -> None:
+        """Refuse cash-out ``request_id`` of ``ticket`` (or of the ticket its request names)."""
         emit_decision(
             tx,
             CashOutRejected(
@@ -79,16 +80,8 @@ class CashOuts:
             reason = ReasonCode.JURISDICTION_FORBIDS_CASH_OUT
             detail = f"cash-out is not allowed in {rules.code}"
         if ticket is None or reason is not None:
-            emit_decision(
-                tx,
-                CashOutRejected(
-                    request_id=request.request_id,
-                    **ticket_ids(request),
-                    reason=reason or ReasonCode.TICKET_NOT_FOUND,
-                    detail=detail,
-                ),
-                cause,
-            )
+            reason = reason or ReasonCode.TICKET_NOT_FOUND
+            self._reject(tx, request.request_id, request, reason, detail, cause)
             return
         attempt = Attempt(
             kind=AttemptKind.CASH_OUT,

@@ -135,6 +135,22 @@ def _held(ticket: TicketRecord, attempt: Attempt) -> int:
     return attempt.stake_cents
 
 
+def _reject_change(
+    tx: Transaction,
+    change_id: str,
+    ticket: TicketRecord | TicketChange,
+    reason: ReasonCode,
+    detail: str,
+    cause: Cause,
+) -> None:
+    """Refuse change ``change_id`` of ``ticket`` (or of the ticket the change names)."""
+    emit_decision(
+        tx,
+        ChangeRejected(change_id=change_id, **ticket_ids(ticket), reason=reason, detail=detail),
+        cause,
+    )
+
+
 class Tickets:
     """Handlers of the ticket processor (see the module docstring)."""
 
@@ -333,16 +349,7 @@ class Tickets:
         if ticket is None or refused is not None:
             verdict = refused or _Verdict(ReasonCode.TICKET_NOT_FOUND)
             assert verdict.reason is not None
-            emit_decision(
-                tx,
-                ChangeRejected(
-                    change_id=change.change_id,
-                    **ticket_ids(change),
-                    reason=verdict.reason,
-                    detail=verdict.detail,
-                ),
-                cause,
-            )
+            _reject_change(tx, change.change_id, change, verdict.reason, verdict.detail, cause)
             return
         attempt = Attempt(
             kind=AttemptKind.CHANGE,
@@ -522,16 +529,7 @@ class Tickets:
         if reason is not None:
             self._refused(tx, ticket, attempt, cause)
             save_ticket(tx, ticket)
-            emit_decision(
-                tx,
-                ChangeRejected(
-                    change_id=attempt.request,
-                    **ticket_ids(ticket),
-                    reason=reason,
-                    detail=detail,
-                ),
-                cause,
-            )
+            _reject_change(tx, attempt.request, ticket, reason, detail, cause)
             return
         release_legs(tx, ticket, ticket.request, ticket.selections, None, cause)
         difference = attempt.stake_cents - ticket.stake_cents
