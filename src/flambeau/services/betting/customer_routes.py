@@ -30,18 +30,15 @@ import time
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent
 from flambeau.gateway import (
-    AUTH_PROBLEMS,
-    RATE_PROBLEM,
     FieldError,
     ProblemError,
     ProblemKind,
     gateway_of,
-    problem_specs,
 )
 from flambeau.services.betting.money import (
     LEDGERS,
@@ -67,6 +64,7 @@ from flambeau.services.betting.wallets import wallet_book
 from flambeau.services.betting.web import (
     WAIT_TIMEOUT_S,
     conflict,
+    read_route,
     synced,
     tenant,
     write_request,
@@ -139,16 +137,11 @@ class DepositView(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
-@get(
+@read_route(
     "/v1/betting/customers/{customer_id:str}",
-    summary="A customer's wallet",
-    tags=["betting"],
-    responses=problem_specs(
-        (400, "A currency without a payments ledger"),
-        *AUTH_PROBLEMS,
-        (404, "No wallet for this customer in this currency"),
-        RATE_PROBLEM,
-    ),
+    "A customer's wallet",
+    not_found="No wallet for this customer in this currency",
+    bad_request="A currency without a payments ledger",
 )
 async def read_customer(
     request: Request[Any, Any, Any],

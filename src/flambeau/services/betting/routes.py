@@ -31,19 +31,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent
 from flambeau.gateway import (
-    AUTH_PROBLEMS,
-    RATE_PROBLEM,
     FieldError,
     Principal,
     ProblemError,
     ProblemKind,
     gateway_of,
-    problem_specs,
 )
 from flambeau.log import Log
 from flambeau.processing.view import View
@@ -84,6 +81,7 @@ from flambeau.services.betting.web import (
     SYNC_TIMEOUT_S,
     WAIT_TIMEOUT_S,
     Wait,
+    read_route,
     synced,
     write_request,
     write_route,
@@ -251,13 +249,8 @@ async def place_bet(request: Request[Any, Any, Any], wait: Wait = False) -> Resp
     return await _answer(view, book.tickets, key, wait, submitted)
 
 
-@get(
-    "/v1/betting/tickets/{ticket_id:str}",
-    summary="Read a ticket",
-    tags=["betting"],
-    responses=problem_specs(
-        *AUTH_PROBLEMS, (404, "No such ticket for this operator"), RATE_PROBLEM
-    ),
+@read_route(
+    "/v1/betting/tickets/{ticket_id:str}", "Read a ticket", "No such ticket for this operator"
 )
 async def read_ticket(request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> TicketView:
     """The ticket, its decision and settlement; only the operator's own tickets."""
@@ -384,16 +377,11 @@ async def cash_out(
     )
 
 
-@get(
+@read_route(
     "/v1/betting/markets",
-    summary="Markets of an event, or what a jurisdiction may bet",
-    tags=["betting"],
-    responses=problem_specs(
-        (400, "No event nor jurisdiction, or an unknown jurisdiction or channel"),
-        *AUTH_PROBLEMS,
-        (404, "No markets for this event"),
-        RATE_PROBLEM,
-    ),
+    "Markets of an event, or what a jurisdiction may bet",
+    not_found="No markets for this event",
+    bad_request="No event nor jurisdiction, or an unknown jurisdiction or channel",
 )
 async def markets(
     request: Request[Any, Any, Any],

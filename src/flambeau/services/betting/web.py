@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Request, post
+from litestar import Request, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Operation
 from litestar.params import QueryParameter
@@ -38,6 +38,7 @@ __all__ = [
     "conflict",
     "decode",
     "operation",
+    "read_route",
     "synced",
     "tenant",
     "write_request",
@@ -68,6 +69,18 @@ WRITE_PROBLEMS = problem_specs(
     (413, "Body too large"),
     RATE_PROBLEM,
 )
+
+
+def read_route(path: str, summary: str, not_found: str, bad_request: str | None = None) -> get:
+    """The ``GET`` decorator of a betting route that reads a view.
+
+    Its problems: ``bad_request`` (400) when the route can refuse its parameters, the
+    authentication problems, ``not_found`` (404) and the rate limit.
+    """
+    problems = [*AUTH_PROBLEMS, (404, not_found), RATE_PROBLEM]
+    if bad_request is not None:
+        problems.insert(0, (400, bad_request))
+    return get(path, summary=summary, tags=["betting"], responses=problem_specs(*problems))
 
 
 def write_route(path: str, body: type[Any], summary: str, pending: type[Any] | None = None) -> post:
