@@ -28,8 +28,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flambeau.bench._betting_shared import StreamFollower, football_result
 from flambeau.bench._common import percentiles_ms
-from flambeau.events import NewEvent
+from flambeau.events import NewEvent, Record
 from flambeau.log import Log
 from flambeau.processing import Worker
 from flambeau.services.betting.config import BettingConfig
@@ -55,10 +56,7 @@ from flambeau.services.results.processors import unit_clock
 from flambeau.services.results.schemas import (
     HEALTH,
     UNITS,
-    Competitor,
-    CompetitorResult,
     KeepAlive,
-    UnitResult,
 )
 
 __all__ = ["cutoff_scenario", "run_scenario"]
@@ -80,19 +78,8 @@ def _unit(number: int) -> str:
 
 
 def _snapshot(number: int, version: int, live: bool) -> NewEvent:
-    lines = tuple(
-        CompetitorResult(competitor=Competitor(code=code), score=0 if live else None)
-        for code in ("HOME", "AWAY")
-    )
     unit = _unit(number)
-    result = UnitResult(
-        competition="OG2024", unit=unit, discipline="FBL", version=version,
-        status="live" if live else "start_list",  # type: ignore[arg-type]
-        shape="head_to_head",  # type: ignore[arg-type]
-        unit_status="running" if live else None,  # type: ignore[arg-type]
-        start=KICK_OFF, end=END, home="HOME", away="AWAY",
-        current_period="H1" if live else None, competitors=lines, source=SOURCE,
-    )  # fmt: skip
+    result = football_result(unit, version, KICK_OFF, SOURCE, (0, 0) if live else None)
     at = KICK_OFF if live else KICK_OFF - timedelta(hours=1)  # on time: the cut-off stays put
     return NewEvent(result, key=unit, time=at)
 
@@ -101,34 +88,15 @@ def _tick(at: datetime) -> list[NewEvent]:
     return [NewEvent(KeepAlive(source=SOURCE, seen_at=at), key=SOURCE, time=at)]
 
 
-class _Decisions:
+class _Decisions(StreamFollower):
     """Follows ``betting.decisions``: when each ticket, change and cash-out was decided."""
 
     def __init__(self, log: Log) -> None:
-        self.log = log
-        self.positions: dict[int, int] = {}
+        super().__init__(log, DECISIONS_STREAM, 2000)
         self.decided: dict[str, tuple[float, bool, str]] = {}
 
-    async def start(self) -> None:
-        self.positions = dict(await self.log.end_offsets(DECISIONS_STREAM))
-
-    async def follow(self) -> None:
-        log, positions = self.log, self.positions
-        while True:
-            progressed = False
-            for partition in range(len(positions)):
-                records = await log.read(DECISIONS_STREAM, partition, positions[partition], 2000)
-                if not records:
-                    continue
-                progressed = True
-                now = time.perf_counter()
-                positions[partition] = records[-1].offset + 1
-                for record in records:
-                    self._seen(log.registry.decode(DECISIONS_STREAM, record).data, now)
-            if not progressed:
-                await log.wait(DECISIONS_STREAM, positions, timeout=1.0)
-
-    def _seen(self, data: Any, now: float) -> None:
+    def seen(self, record: Record[Any], now: float) -> None:
+        data = self.log.registry.decode(DECISIONS_STREAM, record).data
         request = getattr(data, "change_id", None) or getattr(data, "request_id", None)
         if request is None and isinstance(data, TicketAccepted | TicketRejected):
             request = data.ticket_id

@@ -47,6 +47,7 @@ from typing import Any
 import msgspec
 
 from flambeau.bench._betting_cutoff import cutoff_scenario
+from flambeau.bench._betting_shared import StreamFollower, football_result
 from flambeau.bench._common import percentiles_ms
 from flambeau.events import NewEvent, Record, utc_now
 from flambeau.log import Log, open_log
@@ -54,14 +55,7 @@ from flambeau.processing import Worker
 from flambeau.services.betting.config import BettingConfig
 from flambeau.services.betting.processors import betting_processors
 from flambeau.services.betting.schemas import ODDS_STREAM
-from flambeau.services.results.schemas import (
-    HEALTH,
-    UNITS,
-    Competitor,
-    CompetitorResult,
-    KeepAlive,
-    UnitResult,
-)
+from flambeau.services.results.schemas import HEALTH, UNITS, KeepAlive
 
 EVENTS = 500
 SCORE_RATE_PER_S = 200.0
@@ -83,41 +77,18 @@ class _Match:
         self.home = 0
         self.away = 0
 
-    def snapshot(self, status: str, *, running: bool, event_id: str | None = None) -> NewEvent:
+    def snapshot(self, *, running: bool, event_id: str | None = None) -> NewEvent:
         self.version += 1
-        now = utc_now()
-        lines = (
-            CompetitorResult(
-                competitor=Competitor(code="HOME"), score=self.home if running else None
-            ),
-            CompetitorResult(
-                competitor=Competitor(code="AWAY"), score=self.away if running else None
-            ),
-        )
-        result = UnitResult(
-            competition="OG2024",
-            unit=self.code,
-            discipline="FBL",
-            version=self.version,
-            status=status,  # type: ignore[arg-type]
-            shape="head_to_head",  # type: ignore[arg-type]
-            unit_status="running" if running else None,  # type: ignore[arg-type]
-            start=self.start,
-            end=self.start + timedelta(minutes=115),
-            home="HOME",
-            away="AWAY",
-            current_period="H1" if running else None,
-            competitors=lines,
-            source=FEED_SOURCE,
-        )
-        return NewEvent(result, key=self.code, id=event_id, time=now)
+        score = (self.home, self.away) if running else None
+        result = football_result(self.code, self.version, self.start, FEED_SOURCE, score)
+        return NewEvent(result, key=self.code, id=event_id, time=utc_now())
 
     def goal(self, rng: random.Random, event_id: str) -> NewEvent:
         if rng.random() < 0.5:
             self.home += 1
         else:
             self.away += 1
-        return self.snapshot("live", running=True, event_id=event_id)
+        return self.snapshot(running=True, event_id=event_id)
 
 
 class _ProbeMarket(msgspec.Struct):
@@ -135,45 +106,25 @@ class _Probe(msgspec.Struct):
     event_status: _ProbeStatus | None = None
 
 
-class _Subscriber:
+class _Subscriber(StreamFollower):
     """Follows ``betting.odds`` from its current end, as a gateway subscription would."""
 
     def __init__(self, log: Log) -> None:
-        self.log = log
+        super().__init__(log, ODDS_STREAM, 1000)
         self.stops: dict[str, float] = {}
         self.changes: list[tuple[float, str | None, int]] = []
         self.live: set[str] = set()
-        self.positions: dict[int, int] = {}
         self.waiters: dict[str, asyncio.Future[float]] = {}
         # Like a gateway forwarding raw payloads, it decodes only what it counts: the type, the
         # event, its status, and how many outcomes each market has (left undecoded).
         self._decode = msgspec.msgpack.Decoder(_Probe).decode
-
-    async def start(self) -> None:
-        self.positions = dict(await self.log.end_offsets(ODDS_STREAM))
 
     def expect(self, cause: str) -> asyncio.Future[float]:
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiters[cause] = future
         return future
 
-    async def follow(self) -> None:
-        log, positions = self.log, self.positions
-        while True:
-            progressed = False
-            for partition in range(len(positions)):
-                records = await log.read(ODDS_STREAM, partition, positions[partition], 1000)
-                if not records:
-                    continue
-                now = time.perf_counter()
-                progressed = True
-                positions[partition] = records[-1].offset + 1
-                for record in records:
-                    self._seen(record, now)
-            if not progressed:
-                await log.wait(ODDS_STREAM, positions, timeout=1.0)
-
-    def _seen(self, record: Record[Any], now: float) -> None:
+    def seen(self, record: Record[Any], now: float) -> None:
         data = self._decode(record.data)
         cause = record.causation_id
         if data.type == "bet_stop" and cause is not None:
@@ -252,8 +203,8 @@ async def _bench(url: str, quick: bool) -> dict[str, Any]:
         running = asyncio.create_task(worker.run())
         try:
             matches = [_Match(i) for i in range(EVENTS)]
-            await log.append(UNITS, [m.snapshot("start_list", running=False) for m in matches])
-            await log.append(UNITS, [m.snapshot("live", running=True) for m in matches])
+            await log.append(UNITS, [m.snapshot(running=False) for m in matches])
+            await log.append(UNITS, [m.snapshot(running=True) for m in matches])
             await _wait_for(lambda: len(subscriber.live) == EVENTS, 120.0)
             outcomes_per_event = subscriber.changes[-1][2]
             latencies = await _latencies(log, subscriber, matches, goals, rng)

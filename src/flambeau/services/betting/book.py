@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TypeAlias, TypedDict
 
 import msgspec
 
@@ -31,7 +32,7 @@ from flambeau.services.betting.markets import (
     markets_for,
     transition,
 )
-from flambeau.services.betting.messages import LegCheck
+from flambeau.services.betting.messages import REPLIES_STREAM, LegCheck, QuoteRequest, ReplyMessage
 from flambeau.services.betting.pricing import outcome_widths
 from flambeau.services.betting.rules import cutoff_for
 from flambeau.services.betting.schemas import (
@@ -46,17 +47,21 @@ from flambeau.services.betting.schemas import (
 from flambeau.services.betting.sports import SPORTS, PricingModel, SportProfile
 
 __all__ = [
+    "AskedLeg",
     "EventBook",
     "HeldLeg",
+    "LegIds",
     "MarketRow",
     "Member",
     "PendingLeg",
     "Side",
     "book_key",
+    "leg_ids",
     "leg_prefix",
     "load_book",
     "market_label",
     "producer_up",
+    "reply",
     "save_book",
 ]
 
@@ -538,3 +543,29 @@ class HeldLeg(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     specifiers: str
     outcome_id: str
     liability_cents: int
+
+
+class LegIds(TypedDict):
+    """The fields that name one leg of an attempt in the messages about it, passed on with
+    ``**``: the attempt (``request``), its ticket, and the leg's position."""
+
+    request: str
+    ticket_id: str
+    operator: str
+    index: int
+
+
+AskedLeg: TypeAlias = LegCheck | QuoteRequest | HeldLeg
+"""A leg the ticket half asked about: its check, its quote request, or the leg held since."""
+
+
+def leg_ids(leg: AskedLeg) -> LegIds:
+    """The fields that name ``leg``, for a message about it."""
+    return LegIds(
+        request=leg.request, ticket_id=leg.ticket_id, operator=leg.operator, index=leg.index
+    )
+
+
+def reply(tx: Transaction, leg: AskedLeg, message: ReplyMessage, cause: str | None) -> None:
+    """Answer the ticket half about ``leg`` on ``betting.replies``, keyed by its coordinator."""
+    tx.emit(REPLIES_STREAM, message, key=leg.coordinator, causation_id=cause)

@@ -20,6 +20,7 @@ from flambeau.services.betting.schemas import (
     CashOutRejected,
     CashOutRequest,
     ReasonCode,
+    ticket_ids,
 )
 from flambeau.services.betting.ticket_records import (
     Attempt,
@@ -50,24 +51,22 @@ class CashOuts:
         self,
         tx: Transaction,
         request_id: str,
-        ticket: TicketRecord,
+        ticket: TicketRecord | CashOutRequest,
         reason: ReasonCode,
         detail: str,
         cause: Cause,
         offer: int | None = None,
     ) -> None:
+        """Refuse cash-out ``request_id`` of ``ticket`` (or of the ticket its request names)."""
         emit_decision(
             tx,
             CashOutRejected(
                 request_id=request_id,
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 reason=reason,
                 offer_cents=offer,
                 detail=detail,
             ),
-            ticket.ticket_id,
             cause,
         )
 
@@ -81,19 +80,8 @@ class CashOuts:
             reason = ReasonCode.JURISDICTION_FORBIDS_CASH_OUT
             detail = f"cash-out is not allowed in {rules.code}"
         if ticket is None or reason is not None:
-            emit_decision(
-                tx,
-                CashOutRejected(
-                    request_id=request.request_id,
-                    ticket_id=request.ticket_id,
-                    operator=request.operator,
-                    customer_id=request.customer_id,
-                    reason=reason or ReasonCode.TICKET_NOT_FOUND,
-                    detail=detail,
-                ),
-                request.ticket_id,
-                cause,
-            )
+            reason = reason or ReasonCode.TICKET_NOT_FOUND
+            self._reject(tx, request.request_id, request, reason, detail, cause)
             return
         attempt = Attempt(
             kind=AttemptKind.CASH_OUT,
@@ -138,12 +126,9 @@ class CashOuts:
             tx,
             CashOutAccepted(
                 request_id=attempt.request,
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 amount_cents=offer,
             ),
-            ticket.ticket_id,
             cause,
         )
         if offer > 0:

@@ -30,19 +30,15 @@ import time
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
-from litestar.openapi.datastructures import ResponseSpec
+from litestar import Request, Response
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent
 from flambeau.gateway import (
-    AUTH_PROBLEMS,
-    RATE_PROBLEM,
     FieldError,
     ProblemError,
     ProblemKind,
     gateway_of,
-    problem_specs,
 )
 from flambeau.services.betting.money import (
     LEDGERS,
@@ -66,14 +62,13 @@ from flambeau.services.betting.schemas import (
 from flambeau.services.betting.views import ticket_book
 from flambeau.services.betting.wallets import wallet_book
 from flambeau.services.betting.web import (
-    MAX_BODY_BYTES,
-    SYNC_TIMEOUT_S,
     WAIT_TIMEOUT_S,
-    WRITE_PROBLEMS,
     conflict,
-    decode,
-    operation,
+    read_route,
+    synced,
     tenant,
+    write_request,
+    write_route,
 )
 
 __all__ = [
@@ -142,16 +137,11 @@ class DepositView(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
-@get(
+@read_route(
     "/v1/betting/customers/{customer_id:str}",
-    summary="A customer's wallet",
-    tags=["betting"],
-    responses=problem_specs(
-        (400, "A currency without a payments ledger"),
-        *AUTH_PROBLEMS,
-        (404, "No wallet for this customer in this currency"),
-        RATE_PROBLEM,
-    ),
+    "A customer's wallet",
+    not_found="No wallet for this customer in this currency",
+    bad_request="A currency without a payments ledger",
 )
 async def read_customer(
     request: Request[Any, Any, Any],
@@ -168,10 +158,7 @@ async def read_customer(
     ledger = LEDGERS[currency]
     account = account_id(ledger, owner, customer_id)
     view, book = wallet_book(gateway.log)
-    wallet = book.wallets.get(account)
-    if wallet is None:
-        await view.sync(SYNC_TIMEOUT_S)
-        wallet = book.wallets.get(account)
+    wallet = await synced(view, lambda: book.wallets.get(account))
     if wallet is None:
         raise ProblemError.of(
             ProblemKind.NOT_FOUND,
@@ -190,15 +177,11 @@ async def read_customer(
     )
 
 
-@post(
+@write_route(
     "/v1/betting/customers/{customer_id:str}/deposits",
-    status_code=200,
-    operation_class=operation(DepositBody),
-    request_max_body_size=MAX_BODY_BYTES,
-    summary="Deposit into a customer's wallet",
-    tags=["betting"],
-    responses={202: ResponseSpec(DepositView, description="Submitted, not decided yet")}
-    | WRITE_PROBLEMS,
+    DepositBody,
+    "Deposit into a customer's wallet",
+    pending=DepositView,
 )
 async def deposit(
     request: Request[Any, Any, Any],
@@ -206,9 +189,7 @@ async def deposit(
     wait: Annotated[bool, QueryParameter(description="Wait for the ledger.")] = False,
 ) -> Response[DepositView]:
     """Credit the customer's wallet (opening it first); 200 once the ledger decided it."""
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "write", BETS_STREAM)
-    body = await decode(request, DepositBody)
+    gateway, principal, body = await write_request(request, DepositBody)
     owner = tenant(principal, body.operator)
     ledger = LEDGERS[body.currency]
     if not 0 < len(customer_id) <= 128:
@@ -226,9 +207,7 @@ async def deposit(
     )
     tickets, book_of_bets = ticket_book(gateway.log)
     known_key = (owner, customer_id, body.deposit_id)
-    if known_key not in book_of_bets.deposits:
-        await tickets.sync(SYNC_TIMEOUT_S)
-    known = book_of_bets.deposits.get(known_key)
+    known = await synced(tickets, lambda: book_of_bets.deposits.get(known_key))
     if known is None:
         appended = NewEvent(
             event,
@@ -268,20 +247,14 @@ async def deposit(
     return Response(shown, status_code=202 if result == "pending" else 200)
 
 
-@post(
+@write_route(
     "/v1/betting/customers",
-    status_code=200,
-    operation_class=operation(ProfileBody),
-    request_max_body_size=MAX_BODY_BYTES,
-    summary="Set a customer's profile: limits, confidence factor, self-exclusion",
-    tags=["betting"],
-    responses=WRITE_PROBLEMS,
+    ProfileBody,
+    "Set a customer's profile: limits, confidence factor, self-exclusion",
 )
 async def set_profile(request: Request[Any, Any, Any]) -> CustomerProfile:
     """Set the customer's profile; it applies to every later ticket, change and deposit."""
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "write", BETS_STREAM)
-    body = await decode(request, ProfileBody)
+    gateway, principal, body = await write_request(request, ProfileBody)
     owner = tenant(principal, body.operator)
     profile = CustomerProfile(
         operator=owner,

@@ -14,12 +14,13 @@ from flambeau.services.betting.messages import (
     LEGS_STREAM,
     UNTIMED,
     LegCheck,
+    LegMessage,
     LegRelease,
     QuoteRequest,
     customer_key,
 )
 from flambeau.services.betting.rules import ticket_liability_cents
-from flambeau.services.betting.schemas import Selection
+from flambeau.services.betting.schemas import Selection, ticket_ids
 from flambeau.services.betting.ticket_records import (
     Attempt,
     AttemptKind,
@@ -31,6 +32,11 @@ from flambeau.services.betting.ticket_records import (
 __all__ = ["ask_legs", "release_legs"]
 
 
+def _send(tx: Transaction, message: LegMessage, event_id: str, cause: Cause) -> None:
+    """Send ``message`` about one leg to the trading partition of its event."""
+    tx.emit(LEGS_STREAM, message, key=event_id, causation_id=cause.id, time=UNTIMED)
+
+
 def ask_legs(
     tx: Transaction, ticket: TicketRecord, attempt: Attempt, cause: Cause, *, check_cutoff: bool
 ) -> None:
@@ -38,31 +44,26 @@ def ask_legs(
     coordinator = ticket.coordinator or customer_key(ticket.operator, ticket.customer_id)
     if attempt.kind is AttemptKind.CASH_OUT:
         for index, selection in enumerate(attempt.selections):
-            tx.emit(
-                LEGS_STREAM,
+            _send(
+                tx,
                 QuoteRequest(
                     request=attempt.request,
-                    ticket_id=ticket.ticket_id,
-                    operator=ticket.operator,
-                    customer_id=ticket.customer_id,
+                    **ticket_ids(ticket),
                     coordinator=coordinator,
                     index=index,
                     selection=selection,
                 ),
-                key=selection.event_id,
-                causation_id=cause.id,
-                time=UNTIMED,
+                selection.event_id,
+                cause,
             )
         return
     liability = ticket_liability_cents(attempt.stake_cents, [s.odds for s in attempt.selections])
     for index, selection in enumerate(attempt.selections):
-        tx.emit(
-            LEGS_STREAM,
+        _send(
+            tx,
             LegCheck(
                 request=attempt.request,
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 coordinator=coordinator,
                 index=index,
                 legs=len(attempt.selections),
@@ -73,9 +74,8 @@ def ask_legs(
                 liability_cents=liability,
                 check_cutoff=check_cutoff,
             ),
-            key=selection.event_id,
-            causation_id=cause.id,
-            time=UNTIMED,
+            selection.event_id,
+            cause,
         )
 
 
@@ -91,8 +91,8 @@ def release_legs(
     for index, selection in enumerate(selections):
         if answers is not None and answers[index].reason is not None:
             continue
-        tx.emit(
-            LEGS_STREAM,
+        _send(
+            tx,
             LegRelease(
                 request=attempt_request,
                 ticket_id=ticket.ticket_id,
@@ -100,7 +100,6 @@ def release_legs(
                 index=index,
                 event_id=selection.event_id,
             ),
-            key=selection.event_id,
-            causation_id=cause.id,
-            time=UNTIMED,
+            selection.event_id,
+            cause,
         )

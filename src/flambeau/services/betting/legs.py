@@ -28,15 +28,16 @@ from flambeau.services.betting.book import (
     HeldLeg,
     MarketRow,
     PendingLeg,
+    leg_ids,
     leg_prefix,
     load_book,
     producer_up,
+    reply,
     save_book,
 )
 from flambeau.services.betting.config import BettingConfig
 from flambeau.services.betting.markets import MarketStatus
 from flambeau.services.betting.messages import (
-    REPLIES_STREAM,
     LegCheck,
     LegDecided,
     LegRelease,
@@ -198,11 +199,8 @@ class Legs:
         tx.state.put(
             leg_prefix(book.event_id) + name,
             HeldLeg(
-                request=check.request,
-                ticket_id=check.ticket_id,
-                operator=check.operator,
+                **leg_ids(check),
                 coordinator=check.coordinator,
-                index=check.index,
                 market_id=row.id,
                 specifiers=row.specifiers,
                 outcome_id=selection.outcome_id,
@@ -234,23 +232,16 @@ class Legs:
         in_play: bool = False,
         delay_ms: int = 0,
     ) -> None:
-        tx.emit(
-            REPLIES_STREAM,
-            LegDecided(
-                request=check.request,
-                ticket_id=check.ticket_id,
-                operator=check.operator,
-                index=check.index,
-                event_id=check.selection.event_id,
-                reason=reason,
-                detail=detail,
-                odds=odds,
-                in_play=in_play,
-                delay_ms=delay_ms,
-            ),
-            key=check.coordinator,
-            causation_id=cause,
+        decided = LegDecided(
+            **leg_ids(check),
+            event_id=check.selection.event_id,
+            reason=reason,
+            detail=detail,
+            odds=odds,
+            in_play=in_play,
+            delay_ms=delay_ms,
         )
+        reply(tx, check, decided, cause)
 
     def _leg_release(self, release: LegRelease, tx: Transaction) -> None:
         name = leg_id(release.operator, release.ticket_id, release.request, release.index)
@@ -288,17 +279,7 @@ class Legs:
             probability = probabilities.get(selection.outcome_id, 0.0)
             if probability <= 0.0:
                 reason, detail = ReasonCode.SELECTION_LOST, "the selection cannot win"
-        tx.emit(
-            REPLIES_STREAM,
-            QuoteReply(
-                request=request.request,
-                ticket_id=request.ticket_id,
-                operator=request.operator,
-                index=request.index,
-                reason=reason,
-                detail=detail,
-                probability=probability,
-            ),
-            key=request.coordinator,
-            causation_id=record.id,
+        quote = QuoteReply(
+            **leg_ids(request), reason=reason, detail=detail, probability=probability
         )
+        reply(tx, request, quote, record.id)

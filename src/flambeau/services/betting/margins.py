@@ -26,6 +26,8 @@ import enum
 import numpy as np
 import numpy.typing as npt
 
+from flambeau.services.betting._arrays import FloatArray, IntArray
+
 __all__ = [
     "MAX_ODDS",
     "MIN_ODDS",
@@ -35,8 +37,6 @@ __all__ = [
     "to_odds",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 MIN_ODDS = 1.01
 MAX_ODDS = 1000.0

@@ -113,7 +113,30 @@ SignalMessage: TypeAlias = SourceSignal | FeedTick | VenueSignal
 # ------------------------------------------------------------------------------ betting.legs
 
 
-class LegCheck(Event, tag="leg_check", frozen=True, kw_only=True, gc=False):
+class _LegAsk(Event, frozen=True, kw_only=True, gc=False):
+    """What the ticket half's question about one leg starts with: the attempt (``request``),
+    its ticket and customer, where the answer goes (``coordinator``) and the leg's position."""
+
+    request: Id
+    ticket_id: Id
+    operator: Id
+    customer_id: Id
+    coordinator: str
+    index: int
+
+
+class _LegRef(Event, frozen=True, kw_only=True, gc=False):
+    """What a message about one leg held by a trading partition starts with: the attempt
+    (``request``), its ticket, the leg's position and its event."""
+
+    request: Id
+    ticket_id: Id
+    operator: Id
+    index: int
+    event_id: Id
+
+
+class LegCheck(_LegAsk, tag="leg_check", frozen=True, kw_only=True, gc=False):
     """Decide one leg of a ticket (or of a change to it) against its market, after the delay.
 
     Attributes:
@@ -126,12 +149,6 @@ class LegCheck(Event, tag="leg_check", frozen=True, kw_only=True, gc=False):
         check_cutoff: Whether the event's change cut-off applies (changes, not new tickets).
     """
 
-    request: Id
-    ticket_id: Id
-    operator: Id
-    customer_id: Id
-    coordinator: str
-    index: int
     legs: int
     selection: Selection
     jurisdiction: str
@@ -141,25 +158,13 @@ class LegCheck(Event, tag="leg_check", frozen=True, kw_only=True, gc=False):
     check_cutoff: bool = False
 
 
-class LegRelease(Event, tag="leg_release", frozen=True, kw_only=True, gc=False):
+class LegRelease(_LegRef, tag="leg_release", frozen=True, kw_only=True, gc=False):
     """Forget a leg accepted earlier: its ticket was refused, changed or cashed out."""
 
-    request: Id
-    ticket_id: Id
-    operator: Id
-    index: int
-    event_id: Id
 
-
-class QuoteRequest(Event, tag="quote_request", frozen=True, kw_only=True, gc=False):
+class QuoteRequest(_LegAsk, tag="quote_request", frozen=True, kw_only=True, gc=False):
     """Ask a leg's event partition for the current probability of the leg, for a cash-out."""
 
-    request: Id
-    ticket_id: Id
-    operator: Id
-    customer_id: Id
-    coordinator: str
-    index: int
     selection: Selection
 
 
@@ -169,14 +174,9 @@ LegMessage: TypeAlias = LegCheck | LegRelease | QuoteRequest
 # --------------------------------------------------------------------------- betting.replies
 
 
-class LegDecided(Event, tag="leg_decided", frozen=True, kw_only=True, gc=False):
+class LegDecided(_LegRef, tag="leg_decided", frozen=True, kw_only=True, gc=False):
     """The verdict on one leg: accepted at ``odds``, or refused for ``reason``."""
 
-    request: Id
-    ticket_id: Id
-    operator: Id
-    index: int
-    event_id: Id
     reason: ReasonCode | None = None
     detail: str = ""
     odds: float = 0.0
@@ -196,27 +196,16 @@ class QuoteReply(Event, tag="quote_reply", frozen=True, kw_only=True, gc=False):
     probability: float = 0.0
 
 
-class LegSettled(Event, tag="leg_settled", frozen=True, kw_only=True, gc=False):
+class LegSettled(_LegRef, tag="leg_settled", frozen=True, kw_only=True, gc=False):
     """A leg's market settled (or was cancelled: the outcome is then void)."""
 
-    request: Id
-    ticket_id: Id
-    operator: Id
-    index: int
-    event_id: Id
     outcome: SettledOutcome
 
 
 class LegSettlementRolledBack(
-    Event, tag="leg_settlement_rolled_back", frozen=True, kw_only=True, gc=False
+    _LegRef, tag="leg_settlement_rolled_back", frozen=True, kw_only=True, gc=False
 ):
     """A leg's settlement was undone (a corrected result follows)."""
-
-    request: Id
-    ticket_id: Id
-    operator: Id
-    index: int
-    event_id: Id
 
 
 class StakeDecided(Event, tag="stake_decided", frozen=True, kw_only=True, gc=False):

@@ -159,30 +159,33 @@ class MarketRef(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     specifiers: Specifiers = ""
 
 
-class OddsChange(Event, tag="odds_change", frozen=True, kw_only=True, gc=False):
+class _EventMessage(Event, frozen=True, kw_only=True, gc=False):
+    """What every message about one sport event starts with: the event, the producer that sent
+    it (live or pre-match), and when it did."""
+
+    event_id: Id
+    producer: int = LIVE_PRODUCER
+    timestamp: datetime
+
+
+class OddsChange(_EventMessage, tag="odds_change", frozen=True, kw_only=True, gc=False):
     """New odds or statuses for some markets of one event (UOF ``odds_change``).
 
     ``betstop_reason`` gives the cause of the stop this message ends, when there was one.
     """
 
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
     markets: tuple[OddsMarket, ...]
     betstop_reason: StopReason | None = None
     event_status: EventStatus | None = None
     request_id: int | None = None
 
 
-class BetStop(Event, tag="bet_stop", frozen=True, kw_only=True, gc=False):
+class BetStop(_EventMessage, tag="bet_stop", frozen=True, kw_only=True, gc=False):
     """Suspend every ACTIVE market of one event in the named groups (UOF ``bet_stop``).
 
     ``markets``, when given, narrows the stop to those markets.
     """
 
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
     groups: tuple[str, ...] = ("all",)
     markets: tuple[MarketRef, ...] = ()
     market_status: MarketStatus = MarketStatus.SUSPENDED
@@ -222,27 +225,21 @@ class SettledMarket(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     void_reason: VoidReason | None = None
 
 
-class BetSettlement(Event, tag="bet_settlement", frozen=True, kw_only=True, gc=False):
+class BetSettlement(_EventMessage, tag="bet_settlement", frozen=True, kw_only=True, gc=False):
     """Settle markets of one event from its result (UOF ``bet_settlement``).
 
     ``certainty`` is 2 for a confirmed (official) result, 1 for a scouted one.
     """
 
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
     certainty: Literal[1, 2] = 2
     markets: tuple[SettledMarket, ...]
 
 
 class RollbackBetSettlement(
-    Event, tag="rollback_bet_settlement", frozen=True, kw_only=True, gc=False
+    _EventMessage, tag="rollback_bet_settlement", frozen=True, kw_only=True, gc=False
 ):
     """Undo an earlier settlement of these markets: a corrected result follows."""
 
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
     markets: tuple[MarketRef, ...]
 
 
@@ -254,16 +251,13 @@ class CancelledMarket(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     void_reason: VoidReason = VoidReason.EVENT_CANCELLED
 
 
-class BetCancel(Event, tag="bet_cancel", frozen=True, kw_only=True, gc=False):
+class BetCancel(_EventMessage, tag="bet_cancel", frozen=True, kw_only=True, gc=False):
     """Void every bet on these markets (UOF ``bet_cancel``).
 
     With ``start_time``/``end_time``, only bets placed in that window are void.
     ``superseded_by`` names the event that replaces this one, if any.
     """
 
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
     markets: tuple[CancelledMarket, ...]
     start_time: datetime | None = None
     end_time: datetime | None = None
@@ -280,12 +274,9 @@ class FixtureChangeType(enum.Enum):
     COVERAGE = "coverage"
 
 
-class FixtureChange(Event, tag="fixture_change", frozen=True, kw_only=True, gc=False):
+class FixtureChange(_EventMessage, tag="fixture_change", frozen=True, kw_only=True, gc=False):
     """An event was added, moved, cancelled or changed format (UOF ``fixture_change``)."""
 
-    event_id: Id
-    producer: int = LIVE_PRODUCER
-    timestamp: datetime
     change_type: FixtureChangeType
     start_time: datetime | None = None
     sport: str = ""

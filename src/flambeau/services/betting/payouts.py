@@ -20,6 +20,7 @@ from flambeau.services.betting.schemas import (
     TicketOutcome,
     TicketSettled,
     TicketSettlementRolledBack,
+    ticket_ids,
 )
 from flambeau.services.betting.settlement import payout_cents, ticket_outcome
 from flambeau.services.betting.ticket_records import (
@@ -81,14 +82,11 @@ class Payouts:
         emit_decision(
             tx,
             TicketSettled(
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 outcome=outcome,
                 stake_cents=ticket.stake_cents,
                 payout_cents=payout,
             ),
-            ticket.ticket_id,
             cause,
         )
         if payout > 0:
@@ -135,12 +133,9 @@ class Payouts:
         emit_decision(
             tx,
             TicketSettlementRolledBack(
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 reversed_cents=reversed_cents,
             ),
-            ticket.ticket_id,
             cause,
         )
         if reversed_cents > 0:

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
+from flambeau.services.betting._arrays import FloatArray, IntArray
 from flambeau.services.betting.fixtures import Fixture, LiveState
 from flambeau.services.betting.scorers import with_scorers
 from flambeau.services.betting.sports import SPORTS, PricingModel, SportProfile
@@ -51,8 +52,6 @@ __all__ = [
     "race_matrix",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 _TINY_RATE = 1e-12
 

@@ -14,11 +14,14 @@ import msgspec
 
 from flambeau.events import Record
 from flambeau.processing import Transaction
-from flambeau.services.betting.book import EventBook, HeldLeg, leg_prefix
+from flambeau.services.betting.book import EventBook, HeldLeg, leg_ids, leg_prefix, reply
 from flambeau.services.betting.errors import InvalidResultError, UnsettleableMarketError
 from flambeau.services.betting.feed import fixture_change
 from flambeau.services.betting.markets import MarketStatus
-from flambeau.services.betting.messages import REPLIES_STREAM, LegSettled, LegSettlementRolledBack
+from flambeau.services.betting.messages import (
+    LegSettled,
+    LegSettlementRolledBack,
+)
 from flambeau.services.betting.readings import match_result, race_result
 from flambeau.services.betting.schemas import (
     ODDS_STREAM,
@@ -98,18 +101,8 @@ def _rollback(
     settled = {(m.id, m.specifiers) for m in book.settlement}
     for _, leg in legs:
         if (leg.market_id, leg.specifiers) in settled:
-            tx.emit(
-                REPLIES_STREAM,
-                LegSettlementRolledBack(
-                    request=leg.request,
-                    ticket_id=leg.ticket_id,
-                    operator=leg.operator,
-                    index=leg.index,
-                    event_id=book.event_id,
-                ),
-                key=leg.coordinator,
-                causation_id=record.id,
-            )
+            rolled_back = LegSettlementRolledBack(**leg_ids(leg), event_id=book.event_id)
+            reply(tx, leg, rolled_back, record.id)
     book = _move_all(book, MarketStatus.DEACTIVATED, settled)
     return msgspec.structs.replace(book, settlement=())
 
@@ -156,16 +149,5 @@ def _move_all(book: EventBook, target: MarketStatus, keys: set[tuple[int, str]])
 def _reply_settled(
     tx: Transaction, book: EventBook, leg: HeldLeg, outcome: SettledOutcome, cause: str
 ) -> None:
-    tx.emit(
-        REPLIES_STREAM,
-        LegSettled(
-            request=leg.request,
-            ticket_id=leg.ticket_id,
-            operator=leg.operator,
-            index=leg.index,
-            event_id=book.event_id,
-            outcome=outcome,
-        ),
-        key=leg.coordinator,
-        causation_id=cause,
-    )
+    settled = LegSettled(**leg_ids(leg), event_id=book.event_id, outcome=outcome)
+    reply(tx, leg, settled, cause)

@@ -26,25 +26,23 @@ returns the first decision.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
-from litestar import Request, Response, get, post
-from litestar.openapi.datastructures import ResponseSpec
+from litestar import Request, Response
 from litestar.params import FromPath, QueryParameter
 
 from flambeau.events import NewEvent
 from flambeau.gateway import (
-    AUTH_PROBLEMS,
-    RATE_PROBLEM,
     FieldError,
     Principal,
     ProblemError,
     ProblemKind,
     gateway_of,
-    problem_specs,
 )
+from flambeau.log import Log
 from flambeau.processing.view import View
 from flambeau.services.betting import customer_routes
 from flambeau.services.betting.config import DEFAULT_CONFIG
@@ -69,6 +67,7 @@ from flambeau.services.betting.schemas import (
     TicketSubmitted,
     bets_event_id,
     customer_key,
+    ticket_ids,
 )
 from flambeau.services.betting.views import (
     TICKETS_KEPT,
@@ -78,16 +77,23 @@ from flambeau.services.betting.views import (
     market_board,
     ticket_book,
 )
-from flambeau.services.betting.web import MAX_BODY_BYTES, SYNC_TIMEOUT_S, WAIT_TIMEOUT_S
-from flambeau.services.betting.web import WRITE_PROBLEMS as _WRITE_PROBLEMS
+from flambeau.services.betting.web import (
+    SYNC_TIMEOUT_S,
+    WAIT_TIMEOUT_S,
+    Wait,
+    read_route,
+    synced,
+    write_request,
+    write_route,
+)
 from flambeau.services.betting.web import conflict as _conflict
-from flambeau.services.betting.web import decode as _decode
-from flambeau.services.betting.web import operation as _operation
 from flambeau.services.betting.web import tenant as _tenant
 
 __all__ = ["CashOutBody", "ChangeBody", "TicketBody", "routes"]
 
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
+K = TypeVar("K")
+Shown = TypeVar("Shown", TicketView, RequestOutcome)
 
 
 class TicketBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -141,6 +147,9 @@ class CashOutBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     placed_at: Moment | None = None
 
 
+RequestBody = TypeVar("RequestBody", ChangeBody, CashOutBody)
+
+
 def _bad_selections(problems: list[FieldProblem], prefix: str = "") -> ProblemError:
     errors = [FieldError(message=p.message, field=prefix + p.field) for p in problems]
     return ProblemError.of(
@@ -160,36 +169,44 @@ async def _check_selections(
         raise _bad_selections(problems)
 
 
-async def _wait(view: View, done: Any, wait: bool) -> None:
-    await view.wait_until(done, WAIT_TIMEOUT_S if wait else 0.0)
+async def _append_once(
+    log: Log, view: View, submitted: Mapping[K, Any], key: K, event: NewEvent
+) -> bool:
+    """Append ``event`` to ``betting.bets`` unless ``submitted`` holds a request under ``key``.
+
+    Returns whether what the view holds under ``key`` is ``event``'s payload, or nothing yet
+    (a view still behind the append): false when the id was used for other content.
+    """
+    known = submitted.get(key)
+    if known is None:
+        await log.append(BETS_STREAM, [event])
+        await view.wait_until(lambda: key in submitted, SYNC_TIMEOUT_S)
+        known = submitted.get(key)
+    return known is None or known == event.data
 
 
-def _decided(shown: TicketView | RequestOutcome | None) -> bool:
-    return shown is not None and shown.status != "pending"
-
-
-def _reply(content: Any, pending: bool) -> Response[Any]:
-    return Response(content=content, status_code=202 if pending else 200)
-
-
-@post(
-    "/v1/betting/bets",
-    status_code=200,
-    operation_class=_operation(TicketBody),
-    request_max_body_size=MAX_BODY_BYTES,
-    summary="Place a bet",
-    tags=["betting"],
-    responses={202: ResponseSpec(TicketView, description="Submitted, not decided yet")}
-    | _WRITE_PROBLEMS,
-)
-async def place_bet(
-    request: Request[Any, Any, Any],
-    wait: Annotated[bool, QueryParameter(description="Wait for the decision.")] = False,
+async def _answer(
+    view: View, answers: Mapping[K, Shown], key: K, wait: bool, pending: Callable[[], Shown]
 ) -> Response[Any]:
+    """What ``answers`` holds under ``key``: 200 once the engine has decided, else 202.
+
+    With ``wait``, the decision is awaited up to :data:`WAIT_TIMEOUT_S`. A view still behind
+    the append answers ``pending()``, the request as submitted.
+    """
+
+    def decided() -> bool:
+        shown = answers.get(key)
+        return shown is not None and shown.status != "pending"
+
+    await view.wait_until(decided, WAIT_TIMEOUT_S if wait else 0.0)
+    shown = answers.get(key) or pending()
+    return Response(content=shown, status_code=202 if shown.status == "pending" else 200)
+
+
+@write_route("/v1/betting/bets", TicketBody, "Place a bet", pending=TicketView)
+async def place_bet(request: Request[Any, Any, Any], wait: Wait = False) -> Response[Any]:
     """Submit a ticket; 200 with its decision (``?wait=true``) or 202 while it waits."""
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "write", BETS_STREAM)
-    body = await _decode(request, TicketBody)
+    gateway, principal, body = await write_request(request, TicketBody)
     operator = _tenant(principal, body.operator)
     if ledger_of(body.currency) is None:
         raise ProblemError.of(
@@ -211,41 +228,29 @@ async def place_bet(
     )
     view, book = ticket_book(gateway.log)
     key = (operator, body.ticket_id)
-    if key not in book.submitted:
-        await view.sync(SYNC_TIMEOUT_S)
-    known = book.submitted.get(key)
-    if known is None:
+    if await synced(view, lambda: book.submitted.get(key)) is None:
         await _check_selections(request, body.selections)
-        event = NewEvent(
-            ticket,
-            key=customer_key(operator, body.customer_id),
-            id=bets_event_id("ticket", operator, body.ticket_id),
-            time=body.placed_at,
-        )
-        await gateway.log.append(BETS_STREAM, [event])
-        await view.wait_until(lambda: key in book.submitted, SYNC_TIMEOUT_S)
-        known = book.submitted.get(key)
-    if known is not None and known != ticket:
-        raise _conflict("ticket", body.ticket_id, "ticket_id")
-    await _wait(view, lambda: _decided(book.tickets.get(key)), wait)
-    # a view still behind the append (a slow log) answers the ticket as submitted, pending
-    shown = book.tickets.get(key) or TicketView(
-        ticket_id=body.ticket_id,
-        operator=operator,
-        customer_id=body.customer_id,
-        stake_cents=body.stake_cents,
-        currency=body.currency,
+    event = NewEvent(
+        ticket,
+        key=customer_key(operator, body.customer_id),
+        id=bets_event_id("ticket", operator, body.ticket_id),
+        time=body.placed_at,
     )
-    return _reply(shown, shown.status == "pending")
+    if not await _append_once(gateway.log, view, book.submitted, key, event):
+        raise _conflict("ticket", body.ticket_id, "ticket_id")
+
+    def submitted() -> TicketView:
+        return TicketView(
+            **ticket_ids(ticket),
+            stake_cents=body.stake_cents,
+            currency=body.currency,
+        )
+
+    return await _answer(view, book.tickets, key, wait, submitted)
 
 
-@get(
-    "/v1/betting/tickets/{ticket_id:str}",
-    summary="Read a ticket",
-    tags=["betting"],
-    responses=problem_specs(
-        *AUTH_PROBLEMS, (404, "No such ticket for this operator"), RATE_PROBLEM
-    ),
+@read_route(
+    "/v1/betting/tickets/{ticket_id:str}", "Read a ticket", "No such ticket for this operator"
 )
 async def read_ticket(request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> TicketView:
     """The ticket, its decision and settlement; only the operator's own tickets."""
@@ -259,10 +264,7 @@ async def _own_ticket(
 ) -> TicketView:
     view, book = ticket_book(gateway_of(request).log)
     tenant = _tenant(principal, None)
-    found = book.tickets.get((tenant, ticket_id))
-    if found is None:
-        await view.sync(SYNC_TIMEOUT_S)
-        found = book.tickets.get((tenant, ticket_id))
+    found = await synced(view, lambda: book.tickets.get((tenant, ticket_id)))
     if found is None and principal.admin:
         found = next((t for (_, tid), t in book.tickets.items() if tid == ticket_id), None)
     if found is None:
@@ -274,9 +276,27 @@ async def _own_ticket(
     return found
 
 
+async def _ticket_request(
+    request: Request[Any, Any, Any], ticket_id: str, body_type: type[RequestBody]
+) -> tuple[TicketView, RequestBody]:
+    """The caller's ticket ``ticket_id``, and the change or cash-out body sent for it.
+
+    Raises:
+        ProblemError: 400 when the body names another customer than the ticket's.
+    """
+    _, principal, body = await write_request(request, body_type)
+    ticket = await _own_ticket(request, principal, ticket_id)
+    if ticket.customer_id != body.customer_id:
+        raise ProblemError.of(
+            ProblemKind.BAD_REQUEST,
+            f"ticket {ticket.ticket_id!r} is not customer {body.customer_id!r}'s",
+            [FieldError(message="not this ticket's customer", field="customer_id")],
+        )
+    return ticket, body
+
+
 async def _submit_request(
     request: Request[Any, Any, Any],
-    principal: Principal,
     ticket: TicketView,
     request_id: str,
     id_field: str,
@@ -287,59 +307,35 @@ async def _submit_request(
     gateway = gateway_of(request)
     view, book = ticket_book(gateway.log)
     key = (ticket.operator, request_id)
-    known = book.request_bodies.get(key)
-    if known is None:
-        kind: Literal["change", "cash_out"] = (
-            "change" if isinstance(payload, TicketChange) else "cash_out"
-        )
-        event = NewEvent(
-            payload,
-            key=customer_key(ticket.operator, ticket.customer_id),
-            id=bets_event_id(kind, ticket.operator, request_id),
-            time=placed_at,
-        )
-        await gateway.log.append(BETS_STREAM, [event])
-        await view.wait_until(lambda: key in book.request_bodies, SYNC_TIMEOUT_S)
-        known = book.request_bodies.get(key)
-    if known is not None and known != payload:
-        raise _conflict("request", request_id, id_field)
-    await _wait(view, lambda: _decided(book.requests.get(key)), wait)
-    outcome = book.requests.get(key) or RequestOutcome(
-        request_id=request_id, ticket_id=ticket.ticket_id
+    kind: Literal["change", "cash_out"] = (
+        "change" if isinstance(payload, TicketChange) else "cash_out"
     )
-    return _reply(outcome, outcome.status == "pending")
+    event = NewEvent(
+        payload,
+        key=customer_key(ticket.operator, ticket.customer_id),
+        id=bets_event_id(kind, ticket.operator, request_id),
+        time=placed_at,
+    )
+    if not await _append_once(gateway.log, view, book.request_bodies, key, event):
+        raise _conflict("request", request_id, id_field)
+
+    def submitted() -> RequestOutcome:
+        return RequestOutcome(request_id=request_id, ticket_id=ticket.ticket_id)
+
+    return await _answer(view, book.requests, key, wait, submitted)
 
 
-def _same_customer(ticket: TicketView, customer_id: str) -> None:
-    if ticket.customer_id != customer_id:
-        raise ProblemError.of(
-            ProblemKind.BAD_REQUEST,
-            f"ticket {ticket.ticket_id!r} is not customer {customer_id!r}'s",
-            [FieldError(message="not this ticket's customer", field="customer_id")],
-        )
-
-
-@post(
+@write_route(
     "/v1/betting/tickets/{ticket_id:str}/changes",
-    status_code=200,
-    operation_class=_operation(ChangeBody),
-    request_max_body_size=MAX_BODY_BYTES,
-    summary="Change an open ticket",
-    tags=["betting"],
-    responses={202: ResponseSpec(RequestOutcome, description="Submitted, not decided yet")}
-    | _WRITE_PROBLEMS,
+    ChangeBody,
+    "Change an open ticket",
+    pending=RequestOutcome,
 )
 async def change_ticket(
-    request: Request[Any, Any, Any],
-    ticket_id: FromPath[str],
-    wait: Annotated[bool, QueryParameter(description="Wait for the decision.")] = False,
+    request: Request[Any, Any, Any], ticket_id: FromPath[str], wait: Wait = False
 ) -> Response[Any]:
     """Replace a ticket's selections or stake, until 5 minutes before the end of its events."""
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "write", BETS_STREAM)
-    body = await _decode(request, ChangeBody)
-    ticket = await _own_ticket(request, principal, ticket_id)
-    _same_customer(ticket, body.customer_id)
+    ticket, body = await _ticket_request(request, ticket_id, ChangeBody)
     if body.selections is None and body.stake_cents is None:
         raise ProblemError.of(
             ProblemKind.BAD_REQUEST,
@@ -350,61 +346,42 @@ async def change_ticket(
         await _check_selections(request, body.selections)
     change = TicketChange(
         change_id=body.change_id,
-        ticket_id=ticket.ticket_id,
-        operator=ticket.operator,
-        customer_id=body.customer_id,
+        **ticket_ids(ticket),
         selections=body.selections,
         stake_cents=body.stake_cents,
         odds_policy=body.odds_policy,
     )
     return await _submit_request(
-        request, principal, ticket, body.change_id, "change_id", change, body.placed_at, wait
+        request, ticket, body.change_id, "change_id", change, body.placed_at, wait
     )
 
 
-@post(
+@write_route(
     "/v1/betting/tickets/{ticket_id:str}/cash-out",
-    status_code=200,
-    operation_class=_operation(CashOutBody),
-    request_max_body_size=MAX_BODY_BYTES,
-    summary="Cash out an open ticket",
-    tags=["betting"],
-    responses={202: ResponseSpec(RequestOutcome, description="Submitted, not decided yet")}
-    | _WRITE_PROBLEMS,
+    CashOutBody,
+    "Cash out an open ticket",
+    pending=RequestOutcome,
 )
 async def cash_out(
-    request: Request[Any, Any, Any],
-    ticket_id: FromPath[str],
-    wait: Annotated[bool, QueryParameter(description="Wait for the decision.")] = False,
+    request: Request[Any, Any, Any], ticket_id: FromPath[str], wait: Wait = False
 ) -> Response[Any]:
     """Close a ticket for stake x odds x current probability, less the cash-out margin."""
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "write", BETS_STREAM)
-    body = await _decode(request, CashOutBody)
-    ticket = await _own_ticket(request, principal, ticket_id)
-    _same_customer(ticket, body.customer_id)
+    ticket, body = await _ticket_request(request, ticket_id, CashOutBody)
     payload = CashOutRequest(
         request_id=body.request_id,
-        ticket_id=ticket.ticket_id,
-        operator=ticket.operator,
-        customer_id=body.customer_id,
+        **ticket_ids(ticket),
         min_amount_cents=body.min_amount_cents,
     )
     return await _submit_request(
-        request, principal, ticket, body.request_id, "request_id", payload, body.placed_at, wait
+        request, ticket, body.request_id, "request_id", payload, body.placed_at, wait
     )
 
 
-@get(
+@read_route(
     "/v1/betting/markets",
-    summary="Markets of an event, or what a jurisdiction may bet",
-    tags=["betting"],
-    responses=problem_specs(
-        (400, "No event nor jurisdiction, or an unknown jurisdiction or channel"),
-        *AUTH_PROBLEMS,
-        (404, "No markets for this event"),
-        RATE_PROBLEM,
-    ),
+    "Markets of an event, or what a jurisdiction may bet",
+    not_found="No markets for this event",
+    bad_request="No event nor jurisdiction, or an unknown jurisdiction or channel",
 )
 async def markets(
     request: Request[Any, Any, Any],
@@ -434,10 +411,7 @@ async def markets(
         )
     found = None
     if event is not None:
-        found = board.events.get(event)
-        if found is None:
-            await view.sync(SYNC_TIMEOUT_S)
-            found = board.events.get(event)
+        found = await synced(view, lambda: board.events.get(event))
         if found is None:
             raise ProblemError.of(ProblemKind.NOT_FOUND, f"no markets for event {event!r}")
         if jurisdiction is None:

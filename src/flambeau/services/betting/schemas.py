@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from datetime import datetime, timedelta
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, Literal, Protocol, TypeAlias, TypedDict
 
 import msgspec
 
@@ -123,6 +123,8 @@ __all__ = [
     "TicketAccepted",
     "TicketChange",
     "TicketChanged",
+    "TicketDecision",
+    "TicketIds",
     "TicketOutcome",
     "TicketRejected",
     "TicketSettled",
@@ -132,6 +134,7 @@ __all__ = [
     "bets_event_id",
     "customer_key",
     "odds_key",
+    "ticket_ids",
 ]
 
 ODDS_STREAM = "betting.odds"
@@ -165,6 +168,14 @@ class Channel(enum.Enum):
     PHONE = "phone"
 
 
+class _TicketEvent(Event, frozen=True, kw_only=True, gc=False):
+    """What every event about a whole ticket starts with: the ticket, and whose it is."""
+
+    ticket_id: Id
+    operator: Id
+    customer_id: Id
+
+
 class Selection(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One leg of a ticket: an outcome of a market, at the odds the customer saw."""
 
@@ -178,12 +189,9 @@ class Selection(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 Selections = Annotated[tuple[Selection, ...], msgspec.Meta(min_length=1, max_length=20)]
 
 
-class TicketSubmitted(Event, tag="ticket", frozen=True, kw_only=True, gc=False):
+class TicketSubmitted(_TicketEvent, tag="ticket", frozen=True, kw_only=True, gc=False):
     """A bet: one selection (single) or several on different events (accumulator)."""
 
-    ticket_id: Id
-    operator: Id
-    customer_id: Id
     jurisdiction: JurisdictionCode
     channel: Channel
     selections: Selections
@@ -310,12 +318,9 @@ class ReasonCode(enum.Enum):
     ODDS_ABOVE_MAXIMUM = "odds_above_maximum"
 
 
-class TicketAccepted(Event, tag="ticket_accepted", frozen=True, kw_only=True, gc=False):
+class TicketAccepted(_TicketEvent, tag="ticket_accepted", frozen=True, kw_only=True, gc=False):
     """The ticket stands, at ``odds`` (one per selection, possibly better than those seen)."""
 
-    ticket_id: Id
-    operator: Id
-    customer_id: Id
     stake_cents: PositiveCents
     odds: tuple[float, ...]
     potential_payout_cents: Cents
@@ -323,7 +328,7 @@ class TicketAccepted(Event, tag="ticket_accepted", frozen=True, kw_only=True, gc
     delay_ms: int = 0
 
 
-class TicketRejected(Event, tag="ticket_rejected", frozen=True, kw_only=True, gc=False):
+class TicketRejected(_TicketEvent, tag="ticket_rejected", frozen=True, kw_only=True, gc=False):
     """The ticket was refused; ``selection`` is the index of the leg at fault, if one was.
 
     ``reoffer_cents``: the largest stake the engine would accept instead (a stake or liability
@@ -331,9 +336,6 @@ class TicketRejected(Event, tag="ticket_rejected", frozen=True, kw_only=True, gc
     selections naming this one in ``reoffer_of``.
     """
 
-    ticket_id: Id
-    operator: Id
-    customer_id: Id
     reason: ReasonCode
     selection: int | None = None
     detail: str = ""
@@ -394,25 +396,19 @@ class TicketOutcome(enum.Enum):
     VOID = "void"
 
 
-class TicketSettled(Event, tag="ticket_settled", frozen=True, kw_only=True, gc=False):
+class TicketSettled(_TicketEvent, tag="ticket_settled", frozen=True, kw_only=True, gc=False):
     """The ticket is settled; ``payout_cents`` (stake included) goes to the customer."""
 
-    ticket_id: Id
-    operator: Id
-    customer_id: Id
     outcome: TicketOutcome
     stake_cents: PositiveCents
     payout_cents: Cents
 
 
 class TicketSettlementRolledBack(
-    Event, tag="ticket_settlement_rolled_back", frozen=True, kw_only=True, gc=False
+    _TicketEvent, tag="ticket_settlement_rolled_back", frozen=True, kw_only=True, gc=False
 ):
     """An earlier settlement is undone; ``reversed_cents`` is taken back from the customer."""
 
-    ticket_id: Id
-    operator: Id
-    customer_id: Id
     reversed_cents: Cents
 
 
@@ -426,7 +422,7 @@ class DepositRejected(Event, tag="deposit_rejected", frozen=True, kw_only=True, 
     detail: str = ""
 
 
-DecisionMessage: TypeAlias = (
+TicketDecision: TypeAlias = (
     TicketAccepted
     | TicketRejected
     | TicketChanged
@@ -435,8 +431,9 @@ DecisionMessage: TypeAlias = (
     | CashOutRejected
     | TicketSettled
     | TicketSettlementRolledBack
-    | DepositRejected
 )
+"""The decisions about one ticket, keyed by its id on ``betting.decisions``."""
+DecisionMessage: TypeAlias = TicketDecision | DepositRejected
 
 
 default_registry.register(
@@ -473,6 +470,31 @@ default_registry.register(
     partitions=8,
     description="Bet engine decisions with reason codes, cash-outs and settlements per ticket",
 )
+
+
+class TicketIds(TypedDict):
+    """The fields that name a ticket in the events about it, passed on with ``**``."""
+
+    ticket_id: str
+    operator: str
+    customer_id: str
+
+
+class _NamesTicket(Protocol):
+    @property
+    def ticket_id(self) -> str: ...
+    @property
+    def operator(self) -> str: ...
+    @property
+    def customer_id(self) -> str: ...
+
+
+def ticket_ids(about: _NamesTicket) -> TicketIds:
+    """The ticket ``about`` names (a ticket, or a request or a decision about one), to build
+    another event about the same ticket: ``TicketSettled(**ticket_ids(ticket), ...)``."""
+    return TicketIds(
+        ticket_id=about.ticket_id, operator=about.operator, customer_id=about.customer_id
+    )
 
 
 def customer_key(operator: str, customer_id: str) -> str:

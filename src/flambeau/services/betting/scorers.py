@@ -34,6 +34,7 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from flambeau.services.betting._arrays import FloatArray
 from flambeau.services.betting.fixtures import Fixture, LiveState, Player
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "with_scorers",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 POSITION_WEIGHTS: MappingProxyType[str, float] = MappingProxyType(
     {"GK": 0.02, "DF": 0.35, "MF": 1.0, "FW": 2.5}

@@ -81,106 +81,110 @@ class SportProfile:
             raise ValueError(f"sport {self.name!r}: race_to must be at least 1")
 
 
-def _seconds(value: float) -> timedelta:
-    return timedelta(seconds=value)
+def _goal_sport(
+    name: str,
+    code: str,
+    minutes: int,
+    goals_per_team: float,
+    lines: tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]],
+    *,
+    can_draw: bool = True,
+    scorer_markets: bool = True,
+) -> SportProfile:
+    """A Poisson team sport: its regulation time, average goals, and its match total, team
+    total and handicap lines. Goals come one at a time unless ``scorer_markets`` is off."""
+    total_lines, team_lines, handicap_lines = lines
+    return SportProfile(
+        name,
+        PricingModel.POISSON,
+        codes=(code,),
+        can_draw=can_draw,
+        regulation=timedelta(minutes=minutes),
+        goals_per_team=goals_per_team,
+        total_lines=total_lines,
+        team_lines=team_lines,
+        handicap_lines=handicap_lines,
+        live_delay=timedelta(seconds=5),
+        scorer_markets=scorer_markets,
+    )
 
+
+_HEAD_TO_HEAD = (
+    # name, ODF code, units to win (race_to), live delay in seconds
+    ("tennis", "TEN", 2, 3),
+    ("table_tennis", "TTE", 4, 3),
+    ("badminton", "BDM", 2, 3),
+    ("volleyball", "VVO", 3, 5),
+    ("beach_volleyball", "VBV", 2, 5),
+    ("fencing", "FEN", 15, 3),
+    ("judo", "JUD", 1, 5),
+    ("boxing", "BOX", 1, 5),
+    ("wrestling", "WRE", 1, 5),
+    ("taekwondo", "TKW", 1, 5),
+)
+"""The Elo sports."""
+
+_RACES = (
+    ("athletics", "ATH"),
+    ("swimming", "SWM"),
+    ("cycling_road", "CRD"),
+    ("cycling_track", "CTR"),
+    ("rowing", "ROW"),
+    ("canoe_sprint", "CSP"),
+    ("triathlon", "TRI"),
+    # Judged events (the results service's ``judged`` shape): ranked by the judges' scores.
+    ("artistic_gymnastics", "GAR"),
+    ("rhythmic_gymnastics", "GRY"),
+    ("trampoline", "GTR"),
+    ("diving", "DIV"),
+    ("skateboarding", "SKB"),
+    ("surfing", "SRF"),
+    ("artistic_swimming", "SWA"),
+)
+"""The sports priced as races (names and ODF codes), all with a 5 s live delay."""
 
 _PROFILES = (
-    SportProfile(
+    _goal_sport(
         "football",
-        PricingModel.POISSON,
-        codes=("FBL",),
-        can_draw=True,
-        regulation=timedelta(minutes=90),
-        goals_per_team=1.35,
-        total_lines=(0.5, 1.5, 2.5, 3.5, 4.5, 5.5),
-        team_lines=(0.5, 1.5, 2.5),
-        handicap_lines=(-2.5, -1.5, 1.5, 2.5),
-        live_delay=_seconds(5),
-        scorer_markets=True,
+        "FBL",
+        90,
+        1.35,
+        ((0.5, 1.5, 2.5, 3.5, 4.5, 5.5), (0.5, 1.5, 2.5), (-2.5, -1.5, 1.5, 2.5)),
     ),
-    SportProfile(
+    _goal_sport(
         "handball",
-        PricingModel.POISSON,
-        codes=("HBL",),
-        can_draw=True,
-        regulation=timedelta(minutes=60),
-        goals_per_team=28.0,
-        total_lines=(52.5, 55.5, 58.5),
-        team_lines=(26.5, 28.5, 30.5),
-        handicap_lines=(-4.5, -2.5, 2.5, 4.5),
-        live_delay=_seconds(5),
-        scorer_markets=True,
+        "HBL",
+        60,
+        28.0,
+        ((52.5, 55.5, 58.5), (26.5, 28.5, 30.5), (-4.5, -2.5, 2.5, 4.5)),
     ),
-    SportProfile(
-        "hockey",
-        PricingModel.POISSON,
-        codes=("HOC",),
-        can_draw=True,
-        regulation=timedelta(minutes=60),
-        goals_per_team=2.0,
-        total_lines=(2.5, 3.5, 4.5, 5.5),
-        team_lines=(0.5, 1.5, 2.5),
-        handicap_lines=(-1.5, 1.5),
-        live_delay=_seconds(5),
-        scorer_markets=True,
-    ),
-    SportProfile(
-        "water_polo",
-        PricingModel.POISSON,
-        codes=("WPO",),
-        can_draw=True,
-        regulation=timedelta(minutes=32),
-        goals_per_team=10.0,
-        total_lines=(17.5, 19.5, 21.5),
-        team_lines=(8.5, 10.5),
-        handicap_lines=(-2.5, 2.5),
-        live_delay=_seconds(5),
-        scorer_markets=True,
-    ),
+    _goal_sport("hockey", "HOC", 60, 2.0, ((2.5, 3.5, 4.5, 5.5), (0.5, 1.5, 2.5), (-1.5, 1.5))),
+    _goal_sport("water_polo", "WPO", 32, 10.0, ((17.5, 19.5, 21.5), (8.5, 10.5), (-2.5, 2.5))),
     # Points do not arrive one by one, so Poisson understates the spread of basketball scores;
     # good enough for winner and totals at these lines, not for exact-score markets.
-    SportProfile(
+    _goal_sport(
         "basketball",
-        PricingModel.POISSON,
-        codes=("BKB",),
+        "BKB",
+        40,
+        85.0,
+        ((160.5, 165.5, 170.5), (80.5, 85.5), (-5.5, 5.5)),
         can_draw=False,
-        regulation=timedelta(minutes=40),
-        goals_per_team=85.0,
-        total_lines=(160.5, 165.5, 170.5),
-        team_lines=(80.5, 85.5),
-        handicap_lines=(-5.5, 5.5),
-        live_delay=_seconds(5),
+        scorer_markets=False,
     ),
-    SportProfile("tennis", PricingModel.ELO, codes=("TEN",), race_to=2, live_delay=_seconds(3)),
-    SportProfile(
-        "table_tennis", PricingModel.ELO, codes=("TTE",), race_to=4, live_delay=_seconds(3)
+    *(
+        SportProfile(
+            name,
+            PricingModel.ELO,
+            codes=(code,),
+            race_to=race_to,
+            live_delay=timedelta(seconds=delay),
+        )
+        for name, code, race_to, delay in _HEAD_TO_HEAD
     ),
-    SportProfile("badminton", PricingModel.ELO, codes=("BDM",), race_to=2, live_delay=_seconds(3)),
-    SportProfile("volleyball", PricingModel.ELO, codes=("VVO",), race_to=3, live_delay=_seconds(5)),
-    SportProfile(
-        "beach_volleyball", PricingModel.ELO, codes=("VBV",), race_to=2, live_delay=_seconds(5)
+    *(
+        SportProfile(name, PricingModel.RACE, codes=(code,), live_delay=timedelta(seconds=5))
+        for name, code in _RACES
     ),
-    SportProfile("fencing", PricingModel.ELO, codes=("FEN",), race_to=15, live_delay=_seconds(3)),
-    SportProfile("judo", PricingModel.ELO, codes=("JUD",), live_delay=_seconds(5)),
-    SportProfile("boxing", PricingModel.ELO, codes=("BOX",), live_delay=_seconds(5)),
-    SportProfile("wrestling", PricingModel.ELO, codes=("WRE",), live_delay=_seconds(5)),
-    SportProfile("taekwondo", PricingModel.ELO, codes=("TKW",), live_delay=_seconds(5)),
-    SportProfile("athletics", PricingModel.RACE, codes=("ATH",), live_delay=_seconds(5)),
-    SportProfile("swimming", PricingModel.RACE, codes=("SWM",), live_delay=_seconds(5)),
-    SportProfile("cycling_road", PricingModel.RACE, codes=("CRD",), live_delay=_seconds(5)),
-    SportProfile("cycling_track", PricingModel.RACE, codes=("CTR",), live_delay=_seconds(5)),
-    SportProfile("rowing", PricingModel.RACE, codes=("ROW",), live_delay=_seconds(5)),
-    SportProfile("canoe_sprint", PricingModel.RACE, codes=("CSP",), live_delay=_seconds(5)),
-    SportProfile("triathlon", PricingModel.RACE, codes=("TRI",), live_delay=_seconds(5)),
-    # Judged events (the results service's ``judged`` shape): ranked by the judges' scores.
-    SportProfile("artistic_gymnastics", PricingModel.RACE, codes=("GAR",), live_delay=_seconds(5)),
-    SportProfile("rhythmic_gymnastics", PricingModel.RACE, codes=("GRY",), live_delay=_seconds(5)),
-    SportProfile("trampoline", PricingModel.RACE, codes=("GTR",), live_delay=_seconds(5)),
-    SportProfile("diving", PricingModel.RACE, codes=("DIV",), live_delay=_seconds(5)),
-    SportProfile("skateboarding", PricingModel.RACE, codes=("SKB",), live_delay=_seconds(5)),
-    SportProfile("surfing", PricingModel.RACE, codes=("SRF",), live_delay=_seconds(5)),
-    SportProfile("artistic_swimming", PricingModel.RACE, codes=("SWA",), live_delay=_seconds(5)),
 )
 
 SPORTS: MappingProxyType[str, SportProfile] = MappingProxyType(

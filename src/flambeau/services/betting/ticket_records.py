@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import msgspec
 
@@ -33,6 +33,7 @@ from flambeau.services.betting.schemas import (
     ReasonCode,
     Selection,
     SettledOutcome,
+    TicketDecision,
 )
 
 __all__ = [
@@ -217,9 +218,9 @@ def add_liability(tx: Transaction, ticket: TicketRecord, cents: int) -> None:
     tx.state.put(key, max(int(tx.state.get(key, int, 0)) + cents, 0))
 
 
-def emit_decision(tx: Transaction, event: Any, ticket_id: str, cause: Cause) -> None:
-    """Emit a decision about ``ticket_id`` on ``betting.decisions``."""
-    tx.emit(DECISIONS_STREAM, event, key=ticket_id, causation_id=cause.id, time=cause.at)
+def emit_decision(tx: Transaction, event: TicketDecision, cause: Cause) -> None:
+    """Emit a decision about a ticket on ``betting.decisions``, keyed by the ticket's id."""
+    tx.emit(DECISIONS_STREAM, event, key=event.ticket_id, causation_id=cause.id, time=cause.at)
 
 
 def open_or_refuse(

@@ -78,6 +78,7 @@ from flambeau.services.betting.schemas import (
     TicketChanged,
     TicketRejected,
     TicketSubmitted,
+    ticket_ids,
 )
 from flambeau.services.betting.stakes import deposit, hold_stake, resolve_stake, stake_owner
 from flambeau.services.betting.ticket_records import (
@@ -134,6 +135,22 @@ def _held(ticket: TicketRecord, attempt: Attempt) -> int:
     return attempt.stake_cents
 
 
+def _reject_change(
+    tx: Transaction,
+    change_id: str,
+    ticket: TicketRecord | TicketChange,
+    reason: ReasonCode,
+    detail: str,
+    cause: Cause,
+) -> None:
+    """Refuse change ``change_id`` of ``ticket`` (or of the ticket the change names)."""
+    emit_decision(
+        tx,
+        ChangeRejected(change_id=change_id, **ticket_ids(ticket), reason=reason, detail=detail),
+        cause,
+    )
+
+
 class Tickets:
     """Handlers of the ticket processor (see the module docstring)."""
 
@@ -188,9 +205,7 @@ class Tickets:
         if load_ticket(tx, ticket.operator, ticket.ticket_id) is not None:
             return  # the same ticket id again: the gateway answers with the first decision
         record_ = TicketRecord(
-            ticket_id=ticket.ticket_id,
-            operator=ticket.operator,
-            customer_id=ticket.customer_id,
+            **ticket_ids(ticket),
             jurisdiction=ticket.jurisdiction,
             channel=ticket.channel,
             currency=ticket.currency,
@@ -287,16 +302,13 @@ class Tickets:
         emit_decision(
             tx,
             TicketRejected(
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 reason=verdict.reason,
                 selection=verdict.selection,
                 detail=verdict.detail,
                 reoffer_cents=verdict.reoffer,
                 reoffer_expires_at=until,
             ),
-            ticket.ticket_id,
             cause,
         )
 
@@ -337,19 +349,7 @@ class Tickets:
         if ticket is None or refused is not None:
             verdict = refused or _Verdict(ReasonCode.TICKET_NOT_FOUND)
             assert verdict.reason is not None
-            emit_decision(
-                tx,
-                ChangeRejected(
-                    change_id=change.change_id,
-                    ticket_id=change.ticket_id,
-                    operator=change.operator,
-                    customer_id=change.customer_id,
-                    reason=verdict.reason,
-                    detail=verdict.detail,
-                ),
-                change.ticket_id,
-                cause,
-            )
+            _reject_change(tx, change.change_id, change, verdict.reason, verdict.detail, cause)
             return
         attempt = Attempt(
             kind=AttemptKind.CHANGE,
@@ -510,16 +510,13 @@ class Tickets:
         emit_decision(
             tx,
             TicketAccepted(
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 stake_cents=ticket.stake_cents,
                 odds=odds,
                 potential_payout_cents=potential_payout_cents(ticket.stake_cents, odds),
                 in_play=any(a.in_play for a in answers),
                 delay_ms=max(a.delay_ms for a in answers),
             ),
-            ticket.ticket_id,
             cause,
         )
         resolve_stake(tx, ticket, attempt.hold_id, post=True, cause=cause)
@@ -532,19 +529,7 @@ class Tickets:
         if reason is not None:
             self._refused(tx, ticket, attempt, cause)
             save_ticket(tx, ticket)
-            emit_decision(
-                tx,
-                ChangeRejected(
-                    change_id=attempt.request,
-                    ticket_id=ticket.ticket_id,
-                    operator=ticket.operator,
-                    customer_id=ticket.customer_id,
-                    reason=reason,
-                    detail=detail,
-                ),
-                ticket.ticket_id,
-                cause,
-            )
+            _reject_change(tx, attempt.request, ticket, reason, detail, cause)
             return
         release_legs(tx, ticket, ticket.request, ticket.selections, None, cause)
         difference = attempt.stake_cents - ticket.stake_cents
@@ -563,14 +548,11 @@ class Tickets:
             tx,
             TicketChanged(
                 change_id=attempt.request,
-                ticket_id=ticket.ticket_id,
-                operator=ticket.operator,
-                customer_id=ticket.customer_id,
+                **ticket_ids(ticket),
                 stake_cents=ticket.stake_cents,
                 odds=odds,
                 potential_payout_cents=potential_payout_cents(ticket.stake_cents, odds),
             ),
-            ticket.ticket_id,
             cause,
         )
         if attempt.hold_id:

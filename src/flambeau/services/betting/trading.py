@@ -487,27 +487,34 @@ class Trading:
         if was_up == data.up:
             return
         tx.state.put(f"src/{data.source}", data.up)
-        for book in self._open_events(tx):
-            if book.source != data.source or not book.tradeable:
-                continue
-            if data.up:
-                self._mark(tx, book, record.id)
-            else:
-                book = self._stop(tx, book, StopReason.PRODUCER_DOWN, data.at, record.id)
-                save_book(tx, book)
+        affected = [book for book in self._open_events(tx) if book.source == data.source]
+        self._stop_or_reprice(tx, affected, data.up, StopReason.PRODUCER_DOWN, data.at, record.id)
 
     def _venue(self, record: Record[Any], data: VenueSignal, tx: Transaction) -> None:
         """A venue's first outage stops its events' markets; its last recovery reprices them."""
         if not outage_changed(tx, data):
             return
-        for book in self._open_events(tx):
-            if book.venue != data.venue or not book.tradeable:
+        affected = [book for book in self._open_events(tx) if book.venue == data.venue]
+        self._stop_or_reprice(tx, affected, data.up, StopReason.VENUE_OUTAGE, data.at, record.id)
+
+    def _stop_or_reprice(
+        self,
+        tx: Transaction,
+        books: list[EventBook],
+        up: bool,
+        reason: StopReason,
+        at: datetime,
+        cause: str,
+    ) -> None:
+        """What a source or venue going down or coming back does to the tradeable ``books``
+        it serves: stop their markets for ``reason``, or mark them for repricing."""
+        for book in books:
+            if not book.tradeable:
                 continue
-            if data.up:
-                self._mark(tx, book, record.id)
+            if up:
+                self._mark(tx, book, cause)
             else:
-                book = self._stop(tx, book, StopReason.VENUE_OUTAGE, data.at, record.id)
-                save_book(tx, book)
+                save_book(tx, self._stop(tx, book, reason, at, cause))
 
     # ------------------------------------------------------------------ prices
 

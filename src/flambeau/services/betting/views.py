@@ -57,6 +57,7 @@ from flambeau.services.betting.schemas import (
     TicketSettled,
     TicketSettlementRolledBack,
     TicketSubmitted,
+    ticket_ids,
 )
 
 __all__ = [
@@ -293,9 +294,7 @@ class TicketBook:
                     return
                 self.submitted[key] = data
                 self.tickets[key] = TicketView(
-                    ticket_id=data.ticket_id,
-                    operator=data.operator,
-                    customer_id=data.customer_id,
+                    **ticket_ids(data),
                     stake_cents=data.stake_cents,
                     currency=data.currency,
                     selections=data.selections,
