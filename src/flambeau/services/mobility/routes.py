@@ -29,6 +29,7 @@ from flambeau.gateway import (
     gateway_of,
     json_body_operation,
     problem_specs,
+    read_view,
     standalone_schema,
 )
 from flambeau.services.mobility.access import VenueAccess, venue_access
@@ -146,11 +147,7 @@ async def register_delivery(request: Request[Any, Any, Any]) -> Registered:
 
 
 async def _model(request: Request[Any, Any, Any], stream: str) -> tuple[Any, Any]:
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "read", stream)
-    view, model = mobility_view(gateway.log)
-    await view.sync(_SYNC_TIMEOUT_S)
-    return principal, model
+    return await read_view(request, stream, mobility_view, _SYNC_TIMEOUT_S)
 
 
 @get(

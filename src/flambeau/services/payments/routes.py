@@ -49,6 +49,7 @@ from flambeau.gateway import (
     gateway_of,
     json_body_operation,
     problem_specs,
+    read_view,
 )
 from flambeau.services.payments.api import (
     IDEMPOTENCY_HEADER,
@@ -248,10 +249,7 @@ _READ_PROBLEMS = problem_specs(*AUTH_PROBLEMS, (404, "No such account or request
 )
 async def get_account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> AccountOut:
     """The account with its four balance sums, as of every decision in the log now."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", DECISIONS)
-    view, book = ledger_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, book = await read_view(request, DECISIONS, ledger_view, SYNC_S)
     record = book.accounts.get(account_id)
     if record is None:
         raise _no_account(account_id)
@@ -268,10 +266,7 @@ async def get_account_transfers(
     request: Request[Any, Any, Any], account_id: FromPath[str], limit: Limit = 100
 ) -> AccountTransfers:
     """The latest transfers debiting or crediting the account, newest first, with status."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", DECISIONS)
-    view, book = ledger_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, book = await read_view(request, DECISIONS, ledger_view, SYNC_S)
     if account_id not in book.accounts:
         raise _no_account(account_id)
     listed: list[ListedTransfer] = []
@@ -296,10 +291,7 @@ def _no_account(account_id: str) -> ProblemError:
 )
 async def get_request(request: Request[Any, Any, Any], rid: FromPath[str]) -> Response[Any]:
     """The reply a ``POST`` would have given once its request is decided."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", DECISIONS)
-    view, book = ledger_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, book = await read_view(request, DECISIONS, ledger_view, SYNC_S)
     decision = book.decisions.get(rid)
     if decision is None:
         raise ProblemError.of(
@@ -318,10 +310,8 @@ async def get_invariants(request: Request[Any, Any, Any]) -> Invariants:
     """The latest check of each ledger partition; ``ok`` unless one found a violation, or a
     partition has requests waiting and its latest check is older than ``CHECKS_STALE_S``
     (the ledger is not keeping up, or not running: its last word is no longer news)."""
+    _, checks = await read_view(request, CHECKS, checks_view, SYNC_S)
     gateway = gateway_of(request)
-    gateway.authorize(request, "read", CHECKS)
-    view, checks = checks_view(gateway.log)
-    await view.sync(SYNC_S)
     latest = [checks.latest[p] for p in sorted(checks.latest)]
     total = sum(check.violations_total for check in latest)
     ends = await gateway.log.end_offsets(REQUESTS)
