@@ -128,42 +128,43 @@ def _operation(one: type[Any], wrapper: type[Any]) -> type[Operation]:
 # -- posting ----------------------------------------------------------------------------------
 
 
-@post(
-    "/v1/payments/accounts",
-    status_code=200,
-    summary="Create accounts",
-    tags=["payments"],
-    operation_class=_operation(AccountIn, AccountsBody),
-    request_max_body_size=MAX_BODY_BYTES,
-    responses={202: ResponseSpec(Pending, description="Not decided yet"), **_POST_PROBLEMS},
-)
+def _posting(path: str, summary: str, one: type[Any], wrapper: type[Any]) -> post:
+    """The route decorator of a ``POST`` of up to 8,000 items (``one`` each, in ``wrapper``):
+    200 with the decision, or 202 when it is not decided in time."""
+    return post(
+        path,
+        status_code=200,
+        summary=summary,
+        tags=["payments"],
+        operation_class=_operation(one, wrapper),
+        request_max_body_size=MAX_BODY_BYTES,
+        responses={202: ResponseSpec(Pending, description="Not decided yet"), **_POST_PROBLEMS},
+    )
+
+
+def _writer(request: Request[Any, Any, Any]) -> tuple[Gateway, str]:
+    """The gateway, once the caller may ``write`` requests, and the request's idempotency key."""
+    gateway = gateway_of(request)
+    gateway.authorize(request, "write", REQUESTS)
+    return gateway, idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
+
+
+@_posting("/v1/payments/accounts", "Create accounts", AccountIn, AccountsBody)
 async def create_accounts(
     request: Request[Any, Any, Any], wait: Wait = True, timeout: Timeout = DEFAULT_WAIT_S
 ) -> Response[Any]:
     """Create up to 8,000 accounts of one ledger; one result per account."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "write", REQUESTS)
-    key = idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
+    gateway, key = _writer(request)
     payload = parse_accounts(await request.body(), key)
     return await _submit(gateway, payload, [a.id for a in payload.accounts], wait, timeout)
 
 
-@post(
-    "/v1/payments/transfers",
-    status_code=200,
-    summary="Create transfers",
-    tags=["payments"],
-    operation_class=_operation(TransferIn, TransfersBody),
-    request_max_body_size=MAX_BODY_BYTES,
-    responses={202: ResponseSpec(Pending, description="Not decided yet"), **_POST_PROBLEMS},
-)
+@_posting("/v1/payments/transfers", "Create transfers", TransferIn, TransfersBody)
 async def create_transfers(
     request: Request[Any, Any, Any], wait: Wait = True, timeout: Timeout = DEFAULT_WAIT_S
 ) -> Response[Any]:
     """Create up to 8,000 transfers of one ledger, applied in order; one result per transfer."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "write", REQUESTS)
-    key = idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
+    gateway, key = _writer(request)
     _, book = ledger_view(gateway.log)
     payload, at = parse_transfers(await request.body(), key, book.holds)
     _refuse_cross_ledger(payload, book.accounts)
