@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 import numpy as np
@@ -62,6 +62,17 @@ class Step:
     offsets: dict[str, dict[int, int]] = field(default_factory=dict)
     state: list[StateChange] = field(default_factory=list)
     emit: list[tuple[str, NewEvent]] = field(default_factory=list)
+
+
+class _Origin(TypedDict):
+    """The fields a dead letter and a late event share: the input record they stand for."""
+
+    processor: str
+    stream: str
+    partition: int
+    offset: int
+    event_id: str
+    payload: bytes
 
 
 def _earliest_event_timer(tx: Transaction) -> int | None:
@@ -325,18 +336,22 @@ class PartitionEngine:
 
     def _dead_input(self, batch: Batch[Any], exc: Exception) -> None:
         position, _ = batch.span
+        origin = self._origin(batch, position)
+        letter = DeadLetter(source="input", error=_error_text(exc), **origin)
+        key = batch.columns.records[position].key
+        self._emit_for(batch, position, self.processor.dead_stream, letter, key)
+
+    def _origin(self, batch: Batch[Any], position: int) -> _Origin:
+        """Where the input record at ``position`` came from, as its side events name it."""
         record = batch.columns.records[position]
-        letter = DeadLetter(
+        return _Origin(
             processor=self.processor.name,
-            source="input",
             stream=batch.stream,
             partition=self.partition,
             offset=record.offset,
             event_id=record.id,
-            error=_error_text(exc),
             payload=batch.columns.raw_payload(position),
         )
-        self._emit_for(batch, position, self.processor.dead_stream, letter, record.key)
 
     # -- windows -------------------------------------------------------------------------------
 
@@ -368,17 +383,8 @@ class PartitionEngine:
 
     def _late(self, batch: Batch[Any], window: Window, position: int, mark: int) -> None:
         record = batch.columns.records[position]
-        event = LateEvent(
-            processor=self.processor.name,
-            window=window.name,
-            stream=batch.stream,
-            partition=self.partition,
-            offset=record.offset,
-            event_id=record.id,
-            time=record.time,
-            watermark=from_us(mark),
-            payload=batch.columns.raw_payload(position),
-        )
+        origin = self._origin(batch, position)
+        event = LateEvent(window=window.name, time=record.time, watermark=from_us(mark), **origin)
         self._emit_for(batch, position, self.processor.late_stream, event, record.key)
 
     def _close_windows(
