@@ -16,7 +16,8 @@ answers from :mod:`.views`, after the view has applied what is in the log, waiti
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request, get
 from litestar.params import FromPath, QueryParameter
@@ -51,6 +52,7 @@ __all__ = ["SYNC_S", "routes"]
 
 SYNC_S = 2.0
 """How long a query waits for its view to reach the log's end (it answers anyway after)."""
+_T = TypeVar("_T")
 _ORDER = list(FruinLevel)
 _VENUE = r"^[A-Z0-9]{2,8}$"
 _PROBLEMS = problem_specs(*AUTH_PROBLEMS, RATE_PROBLEM)
@@ -147,7 +149,7 @@ async def list_staffing(
 ) -> list[StaffingPlan]:
     """Each venue's latest plan, by venue code, with its reasons and what last moved it."""
     _, model = await read_view(request, STAFFING, plans_view, SYNC_S)
-    return [model.plans[code] for code in sorted(model.plans) if venue is None or code == venue]
+    return _of_venue(model.plans, venue)
 
 
 @get(
@@ -162,9 +164,12 @@ async def list_forecasts(
 ) -> list[EgressForecast]:
     """Each venue's latest egress forecast, by venue code."""
     _, model = await read_view(request, FORECASTS, forecasts_view, SYNC_S)
-    return [
-        model.forecasts[code] for code in sorted(model.forecasts) if venue is None or code == venue
-    ]
+    return _of_venue(model.forecasts, venue)
+
+
+def _of_venue(latest: Mapping[str, _T], venue: str | None) -> list[_T]:
+    """Each venue's entry of ``latest`` by venue code, or only ``venue``'s when it is given."""
+    return [latest[code] for code in sorted(latest) if venue is None or code == venue]
 
 
 routes = [
