@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from flambeau import heap
-from flambeau.cli._options import data_dir, log_url
+from flambeau.cli._options import DataOption, data_dir, log_url
 from flambeau.files import write_json
 
 RUN_FILE = "gateway.json"
@@ -96,9 +96,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8000,
-        data: Annotated[
-            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
-        ] = None,
+        data: DataOption = None,
         public: Annotated[
             list[str] | None,
             typer.Option(

@@ -21,7 +21,7 @@ from typing import Annotated, Any, TypeVar
 import httpx
 import typer
 
-from flambeau.cli._options import data_dir, log_url
+from flambeau.cli._options import DataOption, data_dir, log_url
 
 RUN_FILE = "gateway.json"
 ADMIN_KEY_FILE = "admin.key"
@@ -127,9 +127,6 @@ GatewayOpt = Annotated[
 ]
 AdminOpt = Annotated[str | None, typer.Option("--admin-key", help="Admin API key for --gateway.")]
 LogOpt = Annotated[str | None, typer.Option("--log", help="Log URL when no gateway is used.")]
-DataOpt = Annotated[
-    Path | None, typer.Option("--data", help="Data directory.", envvar="FLAMBEAU_DATA")
-]
 
 
 @keys_app.command("create")
@@ -142,7 +139,7 @@ def create(
     gateway: GatewayOpt = None,
     admin_key: AdminOpt = None,
     log: LogOpt = None,
-    data: DataOpt = None,
+    data: DataOption = None,
 ) -> None:
     """Create a key: the key alone is printed on stdout, once (it is stored only hashed), so
     ``KEY=$(flambeau keys create ...)`` or ``... > producer.key`` captures it; what it is
@@ -179,7 +176,7 @@ def revoke(
     gateway: GatewayOpt = None,
     admin_key: AdminOpt = None,
     log: LogOpt = None,
-    data: DataOpt = None,
+    data: DataOption = None,
 ) -> None:
     """Revoke a key; gateways refuse it from then on."""
     from flambeau.gateway.errors import LastAdminKeyError, UnknownKeyError
@@ -204,7 +201,7 @@ def list_keys(
     gateway: GatewayOpt = None,
     admin_key: AdminOpt = None,
     log: LogOpt = None,
-    data: DataOpt = None,
+    data: DataOption = None,
 ) -> None:
     """List every key: id, tenant, scopes, and whether it is revoked."""
     target = _Target(gateway, admin_key, log, data)

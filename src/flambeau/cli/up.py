@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 
 from flambeau import heap
-from flambeau.cli._options import data_dir, log_url
+from flambeau.cli._options import DataOption, data_dir, log_url
 from flambeau.cli.gateway import RUN_FILE, run
 from flambeau.errors import FlambeauError
 from flambeau.files import write_json
@@ -260,9 +260,7 @@ def register(app: typer.Typer) -> None:
         log: Annotated[
             str | None, typer.Option(help="Log URL (default: sqlite:///<data>/log.db).")
         ] = None,
-        data: Annotated[
-            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
-        ] = None,
+        data: DataOption = None,
         host: Annotated[str, typer.Option(help="Interface for the gateway.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Gateway port (0 picks a free one).")] = 8000,
         no_sim: Annotated[
