@@ -200,15 +200,21 @@ async def _owned(
     gateway: Gateway, principal: Principal, listing: FromPath[str]
 ) -> ListingRegistered:
     """The listing, if ``principal`` may act on it: its host's tenant, or an admin."""
-    fold = await caught_up(gateway.log, listings_view, SYNC_S)
-    known = fold.listings.get(listing)
-    if known is None:
-        raise ProblemError.of(ProblemKind.NOT_FOUND, f"no listing {listing!r} on {INVENTORY}")
+    known = await _listing(gateway, listing)
     if known.host != principal.tenant and not principal.admin:
         raise ProblemError.of(
             ProblemKind.FORBIDDEN,
             f"listing {listing!r} belongs to another host than tenant {principal.tenant!r}",
         )
+    return known
+
+
+async def _listing(gateway: Gateway, listing: str) -> ListingRegistered:
+    """The listing as registered, or a 404 problem."""
+    fold = await caught_up(gateway.log, listings_view, SYNC_S)
+    known = fold.listings.get(listing)
+    if known is None:
+        raise ProblemError.of(ProblemKind.NOT_FOUND, f"no listing {listing!r} on {INVENTORY}")
     return known
 
 
@@ -289,10 +295,7 @@ async def view_listing(request: Request[Any, Any, Any], listing: FromPath[str]) 
     gateway.authorize(request, "write", INVENTORY)
     raw, at = await _timed_body(request)
     body = _convert(raw, Nights)
-    fold = await caught_up(gateway.log, listings_view, SYNC_S)
-    known = fold.listings.get(listing)
-    if known is None:
-        raise ProblemError.of(ProblemKind.NOT_FOUND, f"no listing {listing!r} on {INVENTORY}")
+    known = await _listing(gateway, listing)
     event = Viewed(listing=listing, area=known.area, check_in=body.check_in,
                    check_out=body.check_out)  # fmt: skip
     return await _append(gateway, event, known.area, at)
