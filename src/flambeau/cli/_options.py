@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 DEFAULT_DATA = Path("flambeau-data")
+
+DataOption = Annotated[
+    Path | None, typer.Option("--data", help="Data directory.", envvar="FLAMBEAU_DATA")
+]
+"""``--data``, as every command that keeps or reads data takes it (see :func:`data_dir`)."""
+LogOption = Annotated[
+    str | None, typer.Option("--log", help="Log URL (default: the data dir's SQLite).")
+]
+"""``--log``, as the commands that only read or process the log take it (see :func:`log_url`)."""
 
 
 def data_dir(explicit: Path | None) -> Path:

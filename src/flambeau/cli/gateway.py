@@ -10,15 +10,43 @@ import asyncio
 import contextlib
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from flambeau import heap
-from flambeau.cli._options import data_dir, log_url
+from flambeau.cli._options import DataOption, data_dir, log_url
 from flambeau.files import write_json
 
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from flambeau.gateway import GatewayConfig
+    from flambeau.log import Log
+
 RUN_FILE = "gateway.json"
+
+
+def assembled_app(log: Log, config: GatewayConfig, *, leases: bool) -> Litestar:
+    """The gateway over ``log`` with every service's routes, metrics and gauges, and, with
+    ``leases``, who holds each processor partition for ``/healthz`` (a gateway beside leasing
+    workers; ``flambeau up`` runs its own worker and leaves it out)."""
+    import flambeau.app as assembly
+    from flambeau.gateway import create_app
+
+    return create_app(
+        log,
+        config,
+        routers=assembly.gateway_routes,
+        metrics_sources=assembly.gateway_metrics(log),
+        metrics_gauges=assembly.gateway_gauges(log),
+        lease_holders=assembly.gateway_lease_holders(log) if leases else None,
+    )
+
+
+def shown_host(host: str) -> str:
+    """``host`` as a URL a client can open: a wildcard address becomes ``127.0.0.1``."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
 async def serve(
@@ -31,31 +59,22 @@ async def serve(
     webhook_networks: tuple[str, ...] = (),
 ) -> None:
     """Open the log, serve until SIGINT/SIGTERM, drain subscribers, close the log."""
-    from flambeau.gateway import GatewayConfig, create_app
+    from flambeau.gateway import GatewayConfig
     from flambeau.gateway.server import GatewayServer, bind, uvicorn_config
     from flambeau.log import open_log
 
     log = await open_log(url)
     try:
-        import flambeau.app as assembly
-
         config = GatewayConfig(
             data_dir=data, public_streams=tuple(public) if public else None,
             webhook_allow_networks=webhook_networks,
         )  # fmt: skip
-        app = create_app(
-            log,
-            config,
-            routers=assembly.gateway_routes,
-            metrics_sources=assembly.gateway_metrics(log),
-            metrics_gauges=assembly.gateway_gauges(log),
-            lease_holders=assembly.gateway_lease_holders(log),
-        )
+        app = assembled_app(log, config, leases=True)
         sock = bind(host, port)
         actual = sock.getsockname()[1]
         server = GatewayServer(uvicorn_config(app, access_log=access_log, log_level="info"))
         run_file = data / RUN_FILE
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        shown = shown_host(host)
         write_json(run_file, {"url": f"http://{shown}:{actual}", "pid": os.getpid()})
         typer.echo(f"flambeau gateway on http://{shown}:{actual} (log {_safe(url)})", err=True)
         heap.settle()
@@ -96,9 +115,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8000,
-        data: Annotated[
-            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
-        ] = None,
+        data: DataOption = None,
         public: Annotated[
             list[str] | None,
             typer.Option(

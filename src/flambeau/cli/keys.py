@@ -14,16 +14,19 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import httpx
 import typer
 
-from flambeau.cli._options import data_dir, log_url
+from flambeau.cli._options import DataOption, data_dir, log_url
 
 RUN_FILE = "gateway.json"
 ADMIN_KEY_FILE = "admin.key"
+
+_T = TypeVar("_T")
 
 keys_app = typer.Typer(help="Create, revoke and list API keys.", no_args_is_help=True)
 
@@ -79,15 +82,24 @@ class _Target:
             raise typer.BadParameter(f"the gateway refused ({response.status_code}): {message}")
         return response.json()
 
-    async def store(self) -> Any:
-        import flambeau.app  # noqa: F401  (registers every service's streams)
-        from flambeau.gateway.keys import KeyStore
-        from flambeau.log import open_log
+    def on_store(self, use: Callable[[Any], Awaitable[_T]]) -> _T:
+        """What ``use`` returns for the log's key store, brought up to date; the log is closed
+        after."""
 
-        log = await open_log(self.log_url)
-        store = KeyStore(log)
-        await store.refresh()
-        return log, store
+        async def direct() -> _T:
+            import flambeau.app  # noqa: F401  (registers every service's streams)
+            from flambeau.gateway.keys import KeyStore
+            from flambeau.log import open_log
+
+            log = await open_log(self.log_url)
+            try:
+                store = KeyStore(log)
+                await store.refresh()
+                return await use(store)
+            finally:
+                await log.aclose()
+
+        return asyncio.run(direct())
 
 
 def _print_record(record: dict[str, Any], *, err: bool = False) -> None:
@@ -115,9 +127,6 @@ GatewayOpt = Annotated[
 ]
 AdminOpt = Annotated[str | None, typer.Option("--admin-key", help="Admin API key for --gateway.")]
 LogOpt = Annotated[str | None, typer.Option("--log", help="Log URL when no gateway is used.")]
-DataOpt = Annotated[
-    Path | None, typer.Option("--data", help="Data directory.", envvar="FLAMBEAU_DATA")
-]
 
 
 @keys_app.command("create")
@@ -130,7 +139,7 @@ def create(
     gateway: GatewayOpt = None,
     admin_key: AdminOpt = None,
     log: LogOpt = None,
-    data: DataOpt = None,
+    data: DataOption = None,
 ) -> None:
     """Create a key: the key alone is printed on stdout, once (it is stored only hashed), so
     ``KEY=$(flambeau keys create ...)`` or ``... > producer.key`` captures it; what it is
@@ -151,15 +160,11 @@ def create(
         key, record = reply["key"], reply["info"]
     else:
 
-        async def direct() -> tuple[str, dict[str, Any]]:
-            opened, store = await target.store()
-            try:
-                text, created = await store.create(tenant, scope, description)
-                return text, _as_dict(created)
-            finally:
-                await opened.aclose()
+        async def made(store: Any) -> tuple[str, dict[str, Any]]:
+            text, created = await store.create(tenant, scope, description)
+            return text, _as_dict(created)
 
-        key, record = asyncio.run(direct())
+        key, record = target.on_store(made)
     _print_record(record, err=True)
     typer.echo(key)
     typer.echo("This is the only time the key is shown; keep it (mode 0600).", err=True)
@@ -171,7 +176,7 @@ def revoke(
     gateway: GatewayOpt = None,
     admin_key: AdminOpt = None,
     log: LogOpt = None,
-    data: DataOpt = None,
+    data: DataOption = None,
 ) -> None:
     """Revoke a key; gateways refuse it from then on."""
     from flambeau.gateway.errors import LastAdminKeyError, UnknownKeyError
@@ -181,15 +186,11 @@ def revoke(
         record = target.http("DELETE", f"/v1/keys/{key_id}")
     else:
 
-        async def direct() -> dict[str, Any]:
-            opened, store = await target.store()
-            try:
-                return _as_dict(await store.revoke(key_id))
-            finally:
-                await opened.aclose()
+        async def revoked(store: Any) -> dict[str, Any]:
+            return _as_dict(await store.revoke(key_id))
 
         try:
-            record = asyncio.run(direct())
+            record = target.on_store(revoked)
         except (UnknownKeyError, LastAdminKeyError) as exc:
             raise typer.BadParameter(str(exc), param_hint="KEY_ID") from None
     _print_record(record)
@@ -200,7 +201,7 @@ def list_keys(
     gateway: GatewayOpt = None,
     admin_key: AdminOpt = None,
     log: LogOpt = None,
-    data: DataOpt = None,
+    data: DataOption = None,
 ) -> None:
     """List every key: id, tenant, scopes, and whether it is revoked."""
     target = _Target(gateway, admin_key, log, data)
@@ -208,14 +209,10 @@ def list_keys(
         records = target.http("GET", "/v1/keys")
     else:
 
-        async def direct() -> list[dict[str, Any]]:
-            opened, store = await target.store()
-            try:
-                return [_as_dict(r) for r in store.records()]
-            finally:
-                await opened.aclose()
+        async def listed(store: Any) -> list[dict[str, Any]]:
+            return [_as_dict(r) for r in store.records()]
 
-        records = asyncio.run(direct())
+        records = target.on_store(listed)
     for record in records:
         _print_record(record)
 

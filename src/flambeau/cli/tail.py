@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import msgspec
 import typer
 
-from flambeau.cli._options import data_dir, log_url
+from flambeau.cli._options import DataOption, LogOption, data_dir, log_url
 from flambeau.log import open_log
 
 _encode_json = msgspec.json.Encoder().encode
@@ -77,12 +76,8 @@ def register(app: typer.Typer) -> None:
         ] = "earliest",
         follow: Annotated[bool, typer.Option(help="Keep waiting for new events.")] = True,
         limit: Annotated[int | None, typer.Option(help="Stop after this many events.")] = None,
-        log: Annotated[
-            str | None, typer.Option(help="Log URL (default: the data dir's SQLite).")
-        ] = None,
-        data: Annotated[
-            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
-        ] = None,
+        log: LogOption = None,
+        data: DataOption = None,
     ) -> None:
         """Print STREAM's events as JSON lines; follow new ones until Ctrl-C."""
         url = log_url(log, data_dir(data))

@@ -26,8 +26,8 @@ import typer
 from rich.console import Console
 
 from flambeau import heap
-from flambeau.cli._options import data_dir, log_url
-from flambeau.cli.gateway import RUN_FILE, run
+from flambeau.cli._options import DataOption, data_dir, log_url
+from flambeau.cli.gateway import RUN_FILE, assembled_app, run, shown_host
 from flambeau.errors import FlambeauError
 from flambeau.files import write_json
 
@@ -137,8 +137,7 @@ async def _stop_simulator(simulator: subprocess.Popen[bytes]) -> None:
 
 async def up(options: UpOptions) -> None:
     """Run log + gateway + workers (+ simulator) until Ctrl-C, SIGTERM or ``duration``."""
-    import flambeau.app as assembly
-    from flambeau.gateway import GatewayConfig, create_app
+    from flambeau.gateway import GatewayConfig
     from flambeau.gateway.server import GatewayServer, bind, uvicorn_config
     from flambeau.log import open_log
     from flambeau.processing import Worker, default_processors
@@ -147,17 +146,10 @@ async def up(options: UpOptions) -> None:
     simulator: subprocess.Popen[bytes] | None = None
     try:
         config = GatewayConfig(data_dir=options.data)
-        app = create_app(
-            log,
-            config,
-            routers=assembly.gateway_routes,
-            metrics_sources=assembly.gateway_metrics(log),
-            metrics_gauges=assembly.gateway_gauges(log),
-        )
+        app = assembled_app(log, config, leases=False)
         sock = bind(options.host, options.port)
         port = sock.getsockname()[1]
-        shown = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host  # noqa: S104
-        base = f"http://{shown}:{port}"
+        base = f"http://{shown_host(options.host)}:{port}"
         server = GatewayServer(uvicorn_config(app))
         worker = Worker(log, list(default_processors), spill_dir=options.data)
         stop = asyncio.Event()
@@ -260,9 +252,7 @@ def register(app: typer.Typer) -> None:
         log: Annotated[
             str | None, typer.Option(help="Log URL (default: sqlite:///<data>/log.db).")
         ] = None,
-        data: Annotated[
-            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
-        ] = None,
+        data: DataOption = None,
         host: Annotated[str, typer.Option(help="Interface for the gateway.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Gateway port (0 picks a free one).")] = 8000,
         no_sim: Annotated[

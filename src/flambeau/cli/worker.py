@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from flambeau import heap
-from flambeau.cli._options import data_dir, log_url
+from flambeau.cli._options import DataOption, LogOption, data_dir, log_url
 
 
 async def work(
@@ -121,12 +121,8 @@ def register(app: typer.Typer) -> None:
                 "--import", help="Also import this module (it registers processors); repeatable."
             ),
         ] = None,
-        log: Annotated[
-            str | None, typer.Option(help="Log URL (default: the data dir's SQLite).")
-        ] = None,
-        data: Annotated[
-            Path | None, typer.Option(help="Data directory.", envvar="FLAMBEAU_DATA")
-        ] = None,
+        log: LogOption = None,
+        data: DataOption = None,
         batch_size: Annotated[int, typer.Option(min=1, help="Most events per batch.")] = 1000,
         drain: Annotated[
             bool, typer.Option("--drain", help="Exit once every partition has caught up.")

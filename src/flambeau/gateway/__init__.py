@@ -2,9 +2,9 @@
 
 This package is also the one face a service's routes use: everything a route handler needs
 (the running :class:`Gateway`, the caller's :class:`Principal`, problem+json errors and the
-response specs that document them, body splitting and ingest replies, metric gauges, and a
-raw body's schema, operation and lenient decoding) is
-imported from ``flambeau.gateway``, never from its submodules.
+response specs that document them, body splitting and ingest replies, metric gauges, a view
+read after authorizing and catching up, and a raw body's schema, operation and lenient
+decoding) is imported from ``flambeau.gateway``, never from its submodules.
 """
 
 from flambeau.gateway.app import create_app
@@ -32,6 +32,7 @@ from flambeau.gateway.problems import (
     problem_response,
     problem_specs,
 )
+from flambeau.gateway.reads import caught_up, read_view
 
 __all__ = [
     "AUTH_PROBLEMS",
@@ -50,6 +51,7 @@ __all__ = [
     "ProblemError",
     "ProblemKind",
     "body_operation",
+    "caught_up",
     "create_app",
     "decode_json",
     "describe_validation_error",
@@ -59,6 +61,7 @@ __all__ = [
     "media_type",
     "problem_response",
     "problem_specs",
+    "read_view",
     "split_body",
     "standalone_schema",
 ]

@@ -33,6 +33,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -96,44 +97,29 @@ class WireEvent(msgspec.Struct, frozen=True):
 _encode = msgspec.json.Encoder().encode
 
 
+@dataclass(slots=True, eq=False)
 class Batch:
     """Consecutive records of one partition, each encoded to JSON once for every subscriber."""
 
-    __slots__ = (
-        "frames",
-        "ingested",
-        "joined",
-        "keys",
-        "next",
-        "offsets",
-        "partition",
-        "size",
-        "stream",
-        "tenants",
-    )
+    stream: str
+    partition: int
+    offsets: list[int]
+    keys: list[str]
+    frames: list[str]
+    ingested: float
+    """The earliest ingest time, seconds since the epoch."""
+    tenants: list[str | None] | None = None
+    """Each record's tenant (payload field ``tenant``), or None when no record has one."""
+    next: int = field(init=False)
+    """The offset just past this batch."""
+    joined: str = field(init=False)
+    """Every frame joined with commas: what a subscriber without a key filter receives, built
+    once for all of them."""
+    size: int = field(init=False)
 
-    def __init__(
-        self,
-        stream: str,
-        partition: int,
-        offsets: list[int],
-        keys: list[str],
-        frames: list[str],
-        ingested: float,
-        tenants: list[str | None] | None = None,
-    ) -> None:
-        self.stream = stream
-        # each record's tenant (payload field ``tenant``), or None when no record has one
-        self.tenants = tenants
-        self.partition = partition
-        self.offsets = offsets
-        self.keys = keys
-        self.frames = frames
-        self.ingested = ingested  # earliest ingest time, seconds since the epoch
-        self.next = offsets[-1] + 1  # the offset just past this batch
-        # every frame joined with commas: what a subscriber without a key filter receives,
-        # built once for all of them
-        self.joined = ",".join(frames)
+    def __post_init__(self) -> None:
+        self.next = self.offsets[-1] + 1
+        self.joined = ",".join(self.frames)
         self.size = len(self.joined) + 1
 
 

@@ -30,6 +30,7 @@ import contextlib
 import time
 import weakref
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
@@ -118,25 +119,18 @@ def open_subscription(
     return opening
 
 
+@dataclass(eq=False)
 class _Opening:
-    def __init__(
-        self,
-        gateway: Gateway,
-        outbox: Outbox,
-        sub_id: str,
-        stream: str,
-        start_spec: str | None,
-        key: str | None,
-        transport: str,
-    ) -> None:
-        self.gateway = gateway
-        self.outbox = outbox
-        self.sub_id = sub_id
-        self.stream = stream
-        self.start_spec = start_spec
-        self.key = key
-        self.transport = transport
-        self.tenant_filter: tuple[str | None] | None = None
+    """A subscription whose access and key filter are checked, ready to :meth:`start`."""
+
+    gateway: Gateway
+    outbox: Outbox
+    sub_id: str
+    stream: str
+    start_spec: str | None
+    key: str | None
+    transport: str
+    tenant_filter: tuple[str | None] | None = None
 
     async def start(self, field: str = "from") -> Subscription:
         """Resolve the position, queue ``subscribed`` and attach to the shared readers.

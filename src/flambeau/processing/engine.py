@@ -18,11 +18,11 @@ however the input is batched):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 import msgspec
 import numpy as np
@@ -45,6 +45,7 @@ from flambeau.processing.windows import Emit, Hopping, Sliding, Tumbling, Window
 
 __all__ = ["PartitionEngine", "Step"]
 
+_Subject = TypeVar("_Subject")
 WATERMARK_KEY = "~wm"
 MAX_TIMER_ROUNDS = 100  # timers that keep re-arming in the past wait for the next batch
 
@@ -62,6 +63,17 @@ class Step:
     offsets: dict[str, dict[int, int]] = field(default_factory=dict)
     state: list[StateChange] = field(default_factory=list)
     emit: list[tuple[str, NewEvent]] = field(default_factory=list)
+
+
+class _Origin(TypedDict):
+    """The fields a dead letter and a late event share: the input record they stand for."""
+
+    processor: str
+    stream: str
+    partition: int
+    offset: int
+    event_id: str
+    payload: bytes
 
 
 def _earliest_event_timer(tx: Transaction) -> int | None:
@@ -85,6 +97,23 @@ def open_window_state(window: Window, store: StateStore) -> WindowState:
     if isinstance(spec, Sliding):
         return SlidingWindows(window, span_us(spec.size), grace, store)
     return SessionWindows(window, span_us(spec.gap), grace, store)
+
+
+def _raised(
+    handler: Callable[[_Subject, Transaction], None], subject: _Subject, tx: Transaction
+) -> Exception | None:
+    """What ``handler`` raised on ``subject`` (a batch or a timer), or ``None``.
+
+    An :class:`UndeclaredOutputError` is raised on: it is a defect of the processor's
+    definition, not of an event or a timer, so the partition stops at once.
+    """
+    try:
+        handler(subject, tx)
+    except UndeclaredOutputError:
+        raise
+    except Exception as exc:
+        return exc
+    return None
 
 
 def _error_text(exc: BaseException) -> str:
@@ -219,13 +248,8 @@ class PartitionEngine:
         assert handler is not None
         segment = batch[low:high]
         tx = Transaction(self, batch=segment)
-        try:
-            handler(segment, tx)
-        except UndeclaredOutputError:
-            raise  # a defect of the processor's definition, not of an event: stop at once
-        except Exception as exc:
-            return exc
-        return tx
+        raised = _raised(handler, segment, tx)
+        return tx if raised is None else raised
 
     def _run_segment(
         self, batch: Batch[Any], peaks: npt.NDArray[np.int64], low: int, high: int
@@ -325,18 +349,22 @@ class PartitionEngine:
 
     def _dead_input(self, batch: Batch[Any], exc: Exception) -> None:
         position, _ = batch.span
+        origin = self._origin(batch, position)
+        letter = DeadLetter(source="input", error=_error_text(exc), **origin)
+        key = batch.columns.records[position].key
+        self._emit_for(batch, position, self.processor.dead_stream, letter, key)
+
+    def _origin(self, batch: Batch[Any], position: int) -> _Origin:
+        """Where the input record at ``position`` came from, as its side events name it."""
         record = batch.columns.records[position]
-        letter = DeadLetter(
+        return _Origin(
             processor=self.processor.name,
-            source="input",
             stream=batch.stream,
             partition=self.partition,
             offset=record.offset,
             event_id=record.id,
-            error=_error_text(exc),
             payload=batch.columns.raw_payload(position),
         )
-        self._emit_for(batch, position, self.processor.dead_stream, letter, record.key)
 
     # -- windows -------------------------------------------------------------------------------
 
@@ -368,17 +396,8 @@ class PartitionEngine:
 
     def _late(self, batch: Batch[Any], window: Window, position: int, mark: int) -> None:
         record = batch.columns.records[position]
-        event = LateEvent(
-            processor=self.processor.name,
-            window=window.name,
-            stream=batch.stream,
-            partition=self.partition,
-            offset=record.offset,
-            event_id=record.id,
-            time=record.time,
-            watermark=from_us(mark),
-            payload=batch.columns.raw_payload(position),
-        )
+        origin = self._origin(batch, position)
+        event = LateEvent(window=window.name, time=record.time, watermark=from_us(mark), **origin)
         self._emit_for(batch, position, self.processor.late_stream, event, record.key)
 
     def _close_windows(
@@ -446,11 +465,8 @@ class PartitionEngine:
         if handler is None:
             return  # its handler was removed since the timer was set
         tx = Transaction(self, timer=timer)
-        try:
-            handler(timer, tx)
-        except UndeclaredOutputError:
-            raise  # a defect of the processor's definition, not of a timer: stop at once
-        except Exception as exc:
+        exc = _raised(handler, timer, tx)
+        if exc is not None:
             letter = DeadLetter(
                 processor=self.processor.name,
                 source="timer",

@@ -72,19 +72,21 @@ class AbandonedObject:
 
 
 @dataclass(frozen=True, slots=True)
-class StadiumBlackout:
-    """The venue's power fails for ``seconds``."""
+class _SystemFailure:
+    """One of the venue's systems fails for ``seconds``: what the two outages share."""
 
     venue: str | None = None
     seconds: int = 120
 
 
 @dataclass(frozen=True, slots=True)
-class BroadcastOutage:
-    """The venue's broadcast encoder fails for ``seconds``."""
+class StadiumBlackout(_SystemFailure):
+    """The venue's power fails for ``seconds``."""
 
-    venue: str | None = None
-    seconds: int = 120
+
+@dataclass(frozen=True, slots=True)
+class BroadcastOutage(_SystemFailure):
+    """The venue's broadcast encoder fails for ``seconds``."""
 
 
 SecurityIncident = CrowdSurge | AbandonedObject | StadiumBlackout | BroadcastOutage

@@ -29,8 +29,10 @@ from flambeau.gateway import (
     Problem,
     ProblemError,
     ProblemKind,
+    caught_up,
     gateway_of,
     problem_specs,
+    read_view,
 )
 from flambeau.services.analytics.buffers import QUERYABLE, recent_buffers
 from flambeau.services.analytics.planning import VenuePlan, plans
@@ -120,8 +122,7 @@ async def query(request: Request[Any, Any, Any], data: JSONBody[SqlBody]) -> Res
                 ' in double quotes, e.g. FROM "analytics.kpis"',
             )
         gateway.access.require(principal, "read", stream)
-    view, buffers = recent_buffers(gateway.log)
-    await view.sync(_SYNC_TIMEOUT_S)
+    buffers = await caught_up(gateway.log, recent_buffers, _SYNC_TIMEOUT_S)
     tables = buffers.tables(streams)
     limits = Limits(timeout=data.timeout_ms / 1000, max_rows=data.max_rows)
     try:
@@ -176,10 +177,7 @@ async def list_kpis(
     minutes: Annotated[int, QueryParameter(ge=1, le=60, description="How many minutes.")] = 15,
 ) -> list[KpiRow]:
     """KPIs by venue, metric, dimension and minute: the last update of each."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", KPIS)
-    view, buffers = recent_buffers(gateway.log)
-    await view.sync(_SYNC_TIMEOUT_S)
+    _, buffers = await read_view(request, KPIS, recent_buffers, _SYNC_TIMEOUT_S)
     return latest_kpis(buffers.tables([KPIS])[KPIS], venue, minutes)
 
 
@@ -215,8 +213,7 @@ async def list_plans(request: Request[Any, Any, Any]) -> list[VenuePlan]:
     principal = gateway.authorize(request, "read", KPIS)
     for stream in (FACTS, VENUES):
         gateway.access.require(principal, "read", stream)
-    view, buffers = recent_buffers(gateway.log)
-    await view.sync(_SYNC_TIMEOUT_S)
+    buffers = await caught_up(gateway.log, recent_buffers, _SYNC_TIMEOUT_S)
     tables = buffers.tables([KPIS, FACTS, VENUES])
     return plans(tables[KPIS], tables[FACTS], tables[VENUES], buffers.lines)
 

@@ -25,8 +25,10 @@ from flambeau.gateway import (
     FieldError,
     ProblemError,
     ProblemKind,
+    caught_up,
     gateway_of,
     problem_specs,
+    read_view,
 )
 from flambeau.services.crowds.schemas import (
     ACTIONS,
@@ -36,9 +38,9 @@ from flambeau.services.crowds.schemas import (
     IncidentStatus,
     OperatorAction,
 )
-from flambeau.services.crowds.views import IncidentsView, incidents_view
+from flambeau.services.crowds.views import incidents_view
 
-__all__ = ["ActionAccepted", "ActionPermissions", "incident_routes"]
+__all__ = ["ActionAccepted", "ActionPermissions", "VenueFilter", "incident_routes"]
 
 _SYNC_S = 2.0
 _ID = re.compile(r"[A-Z0-9]{2,8}-[0-9]{5}")
@@ -47,6 +49,8 @@ _IncidentPath = Annotated[
     str, PathParameter(schema_extra={"pattern": f"^{_ID.pattern}$"}, description="e.g. STA-00012")
 ]
 _VENUE = r"^[A-Z0-9]{2,8}$"
+VenueFilter = Annotated[str | None, QueryParameter(description="Only this venue.", pattern=_VENUE)]
+"""The ``venue`` query parameter of the crowds listings: a venue code, or every venue."""
 _WRITE_PROBLEMS = problem_specs(
     (400, "Malformed incident id"),
     *AUTH_PROBLEMS,
@@ -72,17 +76,13 @@ class ActionAccepted(msgspec.Struct, frozen=True):
 )
 async def list_incidents(
     request: Request[Any, Any, Any],
-    venue: Annotated[
-        str | None, QueryParameter(description="Only this venue.", pattern=_VENUE)
-    ] = None,
+    venue: VenueFilter = None,
     status: Annotated[
         IncidentStatus | None, QueryParameter(description="Only incidents in this status.")
     ] = None,
 ) -> list[Incident]:
     """Incidents, newest first."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", INCIDENTS)
-    model = await _incidents(request)
+    _, model = await read_view(request, INCIDENTS, incidents_view, _SYNC_S)
     found = [
         i
         for i in model.incidents.values()
@@ -147,7 +147,7 @@ async def _act(
             f"incident id {incident_id!r} is not <venue>-<5 digits>",
             [FieldError(message="expected e.g. STA-00012", field="incident_id")],
         )
-    incident = (await _incidents(request)).incidents.get(incident_id)
+    incident = (await caught_up(gateway.log, incidents_view, _SYNC_S)).incidents.get(incident_id)
     if incident is None:
         raise ProblemError.of(ProblemKind.NOT_FOUND, f"no incident {incident_id!r}")
     late = incident.status is IncidentStatus.RESOLVED or (
@@ -165,12 +165,6 @@ async def _act(
         ACTIONS, [NewEvent(event, key=incident.venue, id=f"{incident_id}/{action}")]
     )
     return ActionAccepted(incident=incident_id, action=action, operator=operator)
-
-
-async def _incidents(request: Request[Any, Any, Any]) -> IncidentsView:
-    view, model = incidents_view(gateway_of(request).log)
-    await view.sync(_SYNC_S)
-    return model
 
 
 incident_routes = [list_incidents, permissions, acknowledge, resolve]

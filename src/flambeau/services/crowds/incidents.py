@@ -46,6 +46,16 @@ from flambeau.services.ops.schemas import HEALTH, SourceDown, SourceUp
 __all__ = ["VenueIncidents", "incidents", "incidents_key", "outages"]
 
 _SEVERITY = list(Severity)
+_STEPS = {
+    OperatorAction.ACKNOWLEDGE: (
+        IncidentStatus.ACKNOWLEDGED,
+        IncidentChange.ACKNOWLEDGED,
+        "acknowledged_at",
+    ),
+    OperatorAction.RESOLVE: (IncidentStatus.RESOLVED, IncidentChange.RESOLVED, "resolved_at"),
+}
+"""What each operator action makes of an incident: its status, its change, and the field that
+records when."""
 
 
 class VenueIncidents(msgspec.Struct, frozen=True, kw_only=True):
@@ -152,24 +162,12 @@ def _acted(state: VenueIncidents, event: IncidentAction, at: datetime) -> Change
     known = state.active.get(event.incident)
     if known is None:
         return None
-    if event.action is OperatorAction.ACKNOWLEDGE:
-        if known.status is not IncidentStatus.OPEN:
-            return None
-        moved = msgspec.structs.replace(
-            known,
-            status=IncidentStatus.ACKNOWLEDGED,
-            change=IncidentChange.ACKNOWLEDGED,
-            acknowledged_at=at,
-            operator=event.operator,
-        )
-    else:
-        moved = msgspec.structs.replace(
-            known,
-            status=IncidentStatus.RESOLVED,
-            change=IncidentChange.RESOLVED,
-            resolved_at=at,
-            operator=event.operator,
-        )
+    if event.action is OperatorAction.ACKNOWLEDGE and known.status is not IncidentStatus.OPEN:
+        return None
+    status, change, stamp = _STEPS[event.action]
+    moved = msgspec.structs.replace(
+        known, status=status, change=change, operator=event.operator, **{stamp: at}
+    )
     return _kept(state, moved), moved
 
 

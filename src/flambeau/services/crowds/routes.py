@@ -16,7 +16,8 @@ answers from :mod:`.views`, after the view has applied what is in the log, waiti
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request, get
 from litestar.params import FromPath, QueryParameter
@@ -26,11 +27,10 @@ from flambeau.gateway import (
     RATE_PROBLEM,
     ProblemError,
     ProblemKind,
-    gateway_of,
     problem_specs,
+    read_view,
 )
-from flambeau.processing import View
-from flambeau.services.crowds.incident_routes import incident_routes
+from flambeau.services.crowds.incident_routes import VenueFilter, incident_routes
 from flambeau.services.crowds.schemas import (
     FORECASTS,
     STAFFING,
@@ -43,7 +43,6 @@ from flambeau.services.crowds.schemas import (
 from flambeau.services.crowds.views import (
     AlertSummary,
     VenueSummary,
-    VenuesView,
     forecasts_view,
     plans_view,
     venues_view,
@@ -53,6 +52,7 @@ __all__ = ["SYNC_S", "routes"]
 
 SYNC_S = 2.0
 """How long a query waits for its view to reach the log's end (it answers anyway after)."""
+_T = TypeVar("_T")
 _ORDER = list(FruinLevel)
 _VENUE = r"^[A-Z0-9]{2,8}$"
 _PROBLEMS = problem_specs(*AUTH_PROBLEMS, RATE_PROBLEM)
@@ -73,7 +73,7 @@ async def list_venues(
     ] = None,
 ) -> list[VenueSummary]:
     """Venues by code, each with occupancy, capacity, area level and alert."""
-    _, model = await _venues(request)
+    _, model = await read_view(request, VENUES, venues_view, SYNC_S)
     venues = sorted(model.venues.values(), key=lambda summary: summary.venue)
     if min_level is not None:
         floor = _ORDER.index(min_level)
@@ -89,7 +89,7 @@ async def list_venues(
 )
 async def get_venue(request: Request[Any, Any, Any], venue: FromPath[str]) -> VenueSummary:
     """The venue's latest crowd, or 404 when it has never reported an area reading."""
-    _, model = await _venues(request)
+    _, model = await read_view(request, VENUES, venues_view, SYNC_S)
     summary = model.venues.get(venue)
     if summary is None:
         raise ProblemError.of(ProblemKind.NOT_FOUND, f"venue {venue!r} has no crowd reading yet")
@@ -104,7 +104,7 @@ async def get_venue(request: Request[Any, Any, Any], venue: FromPath[str]) -> Ve
 )
 async def get_zones(request: Request[Any, Any, Any], venue: FromPath[str]) -> list[ZoneCrowd]:
     """The venue's zones by id, or 404 when none has been measured or counted."""
-    _, model = await _venues(request)
+    _, model = await read_view(request, VENUES, venues_view, SYNC_S)
     zones = model.zones.get(venue)
     if not zones:
         raise ProblemError.of(ProblemKind.NOT_FOUND, f"venue {venue!r} has no zone reading yet")
@@ -128,7 +128,7 @@ async def list_alerts(
     ] = None,
 ) -> list[AlertSummary]:
     """Each zone's latest alert, newest raised first."""
-    _, model = await _venues(request)
+    _, model = await read_view(request, VENUES, venues_view, SYNC_S)
     alerts = [
         a
         for a in model.alerts.values()
@@ -145,16 +145,11 @@ async def list_alerts(
 )
 async def list_staffing(
     request: Request[Any, Any, Any],
-    venue: Annotated[
-        str | None, QueryParameter(description="Only this venue.", pattern=_VENUE)
-    ] = None,
+    venue: VenueFilter = None,
 ) -> list[StaffingPlan]:
     """Each venue's latest plan, by venue code, with its reasons and what last moved it."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", STAFFING)
-    view, model = plans_view(gateway.log)
-    await view.sync(SYNC_S)
-    return [model.plans[code] for code in sorted(model.plans) if venue is None or code == venue]
+    _, model = await read_view(request, STAFFING, plans_view, SYNC_S)
+    return _of_venue(model.plans, venue)
 
 
 @get(
@@ -165,26 +160,16 @@ async def list_staffing(
 )
 async def list_forecasts(
     request: Request[Any, Any, Any],
-    venue: Annotated[
-        str | None, QueryParameter(description="Only this venue.", pattern=_VENUE)
-    ] = None,
+    venue: VenueFilter = None,
 ) -> list[EgressForecast]:
     """Each venue's latest egress forecast, by venue code."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", FORECASTS)
-    view, model = forecasts_view(gateway.log)
-    await view.sync(SYNC_S)
-    return [
-        model.forecasts[code] for code in sorted(model.forecasts) if venue is None or code == venue
-    ]
+    _, model = await read_view(request, FORECASTS, forecasts_view, SYNC_S)
+    return _of_venue(model.forecasts, venue)
 
 
-async def _venues(request: Request[Any, Any, Any]) -> tuple[View, VenuesView]:
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", VENUES)
-    view, model = venues_view(gateway.log)
-    await view.sync(SYNC_S)
-    return view, model
+def _of_venue(latest: Mapping[str, _T], venue: str | None) -> list[_T]:
+    """Each venue's entry of ``latest`` by venue code, or only ``venue``'s when it is given."""
+    return [latest[code] for code in sorted(latest) if venue is None or code == venue]
 
 
 routes = [

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -40,6 +40,15 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+
+class _Folds(Protocol):
+    """A read model of this module: it folds each record of its stream into itself."""
+
+    def fold(self, record: Record[Any]) -> None: ...
+
+
+_Model = TypeVar("_Model", bound=_Folds)
 
 
 class VenueSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -192,26 +201,28 @@ class IncidentsView:
 
 def venues_view(log: Log) -> tuple[View, VenuesView]:
     """The running view of ``crowds.venues`` over ``log``, and the model it folds into."""
-    view = view_of(log, "crowds.venues", [VENUES], lambda: VenuesView().fold)
-    return view, _owner(view, VenuesView)
+    return _running(log, VENUES, VenuesView)
 
 
 def forecasts_view(log: Log) -> tuple[View, ForecastsView]:
     """The running view of ``crowds.forecasts`` over ``log``, and the model it folds into."""
-    view = view_of(log, "crowds.forecasts", [FORECASTS], lambda: ForecastsView().fold)
-    return view, _owner(view, ForecastsView)
+    return _running(log, FORECASTS, ForecastsView)
 
 
 def incidents_view(log: Log) -> tuple[View, IncidentsView]:
     """The running view of ``crowds.incidents`` over ``log``, and the model it folds into."""
-    view = view_of(log, "crowds.incidents", [INCIDENTS], lambda: IncidentsView().fold)
-    return view, _owner(view, IncidentsView)
+    return _running(log, INCIDENTS, IncidentsView)
 
 
 def plans_view(log: Log) -> tuple[View, PlansView]:
     """The running view of ``crowds.staffing`` over ``log``, and the model it folds into."""
-    view = view_of(log, "crowds.staffing", [STAFFING], lambda: PlansView().fold)
-    return view, _owner(view, PlansView)
+    return _running(log, STAFFING, PlansView)
+
+
+def _running(log: Log, stream: str, kind: type[_Model]) -> tuple[View, _Model]:
+    """The view named after ``stream`` that folds it into a ``kind`` (built on first use)."""
+    view = view_of(log, stream, [stream], lambda: kind().fold)
+    return view, _owner(view, kind)
 
 
 def _owner(view: View, kind: type[_T]) -> _T:

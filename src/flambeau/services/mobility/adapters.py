@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, post
+from litestar.openapi.spec import Operation
 
 from flambeau.events import NewEvent, new_event_id, utc_now
 from flambeau.gateway import (
@@ -132,9 +133,9 @@ async def _parse(
         raise await refuse(gateway, principal, adapter, body, media, error) from None
 
 
-def _accepted(
-    gateway: Gateway, stream: str, events: list[NewEvent], placed: list[Any]
-) -> FeedAccepted:
+async def _append(gateway: Gateway, stream: str, events: list[NewEvent]) -> FeedAccepted:
+    """Append a parsed body's ``events`` to ``stream`` (none is no call) and count them."""
+    placed = await gateway.log.append(stream, events) if events else []
     duplicates = sum(1 for where in placed if where.duplicate)
     gateway.metrics.ingested.inc((stream, "accepted"), len(placed) - duplicates)
     return FeedAccepted(stream, len(placed) - duplicates, duplicates, [e.id or "" for e in events])
@@ -149,33 +150,37 @@ _RESPONSES = problem_specs(
 )
 
 
-@post(
+def _adapter(path: str, operation: type[Operation], summary: str) -> post:
+    """The route decorator of an adapter: a body of at most :data:`MAX_FEED_BYTES` in, the
+    :class:`FeedAccepted` reply or the problems of :data:`_RESPONSES` out."""
+    return post(
+        path,
+        status_code=200,
+        operation_class=operation,
+        request_max_body_size=MAX_FEED_BYTES,
+        summary=summary,
+        tags=["mobility"],
+        responses=_RESPONSES,
+    )
+
+
+@_adapter(
     GTFS_ROUTE,
-    status_code=200,
-    operation_class=body_operation(_FEED_MESSAGE, sorted(_PROTOBUF)),
-    request_max_body_size=MAX_FEED_BYTES,
-    summary="Post one GTFS-Realtime FeedMessage (protobuf)",
-    tags=["mobility"],
-    responses=_RESPONSES,
+    body_operation(_FEED_MESSAGE, sorted(_PROTOBUF)),
+    "Post one GTFS-Realtime FeedMessage (protobuf)",
 )
 async def post_gtfs_rt(request: Request[Any, Any, Any]) -> FeedAccepted:
     """Parse a ``FeedMessage`` with gtfs-realtime-bindings; append its entities to the feed."""
     gateway, events = await _parse(request, FEED, "gtfs-rt", _PROTOBUF, parse_gtfs_rt)
-    placed = await gateway.log.append(FEED, events) if events else []
-    return _accepted(gateway, FEED, events, placed)
+    return await _append(gateway, FEED, events)
 
 
-@post(
+@_adapter(
     CIFS_ROUTE,
-    status_code=200,
-    operation_class=json_body_operation(standalone_schema(CifsDocument)),
-    request_max_body_size=MAX_FEED_BYTES,
-    summary="Post Waze CIFS road incidents and closures (JSON)",
-    tags=["mobility"],
-    responses=_RESPONSES,
+    json_body_operation(standalone_schema(CifsDocument)),
+    "Post Waze CIFS road incidents and closures (JSON)",
 )
 async def post_cifs(request: Request[Any, Any, Any]) -> FeedAccepted:
     """Validate a CIFS document; append its incidents (keyed by incident id)."""
     gateway, events = await _parse(request, INCIDENTS, "cifs", _JSON, parse_cifs)
-    placed = await gateway.log.append(INCIDENTS, events) if events else []
-    return _accepted(gateway, INCIDENTS, events, placed)
+    return await _append(gateway, INCIDENTS, events)

@@ -12,23 +12,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath
 
-from flambeau.events import NewEvent, new_event_id
+from flambeau.events import Event, NewEvent, new_event_id
 from flambeau.gateway import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
     FieldError,
+    Gateway,
+    Principal,
     ProblemError,
     ProblemKind,
     gateway_of,
     json_body_operation,
     problem_specs,
+    read_view,
     standalone_schema,
 )
 from flambeau.services.mobility.access import VenueAccess, venue_access
@@ -48,11 +51,12 @@ from flambeau.services.mobility.schemas import (
     RoadState,
     VehicleClass,
 )
-from flambeau.services.mobility.views import DeliveryView, mobility_view
+from flambeau.services.mobility.views import DeliveryView, MobilityModel, mobility_view
 
 __all__ = ["DeliveryBody", "Registered", "routes"]
 
 _SYNC_TIMEOUT_S = 2.0
+_Body = TypeVar("_Body")
 MAX_LEAD = timedelta(days=7)
 """Longest allowed time between a delivery's departure and its deadline."""
 
@@ -113,24 +117,59 @@ def _check_places(body: DeliveryBody) -> None:
         raise _field_problem(ProblemKind.INVALID_EVENTS, "deadline", f"more than {MAX_LEAD}")
 
 
-@post(
+def _posting(
+    path: str, status_code: int, body: type[Any], summary: str, *, malformed: str, refused: str
+) -> post:
+    """The route decorator of a ``POST`` of one JSON ``body``: 400 (``malformed``) for a body
+    that does not decode, 422 (``refused``) for one that does but cannot be."""
+    return post(
+        path,
+        status_code=status_code,
+        operation_class=json_body_operation(standalone_schema(body)),
+        summary=summary,
+        tags=["mobility"],
+        responses=problem_specs((400, malformed), *AUTH_PROBLEMS, (422, refused), RATE_PROBLEM),
+    )
+
+
+async def _written(
+    request: Request[Any, Any, Any], stream: str, body: type[_Body]
+) -> tuple[Gateway, Principal, _Body]:
+    """The gateway, the caller once it may ``write`` ``stream``, and the request's body."""
+    gateway = gateway_of(request)
+    principal = gateway.authorize(request, "write", stream)
+    decoded: _Body = _decode(await request.body(), body)
+    return gateway, principal, decoded
+
+
+async def _register(
+    gateway: Gateway,
+    stream: str,
+    event: Event,
+    event_id: str,
+    *,
+    key: str,
+    tenant: str,
+    time: datetime | None = None,
+) -> Registered:
+    """Append ``event`` to ``stream`` as ``event_id``, keyed by ``key`` (the delivery's or the
+    perimeter's id), and say where it went."""
+    stored = NewEvent(event, key=key, id=event_id, time=time)
+    [placed] = await gateway.log.append(stream, [stored])
+    return Registered(key, tenant, event_id, placed.duplicate)
+
+
+@_posting(
     DELIVERIES_ROUTE,
-    status_code=201,
-    operation_class=json_body_operation(standalone_schema(DeliveryBody)),
-    summary="Register a delivery (route and ETA follow on mobility.routes)",
-    tags=["mobility"],
-    responses=problem_specs(
-        (400, "Malformed body, unknown field or vehicle class; errors[0].field names it"),
-        *AUTH_PROBLEMS,
-        (422, "Unknown place or impossible times; errors[0].field names it"),
-        RATE_PROBLEM,
-    ),
+    201,
+    DeliveryBody,
+    "Register a delivery (route and ETA follow on mobility.routes)",
+    malformed="Malformed body, unknown field or vehicle class; errors[0].field names it",
+    refused="Unknown place or impossible times; errors[0].field names it",
 )
 async def register_delivery(request: Request[Any, Any, Any]) -> Registered:
     """Append a :class:`DeliveryRequested` for the key's tenant."""
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "write", DELIVERIES)
-    body: DeliveryBody = _decode(await request.body(), DeliveryBody)
+    gateway, principal, body = await _written(request, DELIVERIES, DeliveryBody)
     _check_places(body)
     tenant = principal.tenant or "platform"
     delivery_id = body.delivery_id or new_event_id()
@@ -140,17 +179,19 @@ async def register_delivery(request: Request[Any, Any, Any]) -> Registered:
         departure=body.departure, deadline=body.deadline, cargo=body.cargo,
     )  # fmt: skip
     event_id = f"delivery:{tenant}:{delivery_id}"
-    stored = NewEvent(event, key=delivery_id, id=event_id, time=body.registered_at)
-    [placed] = await gateway.log.append(DELIVERIES, [stored])
-    return Registered(delivery_id, tenant, event_id, placed.duplicate)
+    return await _register(
+        gateway,
+        DELIVERIES,
+        event,
+        event_id,
+        key=delivery_id,
+        tenant=tenant,
+        time=body.registered_at,
+    )
 
 
-async def _model(request: Request[Any, Any, Any], stream: str) -> tuple[Any, Any]:
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "read", stream)
-    view, model = mobility_view(gateway.log)
-    await view.sync(_SYNC_TIMEOUT_S)
-    return principal, model
+async def _model(request: Request[Any, Any, Any], stream: str) -> tuple[Principal, MobilityModel]:
+    return await read_view(request, stream, mobility_view, _SYNC_TIMEOUT_S)
 
 
 @get(
@@ -184,32 +225,29 @@ async def get_delivery(request: Request[Any, Any, Any], delivery: FromPath[str])
     return found
 
 
-@post(
+@_posting(
     PERIMETERS_ROUTE,
-    status_code=200,
-    operation_class=json_body_operation(standalone_schema(Perimeter)),
-    summary="Declare a security perimeter (polygon, time window, allowed classes)",
-    tags=["mobility"],
-    responses=problem_specs(
-        (400, "Malformed body or unknown vehicle class; errors[0].field names it"),
-        *AUTH_PROBLEMS,
-        (422, "Impossible times (an end before the start); errors[0].field names it"),
-        RATE_PROBLEM,
-    ),
+    200,
+    Perimeter,
+    "Declare a security perimeter (polygon, time window, allowed classes)",
+    malformed="Malformed body or unknown vehicle class; errors[0].field names it",
+    refused="Impossible times (an end before the start); errors[0].field names it",
 )
 async def post_perimeter(request: Request[Any, Any, Any]) -> Registered:
     """Append a :class:`Perimeter` to ``mobility.incidents``."""
-    gateway = gateway_of(request)
-    principal = gateway.authorize(request, "write", INCIDENTS)
-    perimeter: Perimeter = _decode(await request.body(), Perimeter)
+    gateway, principal, perimeter = await _written(request, INCIDENTS, Perimeter)
     if perimeter.end <= perimeter.start:
         raise _field_problem(ProblemKind.INVALID_EVENTS, "end", "must be after start")
     digest = msgspec.json.encode(perimeter).hex()[-24:]
     event_id = f"perimeter:{perimeter.perimeter_id}:{digest}"
-    [placed] = await gateway.log.append(
-        INCIDENTS, [NewEvent(perimeter, key=perimeter.perimeter_id, id=event_id)]
+    return await _register(
+        gateway,
+        INCIDENTS,
+        perimeter,
+        event_id,
+        key=perimeter.perimeter_id,
+        tenant=principal.tenant or "",
     )
-    return Registered(perimeter.perimeter_id, principal.tenant or "", event_id, placed.duplicate)
 
 
 @get(

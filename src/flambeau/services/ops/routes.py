@@ -13,7 +13,12 @@ import msgspec
 from litestar import Request, get
 from litestar.params import QueryParameter
 
-from flambeau.gateway import AUTH_PROBLEMS, RATE_PROBLEM, gateway_of, problem_specs
+from flambeau.gateway import (
+    AUTH_PROBLEMS,
+    RATE_PROBLEM,
+    problem_specs,
+    read_view,
+)
 from flambeau.services.ops.schemas import HEALTH, SourceKind
 from flambeau.services.ops.views import SourceState, Status, sources_view
 
@@ -48,10 +53,7 @@ async def get_sources(
     ] = None,
 ) -> SourcesReply:
     """Each source's status, kind, venue, last sign of life and, when down, why."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", HEALTH)
-    view, fold = sources_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, fold = await read_view(request, HEALTH, sources_view, SYNC_S)
     sources = fold.select(kind=kind, status=status, venue=venue)
     return SourcesReply(sources=sources, down=sum(s.status is Status.DOWN for s in sources))
 

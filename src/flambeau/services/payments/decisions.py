@@ -22,10 +22,10 @@ engine's start with ``f/``); :meth:`PaymentsState.changes` returns both after ea
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
@@ -105,66 +105,86 @@ def decide_transfers(
     Returns:
         The decision events and the fraud alerts.
     """
-    out: list[Decision] = []
-    out.extend(expiry_events(expire(state, now)))
-    _prune(state, now)
-    key = request.idempotency_key
-    fingerprint = _fingerprint("transfers", request.ledger, request.transfers)
-    known = state.requests.get(key)
-    if known is not None:
-        if known.fingerprint != fingerprint:
-            out.append(_reused(key, request.ledger))
-        else:
-            results = _expand(known, TransferResult)
-            out.append(
-                TransfersDecided(
-                    idempotency_key=key, ledger=request.ledger, results=results, replayed=True
-                )
-            )
-        return Decisions(out, [])
-    screening = Screening([], {}) if fraud is None else fraud.screen(request, now)
-    outcome = apply_transfers(
-        state, request.transfers, now, ledger=request.ledger, refused=screening.refused or None
-    )
-    _remember(state, key, fingerprint, outcome.results)
-    out.append(
-        TransfersDecided(
-            idempotency_key=key,
-            ledger=request.ledger,
+    ledger = request.ledger
+
+    def apply() -> _Applied:
+        screening = Screening([], {}) if fraud is None else fraud.screen(request, now)
+        outcome = apply_transfers(
+            state, request.transfers, now, ledger=ledger, refused=screening.refused or None
+        )
+        decided = TransfersDecided(
+            idempotency_key=request.idempotency_key,
+            ledger=ledger,
             results=outcome.results,
             transfers=outcome.transfers,
         )
-    )
-    return Decisions(out, screening.alerts)
+        return _Applied(decided, outcome.results, screening.alerts)
+
+    fingerprint = _fingerprint("transfers", ledger, request.transfers)
+    return _decide_once(state, now, request, fingerprint, (TransfersDecided, TransferResult), apply)
 
 
 def decide_accounts(state: LedgerState, request: CreateAccounts, now: datetime) -> Decisions:
     """Expire due holds, then create ``request``'s accounts once (see :func:`decide_transfers`)."""
+
+    def apply() -> _Applied:
+        results, created = create_accounts(state, request.accounts, now, ledger=request.ledger)
+        decided = AccountsDecided(
+            idempotency_key=request.idempotency_key,
+            ledger=request.ledger,
+            results=results,
+            accounts=created,
+        )
+        return _Applied(decided, results, [])
+
+    fingerprint = _fingerprint("accounts", request.ledger, request.accounts)
+    return _decide_once(state, now, request, fingerprint, (AccountsDecided, AccountResult), apply)
+
+
+class _Decided(Protocol):
+    """The constructor of a request's decision event, as a replay calls it."""
+
+    def __call__(
+        self, *, idempotency_key: str, ledger: int, results: list[Any], replayed: bool
+    ) -> Decision: ...
+
+
+class _Applied(NamedTuple):
+    """What applying a new request gave: its decision, its results, its fraud alerts."""
+
+    decided: Decision
+    results: Sequence[StrEnum]
+    alerts: list[FraudAlert]
+
+
+def _decide_once(
+    state: LedgerState,
+    now: datetime,
+    request: CreateAccounts | CreateTransfers,
+    fingerprint: bytes,
+    replay: tuple[_Decided, type[_Code]],
+    apply: Callable[[], _Applied],
+) -> Decisions:
+    """Expire due holds, then answer a known idempotency key from its record (the first results
+    again, or a refusal when the key came with another request), or ``apply`` a new one and
+    remember its results. ``replay`` is the decision event type and its result codes."""
     out: list[Decision] = []
     out.extend(expiry_events(expire(state, now)))
     _prune(state, now)
-    key = request.idempotency_key
-    fingerprint = _fingerprint("accounts", request.ledger, request.accounts)
+    key, ledger = request.idempotency_key, request.ledger
     known = state.requests.get(key)
     if known is not None:
         if known.fingerprint != fingerprint:
-            out.append(_reused(key, request.ledger))
+            out.append(_reused(key, ledger))
         else:
-            results = _expand(known, AccountResult)
-            out.append(
-                AccountsDecided(
-                    idempotency_key=key, ledger=request.ledger, results=results, replayed=True
-                )
-            )
+            decided, codes = replay
+            results = _expand(known, codes)
+            out.append(decided(idempotency_key=key, ledger=ledger, results=results, replayed=True))
         return Decisions(out, [])
-    results, created = create_accounts(state, request.accounts, now, ledger=request.ledger)
-    _remember(state, key, fingerprint, results)
-    out.append(
-        AccountsDecided(
-            idempotency_key=key, ledger=request.ledger, results=results, accounts=created
-        )
-    )
-    return Decisions(out, [])
+    applied = apply()
+    _remember(state, key, fingerprint, applied.results)
+    out.append(applied.decided)
+    return Decisions(out, applied.alerts)
 
 
 def _fingerprint(kind: str, ledger: int, items: Sequence[msgspec.Struct]) -> bytes:

@@ -20,11 +20,25 @@ from collections.abc import Iterator
 
 import msgspec
 
-from flambeau.services.payments.schemas import AMOUNT_MAX, AccountFlags, TransferFlags
+from flambeau.services.payments.schemas import (
+    AMOUNT_MAX,
+    AccountFlags,
+    LedgerBalance,
+    TransferFlags,
+)
 from flambeau.services.payments.state import LedgerState
 from flambeau.services.payments.status import TransferStatus
 
-__all__ = ["LedgerTotals", "Violation", "check", "totals"]
+__all__ = [
+    "LedgerTotals",
+    "Sums",
+    "Violation",
+    "balance",
+    "check",
+    "double_entry",
+    "sums",
+    "totals",
+]
 
 _DMNEC = AccountFlags.debits_must_not_exceed_credits
 _CMNED = AccountFlags.credits_must_not_exceed_debits
@@ -32,16 +46,13 @@ _POST = TransferFlags.post_pending_transfer
 _VOID = TransferFlags.void_pending_transfer
 
 
-class LedgerTotals(msgspec.Struct, frozen=True):
-    """The four balance sums of one ledger, and the amount of its open holds."""
+LedgerTotals = LedgerBalance
+"""The four balance sums of one ledger, and the amount of its open holds: the
+:class:`~.schemas.LedgerBalance` a ledger check publishes."""
 
-    ledger: int
-    accounts: int
-    debits_pending: int
-    debits_posted: int
-    credits_pending: int
-    credits_posted: int
-    held: int
+Sums = list[int]
+"""One ledger's sums as :func:`sums` counts them: accounts, debits_pending, debits_posted,
+credits_pending, credits_posted, held."""
 
 
 class Violation(msgspec.Struct, frozen=True):
@@ -54,9 +65,28 @@ class Violation(msgspec.Struct, frozen=True):
 
 def totals(state: LedgerState) -> dict[int, LedgerTotals]:
     """Per ledger, the balance sums and open holds (also what metrics export)."""
-    sums: dict[int, list[int]] = {}
+    return {ledger: balance(ledger, row) for ledger, row in sorted(sums(state).items())}
+
+
+def balance(ledger: int, row: Sums) -> LedgerBalance:
+    """The :class:`~.schemas.LedgerBalance` of ``ledger`` whose :data:`Sums` are ``row``."""
+    accounts, debits_pending, debits_posted, credits_pending, credits_posted, held = row
+    return LedgerBalance(
+        ledger=ledger,
+        accounts=accounts,
+        debits_pending=debits_pending,
+        debits_posted=debits_posted,
+        credits_pending=credits_pending,
+        credits_posted=credits_posted,
+        held=held,
+    )
+
+
+def sums(state: LedgerState) -> dict[int, Sums]:
+    """Per ledger, its :data:`Sums` over the accounts and open holds of ``state``."""
+    out: dict[int, Sums] = {}
     for account in state.accounts.values():
-        row = sums.setdefault(account.ledger, [0, 0, 0, 0, 0, 0])
+        row = out.setdefault(account.ledger, [0, 0, 0, 0, 0, 0])
         row[0] += 1
         row[1] += account.debits_pending
         row[2] += account.debits_posted
@@ -65,8 +95,8 @@ def totals(state: LedgerState) -> dict[int, LedgerTotals]:
     for hold_id, status in state.holds.items():
         if status is TransferStatus.PENDING:
             pending = state.transfers[hold_id]
-            sums.setdefault(pending.ledger, [0, 0, 0, 0, 0, 0])[5] += pending.amount
-    return {ledger: LedgerTotals(ledger, *row) for ledger, row in sorted(sums.items())}
+            out.setdefault(pending.ledger, [0, 0, 0, 0, 0, 0])[5] += pending.amount
+    return out
 
 
 def check(state: LedgerState) -> list[Violation]:
@@ -75,26 +105,33 @@ def check(state: LedgerState) -> list[Violation]:
 
 
 def _double_entry(state: LedgerState) -> Iterator[Violation]:
-    for ledger, sums in totals(state).items():
-        subject = f"ledger {ledger}"
-        if sums.debits_posted != sums.credits_posted:
-            yield Violation(
-                "posted_sums_differ",
-                subject,
-                f"debits_posted {sums.debits_posted} != credits_posted {sums.credits_posted}",
-            )
-        if sums.debits_pending != sums.credits_pending:
-            yield Violation(
-                "pending_sums_differ",
-                subject,
-                f"debits_pending {sums.debits_pending} != credits_pending {sums.credits_pending}",
-            )
-        if sums.debits_pending != sums.held:
-            yield Violation(
-                "pending_sums_differ_from_holds",
-                subject,
-                f"debits_pending {sums.debits_pending} != open holds {sums.held}",
-            )
+    for ledger, row in sorted(sums(state).items()):
+        yield from double_entry(ledger, row)
+
+
+def double_entry(ledger: int, row: Sums) -> Iterator[Violation]:
+    """What breaks double entry (guarantees 1 and 2) in ``ledger``, whose :data:`Sums` are
+    ``row``: the whole-state check and the monitor's per-batch check both ask this."""
+    _, debits_pending, debits_posted, credits_pending, credits_posted, held = row
+    subject = f"ledger {ledger}"
+    if debits_posted != credits_posted:
+        yield Violation(
+            "posted_sums_differ",
+            subject,
+            f"debits_posted {debits_posted} != credits_posted {credits_posted}",
+        )
+    if debits_pending != credits_pending:
+        yield Violation(
+            "pending_sums_differ",
+            subject,
+            f"debits_pending {debits_pending} != credits_pending {credits_pending}",
+        )
+    if debits_pending != held:
+        yield Violation(
+            "pending_sums_differ_from_holds",
+            subject,
+            f"debits_pending {debits_pending} != open holds {held}",
+        )
 
 
 def _account_limits(state: LedgerState) -> Iterator[Violation]:

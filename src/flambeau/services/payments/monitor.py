@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from flambeau.services.payments.decisions import Decisions
-from flambeau.services.payments.invariants import check, totals
+from flambeau.services.payments.invariants import Sums, balance, check, double_entry, sums
 from flambeau.services.payments.results import TransferResult
 from flambeau.services.payments.schemas import (
     AMOUNT_MAX,
@@ -33,7 +33,6 @@ from flambeau.services.payments.schemas import (
     CreateAccounts,
     CreateTransfers,
     InvariantViolation,
-    LedgerBalance,
     LedgerChecked,
     TransferFlags,
     TransfersDecided,
@@ -60,9 +59,6 @@ _CMNED = int(AccountFlags.credits_must_not_exceed_debits)
 _OK = TransferResult.ok
 _OPEN = TransferStatus.PENDING
 
-# per ledger: accounts, debits_pending, debits_posted, credits_pending, credits_posted, held
-_Sums = list[int]
-
 
 class Monitor:
     """The invariant checker of one partition (see the module docstring).
@@ -77,7 +73,7 @@ class Monitor:
         self.violations_total = 0
         self._accounts: dict[str, tuple[int, int, int, int, int]] = {}
         self._holds: dict[str, tuple[int, int]] = {}
-        self._sums: dict[int, _Sums] = {}
+        self._sums: dict[int, Sums] = {}
         self._found: list[InvariantViolation] = []
         self._requests = 0
         self._accepted = 0
@@ -97,11 +93,7 @@ class Monitor:
             if status is _OPEN:
                 pending = ledger.transfers[hold_id]
                 self._holds[hold_id] = (pending.ledger, pending.amount)
-        self._sums = {
-            number: [t.accounts, t.debits_pending, t.debits_posted, t.credits_pending,
-                     t.credits_posted, t.held]
-            for number, t in totals(ledger).items()
-        }  # fmt: skip
+        self._sums = sums(ledger)
         for violation in check(ledger):
             self._report(violation.rule, violation.subject, violation.detail)
         return self._finish(full=True)
@@ -170,26 +162,8 @@ class Monitor:
                 self._account(key[2:], accounts, shadow, sums, touched)
         self._check_holds(ledger, changes, touched)
         for number in touched:
-            row = sums[number]
-            subject = f"ledger {number}"
-            if row[2] != row[4]:
-                self._report(
-                    "posted_sums_differ",
-                    subject,
-                    f"debits_posted {row[2]} != credits_posted {row[4]}",
-                )
-            if row[1] != row[3]:
-                self._report(
-                    "pending_sums_differ",
-                    subject,
-                    f"debits_pending {row[1]} != credits_pending {row[3]}",
-                )
-            if row[1] != row[5]:
-                self._report(
-                    "pending_sums_differ_from_holds",
-                    subject,
-                    f"debits_pending {row[1]} != open holds {row[5]}",
-                )
+            for violation in double_entry(number, sums[number]):
+                self._report(violation.rule, violation.subject, violation.detail)
         return self._finish(full=False)
 
     def _account(
@@ -197,7 +171,7 @@ class Monitor:
         key: str,
         accounts: Mapping[str, AccountRecord],
         shadow: dict[str, tuple[int, int, int, int, int]],
-        sums: dict[int, _Sums],
+        sums: dict[int, Sums],
         touched: set[int],
     ) -> None:
         account = accounts.get(key)
@@ -290,18 +264,7 @@ class Monitor:
             partition=self.partition,
             requests=requests,
             transfers=accepted,
-            ledgers=[
-                LedgerBalance(
-                    ledger=number,
-                    accounts=row[0],
-                    debits_pending=row[1],
-                    debits_posted=row[2],
-                    credits_pending=row[3],
-                    credits_posted=row[4],
-                    held=row[5],
-                )
-                for number, row in sorted(self._sums.items())
-            ],
+            ledgers=[balance(number, row) for number, row in sorted(self._sums.items())],
             violations=found,
             violations_total=self.violations_total,
             full=full,

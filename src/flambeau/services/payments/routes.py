@@ -49,6 +49,7 @@ from flambeau.gateway import (
     gateway_of,
     json_body_operation,
     problem_specs,
+    read_view,
 )
 from flambeau.services.payments.api import (
     IDEMPOTENCY_HEADER,
@@ -127,42 +128,43 @@ def _operation(one: type[Any], wrapper: type[Any]) -> type[Operation]:
 # -- posting ----------------------------------------------------------------------------------
 
 
-@post(
-    "/v1/payments/accounts",
-    status_code=200,
-    summary="Create accounts",
-    tags=["payments"],
-    operation_class=_operation(AccountIn, AccountsBody),
-    request_max_body_size=MAX_BODY_BYTES,
-    responses={202: ResponseSpec(Pending, description="Not decided yet"), **_POST_PROBLEMS},
-)
+def _posting(path: str, summary: str, one: type[Any], wrapper: type[Any]) -> post:
+    """The route decorator of a ``POST`` of up to 8,000 items (``one`` each, in ``wrapper``):
+    200 with the decision, or 202 when it is not decided in time."""
+    return post(
+        path,
+        status_code=200,
+        summary=summary,
+        tags=["payments"],
+        operation_class=_operation(one, wrapper),
+        request_max_body_size=MAX_BODY_BYTES,
+        responses={202: ResponseSpec(Pending, description="Not decided yet"), **_POST_PROBLEMS},
+    )
+
+
+def _writer(request: Request[Any, Any, Any]) -> tuple[Gateway, str]:
+    """The gateway, once the caller may ``write`` requests, and the request's idempotency key."""
+    gateway = gateway_of(request)
+    gateway.authorize(request, "write", REQUESTS)
+    return gateway, idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
+
+
+@_posting("/v1/payments/accounts", "Create accounts", AccountIn, AccountsBody)
 async def create_accounts(
     request: Request[Any, Any, Any], wait: Wait = True, timeout: Timeout = DEFAULT_WAIT_S
 ) -> Response[Any]:
     """Create up to 8,000 accounts of one ledger; one result per account."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "write", REQUESTS)
-    key = idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
+    gateway, key = _writer(request)
     payload = parse_accounts(await request.body(), key)
     return await _submit(gateway, payload, [a.id for a in payload.accounts], wait, timeout)
 
 
-@post(
-    "/v1/payments/transfers",
-    status_code=200,
-    summary="Create transfers",
-    tags=["payments"],
-    operation_class=_operation(TransferIn, TransfersBody),
-    request_max_body_size=MAX_BODY_BYTES,
-    responses={202: ResponseSpec(Pending, description="Not decided yet"), **_POST_PROBLEMS},
-)
+@_posting("/v1/payments/transfers", "Create transfers", TransferIn, TransfersBody)
 async def create_transfers(
     request: Request[Any, Any, Any], wait: Wait = True, timeout: Timeout = DEFAULT_WAIT_S
 ) -> Response[Any]:
     """Create up to 8,000 transfers of one ledger, applied in order; one result per transfer."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "write", REQUESTS)
-    key = idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
+    gateway, key = _writer(request)
     _, book = ledger_view(gateway.log)
     payload, at = parse_transfers(await request.body(), key, book.holds)
     _refuse_cross_ledger(payload, book.accounts)
@@ -248,10 +250,7 @@ _READ_PROBLEMS = problem_specs(*AUTH_PROBLEMS, (404, "No such account or request
 )
 async def get_account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> AccountOut:
     """The account with its four balance sums, as of every decision in the log now."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", DECISIONS)
-    view, book = ledger_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, book = await read_view(request, DECISIONS, ledger_view, SYNC_S)
     record = book.accounts.get(account_id)
     if record is None:
         raise _no_account(account_id)
@@ -268,10 +267,7 @@ async def get_account_transfers(
     request: Request[Any, Any, Any], account_id: FromPath[str], limit: Limit = 100
 ) -> AccountTransfers:
     """The latest transfers debiting or crediting the account, newest first, with status."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", DECISIONS)
-    view, book = ledger_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, book = await read_view(request, DECISIONS, ledger_view, SYNC_S)
     if account_id not in book.accounts:
         raise _no_account(account_id)
     listed: list[ListedTransfer] = []
@@ -296,10 +292,7 @@ def _no_account(account_id: str) -> ProblemError:
 )
 async def get_request(request: Request[Any, Any, Any], rid: FromPath[str]) -> Response[Any]:
     """The reply a ``POST`` would have given once its request is decided."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", DECISIONS)
-    view, book = ledger_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, book = await read_view(request, DECISIONS, ledger_view, SYNC_S)
     decision = book.decisions.get(rid)
     if decision is None:
         raise ProblemError.of(
@@ -318,10 +311,8 @@ async def get_invariants(request: Request[Any, Any, Any]) -> Invariants:
     """The latest check of each ledger partition; ``ok`` unless one found a violation, or a
     partition has requests waiting and its latest check is older than ``CHECKS_STALE_S``
     (the ledger is not keeping up, or not running: its last word is no longer news)."""
+    _, checks = await read_view(request, CHECKS, checks_view, SYNC_S)
     gateway = gateway_of(request)
-    gateway.authorize(request, "read", CHECKS)
-    view, checks = checks_view(gateway.log)
-    await view.sync(SYNC_S)
     latest = [checks.latest[p] for p in sorted(checks.latest)]
     total = sum(check.violations_total for check in latest)
     ends = await gateway.log.end_offsets(REQUESTS)

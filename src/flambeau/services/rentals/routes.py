@@ -40,9 +40,11 @@ from flambeau.gateway import (
     Principal,
     ProblemError,
     ProblemKind,
+    caught_up,
     describe_validation_error,
     gateway_of,
     problem_specs,
+    read_view,
 )
 from flambeau.services.rentals.schemas import (
     INVENTORY,
@@ -198,16 +200,21 @@ async def _owned(
     gateway: Gateway, principal: Principal, listing: FromPath[str]
 ) -> ListingRegistered:
     """The listing, if ``principal`` may act on it: its host's tenant, or an admin."""
-    view, fold = listings_view(gateway.log)
-    await view.sync(SYNC_S)
-    known = fold.listings.get(listing)
-    if known is None:
-        raise ProblemError.of(ProblemKind.NOT_FOUND, f"no listing {listing!r} on {INVENTORY}")
+    known = await _listing(gateway, listing)
     if known.host != principal.tenant and not principal.admin:
         raise ProblemError.of(
             ProblemKind.FORBIDDEN,
             f"listing {listing!r} belongs to another host than tenant {principal.tenant!r}",
         )
+    return known
+
+
+async def _listing(gateway: Gateway, listing: str) -> ListingRegistered:
+    """The listing as registered, or a 404 problem."""
+    fold = await caught_up(gateway.log, listings_view, SYNC_S)
+    known = fold.listings.get(listing)
+    if known is None:
+        raise ProblemError.of(ProblemKind.NOT_FOUND, f"no listing {listing!r} on {INVENTORY}")
     return known
 
 
@@ -228,8 +235,7 @@ async def register_listing(request: Request[Any, Any, Any]) -> Accepted:
     for name in sorted(_OWNED & body.keys()):
         raise _bad(f"{name} is set by the service, not the body", name)
     listing = _convert({**body, "type": "listing", "host": _tenant(principal)}, ListingRegistered)
-    view, fold = listings_view(gateway.log)
-    await view.sync(SYNC_S)
+    fold = await caught_up(gateway.log, listings_view, SYNC_S)
     known = fold.listings.get(listing.listing)
     if known is not None:
         await _owned(gateway, principal, listing.listing)
@@ -289,11 +295,7 @@ async def view_listing(request: Request[Any, Any, Any], listing: FromPath[str]) 
     gateway.authorize(request, "write", INVENTORY)
     raw, at = await _timed_body(request)
     body = _convert(raw, Nights)
-    view, fold = listings_view(gateway.log)
-    await view.sync(SYNC_S)
-    known = fold.listings.get(listing)
-    if known is None:
-        raise ProblemError.of(ProblemKind.NOT_FOUND, f"no listing {listing!r} on {INVENTORY}")
+    known = await _listing(gateway, listing)
     event = Viewed(listing=listing, area=known.area, check_in=body.check_in,
                    check_out=body.check_out)  # fmt: skip
     return await _append(gateway, event, known.area, at)
@@ -321,8 +323,7 @@ async def price_of(
     gateway = gateway_of(request)
     principal = gateway.authorize(request, "write", INVENTORY)
     await _owned(gateway, principal, listing)
-    view, fold = prices_view(gateway.log)
-    await view.sync(SYNC_S)
+    fold = await caught_up(gateway.log, prices_view, SYNC_S)
     found = fold.nights.get((listing, night))
     if found is None:
         raise ProblemError.of(
@@ -339,10 +340,7 @@ async def area_prices(
     night: Annotated[date, QueryParameter(name="date", description="The night, YYYY-MM-DD.")],
 ) -> AreaPrices:
     """Needs ``read`` on ``rentals.prices``."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", PRICES)
-    view, fold = prices_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, fold = await read_view(request, PRICES, prices_view, SYNC_S)
     return AreaPrices(area, night, fold.in_area(area, night))
 
 
@@ -365,10 +363,7 @@ class IndexReply(msgspec.Struct, frozen=True):
      summary="Each area's price index over time and the latest price moves")  # fmt: skip
 async def price_index(request: Request[Any, Any, Any]) -> IndexReply:
     """Needs ``read`` on ``rentals.prices``."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", PRICES)
-    view, fold = prices_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, fold = await read_view(request, PRICES, prices_view, SYNC_S)
     areas = [
         AreaIndex(area, points[-1].index, list(points))
         for area, points in sorted(fold.history.items())

@@ -27,8 +27,10 @@ from flambeau.gateway import (
     FieldError,
     ProblemError,
     ProblemKind,
+    caught_up,
     gateway_of,
     problem_specs,
+    read_view,
 )
 from flambeau.services.results.adapters import post_documents, post_odf
 from flambeau.services.results.codes import Level, parse_rsc, rsc_pattern
@@ -121,10 +123,7 @@ async def get_medals(
     ] = "ioc",
 ) -> MedalTable:
     """Each NOC's medals, from OFFICIAL medallists only, ranked the IOC way by default."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", MEDALS)
-    view, fold = medals_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, fold = await read_view(request, MEDALS, medals_view, SYNC_S)
     return MedalTable(
         competition=competition,
         order=order,
@@ -157,8 +156,7 @@ async def get_unit(request: Request[Any, Any, Any], code: _UnitPath) -> UnitView
         raise ProblemError.of(
             ProblemKind.BAD_REQUEST, str(error), [FieldError(error.reason, "code")]
         ) from None
-    view, fold = units_view(gateway.log)
-    await view.sync(SYNC_S)
+    fold = await caught_up(gateway.log, units_view, SYNC_S)
     unit = fold.units.get(code)
     if unit is None:
         raise ProblemError.of(ProblemKind.NOT_FOUND, f"no schedule or result of unit {code!r}")
@@ -181,10 +179,7 @@ async def get_schedule(
     ] = None,
 ) -> ScheduleReply:
     """Every discipline's units on ``date`` at ``venue`` (either may be left out)."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", SCHEDULE)
-    view, fold = schedule_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, fold = await read_view(request, SCHEDULE, schedule_view, SYNC_S)
     return ScheduleReply(date=date_, venue=venue, schedules=fold.select(date_, venue))
 
 
@@ -196,10 +191,7 @@ async def get_schedule(
 )
 async def get_sources(request: Request[Any, Any, Any]) -> SourcesReply:
     """Each source's status (up or down) and counts of acknowledged-but-ignored documents."""
-    gateway = gateway_of(request)
-    gateway.authorize(request, "read", HEALTH)
-    view, fold = operations_view(gateway.log)
-    await view.sync(SYNC_S)
+    _, fold = await read_view(request, HEALTH, operations_view, SYNC_S)
     return SourcesReply(
         sources=sorted(fold.sources.values(), key=lambda s: s.source),
         ignored=[

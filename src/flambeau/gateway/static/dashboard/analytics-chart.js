@@ -4,11 +4,8 @@
 // (people per minute). Hand-written SVG for the reasons given in chart.js.
 
 import { formatCents, formatClock, formatRate, s } from "./dom.js";
-import { niceCeiling } from "./chart.js";
+import { LEFT, RIGHT, WIDTH, niceCeiling } from "./chart.js";
 
-const WIDTH = 600;
-const LEFT = 56;
-const RIGHT = 10;
 const HOUR = 60;
 const MINUTE_MS = 60_000;
 const PANELS = {

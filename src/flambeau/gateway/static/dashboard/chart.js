@@ -10,9 +10,11 @@
 import { formatMs, formatRate, s } from "./dom.js";
 import { SERIES_SPAN_MS } from "./health.js";
 
-const WIDTH = 600;
-const LEFT = 56;
-const RIGHT = 10;
+// The plot geometry every dashboard chart shares (analytics-chart.js too): the SVG's width and
+// the margins left for the y-axis labels and on the right.
+export const WIDTH = 600;
+export const LEFT = 56;
+export const RIGHT = 10;
 const PANELS = {
   eps: { top: 20, bottom: 130, label: "events/s appended" },
   latency: { top: 168, bottom: 276, label: "p99 latency, ms" },
