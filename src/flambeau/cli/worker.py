@@ -51,8 +51,10 @@ async def work(
         from flambeau.log.nats import CommitConflictError
         from flambeau.log.nats_leases import leases_for
 
-        # a draining run (a backfill) takes every partition; a live one takes its share
-        leases = None if drain else leases_for(log)
+        # a draining run (a backfill) takes every partition; a live one takes its share. The
+        # leases get a connection of their own: renewals never queue behind a large state load
+        # or commit on the worker's connection (on a loaded cluster they did, past the TTL)
+        leases = None if drain else leases_for(await open_log(url))
         lost = (CommitConflictError, BackendUnavailableError)
     try:
         worker = Worker(
@@ -85,6 +87,7 @@ async def work(
     finally:
         if leases is not None:
             await leases.aclose()  # hand the partitions over at once
+            await leases.log.aclose()
         await log.aclose()
 
 

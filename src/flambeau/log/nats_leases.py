@@ -45,7 +45,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -223,6 +223,7 @@ class _Run:
         self._changed = asyncio.Event()  # the owned set may have changed
         self._wake = asyncio.Event()  # the beat loop has something to do now
         self._task: asyncio.Task[None] | None = None
+        self._rebalancing: asyncio.Task[None] | None = None
         self._member_revision = 0
 
     def _lease_subject(self, partition: int) -> str:
@@ -260,37 +261,48 @@ class _Run:
     # -- the beat -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self._beat_once()
+        await self._renew_all()
+        await self._rebalance()
         self._task = asyncio.create_task(self._beat_forever())
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
+        tasks = [t for t in (self._task, self._rebalancing) if t is not None]
+        self._task = self._rebalancing = None
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def _beat_forever(self) -> None:
+        """Renew every beat; rebalance beside it, never in its way: on a loaded cluster, a slow
+        read of the members delayed the renewals after it past the TTL, and a worker lost every
+        lease it held at once."""
         while True:
             started = time.monotonic()
-            try:
-                await self._beat_once()
-            except Exception as exc:  # the server is away: keep trying; leases may lapse
-                logger.warning("%s: lease beat failed: %r", self.processor, exc)
+            await self._logged("lease beat", self._renew_all())
+            if self._rebalancing is None or self._rebalancing.done():
+                self._rebalancing = asyncio.create_task(
+                    self._logged("rebalance", self._rebalance())
+                )
             remaining = self.leases.beat - (time.monotonic() - started)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(remaining, 0.0))
             self._wake.clear()
 
-    async def _beat_once(self) -> None:
-        """Renew membership and every held lease at once (one round trip, not one per lease:
-        on a loaded cluster, renewals one after the other outlasted the TTL), then rebalance."""
+    async def _logged(self, what: str, step: Awaitable[None]) -> None:
+        try:
+            await step
+        except Exception as exc:  # the server is away: keep trying; leases may lapse
+            logger.warning("%s: %s failed: %r", self.processor, what, exc)
+
+    async def _renew_all(self) -> None:
+        """Renew membership and every held lease at once (one round trip, not one per lease)."""
         held = list(self._held.items())
         await asyncio.gather(
             self._put(self._member, b"1", None),
             *(self._renew(partition, lease) for partition, lease in held),
         )
-        await self._rebalance()
 
     async def _renew(self, partition: int, lease: _Lease) -> None:
         if lease.status is LeaseStatus.DRAINING and partition not in self._running:

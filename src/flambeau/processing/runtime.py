@@ -44,6 +44,10 @@ logger = logging.getLogger("flambeau.worker")
 
 DEFAULT_BATCH = 1000
 DEFAULT_IN_FLIGHT = 16
+DEFAULT_LOADING = 4
+"""Partitions loading their state at once, per worker. A worker that takes over a third of a
+cluster's partitions at once would otherwise scan them all together: on two loaded cores the
+scans kept its event loop busy for longer than a lease's TTL, and it lost every lease it had."""
 
 
 class Lag(NamedTuple):
@@ -145,7 +149,8 @@ class PartitionTask:
         worker, processor, partition = self.worker, self.processor, self.partition
         log = worker.log
         began = time.monotonic()
-        stored = await self._unless_stopped(log.load_state(processor.name, partition))
+        async with worker.loading:
+            stored = await self._unless_stopped(log.load_state(processor.name, partition))
         if stored is None:
             return  # stopped while loading: nothing read, nothing to commit
         self.loaded = (len(stored), time.monotonic() - began)
@@ -312,6 +317,7 @@ class Worker:
         self.spill_dir = spill_dir
         self._restarts = 0
         self.in_flight = asyncio.Semaphore(max_in_flight)
+        self.loading = asyncio.Semaphore(DEFAULT_LOADING)
         self.tasks: dict[tuple[str, int], PartitionTask] = {}
         self._runs: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._stop = asyncio.Event()
