@@ -8,7 +8,8 @@ at the end and each stopped cleanly.
 
 It plays at speed 30 (``make cluster`` defaults to 60): with every service of 2026-12-07, the
 whole cluster sharing two cores did not keep up with speed 60. An uncontended run at speed 60
-ended with lag 5,683 after 601 s of catch-up, every worker alive. What this test checks is that
+ended with lag 5,683 after 601 s of catch-up, every worker alive. At speed 30 it passed on
+2026-12-07 (20:15 UTC, uncontended): failover 7.8 s, catch-up 264 s. What this test checks is that
 no worker is lost and nothing is left behind through the faults, not the cluster's throughput
 (``flambeau bench nats`` measures that).
 """
