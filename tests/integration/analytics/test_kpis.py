@@ -8,9 +8,11 @@ both runs must produce exactly the KPIs the test computes itself, each once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -69,6 +71,17 @@ async def _progress(url: str) -> tuple[int, int]:
         return done, sum((await log.end_offsets(FACTS)).values())
 
 
+def _committed_facts(db: Path) -> int:
+    """Facts the KPI processor has committed, read from the SQLite file beside the worker that
+    holds the log (a read-only connection; the log itself admits one process)."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+        row = connection.execute(
+            "SELECT COALESCE(SUM(next), 0) FROM offsets WHERE grp = ? AND stream = ?",
+            ("analytics.kpis", FACTS),
+        ).fetchone()
+    return int(row[0])
+
+
 def _worker(url: str, stderr: Path, *, drain: bool) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-c", "from flambeau.cli.main import main; main()",
@@ -105,10 +118,14 @@ def test_kpis_equal_brute_force_across_kill_9(tmp_path: Path) -> None:
     seen: list[int] = []
     for kill in range(KILLS):
         stderr = tmp_path / f"chaos-{kill}.err"
+        done, total = asyncio.run(_progress(chaos))
         proc = _worker(chaos, stderr, drain=False)
         workers.wait_ready(proc, stderr)
-        # the kill lands within the time the clean run took, so on a fast machine too
-        time.sleep(rng.uniform(0.0, 0.8 * worked))
+        # the kill lands once the KPIs have gone a random share of the way: a pause timed on
+        # the clean run let every kill of a fast run come after the work
+        target = done + rng.uniform(0.05, 0.5) * (total - done)
+        while _committed_facts(tmp_path / "chaos.db") < target and proc.poll() is None:
+            time.sleep(0.002)
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=60) == -signal.SIGKILL
         seen.append(asyncio.run(_progress(chaos))[0])

@@ -12,14 +12,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath
 
-from flambeau.events import Event, NewEvent, new_event_id
+from flambeau.events import NewEvent, new_event_id
 from flambeau.gateway import (
     AUTH_PROBLEMS,
     RATE_PROBLEM,
@@ -142,23 +142,6 @@ async def _written(
     return gateway, principal, decoded
 
 
-async def _register(
-    gateway: Gateway,
-    stream: str,
-    event: Event,
-    event_id: str,
-    *,
-    key: str,
-    tenant: str,
-    time: datetime | None = None,
-) -> Registered:
-    """Append ``event`` to ``stream`` as ``event_id``, keyed by ``key`` (the delivery's or the
-    perimeter's id), and say where it went."""
-    stored = NewEvent(event, key=key, id=event_id, time=time)
-    [placed] = await gateway.log.append(stream, [stored])
-    return Registered(key, tenant, event_id, placed.duplicate)
-
-
 @_posting(
     DELIVERIES_ROUTE,
     201,
@@ -179,15 +162,9 @@ async def register_delivery(request: Request[Any, Any, Any]) -> Registered:
         departure=body.departure, deadline=body.deadline, cargo=body.cargo,
     )  # fmt: skip
     event_id = f"delivery:{tenant}:{delivery_id}"
-    return await _register(
-        gateway,
-        DELIVERIES,
-        event,
-        event_id,
-        key=delivery_id,
-        tenant=tenant,
-        time=body.registered_at,
-    )
+    stored = NewEvent(event, key=delivery_id, id=event_id, time=body.registered_at)
+    [placed] = await gateway.log.append(DELIVERIES, [stored])
+    return Registered(delivery_id, tenant, event_id, placed.duplicate)
 
 
 async def _model(request: Request[Any, Any, Any], stream: str) -> tuple[Principal, MobilityModel]:
@@ -240,14 +217,9 @@ async def post_perimeter(request: Request[Any, Any, Any]) -> Registered:
         raise _field_problem(ProblemKind.INVALID_EVENTS, "end", "must be after start")
     digest = msgspec.json.encode(perimeter).hex()[-24:]
     event_id = f"perimeter:{perimeter.perimeter_id}:{digest}"
-    return await _register(
-        gateway,
-        INCIDENTS,
-        perimeter,
-        event_id,
-        key=perimeter.perimeter_id,
-        tenant=principal.tenant or "",
-    )
+    stored = NewEvent(perimeter, key=perimeter.perimeter_id, id=event_id)
+    [placed] = await gateway.log.append(INCIDENTS, [stored])
+    return Registered(perimeter.perimeter_id, principal.tenant or "", event_id, placed.duplicate)
 
 
 @get(
