@@ -53,6 +53,7 @@ __all__ = [
     "MatchResult",
     "RaceResult",
     "cancel",
+    "goals_after",
     "leg_factor",
     "payout_cents",
     "rollback",
@@ -453,3 +454,20 @@ def ticket_outcome(legs: Sequence[tuple[float, SettledOutcome]], payout: int) ->
     if all(outcome.void_factor == 1.0 for _, outcome in legs):
         return TicketOutcome.VOID
     return TicketOutcome.LOST if payout == 0 else TicketOutcome.WON
+
+
+def goals_after(
+    goals: tuple[str, ...], before: tuple[int, int], after: tuple[int, int]
+) -> tuple[str, ...]:
+    """Which side scored each goal, in order, after the score moved from ``before`` to ``after``.
+
+    New goals are appended (home first when both sides scored between two snapshots); a goal
+    taken back (VAR) removes that side's latest.
+    """
+    scorers = list(goals)
+    for side, old, new in ((HOME, before[0], after[0]), (AWAY, before[1], after[1])):
+        scorers.extend([side] * max(new - old, 0))
+        for _ in range(max(old - new, 0)):
+            if side in scorers:
+                del scorers[len(scorers) - 1 - scorers[::-1].index(side)]
+    return tuple(scorers)

@@ -96,7 +96,7 @@ from flambeau.services.betting.schemas import (
     FixtureChangeType,
     StopReason,
 )
-from flambeau.services.betting.settlement import AWAY, HOME
+from flambeau.services.betting.settlement import goals_after
 from flambeau.services.betting.sports import PricingModel
 from flambeau.services.betting.venue_outages import outage_changed, venue_up
 from flambeau.services.results.schemas import (
@@ -116,23 +116,6 @@ DIRTY_KEY = "dirty"
 """State key of the events waiting for the next reprice, with what moved each."""
 OPEN_KEY = "open"
 """State key of the events not yet over, in the order they opened."""
-
-
-def _goals(
-    goals: tuple[str, ...], before: tuple[int, int], after: tuple[int, int]
-) -> tuple[str, ...]:
-    """Who scored, in order, after the score moved from ``before`` to ``after``.
-
-    New goals are appended (home first when both sides scored between two snapshots); a goal
-    taken back (VAR) removes that side's latest.
-    """
-    scorers = list(goals)
-    for side, old, new in ((HOME, before[0], after[0]), (AWAY, before[1], after[1])):
-        scorers.extend([side] * max(new - old, 0))
-        for _ in range(max(old - new, 0)):
-            if side in scorers:
-                del scorers[len(scorers) - 1 - scorers[::-1].index(side)]
-    return tuple(scorers)
 
 
 def _members(data: UnitResult) -> tuple[Member, ...]:
@@ -424,7 +407,7 @@ class Trading:
             return book
         if scored:
             assert score is not None
-            goals = _goals(book.goals, (book.home_score, book.away_score), score)
+            goals = goals_after(book.goals, (book.home_score, book.away_score), score)
             book = msgspec.structs.replace(
                 book,
                 home_score=score[0],

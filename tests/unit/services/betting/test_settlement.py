@@ -26,9 +26,12 @@ from flambeau.services.betting.schemas import (
     VoidReason,
 )
 from flambeau.services.betting.settlement import (
+    AWAY,
+    HOME,
     MatchResult,
     RaceResult,
     cancel,
+    goals_after,
     leg_factor,
     payout_cents,
     rollback,
@@ -246,3 +249,9 @@ def test_settlement_messages_travel_on_the_odds_stream() -> None:
         default_registry.check(ODDS_STREAM, event)
         decoded = default_registry.decoder(ODDS_STREAM).decode(msgspec.msgpack.encode(event))
         assert decoded == event
+
+
+def test_goals_after_follows_the_score_and_takes_back_a_disallowed_goal() -> None:
+    assert goals_after((), (0, 0), (1, 0)) == (HOME,)
+    assert goals_after((HOME,), (1, 0), (2, 1)) == (HOME, HOME, AWAY)  # home first
+    assert goals_after((HOME, AWAY, HOME), (2, 1), (1, 1)) == (HOME, AWAY)  # VAR: latest home
